@@ -1,0 +1,29 @@
+//! `xinfang-guide check`: every problem in the content, with file:line.
+
+use crate::content::{self, Diagnostics};
+use std::io::Write;
+use std::path::Path;
+
+/// Prints all diagnostics and a summary; returns whether there were errors.
+pub fn run(dir: &Path, out: &mut impl Write) -> std::io::Result<bool> {
+    let (content, diags) = content::load(dir);
+    write!(out, "{diags}")?;
+    let errors = diags.errors().count();
+    let warnings = diags.items.len() - errors;
+    match content {
+        Some(c) => writeln!(
+            out,
+            "ok: {} nodes, {} FAQ entries, {} categories, {} channels ({warnings} warnings)",
+            c.nodes.len(),
+            c.faq.len(),
+            c.directory.categories.len(),
+            c.directory.channels.len()
+        )?,
+        None => writeln!(out, "{errors} errors, {warnings} warnings")?,
+    }
+    Ok(has_errors(&diags))
+}
+
+fn has_errors(d: &Diagnostics) -> bool {
+    d.has_errors()
+}

@@ -1,0 +1,4 @@
+//! Command-line tools that share the library: content check and terminal chat.
+
+pub mod chat;
+pub mod check;

@@ -1,0 +1,160 @@
+//! Server settings: embedded defaults (`config/server.toml`), then an
+//! optional file, then `XG_<SECTION>_<KEY>` environment variables, then
+//! command-line flags.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The shipped `config/server.toml`, built into the binary.
+pub const DEFAULTS: &str = include_str!("../config/server.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub session: SessionSettings,
+    pub limits: LimitSettings,
+    pub store: StoreSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub addr: String,
+    /// Directory holding `dialogs/`, `faq/` and `config/directory.toml`.
+    pub content_dir: PathBuf,
+    pub data_dir: PathBuf,
+    /// Longest accepted message text, in bytes.
+    pub max_text_bytes: usize,
+    /// `text` or `json` log lines.
+    pub log_format: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSettings {
+    pub idle_minutes: i64,
+    pub sweep_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    /// Requests per second per client IP; 0 turns the limit off.
+    pub per_ip_per_second: u32,
+    pub per_ip_burst: u32,
+    pub per_session_per_second: u32,
+    pub per_session_burst: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    pub cache_mb: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+}
+
+impl Settings {
+    /// Defaults, the optional file, then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with_env(file, std::env::vars())
+    }
+
+    pub fn load_with_env(file: Option<&Path>, env: impl Iterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let mut table: toml::Table = toml::from_str(DEFAULTS)
+            .map_err(|e| ConfigError::File { path: "<built-in config/server.toml>".into(), message: e.to_string() })?;
+        if let Some(path) = file {
+            let err = |message: String| ConfigError::File { path: path.display().to_string(), message };
+            let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+            let over: toml::Table = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
+            merge(&mut table, over);
+        }
+        for (var, value) in env {
+            apply_env(&mut table, &var, &value)?;
+        }
+        toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::File { path: "settings".into(), message: e.to_string() })
+    }
+
+    /// The content directory, falling back to the source tree when the
+    /// configured one holds no dialogs (e.g. `cargo run` from elsewhere).
+    pub fn content_dir(&self) -> PathBuf {
+        let dir = &self.server.content_dir;
+        if dir.join("dialogs").is_dir() || dir.is_absolute() {
+            return dir.clone();
+        }
+        let built_in = Path::new(env!("CARGO_MANIFEST_DIR"));
+        if built_in.join("dialogs").is_dir() { built_in.to_path_buf() } else { dir.clone() }
+    }
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// `XG_SERVER_ADDR=…` sets `[server] addr`. Only known keys are taken; the
+/// value is parsed as the type the default has. Other `XG_` variables belong
+/// to other parts (channels) and are left alone.
+fn apply_env(table: &mut toml::Table, var: &str, value: &str) -> Result<(), ConfigError> {
+    let Some(rest) = var.strip_prefix("XG_") else { return Ok(()) };
+    let lower = rest.to_ascii_lowercase();
+    let Some((section, key)) = lower.split_once('_') else { return Ok(()) };
+    let Some(toml::Value::Table(sec)) = table.get_mut(section) else { return Ok(()) };
+    let Some(old) = sec.get(key) else { return Ok(()) };
+    let err = |message: &str| ConfigError::Env { var: var.to_string(), message: message.to_string() };
+    let new = match old {
+        toml::Value::Integer(_) => toml::Value::Integer(value.trim().parse().map_err(|_| err("expected a whole number"))?),
+        toml::Value::Boolean(_) => toml::Value::Boolean(value.trim().parse().map_err(|_| err("expected true or false"))?),
+        _ => toml::Value::String(value.to_string()),
+    };
+    sec.insert(key.to_string(), new);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>().into_iter()
+    }
+
+    #[test]
+    fn built_in_defaults_load() {
+        let s = Settings::load_with_env(None, env(&[])).expect("defaults");
+        assert_eq!(s.server.addr, "127.0.0.1:8080");
+        assert_eq!(s.session.idle_minutes, 30);
+    }
+
+    #[test]
+    fn environment_overrides_each_setting_with_its_type() {
+        let s = Settings::load_with_env(
+            None,
+            env(&[("XG_SERVER_ADDR", "0.0.0.0:9000"), ("XG_SESSION_IDLE_MINUTES", "5"), ("XG_TELEGRAM_TOKEN", "x")]),
+        )
+        .expect("settings");
+        assert_eq!(s.server.addr, "0.0.0.0:9000");
+        assert_eq!(s.session.idle_minutes, 5);
+    }
+
+    #[test]
+    fn a_bad_number_in_the_environment_is_a_clear_error() {
+        let e = Settings::load_with_env(None, env(&[("XG_SESSION_IDLE_MINUTES", "soon")])).unwrap_err();
+        assert!(e.to_string().contains("XG_SESSION_IDLE_MINUTES"), "{e}");
+    }
+}

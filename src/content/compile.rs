@@ -1,0 +1,466 @@
+//! Raw → compiled content. Resolves ids and collects every problem with its
+//! file and line; the graph checks (reachability, slot flow) live in `graph`.
+
+use super::diag::{Diagnostics, Kind, Source};
+use super::load::RawContent;
+use super::model::*;
+use super::raw::{self, RawChoice, RawNode, RawRule};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// Where a node was written, for later diagnostics.
+#[derive(Debug, Clone)]
+pub struct Loc {
+    pub file: PathBuf,
+    pub line: usize,
+}
+
+/// Compiles raw content. Returns the content only when there are no errors;
+/// warnings are left in `diags` either way.
+pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
+    let directory = raw.directory.as_ref().map(|(src, d)| compile_directory(src, d, diags));
+    let mut cx = Cx { diags, index: HashMap::new(), locs: Vec::new(), directory: directory.as_ref() };
+    cx.index_nodes(raw);
+    let mut nodes = Vec::new();
+    for (src, file) in &raw.dialogs {
+        for n in &file.node {
+                let me = nodes.len();
+                nodes.push(cx.node(src, n, me));
+        }
+    }
+    let (commands, texts, start, handoff, help, entries) = match &raw.commands {
+        Some((src, c)) => cx.commands(src, c),
+        None => return None,
+    };
+    let faq = raw.faq.iter().flat_map(|(src, f)| f.faq.iter().map(move |q| (src, q)));
+    let faq: Vec<Faq> = faq.map(|(src, q)| cx.faq(src, q)).collect();
+    cx.check_faq_ids(raw, &faq);
+    let mut roots = vec![start, handoff, help];
+    roots.extend(entries.iter().copied());
+    roots.extend(faq.iter().filter_map(|f| f.node));
+    let locs = std::mem::take(&mut cx.locs);
+    super::graph::check(&nodes, &locs, &roots, start, cx.diags);
+    let Cx { diags, index, .. } = cx;
+    if diags.has_errors() {
+        return None;
+    }
+    let directory = directory?;
+    let index = index.into_iter().map(|(k, (ix, _))| (k, ix)).collect();
+    Some(Content { nodes, index, start, handoff, help, entries, commands, texts, directory, faq })
+}
+
+struct Cx<'a> {
+    diags: &'a mut Diagnostics,
+    index: HashMap<String, (NodeIx, Loc)>,
+    locs: Vec<Loc>,
+    directory: Option<&'a Directory>,
+}
+
+fn text(s: &Spanned<String>) -> String {
+    s.get_ref().trim().to_string()
+}
+
+impl Cx<'_> {
+    fn index_nodes(&mut self, raw: &RawContent) {
+        for (src, file) in &raw.dialogs {
+            for n in &file.node {
+                let loc = Loc { file: src.path.clone(), line: src.line(n.id.span()) };
+                let id = n.id.get_ref().clone();
+                if let Some((_, first)) = self.index.get(&id) {
+                    let msg = format!(
+                        "duplicate node id `{id}` (first defined at {}:{})",
+                        first.file.display(),
+                        first.line
+                    );
+                    self.diags.error(&loc.file, loc.line, Kind::DuplicateId, msg);
+                } else if id.trim().is_empty() {
+                    self.diags.error(&loc.file, loc.line, Kind::EmptyText, "node id is empty");
+                } else {
+                    self.index.insert(id, (self.locs.len(), loc.clone()));
+                }
+                self.locs.push(loc);
+            }
+        }
+    }
+
+    /// Resolves a node reference; a dangling one is reported and resolves to
+    /// `fallback` so the other checks can go on (the content is rejected anyway).
+    fn resolve(&mut self, src: &Source, r: &Spanned<String>, fallback: NodeIx) -> NodeIx {
+        match self.index.get(r.get_ref()) {
+            Some((ix, _)) => *ix,
+            None => {
+                let msg = format!("`{}` names no node", r.get_ref());
+                self.diags.error(&src.path, src.line(r.span()), Kind::DanglingNode, msg);
+                fallback
+            }
+        }
+    }
+
+    fn required_text(&mut self, src: &Source, s: Option<&Spanned<String>>, at: usize, what: &str) -> String {
+        match s {
+            Some(s) if !s.get_ref().trim().is_empty() => text(s),
+            Some(s) => {
+                self.diags.error(&src.path, src.line(s.span()), Kind::EmptyText, format!("{what} is empty"));
+                String::new()
+            }
+            None => {
+                self.diags.error(&src.path, at, Kind::EmptyText, format!("{what} is missing"));
+                String::new()
+            }
+        }
+    }
+
+    fn node(&mut self, src: &Source, n: &RawNode, me: NodeIx) -> Node {
+        let line = src.line(n.id.span());
+        let body = self.required_text(src, n.text.as_ref(), line, "node text");
+        let cites = n.cites.iter().map(|c| self.non_empty(src, c, "citation")).collect();
+        let choices = self.choices(src, &n.choices, me);
+        let kind = match n.kind.get_ref().as_str() {
+            "menu" => NodeKind::Menu { choices },
+            "answer" => NodeKind::Answer { choices },
+            "handoff" => NodeKind::Handoff { choices },
+            "ask" => self.ask(src, n, choices, me),
+            "route" => self.route(src, n, choices),
+            other => {
+                let msg = format!("unknown node kind `{other}` (menu, ask, answer, route, handoff)");
+                self.diags.error(&src.path, src.line(n.kind.span()), Kind::Invalid, msg);
+                NodeKind::Answer { choices }
+            }
+        };
+        if !matches!(kind, NodeKind::Ask { .. }) && n.choices.iter().any(|c| c.value.is_some()) {
+            self.diags.error(&src.path, line, Kind::Invalid, "only `ask` nodes take choice values");
+        }
+        Node { id: n.id.get_ref().clone(), text: body, cites, kind }
+    }
+
+    fn non_empty(&mut self, src: &Source, s: &Spanned<String>, what: &str) -> String {
+        if s.get_ref().trim().is_empty() {
+            self.diags.error(&src.path, src.line(s.span()), Kind::EmptyText, format!("{what} is empty"));
+        }
+        text(s)
+    }
+
+    fn choices(&mut self, src: &Source, raw: &[RawChoice], me: NodeIx) -> Vec<Choice> {
+        raw.iter().map(|c| self.choice(src, c, me)).collect()
+    }
+
+    fn choice(&mut self, src: &Source, c: &RawChoice, me: NodeIx) -> Choice {
+        let label = self.non_empty(src, &c.label, "choice label");
+        let next = match &c.next {
+            Some(r) => self.resolve(src, r, me),
+            None => {
+                let msg = format!("choice `{label}` has no `next`");
+                self.diags.error(&src.path, src.line(c.label.span()), Kind::NoWayForward, msg);
+                me
+            }
+        };
+        let mut sets = Vec::new();
+        if let Some(cat) = &c.category {
+            self.category_ref(src, cat);
+            sets.push(("category".to_string(), cat.get_ref().clone()));
+        }
+        if let Some(v) = &c.value {
+            sets.push((String::new(), v.get_ref().clone()));
+        }
+        Choice { label, next, sets }
+    }
+
+    fn ask(&mut self, src: &Source, n: &RawNode, mut choices: Vec<Choice>, me: NodeIx) -> NodeKind {
+        let line = src.line(n.id.span());
+        let slot = self.required_text(src, n.slot.as_ref(), line, "ask node `slot`");
+        let hint = n.hint.as_ref().map(text).unwrap_or_default();
+        let input_name = n.input.as_ref().map(|s| s.get_ref().as_str()).unwrap_or("choice");
+        let next = |cx: &mut Self, r: Option<&Spanned<String>>, what: &str| match r {
+            Some(r) => cx.resolve(src, r, me),
+            None => {
+                let msg = format!("ask node needs `{what}`");
+                cx.diags.error(&src.path, line, Kind::NoWayForward, msg);
+                me
+            }
+        };
+        let input = match input_name {
+            "choice" => {
+                for c in &mut choices {
+                    for (k, _) in &mut c.sets {
+                        if k.is_empty() {
+                            *k = slot.clone();
+                        }
+                    }
+                    if !c.sets.iter().any(|(k, _)| *k == slot) {
+                        c.sets.push((slot.clone(), c.label.clone()));
+                    }
+                }
+                if choices.is_empty() {
+                    self.diags.error(&src.path, line, Kind::NoWayForward, "ask node with input `choice` has no choices");
+                }
+                Input::Choice(choices)
+            }
+            "yesno" => Input::YesNo { yes: next(self, n.yes.as_ref(), "yes"), no: next(self, n.no.as_ref(), "no") },
+            "date" => Input::Date { next: next(self, n.next.as_ref(), "next") },
+            "number" => Input::Number { next: next(self, n.next.as_ref(), "next") },
+            "text" => Input::Text { next: next(self, n.next.as_ref(), "next") },
+            other => {
+                let msg = format!("unknown input `{other}` (choice, yesno, date, number, text)");
+                self.diags.error(&src.path, line, Kind::Invalid, msg);
+                Input::Text { next: me }
+            }
+        };
+        if !matches!(input, Input::Choice(_)) && !n.choices.is_empty() {
+            self.diags.error(&src.path, line, Kind::Invalid, "only input `choice` takes choices");
+        }
+        NodeKind::Ask { slot, input, hint }
+    }
+
+    fn route(&mut self, src: &Source, n: &RawNode, choices: Vec<Choice>) -> NodeKind {
+        let line = src.line(n.id.span());
+        let category = n.category.as_ref().map(|c| {
+            self.category_ref(src, c);
+            c.get_ref().clone()
+        });
+        let rules: Vec<Rule> = n.rule.iter().map(|r| self.rule(src, r, category.as_deref())).collect();
+        match n.rule.last() {
+            None => self.diags.error(&src.path, line, Kind::NoDefaultRule, "route node has no rule"),
+            Some(r) if !r.when.is_empty() => {
+                let msg = "the last rule of a route must have no `when`, so every case gets a card";
+                self.diags.error(&src.path, src.line(r.channel.span()), Kind::NoDefaultRule, msg);
+            }
+            Some(_) => {}
+        }
+        NodeKind::Route { category, rules, choices }
+    }
+
+    fn rule(&mut self, src: &Source, r: &RawRule, category: Option<&str>) -> Rule {
+        let channel = r.channel.get_ref().clone();
+        self.channel_ref(src, &r.channel);
+        for t in &r.then {
+            self.channel_ref(src, t);
+        }
+        if channel == "xinfang" {
+            let forbidden = category
+                .and_then(|c| self.directory.and_then(|d| d.categories.get(c)))
+                .is_some_and(|c| !c.xinfang_ok);
+            if forbidden {
+                let msg = format!(
+                    "category `{}` belongs to a legal procedure (xinfang_ok = false): 信访 cannot be the first step (诉访分离)",
+                    category.unwrap_or_default()
+                );
+                self.diags.error(&src.path, src.line(r.channel.span()), Kind::XinfangFirst, msg);
+            }
+        }
+        let deadline = r.deadline.as_ref().map(|d| self.deadline(src, d));
+        Rule {
+            when: r.when.iter().map(|(k, v)| (k.clone(), v.get_ref().clone())).collect(),
+            channel,
+            why: self.non_empty(src, &r.why, "rule `why`"),
+            cites: r.cites.iter().map(|c| self.non_empty(src, c, "citation")).collect(),
+            deadline,
+            bring: r.bring.iter().map(|b| self.non_empty(src, b, "`bring` item")).collect(),
+            then: r.then.iter().map(|t| t.get_ref().clone()).collect(),
+        }
+    }
+
+    fn deadline(&mut self, src: &Source, d: &raw::RawDeadline) -> Deadline {
+        let period = match (d.days, d.months, d.years) {
+            (Some(n), None, None) => Some(Period::Days(n)),
+            (None, Some(n), None) => Some(Period::Months(n)),
+            (None, None, Some(n)) => Some(Period::Months(n * 12)),
+            (None, None, None) => None,
+            _ => {
+                let msg = "a deadline takes one of `days`, `months`, `years`";
+                self.diags.error(&src.path, src.line(d.text.span()), Kind::Invalid, msg);
+                None
+            }
+        };
+        if d.from.is_some() && period.is_none() {
+            let msg = "a deadline with `from` needs a period (`days`, `months` or `years`)";
+            self.diags.error(&src.path, src.line(d.text.span()), Kind::Invalid, msg);
+        }
+        Deadline {
+            text: self.non_empty(src, &d.text, "deadline text"),
+            period,
+            from: d.from.as_ref().map(|f| f.get_ref().clone()),
+        }
+    }
+
+    fn channel_ref(&mut self, src: &Source, c: &Spanned<String>) {
+        let Some(dir) = self.directory else { return };
+        if !dir.channels.contains_key(c.get_ref()) {
+            let msg = format!("unknown channel id `{}` (see config/directory.toml)", c.get_ref());
+            self.diags.error(&src.path, src.line(c.span()), Kind::UnknownChannel, msg);
+        }
+    }
+
+    fn category_ref(&mut self, src: &Source, c: &Spanned<String>) {
+        let Some(dir) = self.directory else { return };
+        if !dir.categories.contains_key(c.get_ref()) {
+            let msg = format!("unknown category id `{}` (see config/directory.toml)", c.get_ref());
+            self.diags.error(&src.path, src.line(c.span()), Kind::UnknownCategory, msg);
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn commands(
+        &mut self,
+        src: &Source,
+        c: &raw::CommandsFile,
+    ) -> (Commands, Texts, NodeIx, NodeIx, NodeIx, Vec<NodeIx>) {
+        let start = self.resolve(src, &c.start, 0);
+        let handoff = self.resolve(src, &c.handoff, 0);
+        let help = self.resolve(src, &c.help, 0);
+        let entries = c.entries.iter().map(|e| self.resolve(src, e, 0)).collect();
+        let norm = |v: &Vec<String>| v.iter().map(|s| crate::engine::understand::normalize(s)).collect();
+        let s = &c.synonyms;
+        let commands = Commands {
+            back: norm(&s.back),
+            restart: norm(&s.restart),
+            handoff: norm(&s.handoff),
+            help: norm(&s.help),
+            yes: norm(&s.yes),
+            no: norm(&s.no),
+        };
+        let t = &c.texts;
+        let texts = Texts {
+            not_understood: self.non_empty(src, &t.not_understood, "text"),
+            expired: self.non_empty(src, &t.expired, "text"),
+            at_start: self.non_empty(src, &t.at_start, "text"),
+            empty: self.non_empty(src, &t.empty, "text"),
+            back_label: self.non_empty(src, &t.back_label, "text"),
+            menu_label: self.non_empty(src, &t.menu_label, "text"),
+            notice: self.non_empty(src, &t.notice, "text"),
+        };
+        (commands, texts, start, handoff, help, entries)
+    }
+
+    fn faq(&mut self, src: &Source, q: &raw::RawFaq) -> Faq {
+        let node = q.node.as_ref().map(|n| self.resolve(src, n, 0));
+        if let Some(c) = &q.category {
+            self.category_ref(src, c);
+        }
+        if time::Date::parse(q.reviewed.get_ref(), DATE_FORMAT).is_err() {
+            let msg = format!("`reviewed` must be a date like 2026-11-27, not `{}`", q.reviewed.get_ref());
+            self.diags.error(&src.path, src.line(q.reviewed.span()), Kind::Invalid, msg);
+        }
+        Faq {
+            id: q.id.get_ref().clone(),
+            question: self.non_empty(src, &q.question, "FAQ question"),
+            alt: q.alt.clone(),
+            answer: self.non_empty(src, &q.answer, "FAQ answer"),
+            detail: q.detail.clone(),
+            cites: q.cites.iter().map(|c| self.non_empty(src, c, "citation")).collect(),
+            related: q.related.iter().map(|r| r.get_ref().clone()).collect(),
+            node,
+            category: q.category.as_ref().map(|c| c.get_ref().clone()),
+            reviewed: q.reviewed.get_ref().clone(),
+        }
+    }
+
+    fn check_faq_ids(&mut self, raw: &RawContent, faq: &[Faq]) {
+        let mut seen: HashMap<&str, Loc> = HashMap::new();
+        for (src, f) in &raw.faq {
+            for q in &f.faq {
+                let loc = Loc { file: src.path.clone(), line: src.line(q.id.span()) };
+                if let Some(first) = seen.get(q.id.get_ref().as_str()) {
+                    let msg = format!(
+                        "duplicate FAQ id `{}` (first defined at {}:{})",
+                        q.id.get_ref(),
+                        first.file.display(),
+                        first.line
+                    );
+                    self.diags.error(&loc.file, loc.line, Kind::DuplicateId, msg);
+                } else {
+                    seen.insert(q.id.get_ref(), loc);
+                }
+            }
+        }
+        for (src, f) in &raw.faq {
+            for q in &f.faq {
+                for r in &q.related {
+                    if !faq.iter().any(|x| &x.id == r.get_ref()) {
+                        let msg = format!("related FAQ `{}` does not exist", r.get_ref());
+                        self.diags.error(&src.path, src.line(r.span()), Kind::DanglingNode, msg);
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub const DATE_FORMAT: &[time::format_description::FormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+fn compile_directory(src: &Source, d: &raw::DirectoryFile, diags: &mut Diagnostics) -> Directory {
+    let p = &src.path;
+    let field = |s: &Spanned<String>, what: &str, diags: &mut Diagnostics| {
+        let line = src.line(s.span());
+        if s.get_ref().trim().is_empty() {
+            diags.error(p, line, Kind::EmptyText, format!("{what} is empty"));
+        } else if is_placeholder(s.get_ref()) {
+            let msg = format!("{what} is a placeholder (`{}`): fill it in before deploying", s.get_ref());
+            diags.warning(p, line, Kind::Placeholder, msg);
+        }
+        text(s)
+    };
+    let mut channels = BTreeMap::new();
+    for (id, c) in &d.channels {
+        let ch = Channel {
+            name: field(&c.name, "channel name", diags),
+            how: field(&c.how, "channel `how`", diags),
+            hotline: c.hotline.as_ref().map(|h| field(h, "hotline", diags)),
+            website: c.website.as_ref().map(|w| field(w, "website", diags)),
+            basis: field(&c.basis, "channel basis", diags),
+        };
+        channels.insert(id.clone(), ch);
+    }
+    let mut categories = BTreeMap::new();
+    for (id, c) in &d.categories {
+        for ch in &c.channels {
+            if !channels.contains_key(ch.get_ref()) {
+                let msg = format!("category `{id}` lists unknown channel `{}`", ch.get_ref());
+                diags.error(p, src.line(ch.span()), Kind::UnknownChannel, msg);
+            }
+        }
+        let cat = Category {
+            name: field(&c.name, "category name", diags),
+            channels: c.channels.iter().map(|c| c.get_ref().clone()).collect(),
+            xinfang_ok: c.xinfang_ok,
+        };
+        categories.insert(id.clone(), cat);
+    }
+    let office = |o: &raw::RawOffice, diags: &mut Diagnostics| {
+        if let Some(ch) = &o.channel {
+            if !channels.contains_key(ch.get_ref()) {
+                let msg = format!("local office for unknown channel `{}`", ch.get_ref());
+                diags.error(p, src.line(ch.span()), Kind::UnknownChannel, msg);
+            }
+        }
+        Office {
+            channel: o.channel.as_ref().map(|c| c.get_ref().clone()),
+            name: field(&o.name, "office name", diags),
+            address: field(&o.address, "office address", diags),
+            phone: field(&o.phone, "office phone", diags),
+            hours: field(&o.hours, "office hours", diags),
+        }
+    };
+    let local = d.local.iter().map(|o| office(o, diags)).collect();
+    let handoff = office(&d.handoff, diags);
+    let free_help = d.free_help.iter().map(|f| field(f, "free help line", diags)).collect();
+    Directory {
+        deployment: field(&d.deployment.name, "deployment name", diags),
+        region: field(&d.deployment.region, "deployment region", diags),
+        categories,
+        channels,
+        local,
+        free_help,
+        handoff,
+    }
+}
+
+/// Loads and compiles a content directory in one go.
+pub fn load(root: &Path) -> (Option<Content>, Diagnostics) {
+    let mut diags = Diagnostics::default();
+    let raw = super::load::read_dir(root, &mut diags);
+    let content = compile(&raw, &mut diags);
+    diags.sort();
+    (content, diags)
+}

@@ -1,0 +1,140 @@
+//! Problems found in content, each with file and line.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// The kinds of problem `check` reports. Fixture files in
+/// `tests/fixtures/broken/` show each one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The file is not valid TOML or has unknown or missing fields.
+    Syntax,
+    /// A reference names a node that does not exist.
+    DanglingNode,
+    /// No path from any entry point leads to the node.
+    Unreachable,
+    /// A node that waits for input offers no way forward.
+    NoWayForward,
+    UnknownChannel,
+    UnknownCategory,
+    /// A slot is read where no path can have set it.
+    SlotBeforeSet,
+    DuplicateId,
+    EmptyText,
+    /// Contact data still holds a placeholder (warning).
+    Placeholder,
+    /// A route recommends 信访 first for a category that belongs to a legal procedure.
+    XinfangFirst,
+    /// A route has no final rule without conditions.
+    NoDefaultRule,
+    /// Any other invalid value (unknown node kind, bad input type, bad date).
+    Invalid,
+}
+
+impl Kind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::Syntax => "syntax",
+            Kind::DanglingNode => "dangling-node",
+            Kind::Unreachable => "unreachable",
+            Kind::NoWayForward => "no-way-forward",
+            Kind::UnknownChannel => "unknown-channel",
+            Kind::UnknownCategory => "unknown-category",
+            Kind::SlotBeforeSet => "slot-before-set",
+            Kind::DuplicateId => "duplicate-id",
+            Kind::EmptyText => "empty-text",
+            Kind::Placeholder => "placeholder",
+            Kind::XinfangFirst => "xinfang-first",
+            Kind::NoDefaultRule => "no-default-rule",
+            Kind::Invalid => "invalid",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    pub line: usize,
+    pub severity: Severity,
+    pub kind: Kind,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(
+            f,
+            "{}:{}: {sev}[{}]: {}",
+            self.file.display(),
+            self.line,
+            self.kind.code(),
+            self.message
+        )
+    }
+}
+
+/// A loaded source file, for turning byte offsets into line numbers.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl Source {
+    pub fn line(&self, span: Range<usize>) -> usize {
+        let end = span.start.min(self.text.len());
+        self.text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+    }
+}
+
+/// Collects every problem; never stops at the first.
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn error(&mut self, file: &Path, line: usize, kind: Kind, message: impl Into<String>) {
+        self.push(file, line, Severity::Error, kind, message.into());
+    }
+
+    pub fn warning(&mut self, file: &Path, line: usize, kind: Kind, message: impl Into<String>) {
+        self.push(file, line, Severity::Warning, kind, message.into());
+    }
+
+    fn push(&mut self, file: &Path, line: usize, severity: Severity, kind: Kind, message: String) {
+        self.items.push(Diagnostic { file: file.to_path_buf(), line, severity, kind, message });
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items.iter().filter(|d| d.severity == Severity::Error)
+    }
+
+    pub fn sort(&mut self) {
+        self.items.sort_by(|a, b| (&a.file, a.line, a.severity).cmp(&(&b.file, b.line, b.severity)));
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.items {
+            writeln!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,14 @@
+//! Content as data: dialogs, FAQ and the agency directory, read from TOML
+//! files (`raw`), validated once with file:line diagnostics (`compile`,
+//! `graph`) into typed structures (`model`) that the engine reads.
+
+pub mod compile;
+pub mod diag;
+pub mod graph;
+pub mod load;
+pub mod model;
+pub mod raw;
+
+pub use compile::load;
+pub use diag::{Diagnostic, Diagnostics, Kind, Severity};
+pub use model::*;

@@ -1,0 +1,218 @@
+//! Raw content: mirrors the TOML files field for field. Nothing outside
+//! `content` sees these types; `compile` turns them into `Content`.
+//!
+//! Values that errors must point at are `Spanned`, so `check` can report
+//! file:line for each problem.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+/// One file in `dialogs/`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DialogFile {
+    #[serde(default)]
+    pub node: Vec<RawNode>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNode {
+    pub id: Spanned<String>,
+    pub kind: Spanned<String>,
+    #[serde(default)]
+    pub text: Option<Spanned<String>>,
+    #[serde(default)]
+    pub cites: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub choices: Vec<RawChoice>,
+    /// `ask`: the slot the answer is stored in.
+    #[serde(default)]
+    pub slot: Option<Spanned<String>>,
+    /// `ask`: choice | yesno | date | number | text.
+    #[serde(default)]
+    pub input: Option<Spanned<String>>,
+    /// `ask` with input yesno: where each answer leads.
+    #[serde(default)]
+    pub yes: Option<Spanned<String>>,
+    #[serde(default)]
+    pub no: Option<Spanned<String>>,
+    /// `ask` with free input: where a valid answer leads.
+    #[serde(default)]
+    pub next: Option<Spanned<String>>,
+    /// `ask`: what to say when the answer does not validate.
+    #[serde(default)]
+    pub hint: Option<Spanned<String>>,
+    /// `route`: the category this route serves (else the `category` slot).
+    #[serde(default)]
+    pub category: Option<Spanned<String>>,
+    /// `route`: rules tried in order; the last one must have no `when`.
+    #[serde(default)]
+    pub rule: Vec<RawRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChoice {
+    pub label: Spanned<String>,
+    #[serde(default)]
+    pub next: Option<Spanned<String>>,
+    /// `ask` with input choice: the value stored in the slot.
+    #[serde(default)]
+    pub value: Option<Spanned<String>>,
+    /// Sets the `category` slot (a category id).
+    #[serde(default)]
+    pub category: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    #[serde(default)]
+    pub when: BTreeMap<String, Spanned<String>>,
+    pub channel: Spanned<String>,
+    pub why: Spanned<String>,
+    #[serde(default)]
+    pub cites: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub deadline: Option<RawDeadline>,
+    #[serde(default)]
+    pub bring: Vec<Spanned<String>>,
+    /// Other channels worth naming after the first step.
+    #[serde(default)]
+    pub then: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeadline {
+    pub text: Spanned<String>,
+    #[serde(default)]
+    pub days: Option<u32>,
+    #[serde(default)]
+    pub months: Option<u32>,
+    #[serde(default)]
+    pub years: Option<u32>,
+    /// A date slot the period runs from.
+    #[serde(default)]
+    pub from: Option<Spanned<String>>,
+}
+
+/// `dialogs/commands.toml`: start node and global commands.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandsFile {
+    pub start: Spanned<String>,
+    pub handoff: Spanned<String>,
+    pub help: Spanned<String>,
+    /// Nodes other channels may enter directly (menus of messaging apps, classifier).
+    #[serde(default)]
+    pub entries: Vec<Spanned<String>>,
+    pub synonyms: Synonyms,
+    pub texts: CommandTexts,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Synonyms {
+    pub back: Vec<String>,
+    pub restart: Vec<String>,
+    pub handoff: Vec<String>,
+    pub help: Vec<String>,
+    pub yes: Vec<String>,
+    pub no: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandTexts {
+    pub not_understood: Spanned<String>,
+    pub expired: Spanned<String>,
+    pub at_start: Spanned<String>,
+    pub empty: Spanned<String>,
+    pub back_label: Spanned<String>,
+    pub menu_label: Spanned<String>,
+    pub notice: Spanned<String>,
+}
+
+/// `config/directory.toml`: categories, channels, local offices, free help.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryFile {
+    pub deployment: RawDeployment,
+    pub categories: BTreeMap<String, RawCategory>,
+    pub channels: BTreeMap<String, RawChannel>,
+    #[serde(default)]
+    pub local: Vec<RawOffice>,
+    pub free_help: Vec<Spanned<String>>,
+    pub handoff: RawOffice,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeployment {
+    pub name: Spanned<String>,
+    pub region: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCategory {
+    pub name: Spanned<String>,
+    pub channels: Vec<Spanned<String>>,
+    pub xinfang_ok: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChannel {
+    pub name: Spanned<String>,
+    pub how: Spanned<String>,
+    #[serde(default)]
+    pub hotline: Option<Spanned<String>>,
+    #[serde(default)]
+    pub website: Option<Spanned<String>>,
+    pub basis: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOffice {
+    /// The channel this office serves (absent for the handoff office).
+    #[serde(default)]
+    pub channel: Option<Spanned<String>>,
+    pub name: Spanned<String>,
+    pub address: Spanned<String>,
+    pub phone: Spanned<String>,
+    pub hours: Spanned<String>,
+}
+
+/// One file in `faq/`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaqFile {
+    #[serde(default)]
+    pub faq: Vec<RawFaq>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFaq {
+    pub id: Spanned<String>,
+    pub question: Spanned<String>,
+    #[serde(default)]
+    pub alt: Vec<String>,
+    pub answer: Spanned<String>,
+    #[serde(default)]
+    pub detail: Option<String>,
+    #[serde(default)]
+    pub cites: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub related: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub node: Option<Spanned<String>>,
+    #[serde(default)]
+    pub category: Option<Spanned<String>>,
+    pub reviewed: Spanned<String>,
+}

@@ -1,0 +1,305 @@
+//! The dialog engine: a pure function of (content, session, inbound message,
+//! now) → (new session, replies, log record). No I/O, clock or randomness.
+
+pub mod card;
+pub mod dates;
+pub mod mask;
+pub mod reply;
+pub mod session;
+pub mod understand;
+
+use crate::content::{Content, Input, Node, NodeIx, NodeKind};
+use reply::{ChoiceOut, Inbound, LogRecord, Reply, UserInput};
+use session::{Frame, MAX_HISTORY, Session, SessionKey};
+use std::sync::Arc;
+use understand::{Command, Intent, Understand};
+
+/// Longest free-text answer stored in a slot.
+const MAX_SLOT_CHARS: usize = 200;
+
+pub struct Engine {
+    pub content: Arc<Content>,
+    pub understand: Arc<dyn Understand>,
+    /// Seconds of inactivity after which a session starts over.
+    pub idle_secs: i64,
+}
+
+/// The outcome of one message.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub session: Session,
+    pub replies: Vec<Reply>,
+    pub log: LogRecord,
+}
+
+/// Working state of one step.
+struct Turn<'a> {
+    content: &'a Content,
+    s: Session,
+    replies: Vec<Reply>,
+    matched: bool,
+    card_channel: Option<String>,
+    now: i64,
+}
+
+impl Engine {
+    pub fn new(content: Arc<Content>, understand: Arc<dyn Understand>, idle_secs: i64) -> Self {
+        Self { content, understand, idle_secs }
+    }
+
+    pub fn step(&self, prev: Option<&Session>, key: &SessionKey, inbound: &Inbound, now: i64) -> Step {
+        let content = &*self.content;
+        let start_id = &content.node(content.start).id;
+        let mut replies = Vec::new();
+        let mut s = match prev {
+            Some(p) if p.is_expired(now, self.idle_secs) => {
+                replies.push(Reply::plain(content.texts.expired.clone()));
+                Session { version: p.version, ..Session::new(key.clone(), start_id, now) }
+            }
+            Some(p) if content.find(&p.node).is_some() => p.clone(),
+            Some(p) => Session { version: p.version, ..Session::new(key.clone(), start_id, now) },
+            None => Session::new(key.clone(), start_id, now),
+        };
+        if s.source.is_none() {
+            s.source.clone_from(&inbound.source);
+        }
+        s.last_active = now;
+        s.turns = s.turns.saturating_add(1);
+        let node_from = s.node.clone();
+        let fresh = prev.is_none() || !replies.is_empty();
+        let mut turn = Turn { content, s, replies, matched: true, card_channel: None, now };
+        match &inbound.input {
+            UserInput::Choice(id) => turn.choice(id),
+            UserInput::Text(t) if t.trim().is_empty() && fresh => turn.show_current(),
+            UserInput::Text(t) if t.trim().is_empty() => {
+                turn.say(&content.texts.empty);
+                turn.show_current();
+            }
+            UserInput::Text(t) => {
+                let node = turn.current();
+                let intent = self.understand.interpret(content, node, t);
+                turn.intent(intent, t, fresh);
+            }
+        }
+        turn.finish(node_from, inbound)
+    }
+}
+
+impl<'a> Turn<'a> {
+    fn current_ix(&self) -> NodeIx {
+        self.content.find(&self.s.node).unwrap_or(self.content.start)
+    }
+
+    fn current(&self) -> &'a Node {
+        self.content.node(self.current_ix())
+    }
+
+    fn say(&mut self, text: &str) {
+        self.replies.push(Reply::plain(text.to_string()));
+    }
+
+    fn choice(&mut self, id: &str) {
+        let cmd = match id {
+            "cmd:back" => Some(Command::Back),
+            "cmd:menu" | "cmd:start" => Some(Command::Restart),
+            "cmd:handoff" => Some(Command::Handoff),
+            "cmd:help" => Some(Command::Help),
+            _ => None,
+        };
+        if let Some(cmd) = cmd {
+            return self.command(cmd);
+        }
+        if id == "cmd:resume" {
+            return self.show_current();
+        }
+        let parsed = id.rsplit_once('.').and_then(|(node, n)| Some((node, n.parse::<usize>().ok()?)));
+        match parsed {
+            Some((node, n)) if node == self.s.node && n >= 1 => self.take_choice(n - 1),
+            _ => self.not_understood(),
+        }
+    }
+
+    fn intent(&mut self, intent: Intent, text: &str, fresh: bool) {
+        match intent {
+            Intent::Command(c) => self.command(c),
+            Intent::Choice(i) => self.take_choice(i),
+            Intent::Enter { node, category } => {
+                let sets: Vec<_> = category.into_iter().map(|c| ("category".to_string(), c)).collect();
+                self.go(node, &sets);
+            }
+            Intent::Yes | Intent::No | Intent::Other => self.value(intent, text, fresh),
+        }
+    }
+
+    /// Free text at the current node: an answer to an ask node, or not understood.
+    fn value(&mut self, intent: Intent, text: &str, fresh: bool) {
+        let node = self.current();
+        let NodeKind::Ask { slot, input, hint } = &node.kind else {
+            if fresh {
+                // A first message we cannot place: greet with the menu instead of an error.
+                self.matched = false;
+                return self.show_current();
+            }
+            return self.not_understood();
+        };
+        let value = match (input, &intent) {
+            (Input::YesNo { yes, .. }, Intent::Yes) => Some((*yes, "yes".to_string())),
+            (Input::YesNo { no, .. }, Intent::No) => Some((*no, "no".to_string())),
+            (Input::Date { next }, _) => dates::parse_date(text)
+                .filter(|d| dates::today(self.now).is_none_or(|t| *d <= t))
+                .map(|d| (*next, d.to_string())),
+            (Input::Number { next }, _) => {
+                let t = understand::normalize(text);
+                t.parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0).map(|_| (*next, t))
+            }
+            (Input::Text { next }, _) => {
+                let t: String = mask::mask(text.trim()).chars().take(MAX_SLOT_CHARS).collect();
+                Some((*next, t))
+            }
+            _ => None,
+        };
+        match value {
+            Some((next, v)) => self.go(next, &[(slot.clone(), v)]),
+            None => {
+                self.matched = false;
+                let hint = if hint.is_empty() { &self.content.texts.not_understood } else { hint };
+                self.say(hint);
+                self.show_current();
+            }
+        }
+    }
+
+    fn not_understood(&mut self) {
+        self.matched = false;
+        self.say(&self.content.texts.not_understood);
+        self.show_current();
+    }
+
+    fn command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Back => match self.s.history.pop() {
+                Some(frame) => {
+                    self.s.node = frame.node;
+                    self.s.slots = frame.slots;
+                    self.show_current();
+                }
+                None => {
+                    self.say(&self.content.texts.at_start);
+                    self.show_current();
+                }
+            },
+            Command::Restart => {
+                self.s.history.clear();
+                self.s.slots.clear();
+                self.s.node = self.content.node(self.content.start).id.clone();
+                self.show_current();
+            }
+            Command::Handoff => self.go(self.content.handoff, &[]),
+            Command::Help => self.go(self.content.help, &[]),
+        }
+    }
+
+    fn take_choice(&mut self, i: usize) {
+        let node = self.current();
+        if let NodeKind::Ask { input: Input::YesNo { .. }, .. } = node.kind {
+            return match i {
+                0 => self.value(Intent::Yes, "", false),
+                1 => self.value(Intent::No, "", false),
+                _ => self.not_understood(),
+            };
+        }
+        match node.kind.choices().get(i) {
+            Some(ch) => self.go(ch.next, &ch.sets),
+            None => self.not_understood(),
+        }
+    }
+
+    /// Moves to `target`, remembering where we were for "返回".
+    fn go(&mut self, target: NodeIx, sets: &[(String, String)]) {
+        let frame = Frame { node: self.s.node.clone(), slots: self.s.slots.clone() };
+        self.s.history.push(frame);
+        if self.s.history.len() > MAX_HISTORY {
+            self.s.history.remove(0);
+        }
+        for (k, v) in sets.iter().filter(|(k, _)| !k.is_empty()) {
+            self.s.slots.insert(k.clone(), v.clone());
+        }
+        self.s.node = self.content.node(target).id.clone();
+        self.show_current();
+    }
+
+    fn show_current(&mut self) {
+        let ix = self.current_ix();
+        let reply = render(self.content, ix, &self.s, self.now);
+        if let Some(card) = &reply.card {
+            self.card_channel = Some(card.channel.clone());
+            if let Some(cat) = &card.category {
+                self.s.slots.insert("category".to_string(), cat.clone());
+            }
+        }
+        self.replies.push(reply);
+    }
+
+    fn finish(self, node_from: String, inbound: &Inbound) -> Step {
+        let (kind, raw) = match &inbound.input {
+            UserInput::Text(t) => ("text", t.as_str()),
+            UserInput::Choice(c) => ("choice", c.as_str()),
+        };
+        let summary: String = self.replies.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join(" / ");
+        let log = LogRecord {
+            ts: self.now,
+            channel: self.s.key.channel().to_string(),
+            user: self.s.key.user().to_string(),
+            source: self.s.source.clone(),
+            node_from,
+            node: self.s.node.clone(),
+            input_kind: kind.to_string(),
+            input: mask::mask(raw),
+            matched: self.matched,
+            category: self.s.slots.get("category").cloned(),
+            channel_chosen: self.card_channel,
+            reply_summary: summary.chars().take(120).collect(),
+        };
+        Step { session: self.s, replies: self.replies, log }
+    }
+}
+
+/// What a node shows: its text, citations, choices (plus 返回/菜单 away from
+/// the start), and for route and handoff nodes the card or contact.
+pub fn render(content: &Content, ix: NodeIx, s: &Session, now: i64) -> Reply {
+    let node = content.node(ix);
+    let mut text = card::fill(&node.text, &s.slots);
+    let mut card_out = None;
+    match &node.kind {
+        NodeKind::Route { category, rules, .. } => {
+            let cat = category.as_deref().or(s.slots.get("category").map(String::as_str));
+            card_out = card::build(content, cat, rules, &s.slots, now);
+        }
+        NodeKind::Handoff { .. } => {
+            let o = &content.directory.handoff;
+            text.push_str(&format!(
+                "\n\n{}\n地址：{}\n电话：{}\n接待时间：{}",
+                o.name, o.address, o.phone, o.hours
+            ));
+        }
+        _ => {}
+    }
+    let mut choices: Vec<ChoiceOut> = node
+        .kind
+        .choices()
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ChoiceOut { id: format!("{}.{}", node.id, i + 1), label: c.label.clone() })
+        .collect();
+    if let NodeKind::Ask { input: Input::YesNo { .. }, .. } = node.kind {
+        for (i, label) in ["是", "否"].iter().enumerate() {
+            choices.push(ChoiceOut { id: format!("{}.{}", node.id, i + 1), label: label.to_string() });
+        }
+    }
+    if ix != content.start {
+        let t = &content.texts;
+        choices.push(ChoiceOut { id: "cmd:back".into(), label: t.back_label.clone() });
+        choices.push(ChoiceOut { id: "cmd:menu".into(), label: t.menu_label.clone() });
+    }
+    Reply { text, cites: node.cites.clone(), choices, card: card_out }
+}

@@ -1,0 +1,117 @@
+//! What goes into the engine and what comes out: inbound messages, replies,
+//! channel cards and the query-log record.
+
+use serde::{Deserialize, Serialize};
+
+/// What a person sent, already translated from the channel's wire format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inbound {
+    pub input: UserInput,
+    /// Source tag (kiosk, campaign, poster); recorded with the session.
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum UserInput {
+    Text(String),
+    /// A choice id from an earlier reply (`node.N` or `cmd:…`).
+    Choice(String),
+}
+
+impl Inbound {
+    pub fn text(t: impl Into<String>) -> Self {
+        Self { input: UserInput::Text(t.into()), source: None }
+    }
+
+    pub fn choice(id: impl Into<String>) -> Self {
+        Self { input: UserInput::Choice(id.into()), source: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cites: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<ChoiceOut>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<Card>,
+}
+
+impl Reply {
+    pub fn plain(text: impl Into<String>) -> Self {
+        Self { text: text.into(), cites: Vec::new(), choices: Vec::new(), card: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChoiceOut {
+    pub id: String,
+    pub label: String,
+}
+
+/// The lawful channel for a matter, how to reach it, and what is running.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Card {
+    /// Channel id (taxonomy).
+    pub channel: String,
+    pub channel_name: String,
+    pub category: Option<String>,
+    pub category_name: Option<String>,
+    /// Why this channel, and not 信访, where that applies.
+    pub why: String,
+    pub cites: Vec<String>,
+    pub how: String,
+    pub hotline: Option<String>,
+    pub website: Option<String>,
+    pub local: Vec<OfficeOut>,
+    pub deadline: Option<DeadlineOut>,
+    pub bring: Vec<String>,
+    /// Other channels worth knowing about after the first step.
+    pub then: Vec<NamedChannel>,
+    pub free_help: Vec<String>,
+    pub notice: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamedChannel {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OfficeOut {
+    pub name: String,
+    pub address: String,
+    pub phone: String,
+    pub hours: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadlineOut {
+    pub text: String,
+    /// Last day by the date the person gave (YYYY-MM-DD), when one was given.
+    pub due: Option<String>,
+    /// Days from today to `due` (negative: already passed).
+    pub days_left: Option<i64>,
+}
+
+/// One line of the query log: what was asked and what the bot did.
+/// Personal data in `input` is masked before the record exists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogRecord {
+    pub ts: i64,
+    pub channel: String,
+    pub user: String,
+    pub source: Option<String>,
+    pub node_from: String,
+    pub node: String,
+    /// `text` or `choice`.
+    pub input_kind: String,
+    pub input: String,
+    pub matched: bool,
+    pub category: Option<String>,
+    pub channel_chosen: Option<String>,
+    pub reply_summary: String,
+}

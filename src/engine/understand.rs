@@ -1,0 +1,111 @@
+//! The boundary between free text and the dialog: what did the person mean
+//! at this node? The plain implementation here matches command synonyms,
+//! choice numbers and labels; the free-text understanding issue plugs a
+//! classifier in behind the same trait.
+
+use crate::content::{Content, Node, NodeIx};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Back,
+    Restart,
+    Handoff,
+    Help,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intent {
+    Command(Command),
+    /// Index into the current node's choices.
+    Choice(usize),
+    Yes,
+    No,
+    /// Go to a node (e.g. a classifier recognised the matter), optionally
+    /// setting the category slot.
+    Enter { node: NodeIx, category: Option<String> },
+    /// Text that is not a command or a choice: the node may take it as a value.
+    Other,
+}
+
+pub trait Understand: Send + Sync {
+    fn interpret(&self, content: &Content, node: &Node, text: &str) -> Intent;
+}
+
+/// Exact matching of command synonyms, numbers and choice labels.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Plain;
+
+impl Understand for Plain {
+    fn interpret(&self, content: &Content, node: &Node, text: &str) -> Intent {
+        let t = normalize(text);
+        let c = &content.commands;
+        let commands = [
+            (&c.back, Command::Back),
+            (&c.restart, Command::Restart),
+            (&c.handoff, Command::Handoff),
+            (&c.help, Command::Help),
+        ];
+        for (words, cmd) in commands {
+            if words.iter().any(|w| *w == t) {
+                return Intent::Command(cmd);
+            }
+        }
+        let choices = node.kind.choices();
+        if let Ok(n) = t.parse::<usize>() {
+            if (1..=choices.len()).contains(&n) {
+                return Intent::Choice(n - 1);
+            }
+        }
+        if let Some(i) = choices.iter().position(|ch| normalize(&ch.label) == t) {
+            return Intent::Choice(i);
+        }
+        if c.yes.iter().any(|w| *w == t) {
+            return Intent::Yes;
+        }
+        if c.no.iter().any(|w| *w == t) {
+            return Intent::No;
+        }
+        // A label typed in part ("欠薪" for "拖欠工资、欠薪") when exactly one matches.
+        let partial: Vec<usize> = choices
+            .iter()
+            .enumerate()
+            .filter(|(_, ch)| t.chars().count() >= 2 && normalize(&ch.label).contains(&t))
+            .map(|(i, _)| i)
+            .collect();
+        if let [only] = partial[..] {
+            return Intent::Choice(only);
+        }
+        Intent::Other
+    }
+}
+
+/// Trims, folds full-width ASCII to half-width, lowercases, and drops
+/// trailing punctuation, so "１" and "返回。" match "1" and "返回".
+pub fn normalize(s: &str) -> String {
+    let folded: String = s
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            _ => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect();
+    folded
+        .trim_end_matches(['。', '！', '？', '.', '!', '?', '~', '～', ' '])
+        .trim()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+
+    #[test]
+    fn normalize_folds_full_width_and_trailing_punctuation() {
+        assert_eq!(normalize(" １２ "), "12");
+        assert_eq!(normalize("返回。"), "返回");
+        assert_eq!(normalize("ＭＥＮＵ！"), "menu");
+    }
+}

@@ -1,0 +1,36 @@
+//! xinfang-guide: public legal guidance on petitioning lawfully (依法信访),
+//! and routing of 涉法涉诉 matters to the court or agency that can handle
+//! them (诉访分离, 依法分类处理).
+//!
+//! # Map of the parts
+//!
+//! - [`content`]: dialogs (`dialogs/*.toml`), FAQ (`faq/*.toml`) and the agency
+//!   directory (`config/directory.toml`), read as raw TOML, then validated once
+//!   into typed structures; `check` reports every problem with file:line.
+//! - [`engine`]: the pure core. `Engine::step(session, inbound, now)` returns
+//!   the new session, the replies and a query-log record; no I/O, clock or
+//!   randomness inside. [`engine::understand`] is the boundary that turns free
+//!   text into an intent; [`engine::card`] turns a route node into a channel
+//!   card; [`engine::mask`] removes personal data before anything is logged.
+//! - [`store`]: the `Store` trait (load, compare-and-swap commit with the log
+//!   record, idle sweep) with the sled implementation and group commit.
+//! - [`service`]: the path every channel takes: load → step → commit (retry on
+//!   conflict) → replies.
+//! - [`server`]: the axum HTTP server: web chat API, chat page, health,
+//!   metrics, rate limits. [`cli`]: `check` and the terminal chat.
+//! - [`config`]: server settings from `config/server.toml` and `XG_*` variables.
+//!
+//! # The path of one message
+//!
+//! `POST /api/v1/chat` (server::chat) → `Inbound` + `SessionKey` →
+//! `Bot::handle` (service) → `Store::load` → `Engine::step` → `Understand` →
+//! node transition → `render` (reply, card) → `Store::commit` (CAS, waits for
+//! the group flush) → JSON reply.
+
+pub mod cli;
+pub mod config;
+pub mod content;
+pub mod engine;
+pub mod server;
+pub mod service;
+pub mod store;

@@ -1,0 +1,105 @@
+//! The one binary: wires settings, content, store and server together.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+use xinfang_guide::config::Settings;
+use xinfang_guide::engine::Engine;
+use xinfang_guide::engine::understand::Plain;
+use xinfang_guide::server::{self, App};
+
+#[derive(Parser)]
+#[command(name = "xinfang-guide", version, about = "依法信访指引机器人 / lawful petitioning guidance bot")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (web chat, API, metrics).
+    Serve {
+        /// Settings file (overrides the built-in config/server.toml).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Listen address, e.g. 127.0.0.1:8080.
+        #[arg(long)]
+        addr: Option<String>,
+        /// sled data directory.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Content directory (dialogs/, faq/, config/directory.toml).
+        #[arg(long)]
+        content: Option<PathBuf>,
+    },
+    /// Check dialogs, FAQ and directory; print every problem with file:line.
+    Check {
+        #[arg(long, default_value = ".")]
+        content: PathBuf,
+    },
+    /// Chat with the bot in the terminal (no server, nothing stored).
+    Chat {
+        #[arg(long, default_value = ".")]
+        content: PathBuf,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { content } => {
+            let mut out = std::io::stdout().lock();
+            let failed = xinfang_guide::cli::check::run(&content, &mut out).context("writing the report")?;
+            if failed {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::Chat { content } => {
+            let (loaded, diags) = xinfang_guide::content::load(&content);
+            let loaded = loaded.with_context(|| format!("content has errors:\n{diags}"))?;
+            let engine = Engine::new(Arc::new(loaded), Arc::new(Plain), 30 * 60);
+            let stdin = std::io::stdin().lock();
+            let mut out = std::io::stdout().lock();
+            xinfang_guide::cli::chat::run(&engine, stdin, &mut out, server::unix_now)
+        }
+        Command::Serve { config, addr, data, content } => {
+            let mut settings = Settings::load(config.as_deref()).context("loading settings")?;
+            if let Some(a) = addr {
+                settings.server.addr = a;
+            }
+            if let Some(d) = data {
+                settings.server.data_dir = d;
+            }
+            if let Some(c) = content {
+                settings.server.content_dir = c;
+            }
+            init_tracing(&settings.server.log_format);
+            let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            rt.block_on(serve(settings))
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let addr = settings.server.addr.clone();
+    let app = App::build(settings)?;
+    let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
+    let local = listener.local_addr().context("reading the bound address")?;
+    tracing::info!(addr = %local, startup_ms = started.elapsed().as_millis() as u64, "xinfang-guide listening");
+    println!("listening on http://{local}");
+    server::run(listener, app, server::shutdown_signal()).await
+}
+
+fn init_tracing(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

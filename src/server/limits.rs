@@ -1,0 +1,56 @@
+//! Per-IP and per-session rate limits (governor, keyed token buckets).
+
+use crate::config::LimitSettings;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+
+pub struct Limits {
+    per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    per_session: Option<DefaultKeyedRateLimiter<String>>,
+    clock: DefaultClock,
+}
+
+fn quota(per_second: u32, burst: u32) -> Option<Quota> {
+    let rate = NonZeroU32::new(per_second)?;
+    let burst = NonZeroU32::new(burst.max(per_second)).unwrap_or(rate);
+    Some(Quota::per_second(rate).allow_burst(burst))
+}
+
+impl Limits {
+    pub fn new(s: &LimitSettings) -> Self {
+        Self {
+            per_ip: quota(s.per_ip_per_second, s.per_ip_burst).map(RateLimiter::keyed),
+            per_session: quota(s.per_session_per_second, s.per_session_burst).map(RateLimiter::keyed),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// `Err(seconds to wait)` when the IP is over its limit.
+    pub fn check_ip(&self, ip: IpAddr) -> Result<(), u64> {
+        match &self.per_ip {
+            Some(l) => l.check_key(&ip).map_err(|nu| nu.wait_time_from(self.clock.now()).as_secs() + 1),
+            None => Ok(()),
+        }
+    }
+
+    pub fn check_session(&self, token: &str) -> Result<(), u64> {
+        match &self.per_session {
+            Some(l) => l.check_key(&token.to_string()).map_err(|nu| nu.wait_time_from(self.clock.now()).as_secs() + 1),
+            None => Ok(()),
+        }
+    }
+
+    /// Forgets keys whose buckets are full again (called by the sweeper).
+    pub fn shrink(&self) {
+        if let Some(l) = &self.per_ip {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+        if let Some(l) = &self.per_session {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+    }
+}

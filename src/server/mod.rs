@@ -1,0 +1,171 @@
+//! The HTTP server: web chat API and page, health, metrics. Built from
+//! settings by `App::build`, run by `run(listener, app, shutdown)`.
+
+pub mod chat;
+pub mod error;
+pub mod limits;
+pub mod page;
+
+use crate::config::Settings;
+use crate::engine::Engine;
+use crate::engine::understand::Plain;
+use crate::service::Bot;
+use crate::store::sled_store::SledOptions;
+use crate::store::{SledStore, Store};
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use limits::Limits;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Request bodies larger than this are refused before parsing (413).
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub type ClockFn = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub bot: Bot,
+    pub limits: Arc<Limits>,
+    pub max_text_bytes: usize,
+    pub clock: ClockFn,
+    pub metrics: PrometheusHandle,
+}
+
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The process-wide Prometheus recorder (installed once; tests build many apps).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets(&[0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0])
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            match builder.install_recorder() {
+                Ok(h) => h,
+                // Another recorder is installed (tests): render from a private one.
+                Err(_) => PrometheusBuilder::new().build_recorder().handle(),
+            }
+        })
+        .clone()
+}
+
+pub struct App {
+    pub state: AppState,
+    pub settings: Settings,
+}
+
+impl App {
+    /// Loads content, opens the store and wires the parts together.
+    pub fn build(settings: Settings) -> anyhow::Result<Self> {
+        let dir = settings.content_dir();
+        let (content, diags) = crate::content::load(&dir);
+        for d in &diags.items {
+            tracing::warn!("{d}");
+        }
+        let content = content.with_context(|| format!("content in {} has errors (run `xinfang-guide check`)", dir.display()))?;
+        let opts = SledOptions { cache_bytes: settings.store.cache_mb * 1024 * 1024 };
+        let store = SledStore::open(&settings.server.data_dir, &opts)
+            .with_context(|| format!("opening data dir {}", settings.server.data_dir.display()))?;
+        Ok(Self::with_store(settings, Arc::new(content), store))
+    }
+
+    pub fn with_store(settings: Settings, content: Arc<crate::content::Content>, store: Arc<dyn Store>) -> Self {
+        let engine = Engine::new(content, Arc::new(Plain), settings.session.idle_minutes * 60);
+        let state = AppState {
+            bot: Bot::new(Arc::new(engine), store),
+            limits: Arc::new(Limits::new(&settings.limits)),
+            max_text_bytes: settings.server.max_text_bytes,
+            clock: Arc::new(unix_now),
+            metrics: metrics_handle(),
+        };
+        Self { state, settings }
+    }
+
+    pub fn router(&self) -> Router {
+        router(self.state.clone())
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(page::index))
+        .route("/api/v1/chat", post(chat::chat))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#)
+}
+
+async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render())
+}
+
+/// Serves until `shutdown` resolves, then flushes the store. Runs the idle
+/// session sweeper alongside.
+pub async fn run(listener: TcpListener, app: App, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let state = app.state.clone();
+    let sweeper = tokio::spawn(sweep_loop(state.clone(), app.settings.session.clone()));
+    let service = app.router().into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
+    sweeper.abort();
+    state.bot.store.flush().await.context("flushing the store at shutdown")?;
+    tracing::info!("store flushed, bye");
+    Ok(())
+}
+
+async fn sweep_loop(state: AppState, s: crate::config::SessionSettings) {
+    let mut tick = tokio::time::interval(Duration::from_secs(s.sweep_seconds.max(1)));
+    loop {
+        tick.tick().await;
+        let cutoff = (state.clock)() - s.idle_minutes * 60;
+        match state.bot.store.remove_idle(cutoff).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "idle sessions swept"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "sweeping idle sessions failed"),
+        }
+        if let Ok(n) = state.bot.store.session_count().await {
+            metrics::gauge!("xg_active_sessions").set(n as f64);
+        }
+        state.limits.shrink();
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

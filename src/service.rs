@@ -1,0 +1,64 @@
+//! The one path every channel takes: load the session, run the engine,
+//! commit with compare-and-swap, and hand back the replies. A conflict means
+//! another message for the same session committed first: run the step again
+//! on top of it, so no update is lost and messages apply one after another.
+
+use crate::engine::reply::{Inbound, Reply};
+use crate::engine::session::SessionKey;
+use crate::engine::{Engine, Step};
+use crate::store::{Commit, Store, StoreError};
+use std::sync::Arc;
+
+/// How often a message is re-applied after losing a race before giving up.
+const MAX_ATTEMPTS: usize = 16;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("too many concurrent messages for one session")]
+    Contention,
+}
+
+#[derive(Clone)]
+pub struct Bot {
+    pub engine: Arc<Engine>,
+    pub store: Arc<dyn Store>,
+}
+
+/// What a channel gets back.
+#[derive(Debug, Clone)]
+pub struct Handled {
+    pub replies: Vec<Reply>,
+    /// True when this message started a new session.
+    pub new_session: bool,
+    pub step: Step,
+}
+
+impl Bot {
+    pub fn new(engine: Arc<Engine>, store: Arc<dyn Store>) -> Self {
+        Self { engine, store }
+    }
+
+    pub async fn handle(&self, key: &SessionKey, inbound: &Inbound, now: i64) -> Result<Handled, ServiceError> {
+        for attempt in 0..MAX_ATTEMPTS {
+            let prev = self.store.load(key).await?;
+            let step = self.engine.step(prev.as_ref(), key, inbound, now);
+            let expected = prev.as_ref().map(|p| p.version);
+            match self.store.commit(expected, &step.session, &step.log).await? {
+                Commit::Done { .. } => {
+                    metrics::counter!("xg_messages_total", "channel" => key.channel().to_string()).increment(1);
+                    let new_session = prev.is_none();
+                    return Ok(Handled { replies: step.replies.clone(), new_session, step });
+                }
+                Commit::Conflict => {
+                    metrics::counter!("xg_commit_conflicts_total").increment(1);
+                    if attempt > 2 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+            }
+        }
+        Err(ServiceError::Contention)
+    }
+}

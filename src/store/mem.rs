@@ -1,0 +1,67 @@
+//! In-memory store: the terminal chat and tests. Same contract as sled,
+//! without durability.
+
+use super::{Commit, LogEntry, Store, StoreError, next_version};
+use crate::engine::reply::LogRecord;
+use crate::engine::session::{Session, SessionKey};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+#[derive(Default)]
+pub struct MemStore {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    sessions: HashMap<SessionKey, Session>,
+    log: Vec<LogRecord>,
+}
+
+impl MemStore {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, StoreError> {
+        self.inner.lock().map_err(|_| StoreError::Io("memory store lock poisoned".into()))
+    }
+}
+
+#[async_trait]
+impl Store for MemStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<Session>, StoreError> {
+        Ok(self.lock()?.sessions.get(key).cloned())
+    }
+
+    async fn commit(&self, expected: Option<u64>, session: &Session, log: &LogRecord) -> Result<Commit, StoreError> {
+        let mut inner = self.lock()?;
+        let current = inner.sessions.get(&session.key).map(|s| s.version);
+        if current != expected {
+            return Ok(Commit::Conflict);
+        }
+        let version = next_version(expected);
+        inner.sessions.insert(session.key.clone(), Session { version, ..session.clone() });
+        inner.log.push(log.clone());
+        Ok(Commit::Done { version })
+    }
+
+    async fn remove_idle(&self, cutoff: i64) -> Result<usize, StoreError> {
+        let mut inner = self.lock()?;
+        let before = inner.sessions.len();
+        inner.sessions.retain(|_, s| s.last_active >= cutoff);
+        Ok(before - inner.sessions.len())
+    }
+
+    async fn log_after(&self, after: Option<u64>, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
+        let inner = self.lock()?;
+        let from = after.map_or(0, |a| a as usize + 1);
+        let entries = inner.log.iter().enumerate().skip(from).take(limit);
+        Ok(entries.map(|(i, r)| LogEntry { id: i as u64, record: r.clone() }).collect())
+    }
+
+    async fn session_count(&self) -> Result<usize, StoreError> {
+        Ok(self.lock()?.sessions.len())
+    }
+
+    async fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}

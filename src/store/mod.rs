@@ -1,0 +1,71 @@
+//! Where sessions and the query log live. One small trait; sled is the
+//! default implementation, an in-memory one serves the terminal chat and
+//! the contract tests.
+//!
+//! The contract keeps per-session ordering in the data, not in a lock:
+//! `commit` writes a session only if its stored version is still the one
+//! the caller loaded (compare-and-swap), together with its log record, and
+//! returns only once both are durable. A shared engine for several
+//! instances implements the same contract.
+
+pub mod mem;
+pub mod sled_store;
+
+use crate::engine::reply::LogRecord;
+use crate::engine::session::{Session, SessionKey};
+use async_trait::async_trait;
+
+pub use mem::MemStore;
+pub use sled_store::SledStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage I/O failed: {0}")]
+    Io(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the store is shutting down")]
+    Closed,
+}
+
+/// Result of a compare-and-swap commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    /// Written and durable; the session now has this version.
+    Done { version: u64 },
+    /// Someone else wrote the session since it was loaded: load and retry.
+    Conflict,
+}
+
+/// A logged message with its position in the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEntry {
+    pub id: u64,
+    pub record: LogRecord,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn load(&self, key: &SessionKey) -> Result<Option<Session>, StoreError>;
+
+    /// Writes `session` as version `expected + 1` (`expected = None`: the
+    /// session must not exist yet) and appends `log`, atomically. Returns
+    /// after both are durable.
+    async fn commit(&self, expected: Option<u64>, session: &Session, log: &LogRecord) -> Result<Commit, StoreError>;
+
+    /// Removes sessions idle since before `cutoff` (Unix seconds); returns how many.
+    async fn remove_idle(&self, cutoff: i64) -> Result<usize, StoreError>;
+
+    /// Log entries after id `after` (exclusive), oldest first, at most `limit`.
+    async fn log_after(&self, after: Option<u64>, limit: usize) -> Result<Vec<LogEntry>, StoreError>;
+
+    async fn session_count(&self) -> Result<usize, StoreError>;
+
+    /// Makes everything written so far durable.
+    async fn flush(&self) -> Result<(), StoreError>;
+}
+
+/// The version a commit with `expected` writes.
+pub fn next_version(expected: Option<u64>) -> u64 {
+    expected.map_or(1, |v| v + 1)
+}

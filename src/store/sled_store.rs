@@ -1,0 +1,237 @@
+//! sled implementation of `Store`, with group commit.
+//!
+//! Flush policy: every `commit` writes the session and its log record in one
+//! sled transaction, takes a ticket, and waits until a flush that started
+//! after its write has finished. One flusher thread runs `Db::flush()` in a
+//! loop while tickets are waiting, so all commits that arrive during one
+//! flush share the next one (group commit). A reply therefore leaves only
+//! after its session and log record are on disk: a crash (even `kill -9`)
+//! loses no acknowledged message. It can lose a message whose commit had not
+//! returned yet; that person got no reply and sends again.
+
+use super::{Commit, LogEntry, Store, StoreError, next_version};
+use crate::engine::reply::LogRecord;
+use crate::engine::session::{Session, SessionKey};
+use async_trait::async_trait;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::{Transactional, Tree};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Instant;
+use tokio::sync::watch;
+
+pub struct SledStore {
+    db: sled::Db,
+    sessions: Tree,
+    log: Tree,
+    flusher: Arc<Flusher>,
+}
+
+/// Shared between committers and the flusher thread.
+struct Flusher {
+    /// Highest ticket handed out (each is a write waiting to be durable).
+    requested: AtomicU64,
+    wake: (Mutex<()>, Condvar),
+    /// Highest ticket known durable.
+    done: watch::Sender<u64>,
+    failed: AtomicBool,
+    stop: AtomicBool,
+}
+
+#[derive(Debug, Clone)]
+pub struct SledOptions {
+    /// sled page cache in bytes.
+    pub cache_bytes: u64,
+}
+
+impl Default for SledOptions {
+    fn default() -> Self {
+        Self { cache_bytes: 32 * 1024 * 1024 }
+    }
+}
+
+fn io(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Io(e.to_string())
+}
+
+impl SledStore {
+    /// Opens (or creates) the data directory. sled admits one process per
+    /// directory: a second one gets a clear error.
+    pub fn open(dir: &Path, opts: &SledOptions) -> Result<Arc<Self>, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(opts.cache_bytes)
+            .flush_every_ms(Some(1000))
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Io(ref io_err) if io_err.kind() == std::io::ErrorKind::WouldBlock => StoreError::Io(
+                    format!("data dir {} is in use by another process (is the server running?)", dir.display()),
+                ),
+                other => io(other),
+            })?;
+        let sessions = db.open_tree("sessions").map_err(io)?;
+        let log = db.open_tree("log").map_err(io)?;
+        let (done, _) = watch::channel(0);
+        let flusher = Arc::new(Flusher {
+            requested: AtomicU64::new(0),
+            wake: (Mutex::new(()), Condvar::new()),
+            done,
+            failed: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+        });
+        let (f, d) = (flusher.clone(), db.clone());
+        std::thread::Builder::new()
+            .name("xg-flusher".into())
+            .spawn(move || flush_loop(&f, &d))
+            .map_err(io)?;
+        Ok(Arc::new(Self { db, sessions, log, flusher }))
+    }
+
+    /// Waits until everything written before this call is durable.
+    async fn durable(&self) -> Result<(), StoreError> {
+        let ticket = self.flusher.requested.fetch_add(1, Ordering::SeqCst) + 1;
+        {
+            let (lock, cvar) = &self.flusher.wake;
+            let _guard = lock.lock().map_err(|_| StoreError::Closed)?;
+            cvar.notify_one();
+        }
+        let mut rx = self.flusher.done.subscribe();
+        rx.wait_for(|d| *d >= ticket).await.map_err(|_| StoreError::Closed)?;
+        if self.flusher.failed.load(Ordering::SeqCst) {
+            return Err(StoreError::Io("flush to disk failed".into()));
+        }
+        Ok(())
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Session, StoreError> {
+        serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    /// Log key: timestamp then a monotonic id, both big-endian, so the log
+    /// is ordered by time and can be scanned by date range.
+    fn log_key(ts: i64, id: u64) -> [u8; 16] {
+        let mut k = [0u8; 16];
+        k[..8].copy_from_slice(&(ts.max(0) as u64).to_be_bytes());
+        k[8..].copy_from_slice(&id.to_be_bytes());
+        k
+    }
+}
+
+impl Drop for SledStore {
+    fn drop(&mut self) {
+        self.flusher.stop.store(true, Ordering::SeqCst);
+        self.flusher.wake.1.notify_all();
+        let _ = self.db.flush();
+    }
+}
+
+fn flush_loop(f: &Flusher, db: &sled::Db) {
+    loop {
+        let target = f.requested.load(Ordering::SeqCst);
+        if target > *f.done.borrow() {
+            let started = Instant::now();
+            let batch = target - *f.done.borrow();
+            if let Err(e) = db.flush() {
+                tracing::error!(error = %e, "sled flush failed");
+                f.failed.store(true, Ordering::SeqCst);
+            }
+            metrics::histogram!("xg_store_flush_seconds").record(started.elapsed().as_secs_f64());
+            metrics::histogram!("xg_store_flush_batch").record(batch as f64);
+            f.done.send_replace(target);
+            continue;
+        }
+        if f.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let (lock, cvar) = &f.wake;
+        let Ok(guard) = lock.lock() else { return };
+        // Re-check under the lock so a ticket taken just now is not missed.
+        if f.requested.load(Ordering::SeqCst) == *f.done.borrow() && !f.stop.load(Ordering::SeqCst) {
+            let _ = cvar.wait_timeout(guard, std::time::Duration::from_millis(200));
+        }
+    }
+}
+
+#[async_trait]
+impl Store for SledStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<Session>, StoreError> {
+        match self.sessions.get(key.to_bytes()).map_err(io)? {
+            Some(bytes) => Self::decode(&bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn commit(&self, expected: Option<u64>, session: &Session, log: &LogRecord) -> Result<Commit, StoreError> {
+        let version = next_version(expected);
+        let value = serde_json::to_vec(&Session { version, ..session.clone() }).map_err(io)?;
+        let record = serde_json::to_vec(log).map_err(io)?;
+        let key = session.key.to_bytes();
+        let log_key = Self::log_key(log.ts, self.db.generate_id().map_err(io)?);
+        let result = (&self.sessions, &self.log).transaction(|(s, l)| {
+            let current = match s.get(&key)? {
+                Some(b) => Some(Self::decode(&b).map_err(ConflictableTransactionError::Abort)?.version),
+                None => None,
+            };
+            if current != expected {
+                return Ok(false);
+            }
+            s.insert(key.as_slice(), value.as_slice())?;
+            l.insert(&log_key[..], record.as_slice())?;
+            Ok(true)
+        });
+        match result {
+            Ok(true) => {
+                self.durable().await?;
+                Ok(Commit::Done { version })
+            }
+            Ok(false) => Ok(Commit::Conflict),
+            Err(TransactionError::Abort(e)) => Err(e),
+            Err(TransactionError::Storage(e)) => Err(io(e)),
+        }
+    }
+
+    async fn remove_idle(&self, cutoff: i64) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for item in self.sessions.iter() {
+            let (k, v) = item.map_err(io)?;
+            let idle = match Self::decode(&v) {
+                Ok(s) => s.last_active < cutoff,
+                Err(_) => true, // unreadable: nothing can resume it
+            };
+            // Compare-and-swap: a session touched since we read it stays.
+            if idle && self.sessions.compare_and_swap(&k, Some(&v), None as Option<&[u8]>).map_err(io)?.is_ok() {
+                removed += 1;
+            }
+        }
+        if removed > 0 {
+            self.durable().await?;
+        }
+        Ok(removed)
+    }
+
+    async fn log_after(&self, after: Option<u64>, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.log.iter() {
+            let (k, v) = item.map_err(io)?;
+            let id = u64::from_be_bytes(k[8..16].try_into().map_err(|_| StoreError::Corrupt("log key".into()))?);
+            if after.is_some_and(|a| id <= a) {
+                continue;
+            }
+            let record = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            out.push(LogEntry { id, record });
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn session_count(&self) -> Result<usize, StoreError> {
+        Ok(self.sessions.len())
+    }
+
+    async fn flush(&self) -> Result<(), StoreError> {
+        self.durable().await
+    }
+}
