@@ -1,6 +1,7 @@
 //! `xinfang-guide chat`: the engine in a terminal, numbered choices, no
 //! server and no data dir, so an editor can try content before publishing.
 
+use super::transcript::render_turn;
 use crate::engine::Engine;
 use crate::engine::reply::{Card, Inbound, Reply};
 use crate::engine::session::{Session, SessionKey};
@@ -10,9 +11,9 @@ use std::io::{BufRead, Write};
 /// Reads lines from `input` until EOF or `退出`/`quit`; a number picks a choice.
 pub fn run(engine: &Engine, input: impl BufRead, out: &mut impl Write, now: impl Fn() -> i64) -> anyhow::Result<()> {
     let key = SessionKey::parse("terminal", "editor")?;
-    let mut last: Vec<(String, String)> = Vec::new();
+    let mut last: Vec<String> = Vec::new();
     let step = engine.step(None, &key, &Inbound::choice("cmd:resume"), now());
-    write!(out, "{}", render_all(&step.replies, &mut last))?;
+    write!(out, "{}", render_turn(&step.replies, &mut last))?;
     let mut session: Option<Session> = Some(step.session);
     writeln!(out, "（输入数字选择，或直接输入文字；输入“退出”结束）")?;
     for line in input.lines() {
@@ -22,32 +23,14 @@ pub fn run(engine: &Engine, input: impl BufRead, out: &mut impl Write, now: impl
             break;
         }
         let inbound = match t.parse::<usize>() {
-            Ok(n) if (1..=last.len()).contains(&n) => Inbound::choice(last[n - 1].0.clone()),
+            Ok(n) if (1..=last.len()).contains(&n) => Inbound::choice(last[n - 1].clone()),
             _ => Inbound::text(t),
         };
         let step = engine.step(session.as_ref(), &key, &inbound, now());
-        write!(out, "{}", render_all(&step.replies, &mut last))?;
+        write!(out, "{}", render_turn(&step.replies, &mut last))?;
         session = Some(step.session);
     }
     Ok(())
-}
-
-fn render_all(replies: &[Reply], last: &mut Vec<(String, String)>) -> String {
-    last.clear();
-    let mut s = String::new();
-    for r in replies {
-        s.push_str(&render(r));
-        if !r.choices.is_empty() {
-            last.clear();
-            for c in &r.choices {
-                last.push((c.id.clone(), c.label.clone()));
-            }
-        }
-    }
-    for (i, (_, label)) in last.iter().enumerate() {
-        let _ = writeln!(s, "  {}. {label}", i + 1);
-    }
-    s
 }
 
 /// One reply as plain text (also used by transcript tests).
