@@ -74,7 +74,8 @@ pub fn check(nodes: &[Node], locs: &[Loc], roots: &[NodeIx], start: NodeIx, diag
     }
     for (ix, node) in nodes.iter().enumerate() {
         let loc = &locs[ix];
-        if !seen[ix] {
+        let duplicate = ix > 0 && nodes[..ix].iter().any(|n| n.id == node.id);
+        if !seen[ix] && !duplicate {
             let msg = format!("node `{}` cannot be reached from the start node or any entry point", node.id);
             diags.error(&loc.file, loc.line, Kind::Unreachable, msg);
         }
