@@ -40,16 +40,30 @@ impl Bot {
         Self { engine, store }
     }
 
-    pub async fn handle(&self, key: &SessionKey, inbound: &Inbound, now: i64) -> Result<Handled, ServiceError> {
+    pub async fn handle(
+        &self,
+        key: &SessionKey,
+        inbound: &Inbound,
+        now: i64,
+    ) -> Result<Handled, ServiceError> {
         for attempt in 0..MAX_ATTEMPTS {
             let prev = self.store.load(key).await?;
             let step = self.engine.step(prev.as_ref(), key, inbound, now);
             let expected = prev.as_ref().map(|p| p.version);
-            match self.store.commit(expected, &step.session, &step.log).await? {
+            match self
+                .store
+                .commit(expected, &step.session, &step.log)
+                .await?
+            {
                 Commit::Done { .. } => {
-                    metrics::counter!("xg_messages_total", "channel" => key.channel().to_string()).increment(1);
+                    metrics::counter!("xg_messages_total", "channel" => key.channel().to_string())
+                        .increment(1);
                     let new_session = prev.is_none();
-                    return Ok(Handled { replies: step.replies.clone(), new_session, step });
+                    return Ok(Handled {
+                        replies: step.replies.clone(),
+                        new_session,
+                        step,
+                    });
                 }
                 Commit::Conflict => {
                     metrics::counter!("xg_commit_conflicts_total").increment(1);

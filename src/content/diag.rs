@@ -94,7 +94,11 @@ pub struct Source {
 impl Source {
     pub fn line(&self, span: Range<usize>) -> usize {
         let end = span.start.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
     }
 }
 
@@ -114,7 +118,13 @@ impl Diagnostics {
     }
 
     fn push(&mut self, file: &Path, line: usize, severity: Severity, kind: Kind, message: String) {
-        self.items.push(Diagnostic { file: file.to_path_buf(), line, severity, kind, message });
+        self.items.push(Diagnostic {
+            file: file.to_path_buf(),
+            line,
+            severity,
+            kind,
+            message,
+        });
     }
 
     pub fn has_errors(&self) -> bool {
@@ -126,7 +136,8 @@ impl Diagnostics {
     }
 
     pub fn sort(&mut self) {
-        self.items.sort_by(|a, b| (&a.file, a.line, a.severity).cmp(&(&b.file, b.line, b.severity)));
+        self.items
+            .sort_by(|a, b| (&a.file, a.line, a.severity).cmp(&(&b.file, b.line, b.severity)));
     }
 }
 

@@ -20,11 +20,17 @@ pub enum UserInput {
 
 impl Inbound {
     pub fn text(t: impl Into<String>) -> Self {
-        Self { input: UserInput::Text(t.into()), source: None }
+        Self {
+            input: UserInput::Text(t.into()),
+            source: None,
+        }
     }
 
     pub fn choice(id: impl Into<String>) -> Self {
-        Self { input: UserInput::Choice(id.into()), source: None }
+        Self {
+            input: UserInput::Choice(id.into()),
+            source: None,
+        }
     }
 }
 
@@ -41,7 +47,12 @@ pub struct Reply {
 
 impl Reply {
     pub fn plain(text: impl Into<String>) -> Self {
-        Self { text: text.into(), cites: Vec::new(), choices: Vec::new(), card: None }
+        Self {
+            text: text.into(),
+            cites: Vec::new(),
+            choices: Vec::new(),
+            card: None,
+        }
     }
 }
 

@@ -22,7 +22,10 @@ pub enum Intent {
     No,
     /// Go to a node (e.g. a classifier recognised the matter), optionally
     /// setting the category slot.
-    Enter { node: NodeIx, category: Option<String> },
+    Enter {
+        node: NodeIx,
+        category: Option<String>,
+    },
     /// Text that is not a command or a choice: the node may take it as a value.
     Other,
 }
@@ -46,7 +49,7 @@ impl Understand for Plain {
             (&c.help, Command::Help),
         ];
         for (words, cmd) in commands {
-            if words.iter().any(|w| *w == t) {
+            if words.contains(&t) {
                 return Intent::Command(cmd);
             }
         }
@@ -59,10 +62,10 @@ impl Understand for Plain {
         if let Some(i) = choices.iter().position(|ch| normalize(&ch.label) == t) {
             return Intent::Choice(i);
         }
-        if c.yes.iter().any(|w| *w == t) {
+        if c.yes.contains(&t) {
             return Intent::Yes;
         }
-        if c.no.iter().any(|w| *w == t) {
+        if c.no.contains(&t) {
             return Intent::No;
         }
         // A label typed in part ("欠薪" for "拖欠工资、欠薪") when exactly one matches.

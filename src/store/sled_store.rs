@@ -47,7 +47,9 @@ pub struct SledOptions {
 
 impl Default for SledOptions {
     fn default() -> Self {
-        Self { cache_bytes: 32 * 1024 * 1024 }
+        Self {
+            cache_bytes: 32 * 1024 * 1024,
+        }
     }
 }
 
@@ -64,11 +66,17 @@ impl SledStore {
             .cache_capacity(opts.cache_bytes)
             .flush_every_ms(Some(1000))
             .open()
-            .map_err(|e| match e {
-                sled::Error::Io(ref io_err) if io_err.kind() == std::io::ErrorKind::WouldBlock => StoreError::Io(
-                    format!("data dir {} is in use by another process (is the server running?)", dir.display()),
-                ),
-                other => io(other),
+            .map_err(|e| {
+                let locked = matches!(&e, sled::Error::Io(i) if i.kind() == std::io::ErrorKind::WouldBlock)
+                    || e.to_string().contains("could not acquire lock");
+                if locked {
+                    StoreError::Io(format!(
+                        "data dir {} is in use by another process (is the server running?)",
+                        dir.display()
+                    ))
+                } else {
+                    io(e)
+                }
             })?;
         let sessions = db.open_tree("sessions").map_err(io)?;
         let log = db.open_tree("log").map_err(io)?;
@@ -85,7 +93,12 @@ impl SledStore {
             .name("xg-flusher".into())
             .spawn(move || flush_loop(&f, &d))
             .map_err(io)?;
-        Ok(Arc::new(Self { db, sessions, log, flusher }))
+        Ok(Arc::new(Self {
+            db,
+            sessions,
+            log,
+            flusher,
+        }))
     }
 
     /// Waits until everything written before this call is durable.
@@ -97,7 +110,9 @@ impl SledStore {
             cvar.notify_one();
         }
         let mut rx = self.flusher.done.subscribe();
-        rx.wait_for(|d| *d >= ticket).await.map_err(|_| StoreError::Closed)?;
+        rx.wait_for(|d| *d >= ticket)
+            .await
+            .map_err(|_| StoreError::Closed)?;
         if self.flusher.failed.load(Ordering::SeqCst) {
             return Err(StoreError::Io("flush to disk failed".into()));
         }
@@ -147,7 +162,8 @@ fn flush_loop(f: &Flusher, db: &sled::Db) {
         let (lock, cvar) = &f.wake;
         let Ok(guard) = lock.lock() else { return };
         // Re-check under the lock so a ticket taken just now is not missed.
-        if f.requested.load(Ordering::SeqCst) == *f.done.borrow() && !f.stop.load(Ordering::SeqCst) {
+        if f.requested.load(Ordering::SeqCst) == *f.done.borrow() && !f.stop.load(Ordering::SeqCst)
+        {
             let _ = cvar.wait_timeout(guard, std::time::Duration::from_millis(200));
         }
     }
@@ -162,15 +178,28 @@ impl Store for SledStore {
         }
     }
 
-    async fn commit(&self, expected: Option<u64>, session: &Session, log: &LogRecord) -> Result<Commit, StoreError> {
+    async fn commit(
+        &self,
+        expected: Option<u64>,
+        session: &Session,
+        log: &LogRecord,
+    ) -> Result<Commit, StoreError> {
         let version = next_version(expected);
-        let value = serde_json::to_vec(&Session { version, ..session.clone() }).map_err(io)?;
+        let value = serde_json::to_vec(&Session {
+            version,
+            ..session.clone()
+        })
+        .map_err(io)?;
         let record = serde_json::to_vec(log).map_err(io)?;
         let key = session.key.to_bytes();
         let log_key = Self::log_key(log.ts, self.db.generate_id().map_err(io)?);
         let result = (&self.sessions, &self.log).transaction(|(s, l)| {
             let current = match s.get(&key)? {
-                Some(b) => Some(Self::decode(&b).map_err(ConflictableTransactionError::Abort)?.version),
+                Some(b) => Some(
+                    Self::decode(&b)
+                        .map_err(ConflictableTransactionError::Abort)?
+                        .version,
+                ),
                 None => None,
             };
             if current != expected {
@@ -200,7 +229,13 @@ impl Store for SledStore {
                 Err(_) => true, // unreadable: nothing can resume it
             };
             // Compare-and-swap: a session touched since we read it stays.
-            if idle && self.sessions.compare_and_swap(&k, Some(&v), None as Option<&[u8]>).map_err(io)?.is_ok() {
+            if idle
+                && self
+                    .sessions
+                    .compare_and_swap(&k, Some(&v), None as Option<&[u8]>)
+                    .map_err(io)?
+                    .is_ok()
+            {
                 removed += 1;
             }
         }
@@ -210,15 +245,24 @@ impl Store for SledStore {
         Ok(removed)
     }
 
-    async fn log_after(&self, after: Option<u64>, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
+    async fn log_after(
+        &self,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, StoreError> {
         let mut out = Vec::new();
         for item in self.log.iter() {
             let (k, v) = item.map_err(io)?;
-            let id = u64::from_be_bytes(k[8..16].try_into().map_err(|_| StoreError::Corrupt("log key".into()))?);
+            let id = u64::from_be_bytes(
+                k[8..16]
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("log key".into()))?,
+            );
             if after.is_some_and(|a| id <= a) {
                 continue;
             }
-            let record = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let record =
+                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             out.push(LogEntry { id, record });
             if out.len() >= limit {
                 break;

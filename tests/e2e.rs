@@ -1,0 +1,168 @@
+//! End-to-end: the real binary on port 0 with a temporary sled dir.
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(data: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env(
+            "RUST_LOG",
+            if std::env::var_os("TEST_LOG").is_some() {
+                "info"
+            } else {
+                "error"
+            },
+        )
+        .env("XG_LIMITS_PER_IP_PER_SECOND", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start server");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read first line");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    Server { child, base }
+}
+
+async fn chat(client: &reqwest::Client, s: &Server, body: Value) -> Value {
+    let resp = client
+        .post(format!("{}/api/v1/chat", s.base))
+        .json(&body)
+        .send()
+        .await
+        .expect("send");
+    assert!(resp.status().is_success(), "{}", resp.status());
+    resp.json().await.expect("json")
+}
+
+fn choice_id(v: &Value, label: &str) -> String {
+    v["replies"]
+        .as_array()
+        .expect("replies")
+        .iter()
+        .flat_map(|r| r["choices"].as_array().cloned().unwrap_or_default())
+        .find(|c| c["label"].as_str().is_some_and(|l| l.contains(label)))
+        .and_then(|c| c["id"].as_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("no `{label}` in {v}"))
+}
+
+#[tokio::test]
+async fn session_survives_kill_9_and_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = reqwest::Client::new();
+    let token;
+    {
+        let server = spawn(dir.path());
+        let v = chat(&client, &server, json!({"text": "你好"})).await;
+        token = v["session"].as_str().expect("token").to_string();
+        let mut v = v;
+        for label in ["我的问题该找哪里", "法院的案子", "对法院的判决"] {
+            let id = choice_id(&v, label);
+            v = chat(&client, &server, json!({"session": token, "choice": id})).await;
+        }
+        assert!(
+            v["replies"][0]["text"]
+                .as_str()
+                .expect("text")
+                .contains("哪一类案件")
+        );
+        // SIGKILL: no shutdown hook runs. Every acknowledged reply was flushed.
+        let mut server = server;
+        server.child.kill().expect("kill -9");
+        server.child.wait().expect("reaped");
+    }
+    let server = spawn(dir.path());
+    let v = chat(
+        &client,
+        &server,
+        json!({"session": token, "choice": "cmd:resume"}),
+    )
+    .await;
+    assert_eq!(v["session"], token.as_str(), "the session is still known");
+    assert!(
+        v["replies"][0]["text"]
+            .as_str()
+            .expect("text")
+            .contains("哪一类案件"),
+        "{v}"
+    );
+    let v = chat(&client, &server, json!({"session": token, "text": "返回"})).await;
+    assert!(
+        v["replies"][0]["text"]
+            .as_str()
+            .expect("text")
+            .contains("请选择更接近的一项"),
+        "history survived too: {v}"
+    );
+}
+
+#[tokio::test]
+async fn a_second_server_on_the_same_data_dir_says_why_it_cannot_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let _first = spawn(dir.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(dir.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run second");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("in use by another process"), "{err}");
+}
+
+#[tokio::test]
+async fn sigterm_shuts_down_gracefully_and_keeps_the_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = reqwest::Client::new();
+    let mut server = spawn(dir.path());
+    for i in 0..5 {
+        chat(&client, &server, json!({"text": format!("第{i}条")})).await;
+    }
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let mut status = None;
+    for _ in 0..100 {
+        if let Some(s) = server.child.try_wait().expect("wait") {
+            status = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(status.expect("exited within 5 s").success());
+    let store =
+        xinfang_guide::store::SledStore::open(dir.path(), &Default::default()).expect("reopen");
+    use xinfang_guide::store::Store;
+    assert_eq!(store.log_after(None, 100).await.expect("log").len(), 5);
+}
