@@ -1,1 +1,54 @@
-fn main() {}
+//! Engine step latency on the shipped content (target: p50 < 20 µs).
+//! Run: cargo bench --bench engine
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::Arc;
+use xinfang_guide::engine::Engine;
+use xinfang_guide::engine::reply::Inbound;
+use xinfang_guide::engine::session::{Session, SessionKey};
+use xinfang_guide::engine::understand::Plain;
+
+fn engine() -> Engine {
+    let (content, diags) = xinfang_guide::content::load(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let content = content.unwrap_or_else(|| panic!("{diags}"));
+    Engine::new(Arc::new(content), Arc::new(Plain), 1800)
+}
+
+/// A session that has walked to `node` with some history and answers.
+fn session_at(key: &SessionKey, node: &str) -> Session {
+    let mut s = Session::new(key.clone(), node, 1_795_744_000);
+    for n in ["main", "route_start", "route_work", "labor_start"] {
+        s.history.push(xinfang_guide::engine::session::Frame { node: n.into(), slots: s.slots.clone() });
+    }
+    s.slots.insert("category".into(), "labor".into());
+    s.slots.insert("labor_stage".into(), "none".into());
+    s
+}
+
+fn bench(c: &mut Criterion) {
+    let e = engine();
+    let key = SessionKey::parse("web", "0123456789abcdef0123456789abcdef").expect("key");
+    let now = 1_795_744_800;
+    let at_menu = session_at(&key, "main");
+    c.bench_function("step: menu choice by id", |b| {
+        b.iter(|| e.step(black_box(Some(&at_menu)), &key, &Inbound::choice("main.1"), now))
+    });
+    c.bench_function("step: typed label", |b| {
+        b.iter(|| e.step(black_box(Some(&at_menu)), &key, &Inbound::text("如何依法信访"), now))
+    });
+    let at_date = session_at(&key, "labor_end_date");
+    c.bench_function("step: date answer → channel card", |b| {
+        b.iter(|| e.step(black_box(Some(&at_date)), &key, &Inbound::text("2026-03-15"), now))
+    });
+    c.bench_function("step: not understood, with masking", |b| {
+        b.iter(|| {
+            e.step(black_box(Some(&at_menu)), &key, &Inbound::text("我的电话13912345678，老板欠我工资三个月了"), now)
+        })
+    });
+    c.bench_function("step: new session", |b| b.iter(|| e.step(None, &key, &Inbound::text("你好"), now)));
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

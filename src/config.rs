@@ -71,15 +71,10 @@ impl Settings {
         file: Option<&Path>,
         env: impl Iterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let mut table: toml::Table = toml::from_str(DEFAULTS).map_err(|e| ConfigError::File {
-            path: "<built-in config/server.toml>".into(),
-            message: e.to_string(),
-        })?;
+        let mut table: toml::Table = toml::from_str(DEFAULTS)
+            .map_err(|e| ConfigError::File { path: "<built-in config/server.toml>".into(), message: e.to_string() })?;
         if let Some(path) = file {
-            let err = |message: String| ConfigError::File {
-                path: path.display().to_string(),
-                message,
-            };
+            let err = |message: String| ConfigError::File { path: path.display().to_string(), message };
             let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
             let over: toml::Table = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
             merge(&mut table, over);
@@ -89,10 +84,7 @@ impl Settings {
         }
         toml::Value::Table(table)
             .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::File {
-                path: "settings".into(),
-                message: e.to_string(),
-            })
+            .map_err(|e: toml::de::Error| ConfigError::File { path: "settings".into(), message: e.to_string() })
     }
 
     /// The content directory, falling back to the source tree when the
@@ -103,11 +95,7 @@ impl Settings {
             return dir.clone();
         }
         let built_in = Path::new(env!("CARGO_MANIFEST_DIR"));
-        if built_in.join("dialogs").is_dir() {
-            built_in.to_path_buf()
-        } else {
-            dir.clone()
-        }
+        if built_in.join("dialogs").is_dir() { built_in.to_path_buf() } else { dir.clone() }
     }
 }
 
@@ -139,23 +127,14 @@ fn apply_env(table: &mut toml::Table, var: &str, value: &str) -> Result<(), Conf
     let Some(old) = sec.get(key) else {
         return Ok(());
     };
-    let err = |message: &str| ConfigError::Env {
-        var: var.to_string(),
-        message: message.to_string(),
-    };
+    let err = |message: &str| ConfigError::Env { var: var.to_string(), message: message.to_string() };
     let new = match old {
-        toml::Value::Integer(_) => toml::Value::Integer(
-            value
-                .trim()
-                .parse()
-                .map_err(|_| err("expected a whole number"))?,
-        ),
-        toml::Value::Boolean(_) => toml::Value::Boolean(
-            value
-                .trim()
-                .parse()
-                .map_err(|_| err("expected true or false"))?,
-        ),
+        toml::Value::Integer(_) => {
+            toml::Value::Integer(value.trim().parse().map_err(|_| err("expected a whole number"))?)
+        }
+        toml::Value::Boolean(_) => {
+            toml::Value::Boolean(value.trim().parse().map_err(|_| err("expected true or false"))?)
+        }
         _ => toml::Value::String(value.to_string()),
     };
     sec.insert(key.to_string(), new);
@@ -167,11 +146,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
-        pairs
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect::<Vec<_>>()
-            .into_iter()
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>().into_iter()
     }
 
     #[test]
@@ -185,11 +160,7 @@ mod tests {
     fn environment_overrides_each_setting_with_its_type() {
         let s = Settings::load_with_env(
             None,
-            env(&[
-                ("XG_SERVER_ADDR", "0.0.0.0:9000"),
-                ("XG_SESSION_IDLE_MINUTES", "5"),
-                ("XG_TELEGRAM_TOKEN", "x"),
-            ]),
+            env(&[("XG_SERVER_ADDR", "0.0.0.0:9000"), ("XG_SESSION_IDLE_MINUTES", "5"), ("XG_TELEGRAM_TOKEN", "x")]),
         )
         .expect("settings");
         assert_eq!(s.server.addr, "0.0.0.0:9000");
@@ -198,8 +169,7 @@ mod tests {
 
     #[test]
     fn a_bad_number_in_the_environment_is_a_clear_error() {
-        let e =
-            Settings::load_with_env(None, env(&[("XG_SESSION_IDLE_MINUTES", "soon")])).unwrap_err();
+        let e = Settings::load_with_env(None, env(&[("XG_SESSION_IDLE_MINUTES", "soon")])).unwrap_err();
         assert!(e.to_string().contains("XG_SESSION_IDLE_MINUTES"), "{e}");
     }
 }

@@ -10,11 +10,7 @@ use xinfang_guide::engine::understand::Plain;
 use xinfang_guide::server::{self, App};
 
 #[derive(Parser)]
-#[command(
-    name = "xinfang-guide",
-    version,
-    about = "依法信访指引机器人 / lawful petitioning guidance bot"
-)]
+#[command(name = "xinfang-guide", version, about = "依法信访指引机器人 / lawful petitioning guidance bot")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -54,8 +50,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Check { content } => {
             let mut out = std::io::stdout().lock();
-            let failed =
-                xinfang_guide::cli::check::run(&content, &mut out).context("writing the report")?;
+            let failed = xinfang_guide::cli::check::run(&content, &mut out).context("writing the report")?;
             if failed {
                 std::process::exit(1);
             }
@@ -69,12 +64,7 @@ fn main() -> anyhow::Result<()> {
             let mut out = std::io::stdout().lock();
             xinfang_guide::cli::chat::run(&engine, stdin, &mut out, server::unix_now)
         }
-        Command::Serve {
-            config,
-            addr,
-            data,
-            content,
-        } => {
+        Command::Serve { config, addr, data, content } => {
             let mut settings = Settings::load(config.as_deref()).context("loading settings")?;
             if let Some(a) = addr {
                 settings.server.addr = a;
@@ -96,9 +86,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let addr = settings.server.addr.clone();
     let app = App::build(settings)?;
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .with_context(|| format!("binding {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr().context("reading the bound address")?;
     tracing::info!(addr = %local, startup_ms = started.elapsed().as_millis() as u64, "xinfang-guide listening");
     println!("listening on http://{local}");

@@ -18,6 +18,8 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error("too many concurrent messages for one session")]
     Contention,
+    #[error("no such session")]
+    NoSession,
 }
 
 #[derive(Clone)]
@@ -40,30 +42,30 @@ impl Bot {
         Self { engine, store }
     }
 
-    pub async fn handle(
-        &self,
-        key: &SessionKey,
-        inbound: &Inbound,
-        now: i64,
-    ) -> Result<Handled, ServiceError> {
+    /// Applies one message to the session `key`, creating it if needed.
+    pub async fn handle(&self, key: &SessionKey, inbound: &Inbound, now: i64) -> Result<Handled, ServiceError> {
+        self.apply(key, inbound, now, true).await
+    }
+
+    /// Like `handle`, but only for a session that exists (`NoSession` if not),
+    /// so a channel never adopts a session id a client made up.
+    pub async fn handle_existing(&self, key: &SessionKey, inbound: &Inbound, now: i64) -> Result<Handled, ServiceError> {
+        self.apply(key, inbound, now, false).await
+    }
+
+    async fn apply(&self, key: &SessionKey, inbound: &Inbound, now: i64, create: bool) -> Result<Handled, ServiceError> {
         for attempt in 0..MAX_ATTEMPTS {
             let prev = self.store.load(key).await?;
+            if prev.is_none() && !create && attempt == 0 {
+                return Err(ServiceError::NoSession);
+            }
             let step = self.engine.step(prev.as_ref(), key, inbound, now);
             let expected = prev.as_ref().map(|p| p.version);
-            match self
-                .store
-                .commit(expected, &step.session, &step.log)
-                .await?
-            {
+            match self.store.commit(expected, &step.session, &step.log).await? {
                 Commit::Done { .. } => {
-                    metrics::counter!("xg_messages_total", "channel" => key.channel().to_string())
-                        .increment(1);
+                    metrics::counter!("xg_messages_total", "channel" => key.channel().to_string()).increment(1);
                     let new_session = prev.is_none();
-                    return Ok(Handled {
-                        replies: step.replies.clone(),
-                        new_session,
-                        step,
-                    });
+                    return Ok(Handled { replies: step.replies.clone(), new_session, step });
                 }
                 Commit::Conflict => {
                     metrics::counter!("xg_commit_conflicts_total").increment(1);

@@ -41,33 +41,17 @@ fn broken_fixtures_report_every_error_kind_at_its_line() {
             }
         }
     }
-    let actual: BTreeSet<_> = diags
-        .items
-        .iter()
-        .map(|d| (d.file.clone(), d.line, d.kind.code().to_string()))
-        .collect();
+    let actual: BTreeSet<_> = diags.items.iter().map(|d| (d.file.clone(), d.line, d.kind.code().to_string())).collect();
     assert_eq!(actual, expected, "diagnostics:\n{diags}");
     let kinds: BTreeSet<_> = expected.iter().map(|(_, _, k)| k.as_str()).collect();
-    assert_eq!(
-        kinds.len(),
-        13,
-        "fixtures should show all 13 kinds, got {kinds:?}"
-    );
+    assert_eq!(kinds.len(), 13, "fixtures should show all 13 kinds, got {kinds:?}");
 }
 
 #[test]
 fn check_command_exits_1_on_errors_and_0_on_shipped_content() {
     let bin = env!("CARGO_BIN_EXE_xinfang-guide");
-    let ok = Command::new(bin)
-        .args(["check", "--content"])
-        .arg(root())
-        .output()
-        .expect("run check");
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stdout)
-    );
+    let ok = Command::new(bin).args(["check", "--content"]).arg(root()).output().expect("run check");
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("ok: "));
     let bad = Command::new(bin)
         .args(["check", "--content"])

@@ -23,14 +23,7 @@ fn spawn(data: &Path) -> Server {
         .args(["serve", "--addr", "127.0.0.1:0", "--data"])
         .arg(data)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env(
-            "RUST_LOG",
-            if std::env::var_os("TEST_LOG").is_some() {
-                "info"
-            } else {
-                "error"
-            },
-        )
+        .env("RUST_LOG", if std::env::var_os("TEST_LOG").is_some() { "info" } else { "error" })
         .env("XG_LIMITS_PER_IP_PER_SECOND", "0")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -38,9 +31,7 @@ fn spawn(data: &Path) -> Server {
         .expect("start server");
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read first line");
+    BufReader::new(stdout).read_line(&mut line).expect("read first line");
     let base = line
         .trim()
         .strip_prefix("listening on ")
@@ -50,12 +41,7 @@ fn spawn(data: &Path) -> Server {
 }
 
 async fn chat(client: &reqwest::Client, s: &Server, body: Value) -> Value {
-    let resp = client
-        .post(format!("{}/api/v1/chat", s.base))
-        .json(&body)
-        .send()
-        .await
-        .expect("send");
+    let resp = client.post(format!("{}/api/v1/chat", s.base)).json(&body).send().await.expect("send");
     assert!(resp.status().is_success(), "{}", resp.status());
     resp.json().await.expect("json")
 }
@@ -85,38 +71,19 @@ async fn session_survives_kill_9_and_restart() {
             let id = choice_id(&v, label);
             v = chat(&client, &server, json!({"session": token, "choice": id})).await;
         }
-        assert!(
-            v["replies"][0]["text"]
-                .as_str()
-                .expect("text")
-                .contains("哪一类案件")
-        );
+        assert!(v["replies"][0]["text"].as_str().expect("text").contains("哪一类案件"));
         // SIGKILL: no shutdown hook runs. Every acknowledged reply was flushed.
         let mut server = server;
         server.child.kill().expect("kill -9");
         server.child.wait().expect("reaped");
     }
     let server = spawn(dir.path());
-    let v = chat(
-        &client,
-        &server,
-        json!({"session": token, "choice": "cmd:resume"}),
-    )
-    .await;
+    let v = chat(&client, &server, json!({"session": token, "choice": "cmd:resume"})).await;
     assert_eq!(v["session"], token.as_str(), "the session is still known");
-    assert!(
-        v["replies"][0]["text"]
-            .as_str()
-            .expect("text")
-            .contains("哪一类案件"),
-        "{v}"
-    );
+    assert!(v["replies"][0]["text"].as_str().expect("text").contains("哪一类案件"), "{v}");
     let v = chat(&client, &server, json!({"session": token, "text": "返回"})).await;
     assert!(
-        v["replies"][0]["text"]
-            .as_str()
-            .expect("text")
-            .contains("请选择更接近的一项"),
+        v["replies"][0]["text"].as_str().expect("text").contains("请选择更接近的一项"),
         "history survived too: {v}"
     );
 }
@@ -145,13 +112,7 @@ async fn sigterm_shuts_down_gracefully_and_keeps_the_log() {
         chat(&client, &server, json!({"text": format!("第{i}条")})).await;
     }
     let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill")
-            .success()
-    );
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
     let mut status = None;
     for _ in 0..100 {
         if let Some(s) = server.child.try_wait().expect("wait") {
@@ -161,8 +122,7 @@ async fn sigterm_shuts_down_gracefully_and_keeps_the_log() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(status.expect("exited within 5 s").success());
-    let store =
-        xinfang_guide::store::SledStore::open(dir.path(), &Default::default()).expect("reopen");
+    let store = xinfang_guide::store::SledStore::open(dir.path(), &Default::default()).expect("reopen");
     use xinfang_guide::store::Store;
     assert_eq!(store.log_after(None, 100).await.expect("log").len(), 5);
 }

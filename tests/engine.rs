@@ -43,35 +43,18 @@ fn every_node_answers_every_kind_of_input() {
         base.slots.insert("category".into(), "labor".into());
         for (i, input) in inputs.iter().enumerate() {
             let step = engine.step(Some(&base), &key, input, now + 1);
-            assert!(
-                !step.replies.is_empty(),
-                "node {} input {i}: no reply",
-                node.id
-            );
-            assert!(
-                content.find(&step.session.node).is_some(),
-                "node {} input {i}: bad node",
-                node.id
-            );
+            assert!(!step.replies.is_empty(), "node {} input {i}: no reply", node.id);
+            assert!(content.find(&step.session.node).is_some(), "node {} input {i}: bad node", node.id);
             assert!(step.log.input.chars().count() <= xinfang_guide::engine::MAX_LOG_CHARS);
         }
         // Each numbered choice is valid from this node.
         for n in 1..=node.kind.choices().len() {
-            let step = engine.step(
-                Some(&base),
-                &key,
-                &Inbound::choice(format!("{}.{n}", node.id)),
-                now + 1,
-            );
+            let step = engine.step(Some(&base), &key, &Inbound::choice(format!("{}.{n}", node.id)), now + 1);
             assert!(step.log.matched, "node {} choice {n}", node.id);
         }
         if let NodeKind::Route { .. } = node.kind {
             let step = engine.step(Some(&base), &key, &Inbound::choice("cmd:resume"), now + 1);
-            assert!(
-                step.replies[0].card.is_some(),
-                "route {} renders a card",
-                node.id
-            );
+            assert!(step.replies[0].card.is_some(), "route {} renders a card", node.id);
         }
     }
 }

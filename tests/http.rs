@@ -28,11 +28,7 @@ fn app_with(settings: Settings) -> TestApp {
     let content = Arc::new(content.unwrap_or_else(|| panic!("{diags}")));
     let app = App::with_store(settings, content, store.clone());
     let addr: SocketAddr = "203.0.113.7:4000".parse().expect("addr");
-    TestApp {
-        router: app.router().layer(MockConnectInfo(addr)),
-        store,
-        _dir: dir,
-    }
+    TestApp { router: app.router().layer(MockConnectInfo(addr)), store, _dir: dir }
 }
 
 fn app() -> TestApp {
@@ -84,12 +80,7 @@ async fn a_new_visitor_gets_a_token_and_the_menu() {
     let token = v["session"].as_str().expect("token");
     assert_eq!(token.len(), 32);
     assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
-    assert!(
-        v["replies"][0]["text"]
-            .as_str()
-            .expect("text")
-            .contains("依法信访指引")
-    );
+    assert!(v["replies"][0]["text"].as_str().expect("text").contains("依法信访指引"));
     assert_eq!(v["replies"][0]["choices"][0]["label"], "我的问题该找哪里");
 }
 
@@ -109,43 +100,22 @@ async fn choices_lead_to_a_channel_card_for_unpaid_wages() {
     assert_eq!(card["category"], "labor");
     assert!(card["why"].as_str().expect("why").contains("诉访分离"));
     assert!(!card["cites"].as_array().expect("cites").is_empty());
-    assert!(
-        card["free_help"][0]
-            .as_str()
-            .expect("help")
-            .contains("12348")
-    );
+    assert!(card["free_help"][0].as_str().expect("help").contains("12348"));
     // The source tag travelled into the log with every message.
     let log = app.store.log_after(None, 100).await.expect("log");
     assert_eq!(log.len(), 6);
-    assert!(
-        log.iter()
-            .all(|e| e.record.source.as_deref() == Some("0509-square"))
-    );
-    assert_eq!(
-        log.last().expect("entry").record.channel_chosen.as_deref(),
-        Some("labor_inspection_12333")
-    );
+    assert!(log.iter().all(|e| e.record.source.as_deref() == Some("0509-square")));
+    assert_eq!(log.last().expect("entry").record.channel_chosen.as_deref(), Some("labor_inspection_12333"));
 }
 
 #[tokio::test]
 async fn personal_data_is_masked_in_the_log() {
     let app = app();
-    post(
-        &app,
-        json!({"text": "我叫张三，身份证410802199003151234，电话13912345678"}),
-    )
-    .await;
+    post(&app, json!({"text": "我叫张三，身份证410802199003151234，电话13912345678"})).await;
     let log = app.store.log_after(None, 10).await.expect("log");
     let input = &log[0].record.input;
-    assert!(
-        !input.contains("410802199003151234") && !input.contains("13912345678"),
-        "{input}"
-    );
-    assert!(
-        input.contains("[身份证号已隐去]") && input.contains("[手机号已隐去]"),
-        "{input}"
-    );
+    assert!(!input.contains("410802199003151234") && !input.contains("13912345678"), "{input}");
+    assert!(input.contains("[身份证号已隐去]") && input.contains("[手机号已隐去]"), "{input}");
 }
 
 #[tokio::test]
@@ -154,44 +124,21 @@ async fn bad_requests_get_clear_json_errors() {
     let cases: Vec<(Body, StatusCode)> = vec![
         (Body::from("{not json"), StatusCode::BAD_REQUEST),
         (Body::from(r#"{"text": 42}"#), StatusCode::BAD_REQUEST),
-        (
-            Body::from(r#"{"text": "a", "choice": "b"}"#),
-            StatusCode::BAD_REQUEST,
-        ),
+        (Body::from(r#"{"text": "a", "choice": "b"}"#), StatusCode::BAD_REQUEST),
         (Body::from(r#"{}"#), StatusCode::BAD_REQUEST),
-        (
-            Body::from(r#"{"text": "a", "evil": 1}"#),
-            StatusCode::BAD_REQUEST,
-        ),
-        (
-            Body::from(r#"{"text": "a", "src": "<script>"}"#),
-            StatusCode::BAD_REQUEST,
-        ),
+        (Body::from(r#"{"text": "a", "evil": 1}"#), StatusCode::BAD_REQUEST),
+        (Body::from(r#"{"text": "a", "src": "<script>"}"#), StatusCode::BAD_REQUEST),
         (Body::from(vec![0xff, 0xfe, 0x00]), StatusCode::BAD_REQUEST),
-        (
-            Body::from(json!({"text": "字".repeat(1400)}).to_string()),
-            StatusCode::PAYLOAD_TOO_LARGE,
-        ),
-        (
-            Body::from(json!({"text": "a".repeat(100 * 1024)}).to_string()),
-            StatusCode::PAYLOAD_TOO_LARGE,
-        ),
+        (Body::from(json!({"text": "字".repeat(1400)}).to_string()), StatusCode::PAYLOAD_TOO_LARGE),
+        (Body::from(json!({"text": "a".repeat(100 * 1024)}).to_string()), StatusCode::PAYLOAD_TOO_LARGE),
     ];
     for (body, want) in cases {
         let (status, v) = post_raw(&app, body).await;
         assert_eq!(status, want, "{v}");
-        assert!(
-            v["error"]["message"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty()),
-            "{v}"
-        );
+        assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
         assert!(v["error"]["hint"].as_str().is_some(), "{v}");
     }
-    assert!(
-        app.store.log_after(None, 10).await.expect("log").is_empty(),
-        "rejected requests log nothing"
-    );
+    assert!(app.store.log_after(None, 10).await.expect("log").is_empty(), "rejected requests log nothing");
 }
 
 #[tokio::test]
@@ -199,35 +146,20 @@ async fn odd_but_valid_input_gets_a_polite_reply() {
     let app = app();
     let (_, v) = post(&app, json!({"text": "hi"})).await;
     let token = v["session"].as_str().expect("token").to_string();
-    for text in [
-        "",
-        "   ",
-        "\u{0}\u{7}控制字符\u{1b}[31m",
-        "\u{202e}反向文字",
-        "🙂🙂🙂",
-    ] {
+    for text in ["", "   ", "\u{0}\u{7}控制字符\u{1b}[31m", "\u{202e}反向文字", "🙂🙂🙂"] {
         let (status, v) = post(&app, json!({"session": token, "text": text})).await;
         assert_eq!(status, StatusCode::OK, "{text:?}: {v}");
         assert!(!v["replies"][0]["text"].as_str().expect("text").is_empty());
     }
     let (status, v) = post(&app, json!({"session": token, "choice": "no_such_node.7"})).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(
-        v["replies"][0]["text"]
-            .as_str()
-            .expect("text")
-            .contains("没有看懂")
-    );
+    assert!(v["replies"][0]["text"].as_str().expect("text").contains("没有看懂"));
 }
 
 #[tokio::test]
 async fn an_unknown_or_malformed_token_starts_a_new_session_with_a_fresh_token() {
     let app = app();
-    for bad in [
-        "0123456789abcdef0123456789abcdef",
-        "../../etc/passwd",
-        "ABC",
-    ] {
+    for bad in ["0123456789abcdef0123456789abcdef", "../../etc/passwd", "ABC"] {
         let (status, v) = post(&app, json!({"session": bad, "text": "你好"})).await;
         assert_eq!(status, StatusCode::OK);
         assert_ne!(v["session"], bad, "a client cannot choose its token");
@@ -247,9 +179,7 @@ async fn per_session_rate_limit_answers_429_with_retry_after() {
     for _ in 0..5 {
         let req = Request::post("/api/v1/chat")
             .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(
-                json!({"session": token, "text": "1"}).to_string(),
-            ))
+            .body(Body::from(json!({"session": token, "text": "1"}).to_string()))
             .expect("request");
         let resp = app.router.clone().oneshot(req).await.expect("response");
         if resp.status() == StatusCode::TOO_MANY_REQUESTS {
@@ -257,10 +187,7 @@ async fn per_session_rate_limit_answers_429_with_retry_after() {
             break;
         }
     }
-    assert!(
-        limited.is_some(),
-        "the burst of 2 should be exhausted within 5 requests"
-    );
+    assert!(limited.is_some(), "the burst of 2 should be exhausted within 5 requests");
 }
 
 #[tokio::test]
@@ -281,48 +208,16 @@ async fn health_metrics_and_the_chat_page() {
     let app = app();
     post(&app, json!({"text": "你好"})).await;
     let get = |path: &str| Request::get(path).body(Body::empty()).expect("request");
-    let resp = app
-        .router
-        .clone()
-        .oneshot(get("/healthz"))
-        .await
-        .expect("health");
+    let resp = app.router.clone().oneshot(get("/healthz")).await.expect("health");
     assert_eq!(resp.status(), StatusCode::OK);
-    let resp = app
-        .router
-        .clone()
-        .oneshot(get("/metrics"))
-        .await
-        .expect("metrics");
-    let text = String::from_utf8(
-        resp.into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec(),
-    )
-    .expect("utf8");
+    let resp = app.router.clone().oneshot(get("/metrics")).await.expect("metrics");
+    let text = String::from_utf8(resp.into_body().collect().await.expect("body").to_bytes().to_vec()).expect("utf8");
     assert!(text.contains("xg_messages_total"), "{text}");
     assert!(text.contains("xg_store_flush_seconds"), "{text}");
     let resp = app.router.clone().oneshot(get("/")).await.expect("page");
     assert_eq!(resp.status(), StatusCode::OK);
-    let html = String::from_utf8(
-        resp.into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec(),
-    )
-    .expect("utf8");
+    let html = String::from_utf8(resp.into_body().collect().await.expect("body").to_bytes().to_vec()).expect("utf8");
     assert!(html.contains("依法信访指引") && html.contains("/api/v1/chat"));
-    assert!(
-        !html.contains("http://") && !html.contains("https://"),
-        "no external assets"
-    );
-    assert!(
-        !html.contains("innerHTML"),
-        "citizen and bot text is set with textContent only"
-    );
+    assert!(!html.contains("http://") && !html.contains("https://"), "no external assets");
+    assert!(!html.contains("innerHTML"), "citizen and bot text is set with textContent only");
 }

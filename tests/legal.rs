@@ -12,10 +12,7 @@ fn reference() -> Option<PathBuf> {
     if dir.is_dir() {
         return Some(dir);
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "../shared/reference is missing in CI"
-    );
+    assert!(std::env::var_os("CI").is_none(), "../shared/reference is missing in CI");
     eprintln!("skipped: ../shared/reference is not beside the checkout");
     None
 }
@@ -31,12 +28,7 @@ fn categories_and_channels_match_the_taxonomy() {
     let text = std::fs::read_to_string(dir.join("taxonomy.toml")).expect("taxonomy");
     let tax: toml::Table = toml::from_str(&text).expect("taxonomy parses");
     let c = shipped();
-    let tax_channels: BTreeSet<_> = tax["channels"]
-        .as_table()
-        .expect("channels")
-        .keys()
-        .cloned()
-        .collect();
+    let tax_channels: BTreeSet<_> = tax["channels"].as_table().expect("channels").keys().cloned().collect();
     let ours: BTreeSet<_> = c.directory.channels.keys().cloned().collect();
     assert_eq!(ours, tax_channels);
     let cats = tax["categories"].as_table().expect("categories");
@@ -44,18 +36,10 @@ fn categories_and_channels_match_the_taxonomy() {
     assert_eq!(ours, cats.keys().cloned().collect());
     for (id, t) in cats {
         let mine = &c.directory.categories[id];
-        let channels: Vec<String> = t["channels"]
-            .as_array()
-            .expect("list")
-            .iter()
-            .map(|v| v.as_str().expect("str").to_string())
-            .collect();
+        let channels: Vec<String> =
+            t["channels"].as_array().expect("list").iter().map(|v| v.as_str().expect("str").to_string()).collect();
         assert_eq!(mine.channels, channels, "channels of {id}");
-        assert_eq!(
-            Some(mine.xinfang_ok),
-            t["xinfang_ok"].as_bool(),
-            "xinfang_ok of {id}"
-        );
+        assert_eq!(Some(mine.xinfang_ok), t["xinfang_ok"].as_bool(), "xinfang_ok of {id}");
     }
 }
 
@@ -63,19 +47,10 @@ fn categories_and_channels_match_the_taxonomy() {
 fn no_route_recommends_xinfang_first_where_the_law_routes_elsewhere() {
     let c = shipped();
     for n in &c.nodes {
-        if let NodeKind::Route {
-            category: Some(cat),
-            rules,
-            ..
-        } = &n.kind
-        {
+        if let NodeKind::Route { category: Some(cat), rules, .. } = &n.kind {
             let ok = c.directory.categories[cat].xinfang_ok;
             for r in rules {
-                assert!(
-                    ok || r.channel != "xinfang",
-                    "node {} recommends 信访 for {cat}",
-                    n.id
-                );
+                assert!(ok || r.channel != "xinfang", "node {} recommends 信访 for {cat}", n.id);
             }
         }
     }
@@ -87,12 +62,7 @@ struct Statute {
 }
 
 fn cn_num(s: &str) -> Option<u32> {
-    let digit = |c| {
-        "零一二三四五六七八九"
-            .chars()
-            .position(|d| d == c)
-            .map(|p| p as u32)
-    };
+    let digit = |c| "零一二三四五六七八九".chars().position(|d| d == c).map(|p| p as u32);
     let (mut total, mut cur) = (0u32, 0u32);
     for ch in s.chars() {
         match ch {
@@ -202,18 +172,8 @@ fn every_cited_article_exists_in_the_statute_texts_we_have() {
     let mut laws = BTreeMap::new();
     for e in std::fs::read_dir(dir.join("law")).expect("law dir") {
         let p = e.expect("entry").path();
-        let name = p
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("")
-            .split('(')
-            .next()
-            .unwrap_or("")
-            .to_string();
-        laws.insert(
-            name,
-            parse_statute(&std::fs::read_to_string(&p).expect("law text")),
-        );
+        let name = p.file_stem().and_then(|s| s.to_str()).unwrap_or("").split('(').next().unwrap_or("").to_string();
+        laws.insert(name, parse_statute(&std::fs::read_to_string(&p).expect("law text")));
     }
     let mut problems = Vec::new();
     let mut unverifiable = BTreeSet::new();
@@ -237,27 +197,16 @@ fn every_cited_article_exists_in_the_statute_texts_we_have() {
             };
             let p = para.unwrap_or(1) as usize;
             if para.is_some() && p > paras.len() {
-                problems.push(format!(
-                    "{node}: `{cite}`: article {art} has {} paragraphs",
-                    paras.len()
-                ));
+                problems.push(format!("{node}: `{cite}`: article {art} has {} paragraphs", paras.len()));
             } else if let Some(i) = item {
                 if i as usize > paras[p - 1] {
-                    problems.push(format!(
-                        "{node}: `{cite}`: article {art} paragraph {p} has {} items",
-                        paras[p - 1]
-                    ));
+                    problems.push(format!("{node}: `{cite}`: article {art} paragraph {p} has {} items", paras[p - 1]));
                 }
             }
         }
     }
-    eprintln!(
-        "checked {checked} article references; laws not in the reference folder: {unverifiable:?}"
-    );
-    assert!(
-        checked > 100,
-        "expected the shipped content to cite many articles, found {checked}"
-    );
+    eprintln!("checked {checked} article references; laws not in the reference folder: {unverifiable:?}");
+    assert!(checked > 100, "expected the shipped content to cite many articles, found {checked}");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

@@ -35,46 +35,14 @@ async fn contract(store: Arc<dyn Store>) {
     let k = key("alice");
     assert_eq!(store.load(&k).await.expect("load"), None);
     let s = Session::new(k.clone(), "main", 1000);
-    assert_eq!(
-        store
-            .commit(None, &s, &log(1000, "a"))
-            .await
-            .expect("commit"),
-        Commit::Done { version: 1 }
-    );
-    assert_eq!(
-        store
-            .commit(None, &s, &log(1000, "b"))
-            .await
-            .expect("commit"),
-        Commit::Conflict,
-        "must not overwrite"
-    );
+    assert_eq!(store.commit(None, &s, &log(1000, "a")).await.expect("commit"), Commit::Done { version: 1 });
+    assert_eq!(store.commit(None, &s, &log(1000, "b")).await.expect("commit"), Commit::Conflict, "must not overwrite");
     let loaded = store.load(&k).await.expect("load").expect("stored");
     assert_eq!(loaded.version, 1);
-    let next = Session {
-        node: "route_start".into(),
-        ..loaded
-    };
-    assert_eq!(
-        store
-            .commit(Some(1), &next, &log(1001, "c"))
-            .await
-            .expect("commit"),
-        Commit::Done { version: 2 }
-    );
-    assert_eq!(
-        store
-            .commit(Some(1), &next, &log(1001, "d"))
-            .await
-            .expect("commit"),
-        Commit::Conflict,
-        "stale version"
-    );
-    assert_eq!(
-        store.load(&k).await.expect("load").expect("stored").node,
-        "route_start"
-    );
+    let next = Session { node: "route_start".into(), ..loaded };
+    assert_eq!(store.commit(Some(1), &next, &log(1001, "c")).await.expect("commit"), Commit::Done { version: 2 });
+    assert_eq!(store.commit(Some(1), &next, &log(1001, "d")).await.expect("commit"), Commit::Conflict, "stale version");
+    assert_eq!(store.load(&k).await.expect("load").expect("stored").node, "route_start");
     let entries = store.log_after(None, 10).await.expect("log");
     let inputs: Vec<_> = entries.iter().map(|e| e.record.input.as_str()).collect();
     assert_eq!(inputs, ["a", "c"], "a conflicting commit logs nothing");
@@ -82,10 +50,7 @@ async fn contract(store: Arc<dyn Store>) {
     assert_eq!(after.len(), 1);
     // Idle sweep removes only sessions last active before the cutoff.
     let fresh = Session::new(key("bob"), "main", 5000);
-    store
-        .commit(None, &fresh, &log(5000, "e"))
-        .await
-        .expect("commit");
+    store.commit(None, &fresh, &log(5000, "e")).await.expect("commit");
     assert_eq!(store.session_count().await.expect("count"), 2);
     assert_eq!(store.remove_idle(2000).await.expect("sweep"), 1);
     assert_eq!(store.load(&k).await.expect("load"), None);
@@ -105,13 +70,9 @@ async fn sled_store_keeps_the_contract() {
 }
 
 fn bot(store: Arc<dyn Store>) -> Bot {
-    let (content, diags) =
-        xinfang_guide::content::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
+    let (content, diags) = xinfang_guide::content::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
     let content = content.unwrap_or_else(|| panic!("{diags}"));
-    Bot::new(
-        Arc::new(Engine::new(Arc::new(content), Arc::new(Plain), 1800)),
-        store,
-    )
+    Bot::new(Arc::new(Engine::new(Arc::new(content), Arc::new(Plain), 1800)), store)
 }
 
 /// Many messages racing for one session: every one is applied exactly once,
@@ -123,10 +84,7 @@ async fn racing_messages_lose_no_update(store: Arc<dyn Store>) {
     let mut tasks = Vec::new();
     for i in 0..n {
         let (bot, k) = (bot.clone(), k.clone());
-        tasks.push(tokio::spawn(async move {
-            bot.handle(&k, &Inbound::text(format!("消息{i}")), 1000)
-                .await
-        }));
+        tasks.push(tokio::spawn(async move { bot.handle(&k, &Inbound::text(format!("消息{i}")), 1000).await }));
     }
     for t in tasks {
         t.await.expect("task").expect("handled");
@@ -134,10 +92,7 @@ async fn racing_messages_lose_no_update(store: Arc<dyn Store>) {
     let s = store.load(&k).await.expect("load").expect("session");
     assert_eq!(s.turns, n, "every message counted once");
     assert_eq!(s.version, u64::from(n));
-    assert_eq!(
-        store.log_after(None, 1000).await.expect("log").len(),
-        n as usize
-    );
+    assert_eq!(store.log_after(None, 1000).await.expect("log").len(), n as usize);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -148,10 +103,7 @@ async fn racing_messages_on_memory_store() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_messages_on_sled_store() {
     let dir = tempfile::tempdir().expect("tempdir");
-    racing_messages_lose_no_update(
-        SledStore::open(dir.path(), &SledOptions::default()).expect("open"),
-    )
-    .await;
+    racing_messages_lose_no_update(SledStore::open(dir.path(), &SledOptions::default()).expect("open")).await;
 }
 
 #[tokio::test]
@@ -160,16 +112,10 @@ async fn sled_state_survives_reopening_the_data_dir() {
     {
         let store = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
         let b = bot(store.clone());
-        b.handle(&key("carol"), &Inbound::text("1"), 1000)
-            .await
-            .expect("handled");
+        b.handle(&key("carol"), &Inbound::text("1"), 1000).await.expect("handled");
     }
     let store = SledStore::open(dir.path(), &SledOptions::default()).expect("reopen");
-    let s = store
-        .load(&key("carol"))
-        .await
-        .expect("load")
-        .expect("kept");
+    let s = store.load(&key("carol")).await.expect("load").expect("kept");
     assert_eq!(s.node, "route_start");
     assert_eq!(store.log_after(None, 10).await.expect("log").len(), 1);
 }

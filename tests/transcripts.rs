@@ -20,21 +20,12 @@ fn every_transcript_passes_on_the_shipped_content() {
         .filter(|p| p.extension().is_some_and(|x| x == "txt"))
         .collect();
     files.sort();
-    assert!(
-        files.len() >= 20,
-        "expected a transcript per tree, found {}",
-        files.len()
-    );
+    assert!(files.len() >= 20, "expected a transcript per tree, found {}", files.len());
     let mut report = String::new();
     for f in &files {
         let script = std::fs::read_to_string(f).expect("readable transcript");
         for fail in transcript::run(&engine, &script) {
-            report.push_str(&format!(
-                "{}:{}: {}\n\n",
-                f.display(),
-                fail.line,
-                fail.message
-            ));
+            report.push_str(&format!("{}:{}: {}\n\n", f.display(), fail.line, fail.message));
         }
     }
     assert!(report.is_empty(), "transcript failures:\n{report}");

@@ -9,12 +9,7 @@ use std::fmt::Write as _;
 use std::io::{BufRead, Write};
 
 /// Reads lines from `input` until EOF or `退出`/`quit`; a number picks a choice.
-pub fn run(
-    engine: &Engine,
-    input: impl BufRead,
-    out: &mut impl Write,
-    now: impl Fn() -> i64,
-) -> anyhow::Result<()> {
+pub fn run(engine: &Engine, input: impl BufRead, out: &mut impl Write, now: impl Fn() -> i64) -> anyhow::Result<()> {
     let key = SessionKey::parse("terminal", "editor")?;
     let mut last: Vec<String> = Vec::new();
     let step = engine.step(None, &key, &Inbound::choice("cmd:resume"), now());
@@ -68,11 +63,7 @@ pub fn render_card(c: &Card) -> String {
         let _ = writeln!(s, "网站：{w}");
     }
     for o in &c.local {
-        let _ = writeln!(
-            s,
-            "本地：{}，地址：{}，电话：{}，时间：{}",
-            o.name, o.address, o.phone, o.hours
-        );
+        let _ = writeln!(s, "本地：{}，地址：{}，电话：{}，时间：{}", o.name, o.address, o.phone, o.hours);
     }
     if let Some(d) = &c.deadline {
         let _ = write!(s, "期限：{}", d.text);

@@ -30,10 +30,7 @@ pub fn run(engine: &Engine, script: &str) -> Vec<Failure> {
     let key = match SessionKey::parse("transcript", "t") {
         Ok(k) => k,
         Err(e) => {
-            return vec![Failure {
-                line: 0,
-                message: e.to_string(),
-            }];
+            return vec![Failure { line: 0, message: e.to_string() }];
         }
     };
     let mut now = DEFAULT_NOW;
@@ -53,40 +50,30 @@ pub fn run(engine: &Engine, script: &str) -> Vec<Failure> {
             let step = engine.step(session.as_ref(), &key, &inbound, now);
             output = render_turn(&step.replies, &mut shown);
             cursor = 0;
-            session = Some(Session {
-                version: step.session.version + 1,
-                ..step.session
-            });
+            session = Some(Session { version: step.session.version + 1, ..step.session });
         } else if let Some(expect) = line.strip_prefix("< ").or_else(|| line.strip_prefix('<')) {
             let expect = expect.trim();
             match output[cursor..].find(expect) {
                 Some(at) => cursor += at + expect.len(),
                 None => failures.push(Failure {
                     line: line_no,
-                    message: format!("expected `{expect}` in the reply (after what was already matched); the reply was:\n{output}"),
+                    message: format!(
+                        "expected `{expect}` in the reply (after what was already matched); the reply was:\n{output}"
+                    ),
                 }),
             }
         } else if let Some(arg) = line.strip_prefix("@advance ") {
             match parse_duration(arg.trim()) {
                 Some(d) => now += d,
-                None => failures.push(Failure {
-                    line: line_no,
-                    message: format!("bad duration `{arg}`"),
-                }),
+                None => failures.push(Failure { line: line_no, message: format!("bad duration `{arg}`") }),
             }
         } else if let Some(arg) = line.strip_prefix("@now ") {
             match parse_now(arg.trim()) {
                 Some(t) => now = t,
-                None => failures.push(Failure {
-                    line: line_no,
-                    message: format!("bad time `{arg}`"),
-                }),
+                None => failures.push(Failure { line: line_no, message: format!("bad time `{arg}`") }),
             }
         } else if !(line.trim().is_empty() || line.starts_with('#')) {
-            failures.push(Failure {
-                line: line_no,
-                message: format!("cannot read line `{line}`"),
-            });
+            failures.push(Failure { line: line_no, message: format!("cannot read line `{line}`") });
         }
     }
     failures
@@ -128,11 +115,7 @@ fn parse_now(s: &str) -> Option<i64> {
     let (h, m) = time.split_once(':')?;
     let t = time::Time::from_hms(h.parse().ok()?, m.parse().ok()?, 0).ok()?;
     let offset = time::UtcOffset::from_hms(8, 0, 0).ok()?;
-    Some(
-        time::PrimitiveDateTime::new(d, t)
-            .assume_offset(offset)
-            .unix_timestamp(),
-    )
+    Some(time::PrimitiveDateTime::new(d, t).assume_offset(offset).unix_timestamp())
 }
 
 #[cfg(test)]

@@ -19,16 +19,8 @@ pub struct Loc {
 /// Compiles raw content. Returns the content only when there are no errors;
 /// warnings are left in `diags` either way.
 pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
-    let directory = raw
-        .directory
-        .as_ref()
-        .map(|(src, d)| compile_directory(src, d, diags));
-    let mut cx = Cx {
-        diags,
-        index: HashMap::new(),
-        locs: Vec::new(),
-        directory: directory.as_ref(),
-    };
+    let directory = raw.directory.as_ref().map(|(src, d)| compile_directory(src, d, diags));
+    let mut cx = Cx { diags, index: HashMap::new(), locs: Vec::new(), directory: directory.as_ref() };
     cx.index_nodes(raw);
     let mut nodes = Vec::new();
     for (src, file) in &raw.dialogs {
@@ -41,10 +33,7 @@ pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
         Some((src, c)) => cx.commands(src, c),
         None => return None,
     };
-    let faq = raw
-        .faq
-        .iter()
-        .flat_map(|(src, f)| f.faq.iter().map(move |q| (src, q)));
+    let faq = raw.faq.iter().flat_map(|(src, f)| f.faq.iter().map(move |q| (src, q)));
     let faq: Vec<Faq> = faq.map(|(src, q)| cx.faq(src, q)).collect();
     cx.check_faq_ids(raw, &faq);
     let mut roots = vec![start, handoff, help];
@@ -58,18 +47,7 @@ pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
     }
     let directory = directory?;
     let index = index.into_iter().map(|(k, (ix, _))| (k, ix)).collect();
-    Some(Content {
-        nodes,
-        index,
-        start,
-        handoff,
-        help,
-        entries,
-        commands,
-        texts,
-        directory,
-        faq,
-    })
+    Some(Content { nodes, index, start, handoff, help, entries, commands, texts, directory, faq })
 }
 
 struct Cx<'a> {
@@ -87,22 +65,14 @@ impl Cx<'_> {
     fn index_nodes(&mut self, raw: &RawContent) {
         for (src, file) in &raw.dialogs {
             for n in &file.node {
-                let loc = Loc {
-                    file: src.path.clone(),
-                    line: src.line(n.id.span()),
-                };
+                let loc = Loc { file: src.path.clone(), line: src.line(n.id.span()) };
                 let id = n.id.get_ref().clone();
                 if let Some((_, first)) = self.index.get(&id) {
-                    let msg = format!(
-                        "duplicate node id `{id}` (first defined at {}:{})",
-                        first.file.display(),
-                        first.line
-                    );
-                    self.diags
-                        .error(&loc.file, loc.line, Kind::DuplicateId, msg);
+                    let msg =
+                        format!("duplicate node id `{id}` (first defined at {}:{})", first.file.display(), first.line);
+                    self.diags.error(&loc.file, loc.line, Kind::DuplicateId, msg);
                 } else if id.trim().is_empty() {
-                    self.diags
-                        .error(&loc.file, loc.line, Kind::EmptyText, "node id is empty");
+                    self.diags.error(&loc.file, loc.line, Kind::EmptyText, "node id is empty");
                 } else {
                     self.index.insert(id, (self.locs.len(), loc.clone()));
                 }
@@ -118,34 +88,21 @@ impl Cx<'_> {
             Some((ix, _)) => *ix,
             None => {
                 let msg = format!("`{}` names no node", r.get_ref());
-                self.diags
-                    .error(&src.path, src.line(r.span()), Kind::DanglingNode, msg);
+                self.diags.error(&src.path, src.line(r.span()), Kind::DanglingNode, msg);
                 fallback
             }
         }
     }
 
-    fn required_text(
-        &mut self,
-        src: &Source,
-        s: Option<&Spanned<String>>,
-        at: usize,
-        what: &str,
-    ) -> String {
+    fn required_text(&mut self, src: &Source, s: Option<&Spanned<String>>, at: usize, what: &str) -> String {
         match s {
             Some(s) if !s.get_ref().trim().is_empty() => text(s),
             Some(s) => {
-                self.diags.error(
-                    &src.path,
-                    src.line(s.span()),
-                    Kind::EmptyText,
-                    format!("{what} is empty"),
-                );
+                self.diags.error(&src.path, src.line(s.span()), Kind::EmptyText, format!("{what} is empty"));
                 String::new()
             }
             None => {
-                self.diags
-                    .error(&src.path, at, Kind::EmptyText, format!("{what} is missing"));
+                self.diags.error(&src.path, at, Kind::EmptyText, format!("{what} is missing"));
                 String::new()
             }
         }
@@ -154,11 +111,7 @@ impl Cx<'_> {
     fn node(&mut self, src: &Source, n: &RawNode, me: NodeIx) -> Node {
         let line = src.line(n.id.span());
         let body = self.required_text(src, n.text.as_ref(), line, "node text");
-        let cites = n
-            .cites
-            .iter()
-            .map(|c| self.non_empty(src, c, "citation"))
-            .collect();
+        let cites = n.cites.iter().map(|c| self.non_empty(src, c, "citation")).collect();
         let choices = self.choices(src, &n.choices, me);
         let kind = match n.kind.get_ref().as_str() {
             "menu" => NodeKind::Menu { choices },
@@ -167,37 +120,20 @@ impl Cx<'_> {
             "ask" => self.ask(src, n, choices, me),
             "route" => self.route(src, n, choices),
             other => {
-                let msg =
-                    format!("unknown node kind `{other}` (menu, ask, answer, route, handoff)");
-                self.diags
-                    .error(&src.path, src.line(n.kind.span()), Kind::Invalid, msg);
+                let msg = format!("unknown node kind `{other}` (menu, ask, answer, route, handoff)");
+                self.diags.error(&src.path, src.line(n.kind.span()), Kind::Invalid, msg);
                 NodeKind::Answer { choices }
             }
         };
         if !matches!(kind, NodeKind::Ask { .. }) && n.choices.iter().any(|c| c.value.is_some()) {
-            self.diags.error(
-                &src.path,
-                line,
-                Kind::Invalid,
-                "only `ask` nodes take choice values",
-            );
+            self.diags.error(&src.path, line, Kind::Invalid, "only `ask` nodes take choice values");
         }
-        Node {
-            id: n.id.get_ref().clone(),
-            text: body,
-            cites,
-            kind,
-        }
+        Node { id: n.id.get_ref().clone(), text: body, cites, kind }
     }
 
     fn non_empty(&mut self, src: &Source, s: &Spanned<String>, what: &str) -> String {
         if s.get_ref().trim().is_empty() {
-            self.diags.error(
-                &src.path,
-                src.line(s.span()),
-                Kind::EmptyText,
-                format!("{what} is empty"),
-            );
+            self.diags.error(&src.path, src.line(s.span()), Kind::EmptyText, format!("{what} is empty"));
         }
         text(s)
     }
@@ -212,8 +148,7 @@ impl Cx<'_> {
             Some(r) => self.resolve(src, r, me),
             None => {
                 let msg = format!("choice `{label}` has no `next`");
-                self.diags
-                    .error(&src.path, src.line(c.label.span()), Kind::NoWayForward, msg);
+                self.diags.error(&src.path, src.line(c.label.span()), Kind::NoWayForward, msg);
                 me
             }
         };
@@ -232,11 +167,7 @@ impl Cx<'_> {
         let line = src.line(n.id.span());
         let slot = self.required_text(src, n.slot.as_ref(), line, "ask node `slot`");
         let hint = n.hint.as_ref().map(text).unwrap_or_default();
-        let input_name = n
-            .input
-            .as_ref()
-            .map(|s| s.get_ref().as_str())
-            .unwrap_or("choice");
+        let input_name = n.input.as_ref().map(|s| s.get_ref().as_str()).unwrap_or("choice");
         let next = |cx: &mut Self, r: Option<&Spanned<String>>, what: &str| match r {
             Some(r) => cx.resolve(src, r, me),
             None => {
@@ -267,19 +198,10 @@ impl Cx<'_> {
                 }
                 Input::Choice(choices)
             }
-            "yesno" => Input::YesNo {
-                yes: next(self, n.yes.as_ref(), "yes"),
-                no: next(self, n.no.as_ref(), "no"),
-            },
-            "date" => Input::Date {
-                next: next(self, n.next.as_ref(), "next"),
-            },
-            "number" => Input::Number {
-                next: next(self, n.next.as_ref(), "next"),
-            },
-            "text" => Input::Text {
-                next: next(self, n.next.as_ref(), "next"),
-            },
+            "yesno" => Input::YesNo { yes: next(self, n.yes.as_ref(), "yes"), no: next(self, n.no.as_ref(), "no") },
+            "date" => Input::Date { next: next(self, n.next.as_ref(), "next") },
+            "number" => Input::Number { next: next(self, n.next.as_ref(), "next") },
+            "text" => Input::Text { next: next(self, n.next.as_ref(), "next") },
             other => {
                 let msg = format!("unknown input `{other}` (choice, yesno, date, number, text)");
                 self.diags.error(&src.path, line, Kind::Invalid, msg);
@@ -287,12 +209,7 @@ impl Cx<'_> {
             }
         };
         if !matches!(input, Input::Choice(_)) && !n.choices.is_empty() {
-            self.diags.error(
-                &src.path,
-                line,
-                Kind::Invalid,
-                "only input `choice` takes choices",
-            );
+            self.diags.error(&src.path, line, Kind::Invalid, "only input `choice` takes choices");
         }
         NodeKind::Ask { slot, input, hint }
     }
@@ -303,34 +220,16 @@ impl Cx<'_> {
             self.category_ref(src, c);
             c.get_ref().clone()
         });
-        let rules: Vec<Rule> = n
-            .rule
-            .iter()
-            .map(|r| self.rule(src, r, category.as_deref()))
-            .collect();
+        let rules: Vec<Rule> = n.rule.iter().map(|r| self.rule(src, r, category.as_deref())).collect();
         match n.rule.last() {
-            None => self.diags.error(
-                &src.path,
-                line,
-                Kind::NoDefaultRule,
-                "route node has no rule",
-            ),
+            None => self.diags.error(&src.path, line, Kind::NoDefaultRule, "route node has no rule"),
             Some(r) if !r.when.is_empty() => {
                 let msg = "the last rule of a route must have no `when`, so every case gets a card";
-                self.diags.error(
-                    &src.path,
-                    src.line(r.channel.span()),
-                    Kind::NoDefaultRule,
-                    msg,
-                );
+                self.diags.error(&src.path, src.line(r.channel.span()), Kind::NoDefaultRule, msg);
             }
             Some(_) => {}
         }
-        NodeKind::Route {
-            category,
-            rules,
-            choices,
-        }
+        NodeKind::Route { category, rules, choices }
     }
 
     fn rule(&mut self, src: &Source, r: &RawRule, category: Option<&str>) -> Rule {
@@ -340,42 +239,24 @@ impl Cx<'_> {
             self.channel_ref(src, t);
         }
         if channel == "xinfang" {
-            let forbidden = category
-                .and_then(|c| self.directory.and_then(|d| d.categories.get(c)))
-                .is_some_and(|c| !c.xinfang_ok);
+            let forbidden =
+                category.and_then(|c| self.directory.and_then(|d| d.categories.get(c))).is_some_and(|c| !c.xinfang_ok);
             if forbidden {
                 let msg = format!(
                     "category `{}` belongs to a legal procedure (xinfang_ok = false): 信访 cannot be the first step (诉访分离)",
                     category.unwrap_or_default()
                 );
-                self.diags.error(
-                    &src.path,
-                    src.line(r.channel.span()),
-                    Kind::XinfangFirst,
-                    msg,
-                );
+                self.diags.error(&src.path, src.line(r.channel.span()), Kind::XinfangFirst, msg);
             }
         }
         let deadline = r.deadline.as_ref().map(|d| self.deadline(src, d));
         Rule {
-            when: r
-                .when
-                .iter()
-                .map(|(k, v)| (k.clone(), v.get_ref().clone()))
-                .collect(),
+            when: r.when.iter().map(|(k, v)| (k.clone(), v.get_ref().clone())).collect(),
             channel,
             why: self.non_empty(src, &r.why, "rule `why`"),
-            cites: r
-                .cites
-                .iter()
-                .map(|c| self.non_empty(src, c, "citation"))
-                .collect(),
+            cites: r.cites.iter().map(|c| self.non_empty(src, c, "citation")).collect(),
             deadline,
-            bring: r
-                .bring
-                .iter()
-                .map(|b| self.non_empty(src, b, "`bring` item"))
-                .collect(),
+            bring: r.bring.iter().map(|b| self.non_empty(src, b, "`bring` item")).collect(),
             then: r.then.iter().map(|t| t.get_ref().clone()).collect(),
         }
     }
@@ -388,15 +269,13 @@ impl Cx<'_> {
             (None, None, None) => None,
             _ => {
                 let msg = "a deadline takes one of `days`, `months`, `years`";
-                self.diags
-                    .error(&src.path, src.line(d.text.span()), Kind::Invalid, msg);
+                self.diags.error(&src.path, src.line(d.text.span()), Kind::Invalid, msg);
                 None
             }
         };
         if d.from.is_some() && period.is_none() {
             let msg = "a deadline with `from` needs a period (`days`, `months` or `years`)";
-            self.diags
-                .error(&src.path, src.line(d.text.span()), Kind::Invalid, msg);
+            self.diags.error(&src.path, src.line(d.text.span()), Kind::Invalid, msg);
         }
         Deadline {
             text: self.non_empty(src, &d.text, "deadline text"),
@@ -408,24 +287,16 @@ impl Cx<'_> {
     fn channel_ref(&mut self, src: &Source, c: &Spanned<String>) {
         let Some(dir) = self.directory else { return };
         if !dir.channels.contains_key(c.get_ref()) {
-            let msg = format!(
-                "unknown channel id `{}` (see config/directory.toml)",
-                c.get_ref()
-            );
-            self.diags
-                .error(&src.path, src.line(c.span()), Kind::UnknownChannel, msg);
+            let msg = format!("unknown channel id `{}` (see config/directory.toml)", c.get_ref());
+            self.diags.error(&src.path, src.line(c.span()), Kind::UnknownChannel, msg);
         }
     }
 
     fn category_ref(&mut self, src: &Source, c: &Spanned<String>) {
         let Some(dir) = self.directory else { return };
         if !dir.categories.contains_key(c.get_ref()) {
-            let msg = format!(
-                "unknown category id `{}` (see config/directory.toml)",
-                c.get_ref()
-            );
-            self.diags
-                .error(&src.path, src.line(c.span()), Kind::UnknownCategory, msg);
+            let msg = format!("unknown category id `{}` (see config/directory.toml)", c.get_ref());
+            self.diags.error(&src.path, src.line(c.span()), Kind::UnknownCategory, msg);
         }
     }
 
@@ -439,11 +310,7 @@ impl Cx<'_> {
         let handoff = self.resolve(src, &c.handoff, 0);
         let help = self.resolve(src, &c.help, 0);
         let entries = c.entries.iter().map(|e| self.resolve(src, e, 0)).collect();
-        let norm = |v: &Vec<String>| {
-            v.iter()
-                .map(|s| crate::engine::understand::normalize(s))
-                .collect()
-        };
+        let norm = |v: &Vec<String>| v.iter().map(|s| crate::engine::understand::normalize(s)).collect();
         let s = &c.synonyms;
         let commands = Commands {
             back: norm(&s.back),
@@ -472,12 +339,8 @@ impl Cx<'_> {
             self.category_ref(src, c);
         }
         if time::Date::parse(q.reviewed.get_ref(), DATE_FORMAT).is_err() {
-            let msg = format!(
-                "`reviewed` must be a date like 2026-11-27, not `{}`",
-                q.reviewed.get_ref()
-            );
-            self.diags
-                .error(&src.path, src.line(q.reviewed.span()), Kind::Invalid, msg);
+            let msg = format!("`reviewed` must be a date like 2026-11-27, not `{}`", q.reviewed.get_ref());
+            self.diags.error(&src.path, src.line(q.reviewed.span()), Kind::Invalid, msg);
         }
         Faq {
             id: q.id.get_ref().clone(),
@@ -485,11 +348,7 @@ impl Cx<'_> {
             alt: q.alt.clone(),
             answer: self.non_empty(src, &q.answer, "FAQ answer"),
             detail: q.detail.clone(),
-            cites: q
-                .cites
-                .iter()
-                .map(|c| self.non_empty(src, c, "citation"))
-                .collect(),
+            cites: q.cites.iter().map(|c| self.non_empty(src, c, "citation")).collect(),
             related: q.related.iter().map(|r| r.get_ref().clone()).collect(),
             node,
             category: q.category.as_ref().map(|c| c.get_ref().clone()),
@@ -501,10 +360,7 @@ impl Cx<'_> {
         let mut seen: HashMap<&str, Loc> = HashMap::new();
         for (src, f) in &raw.faq {
             for q in &f.faq {
-                let loc = Loc {
-                    file: src.path.clone(),
-                    line: src.line(q.id.span()),
-                };
+                let loc = Loc { file: src.path.clone(), line: src.line(q.id.span()) };
                 if let Some(first) = seen.get(q.id.get_ref().as_str()) {
                     let msg = format!(
                         "duplicate FAQ id `{}` (first defined at {}:{})",
@@ -512,8 +368,7 @@ impl Cx<'_> {
                         first.file.display(),
                         first.line
                     );
-                    self.diags
-                        .error(&loc.file, loc.line, Kind::DuplicateId, msg);
+                    self.diags.error(&loc.file, loc.line, Kind::DuplicateId, msg);
                 } else {
                     seen.insert(q.id.get_ref(), loc);
                 }
@@ -524,8 +379,7 @@ impl Cx<'_> {
                 for r in &q.related {
                     if !faq.iter().any(|x| &x.id == r.get_ref()) {
                         let msg = format!("related FAQ `{}` does not exist", r.get_ref());
-                        self.diags
-                            .error(&src.path, src.line(r.span()), Kind::DanglingNode, msg);
+                        self.diags.error(&src.path, src.line(r.span()), Kind::DanglingNode, msg);
                     }
                 }
             }
@@ -543,10 +397,7 @@ fn compile_directory(src: &Source, d: &raw::DirectoryFile, diags: &mut Diagnosti
         if s.get_ref().trim().is_empty() {
             diags.error(p, line, Kind::EmptyText, format!("{what} is empty"));
         } else if is_placeholder(s.get_ref()) {
-            let msg = format!(
-                "{what} is a placeholder (`{}`): fill it in before deploying",
-                s.get_ref()
-            );
+            let msg = format!("{what} is a placeholder (`{}`): fill it in before deploying", s.get_ref());
             diags.warning(p, line, Kind::Placeholder, msg);
         }
         text(s)
@@ -594,11 +445,7 @@ fn compile_directory(src: &Source, d: &raw::DirectoryFile, diags: &mut Diagnosti
     };
     let local = d.local.iter().map(|o| office(o, diags)).collect();
     let handoff = office(&d.handoff, diags);
-    let free_help = d
-        .free_help
-        .iter()
-        .map(|f| field(f, "free help line", diags))
-        .collect();
+    let free_help = d.free_help.iter().map(|f| field(f, "free help line", diags)).collect();
     Directory {
         deployment: field(&d.deployment.name, "deployment name", diags),
         region: field(&d.deployment.region, "deployment region", diags),

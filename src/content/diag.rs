@@ -73,14 +73,7 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(
-            f,
-            "{}:{}: {sev}[{}]: {}",
-            self.file.display(),
-            self.line,
-            self.kind.code(),
-            self.message
-        )
+        write!(f, "{}:{}: {sev}[{}]: {}", self.file.display(), self.line, self.kind.code(), self.message)
     }
 }
 
@@ -94,11 +87,7 @@ pub struct Source {
 impl Source {
     pub fn line(&self, span: Range<usize>) -> usize {
         let end = span.start.min(self.text.len());
-        self.text.as_bytes()[..end]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            + 1
+        self.text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
     }
 }
 
@@ -118,13 +107,7 @@ impl Diagnostics {
     }
 
     fn push(&mut self, file: &Path, line: usize, severity: Severity, kind: Kind, message: String) {
-        self.items.push(Diagnostic {
-            file: file.to_path_buf(),
-            line,
-            severity,
-            kind,
-            message,
-        });
+        self.items.push(Diagnostic { file: file.to_path_buf(), line, severity, kind, message });
     }
 
     pub fn has_errors(&self) -> bool {
@@ -136,8 +119,7 @@ impl Diagnostics {
     }
 
     pub fn sort(&mut self) {
-        self.items
-            .sort_by(|a, b| (&a.file, a.line, a.severity).cmp(&(&b.file, b.line, b.severity)));
+        self.items.sort_by(|a, b| (&a.file, a.line, a.severity).cmp(&(&b.file, b.line, b.severity)));
     }
 }
 

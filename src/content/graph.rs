@@ -11,30 +11,22 @@ pub fn edges(node: &Node) -> Vec<(NodeIx, Vec<String>)> {
     let with = |slot: &str| vec![slot.to_string()];
     match &node.kind {
         NodeKind::Ask { slot, input, .. } => match input {
-            Input::Choice(choices) => choices
-                .iter()
-                .map(|c| (c.next, c.sets.iter().map(|(k, _)| k.clone()).collect()))
-                .collect(),
+            Input::Choice(choices) => {
+                choices.iter().map(|c| (c.next, c.sets.iter().map(|(k, _)| k.clone()).collect())).collect()
+            }
             Input::YesNo { yes, no } => vec![(*yes, with(slot)), (*no, with(slot))],
             Input::Date { next } | Input::Number { next } | Input::Text { next } => {
                 vec![(*next, with(slot))]
             }
         },
-        kind => kind
-            .choices()
-            .iter()
-            .map(|c| (c.next, c.sets.iter().map(|(k, _)| k.clone()).collect()))
-            .collect(),
+        kind => kind.choices().iter().map(|c| (c.next, c.sets.iter().map(|(k, _)| k.clone()).collect())).collect(),
     }
 }
 
 /// Slots a node reads: `{slot}` in its text, route conditions, deadline dates.
 pub fn reads(node: &Node) -> Vec<String> {
     let mut out = placeholders(&node.text);
-    if let NodeKind::Route {
-        category, rules, ..
-    } = &node.kind
-    {
+    if let NodeKind::Route { category, rules, .. } = &node.kind {
         if category.is_none() {
             out.push("category".to_string());
         }
@@ -67,13 +59,7 @@ pub fn placeholders(text: &str) -> Vec<String> {
     out
 }
 
-pub fn check(
-    nodes: &[Node],
-    locs: &[Loc],
-    roots: &[NodeIx],
-    start: NodeIx,
-    diags: &mut Diagnostics,
-) {
+pub fn check(nodes: &[Node], locs: &[Loc], roots: &[NodeIx], start: NodeIx, diags: &mut Diagnostics) {
     if nodes.is_empty() {
         return;
     }
@@ -91,10 +77,7 @@ pub fn check(
         let loc = &locs[ix];
         let duplicate = ix > 0 && nodes[..ix].iter().any(|n| n.id == node.id);
         if !seen[ix] && !duplicate {
-            let msg = format!(
-                "node `{}` cannot be reached from the start node or any entry point",
-                node.id
-            );
+            let msg = format!("node `{}` cannot be reached from the start node or any entry point", node.id);
             diags.error(&loc.file, loc.line, Kind::Unreachable, msg);
         }
         let waits = matches!(node.kind, NodeKind::Menu { .. });
@@ -143,10 +126,7 @@ fn check_slots(
         for slot in reads(node) {
             if !set.contains(&slot) {
                 let loc = &locs[ix];
-                let msg = format!(
-                    "node `{}` reads slot `{slot}`, which no path to it sets",
-                    node.id
-                );
+                let msg = format!("node `{}` reads slot `{slot}`, which no path to it sets", node.id);
                 diags.error(&loc.file, loc.line, Kind::SlotBeforeSet, msg);
             }
         }

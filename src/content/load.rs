@@ -28,12 +28,7 @@ pub fn read_dir(root: &Path, diags: &mut Diagnostics) -> RawContent {
     }
     if raw.commands.is_none() {
         let path = root.join("dialogs").join(COMMANDS_FILE);
-        diags.error(
-            &path,
-            1,
-            Kind::Syntax,
-            "missing file: start node and global commands live here",
-        );
+        diags.error(&path, 1, Kind::Syntax, "missing file: start node and global commands live here");
     }
     for path in toml_files(&root.join("faq"), diags) {
         if let Some(parsed) = parse_file(&path, diags) {
@@ -69,10 +64,7 @@ fn parse_file<T: DeserializeOwned>(path: &Path, diags: &mut Diagnostics) -> Opti
             return None;
         }
     };
-    let source = Source {
-        path: path.to_path_buf(),
-        text,
-    };
+    let source = Source { path: path.to_path_buf(), text };
     match toml::from_str::<T>(&source.text) {
         Ok(v) => Some((source, v)),
         Err(e) => {

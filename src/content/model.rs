@@ -43,19 +43,11 @@ pub enum NodeKind {
     /// A message with quick-reply choices.
     Menu { choices: Vec<Choice> },
     /// A question whose answer is stored in `slot`.
-    Ask {
-        slot: String,
-        input: Input,
-        hint: String,
-    },
+    Ask { slot: String, input: Input, hint: String },
     /// Guidance text with citations and optional follow-ups.
     Answer { choices: Vec<Choice> },
     /// Turns category and slots into a channel card.
-    Route {
-        category: Option<String>,
-        rules: Vec<Rule>,
-        choices: Vec<Choice>,
-    },
+    Route { category: Option<String>, rules: Vec<Rule>, choices: Vec<Choice> },
     /// How to reach a person (contact from the directory).
     Handoff { choices: Vec<Choice> },
 }
@@ -68,10 +60,7 @@ impl NodeKind {
             | NodeKind::Answer { choices }
             | NodeKind::Route { choices, .. }
             | NodeKind::Handoff { choices } => choices,
-            NodeKind::Ask {
-                input: Input::Choice(choices),
-                ..
-            } => choices,
+            NodeKind::Ask { input: Input::Choice(choices), .. } => choices,
             NodeKind::Ask { .. } => &[],
         }
     }
@@ -162,9 +151,7 @@ pub struct Directory {
 
 impl Directory {
     pub fn offices_for<'a>(&'a self, channel: &'a str) -> impl Iterator<Item = &'a Office> + 'a {
-        self.local
-            .iter()
-            .filter(move |o| o.channel.as_deref() == Some(channel))
+        self.local.iter().filter(move |o| o.channel.as_deref() == Some(channel))
     }
 }
 

@@ -13,9 +13,7 @@ pub fn build(
     slots: &BTreeMap<String, String>,
     now: i64,
 ) -> Option<Card> {
-    let rule = rules
-        .iter()
-        .find(|r| r.when.iter().all(|(k, v)| slots.get(k) == Some(v)))?;
+    let rule = rules.iter().find(|r| r.when.iter().all(|(k, v)| slots.get(k) == Some(v)))?;
     let dir = &content.directory;
     let channel = dir.channels.get(&rule.channel)?;
     let local = dir
@@ -30,20 +28,13 @@ pub fn build(
     let then = rule
         .then
         .iter()
-        .filter_map(|id| {
-            dir.channels.get(id).map(|c| NamedChannel {
-                id: id.clone(),
-                name: c.name.clone(),
-            })
-        })
+        .filter_map(|id| dir.channels.get(id).map(|c| NamedChannel { id: id.clone(), name: c.name.clone() }))
         .collect();
     Some(Card {
         channel: rule.channel.clone(),
         channel_name: channel.name.clone(),
         category: category.map(str::to_string),
-        category_name: category
-            .and_then(|c| dir.categories.get(c))
-            .map(|c| c.name.clone()),
+        category_name: category.and_then(|c| dir.categories.get(c)).map(|c| c.name.clone()),
         why: fill(&rule.why, slots),
         cites: rule.cites.clone(),
         how: channel.how.clone(),
@@ -59,23 +50,13 @@ pub fn build(
 }
 
 fn deadline(d: &Deadline, slots: &BTreeMap<String, String>, now: i64) -> DeadlineOut {
-    let start = d
-        .from
-        .as_ref()
-        .and_then(|s| slots.get(s))
-        .and_then(|v| parse_date(v));
+    let start = d.from.as_ref().and_then(|s| slots.get(s)).and_then(|v| parse_date(v));
     let due = match (start, d.period) {
         (Some(start), Some(p)) => period_end(start, p),
         _ => None,
     };
-    let days_left = due
-        .zip(today(now))
-        .map(|(due, today)| (due - today).whole_days());
-    DeadlineOut {
-        text: d.text.clone(),
-        due: due.map(|d| d.to_string()),
-        days_left,
-    }
+    let days_left = due.zip(today(now)).map(|(due, today)| (due - today).whole_days());
+    DeadlineOut { text: d.text.clone(), due: due.map(|d| d.to_string()), days_left }
 }
 
 /// Replaces `{slot}` with the slot's value; unknown names stay as written.

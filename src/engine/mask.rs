@@ -76,11 +76,7 @@ fn is_id18(d: &str) -> bool {
 
 /// `YYYYMMDD` with a plausible year, month and day.
 fn is_birth(s: &str) -> bool {
-    let (Ok(y), Ok(m), Ok(day)) = (
-        s[0..4].parse::<u32>(),
-        s[4..6].parse::<u32>(),
-        s[6..8].parse::<u32>(),
-    ) else {
+    let (Ok(y), Ok(m), Ok(day)) = (s[0..4].parse::<u32>(), s[4..6].parse::<u32>(), s[6..8].parse::<u32>()) else {
         return false;
     };
     (1900..=2099).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&day)
@@ -92,10 +88,7 @@ mod tests {
 
     #[test]
     fn masks_an_id_number_inside_chinese_text() {
-        assert_eq!(
-            mask("我的身份证410802199003151234，请查"),
-            "我的身份证[身份证号已隐去]，请查"
-        );
+        assert_eq!(mask("我的身份证410802199003151234，请查"), "我的身份证[身份证号已隐去]，请查");
         assert_eq!(mask("证号41080219900315123X"), "证号[身份证号已隐去]");
         assert_eq!(mask("老证410802900315123号"), "老证[身份证号已隐去]号");
     }

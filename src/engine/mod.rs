@@ -47,36 +47,20 @@ struct Turn<'a> {
 
 impl Engine {
     pub fn new(content: Arc<Content>, understand: Arc<dyn Understand>, idle_secs: i64) -> Self {
-        Self {
-            content,
-            understand,
-            idle_secs,
-        }
+        Self { content, understand, idle_secs }
     }
 
-    pub fn step(
-        &self,
-        prev: Option<&Session>,
-        key: &SessionKey,
-        inbound: &Inbound,
-        now: i64,
-    ) -> Step {
+    pub fn step(&self, prev: Option<&Session>, key: &SessionKey, inbound: &Inbound, now: i64) -> Step {
         let content = &*self.content;
         let start_id = &content.node(content.start).id;
         let mut replies = Vec::new();
         let mut s = match prev {
             Some(p) if p.is_expired(now, self.idle_secs) => {
                 replies.push(Reply::plain(content.texts.expired.clone()));
-                Session {
-                    version: p.version,
-                    ..Session::new(key.clone(), start_id, now)
-                }
+                Session { version: p.version, ..Session::new(key.clone(), start_id, now) }
             }
             Some(p) if content.find(&p.node).is_some() => p.clone(),
-            Some(p) => Session {
-                version: p.version,
-                ..Session::new(key.clone(), start_id, now)
-            },
+            Some(p) => Session { version: p.version, ..Session::new(key.clone(), start_id, now) },
             None => Session::new(key.clone(), start_id, now),
         };
         if s.source.is_none() {
@@ -86,14 +70,7 @@ impl Engine {
         s.turns = s.turns.saturating_add(1);
         let node_from = s.node.clone();
         let fresh = prev.is_none() || !replies.is_empty();
-        let mut turn = Turn {
-            content,
-            s,
-            replies,
-            matched: true,
-            card_channel: None,
-            now,
-        };
+        let mut turn = Turn { content, s, replies, matched: true, card_channel: None, now };
         match &inbound.input {
             UserInput::Choice(id) => turn.choice(id),
             UserInput::Text(t) if t.trim().is_empty() && fresh => turn.show_current(),
@@ -113,9 +90,7 @@ impl Engine {
 
 impl<'a> Turn<'a> {
     fn current_ix(&self) -> NodeIx {
-        self.content
-            .find(&self.s.node)
-            .unwrap_or(self.content.start)
+        self.content.find(&self.s.node).unwrap_or(self.content.start)
     }
 
     fn current(&self) -> &'a Node {
@@ -140,9 +115,7 @@ impl<'a> Turn<'a> {
         if id == "cmd:resume" {
             return self.show_current();
         }
-        let parsed = id
-            .rsplit_once('.')
-            .and_then(|(node, n)| Some((node, n.parse::<usize>().ok()?)));
+        let parsed = id.rsplit_once('.').and_then(|(node, n)| Some((node, n.parse::<usize>().ok()?)));
         match parsed {
             Some((node, n)) if node == self.s.node && n >= 1 => self.take_choice(n - 1),
             _ => self.not_understood(),
@@ -154,10 +127,7 @@ impl<'a> Turn<'a> {
             Intent::Command(c) => self.command(c),
             Intent::Choice(i) => self.take_choice(i),
             Intent::Enter { node, category } => {
-                let sets: Vec<_> = category
-                    .into_iter()
-                    .map(|c| ("category".to_string(), c))
-                    .collect();
+                let sets: Vec<_> = category.into_iter().map(|c| ("category".to_string(), c)).collect();
                 self.go(node, &sets);
             }
             Intent::Yes | Intent::No | Intent::Other => self.value(intent, text, fresh),
@@ -183,16 +153,10 @@ impl<'a> Turn<'a> {
                 .map(|d| (*next, d.to_string())),
             (Input::Number { next }, _) => {
                 let t = understand::normalize(text);
-                t.parse::<f64>()
-                    .ok()
-                    .filter(|n| n.is_finite() && *n >= 0.0)
-                    .map(|_| (*next, t))
+                t.parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0).map(|_| (*next, t))
             }
             (Input::Text { next }, _) => {
-                let t: String = mask::mask(text.trim())
-                    .chars()
-                    .take(MAX_SLOT_CHARS)
-                    .collect();
+                let t: String = mask::mask(text.trim()).chars().take(MAX_SLOT_CHARS).collect();
                 Some((*next, t))
             }
             _ => None,
@@ -201,11 +165,7 @@ impl<'a> Turn<'a> {
             Some((next, v)) => self.go(next, &[(slot.clone(), v)]),
             None => {
                 self.matched = false;
-                let hint = if hint.is_empty() {
-                    &self.content.texts.not_understood
-                } else {
-                    hint
-                };
+                let hint = if hint.is_empty() { &self.content.texts.not_understood } else { hint };
                 self.say(hint);
                 self.show_current();
             }
@@ -244,11 +204,7 @@ impl<'a> Turn<'a> {
 
     fn take_choice(&mut self, i: usize) {
         let node = self.current();
-        if let NodeKind::Ask {
-            input: Input::YesNo { .. },
-            ..
-        } = node.kind
-        {
+        if let NodeKind::Ask { input: Input::YesNo { .. }, .. } = node.kind {
             return match i {
                 0 => self.value(Intent::Yes, "", false),
                 1 => self.value(Intent::No, "", false),
@@ -263,10 +219,7 @@ impl<'a> Turn<'a> {
 
     /// Moves to `target`, remembering where we were for "返回".
     fn go(&mut self, target: NodeIx, sets: &[(String, String)]) {
-        let frame = Frame {
-            node: self.s.node.clone(),
-            slots: self.s.slots.clone(),
-        };
+        let frame = Frame { node: self.s.node.clone(), slots: self.s.slots.clone() };
         self.s.history.push(frame);
         if self.s.history.len() > MAX_HISTORY {
             self.s.history.remove(0);
@@ -295,12 +248,7 @@ impl<'a> Turn<'a> {
             UserInput::Text(t) => ("text", t.as_str()),
             UserInput::Choice(c) => ("choice", c.as_str()),
         };
-        let summary: String = self
-            .replies
-            .iter()
-            .map(|r| r.text.as_str())
-            .collect::<Vec<_>>()
-            .join(" / ");
+        let summary: String = self.replies.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join(" / ");
         let log = LogRecord {
             ts: self.now,
             channel: self.s.key.channel().to_string(),
@@ -315,11 +263,7 @@ impl<'a> Turn<'a> {
             channel_chosen: self.card_channel,
             reply_summary: summary.chars().take(120).collect(),
         };
-        Step {
-            session: self.s,
-            replies: self.replies,
-            log,
-        }
+        Step { session: self.s, replies: self.replies, log }
     }
 }
 
@@ -330,20 +274,13 @@ pub fn render(content: &Content, ix: NodeIx, s: &Session, now: i64) -> Reply {
     let mut text = card::fill(&node.text, &s.slots);
     let mut card_out = None;
     match &node.kind {
-        NodeKind::Route {
-            category, rules, ..
-        } => {
-            let cat = category
-                .as_deref()
-                .or(s.slots.get("category").map(String::as_str));
+        NodeKind::Route { category, rules, .. } => {
+            let cat = category.as_deref().or(s.slots.get("category").map(String::as_str));
             card_out = card::build(content, cat, rules, &s.slots, now);
         }
         NodeKind::Handoff { .. } => {
             let o = &content.directory.handoff;
-            text.push_str(&format!(
-                "\n\n{}\n地址：{}\n电话：{}\n接待时间：{}",
-                o.name, o.address, o.phone, o.hours
-            ));
+            text.push_str(&format!("\n\n{}\n地址：{}\n电话：{}\n接待时间：{}", o.name, o.address, o.phone, o.hours));
         }
         _ => {}
     }
@@ -352,38 +289,17 @@ pub fn render(content: &Content, ix: NodeIx, s: &Session, now: i64) -> Reply {
         .choices()
         .iter()
         .enumerate()
-        .map(|(i, c)| ChoiceOut {
-            id: format!("{}.{}", node.id, i + 1),
-            label: c.label.clone(),
-        })
+        .map(|(i, c)| ChoiceOut { id: format!("{}.{}", node.id, i + 1), label: c.label.clone() })
         .collect();
-    if let NodeKind::Ask {
-        input: Input::YesNo { .. },
-        ..
-    } = node.kind
-    {
+    if let NodeKind::Ask { input: Input::YesNo { .. }, .. } = node.kind {
         for (i, label) in ["是", "否"].iter().enumerate() {
-            choices.push(ChoiceOut {
-                id: format!("{}.{}", node.id, i + 1),
-                label: label.to_string(),
-            });
+            choices.push(ChoiceOut { id: format!("{}.{}", node.id, i + 1), label: label.to_string() });
         }
     }
     if ix != content.start {
         let t = &content.texts;
-        choices.push(ChoiceOut {
-            id: "cmd:back".into(),
-            label: t.back_label.clone(),
-        });
-        choices.push(ChoiceOut {
-            id: "cmd:menu".into(),
-            label: t.menu_label.clone(),
-        });
+        choices.push(ChoiceOut { id: "cmd:back".into(), label: t.back_label.clone() });
+        choices.push(ChoiceOut { id: "cmd:menu".into(), label: t.menu_label.clone() });
     }
-    Reply {
-        text,
-        cites: node.cites.clone(),
-        choices,
-        card: card_out,
-    }
+    Reply { text, cites: node.cites.clone(), choices, card: card_out }
 }

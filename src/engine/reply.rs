@@ -20,17 +20,11 @@ pub enum UserInput {
 
 impl Inbound {
     pub fn text(t: impl Into<String>) -> Self {
-        Self {
-            input: UserInput::Text(t.into()),
-            source: None,
-        }
+        Self { input: UserInput::Text(t.into()), source: None }
     }
 
     pub fn choice(id: impl Into<String>) -> Self {
-        Self {
-            input: UserInput::Choice(id.into()),
-            source: None,
-        }
+        Self { input: UserInput::Choice(id.into()), source: None }
     }
 }
 
@@ -47,12 +41,7 @@ pub struct Reply {
 
 impl Reply {
     pub fn plain(text: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-            cites: Vec::new(),
-            choices: Vec::new(),
-            card: None,
-        }
+        Self { text: text.into(), cites: Vec::new(), choices: Vec::new(), card: None }
     }
 }
 

@@ -22,20 +22,15 @@ pub enum KeyError {
 
 impl SessionKey {
     pub fn parse(channel: &str, user: &str) -> Result<Self, KeyError> {
-        let channel_ok = (1..=16).contains(&channel.len())
-            && channel
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        let channel_ok =
+            (1..=16).contains(&channel.len()) && channel.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         if !channel_ok {
             return Err(KeyError::BadChannel);
         }
         if user.is_empty() || user.len() > 128 || user.chars().any(char::is_control) {
             return Err(KeyError::BadUser);
         }
-        Ok(Self {
-            channel: channel.to_string(),
-            user: user.to_string(),
-        })
+        Ok(Self { channel: channel.to_string(), user: user.to_string() })
     }
 
     pub fn channel(&self) -> &str {

@@ -95,10 +95,7 @@ pub fn normalize(s: &str) -> String {
         })
         .flat_map(char::to_lowercase)
         .collect();
-    folded
-        .trim_end_matches(['。', '！', '？', '.', '!', '?', '~', '～', ' '])
-        .trim()
-        .to_string()
+    folded.trim_end_matches(['。', '！', '？', '.', '!', '?', '~', '～', ' ']).trim().to_string()
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use super::AppState;
 use super::error::AppError;
 use crate::engine::reply::{Inbound, Reply, UserInput};
 use crate::engine::session::SessionKey;
+use crate::service::ServiceError;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -40,53 +41,42 @@ pub async fn chat(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ChatResponse>, AppError> {
     let started = Instant::now();
-    app.limits
-        .check_ip(peer.ip())
-        .map_err(|s| AppError::RateLimited {
-            retry_after_secs: s,
-        })?;
+    app.limits.check_ip(peer.ip()).map_err(|s| AppError::RateLimited { retry_after_secs: s })?;
     let body = body.map_err(|e| match e.status().as_u16() {
         413 => AppError::TooLarge(app.max_text_bytes),
         _ => AppError::BadRequest(format!("cannot read request body: {e}")),
     })?;
-    let req: ChatRequest = serde_json::from_slice(&body)
-        .map_err(|e| AppError::BadRequest(format!("invalid JSON: {e}")))?;
+    let req: ChatRequest =
+        serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(format!("invalid JSON: {e}")))?;
     let input = input(&req, app.max_text_bytes)?;
     let src = source_tag(req.src.as_deref())?;
-    let token = match req.session.as_deref().filter(|t| is_token(t)) {
-        Some(t) => {
-            app.limits
-                .check_session(t)
-                .map_err(|s| AppError::RateLimited {
-                    retry_after_secs: s,
-                })?;
-            let key = web_key(t)?;
-            let known = app
-                .bot
-                .store
-                .load(&key)
-                .await
-                .map_err(|e| AppError::Internal(e.into()))?
-                .is_some();
-            if known { t.to_string() } else { new_token() }
-        }
-        None => new_token(),
-    };
-    let key = web_key(&token)?;
     let inbound = Inbound { input, source: src };
-    let handled = app
-        .bot
-        .handle(&key, &inbound, (app.clock)())
-        .await
-        .map_err(|e| match e {
-            crate::service::ServiceError::Contention => AppError::Busy,
-            other => AppError::Internal(other.into()),
-        })?;
+    let now = (app.clock)();
+    // A known token continues its session; a missing, malformed or unknown
+    // one gets a new random token (a client cannot choose its session id).
+    if let Some(t) = req.session.as_deref().filter(|t| is_token(t)) {
+        app.limits.check_session(t).map_err(|s| AppError::RateLimited { retry_after_secs: s })?;
+        match app.bot.handle_existing(&web_key(t)?, &inbound, now).await {
+            Ok(h) => return Ok(reply(started, t.to_string(), h.replies)),
+            Err(ServiceError::NoSession) => {}
+            Err(e) => return Err(service_error(e)),
+        }
+    }
+    let token = new_token();
+    let handled = app.bot.handle(&web_key(&token)?, &inbound, now).await.map_err(service_error)?;
+    Ok(reply(started, token, handled.replies))
+}
+
+fn reply(started: Instant, session: String, replies: Vec<Reply>) -> Json<ChatResponse> {
     metrics::histogram!("xg_reply_seconds").record(started.elapsed().as_secs_f64());
-    Ok(Json(ChatResponse {
-        session: token,
-        replies: handled.replies,
-    }))
+    Json(ChatResponse { session, replies })
+}
+
+fn service_error(e: ServiceError) -> AppError {
+    match e {
+        ServiceError::Contention => AppError::Busy,
+        other => AppError::Internal(other.into()),
+    }
 }
 
 fn input(req: &ChatRequest, max: usize) -> Result<UserInput, AppError> {
@@ -99,36 +89,24 @@ fn input(req: &ChatRequest, max: usize) -> Result<UserInput, AppError> {
         }
         (None, Some(c)) if c.len() <= 128 => Ok(UserInput::Choice(clean(c))),
         (None, Some(_)) => Err(AppError::BadRequest("choice id is too long".into())),
-        (Some(_), Some(_)) => Err(AppError::BadRequest(
-            "send either `text` or `choice`, not both".into(),
-        )),
-        (None, None) => Err(AppError::BadRequest(
-            "`text` or `choice` is required".into(),
-        )),
+        (Some(_), Some(_)) => Err(AppError::BadRequest("send either `text` or `choice`, not both".into())),
+        (None, None) => Err(AppError::BadRequest("`text` or `choice` is required".into())),
     }
 }
 
 /// Drops control characters other than line breaks and tabs.
 fn clean(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
-        .collect()
+    s.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect()
 }
 
 /// Source tags: 1-32 ASCII letters, digits, `-` or `_`.
 pub fn source_tag(src: Option<&str>) -> Result<Option<String>, AppError> {
     match src {
         None | Some("") => Ok(None),
-        Some(s)
-            if s.len() <= 32
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
-        {
+        Some(s) if s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
             Ok(Some(s.to_string()))
         }
-        Some(_) => Err(AppError::BadRequest(
-            "`src` must be 1-32 letters, digits, `-` or `_`".into(),
-        )),
+        Some(_) => Err(AppError::BadRequest("`src` must be 1-32 letters, digits, `-` or `_`".into())),
     }
 }
 
@@ -143,7 +121,5 @@ pub fn new_token() -> String {
 }
 
 fn is_token(t: &str) -> bool {
-    t.len() == 32
-        && t.bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }

@@ -23,26 +23,12 @@ impl AppError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", "请求格式不正确。"),
-            AppError::TooLarge(_) => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                "消息太长了，请分几次发送。",
-            ),
-            AppError::RateLimited { .. } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "发送太快了，请稍等片刻再试。",
-            ),
-            AppError::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "系统暂时出了问题，请稍后再试。",
-            ),
-            AppError::Busy => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
-                "系统繁忙，请稍后再试。",
-            ),
+            AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", "消息太长了，请分几次发送。"),
+            AppError::RateLimited { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "发送太快了，请稍等片刻再试。")
+            }
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "系统暂时出了问题，请稍后再试。"),
+            AppError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy", "系统繁忙，请稍后再试。"),
         }
     }
 }

@@ -22,8 +22,7 @@ impl Limits {
     pub fn new(s: &LimitSettings) -> Self {
         Self {
             per_ip: quota(s.per_ip_per_second, s.per_ip_burst).map(RateLimiter::keyed),
-            per_session: quota(s.per_session_per_second, s.per_session_burst)
-                .map(RateLimiter::keyed),
+            per_session: quota(s.per_session_per_second, s.per_session_burst).map(RateLimiter::keyed),
             clock: DefaultClock::default(),
         }
     }
@@ -31,18 +30,14 @@ impl Limits {
     /// `Err(seconds to wait)` when the IP is over its limit.
     pub fn check_ip(&self, ip: IpAddr) -> Result<(), u64> {
         match &self.per_ip {
-            Some(l) => l
-                .check_key(&ip)
-                .map_err(|nu| nu.wait_time_from(self.clock.now()).as_secs() + 1),
+            Some(l) => l.check_key(&ip).map_err(|nu| nu.wait_time_from(self.clock.now()).as_secs() + 1),
             None => Ok(()),
         }
     }
 
     pub fn check_session(&self, token: &str) -> Result<(), u64> {
         match &self.per_session {
-            Some(l) => l
-                .check_key(&token.to_string())
-                .map_err(|nu| nu.wait_time_from(self.clock.now()).as_secs() + 1),
+            Some(l) => l.check_key(&token.to_string()).map_err(|nu| nu.wait_time_from(self.clock.now()).as_secs() + 1),
             None => Ok(()),
         }
     }

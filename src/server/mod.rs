@@ -41,10 +41,7 @@ pub struct AppState {
 }
 
 pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// The process-wide Prometheus recorder (installed once; tests build many apps).
@@ -53,9 +50,7 @@ pub fn metrics_handle() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
             let builder = PrometheusBuilder::new()
-                .set_buckets(&[
-                    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0,
-                ])
+                .set_buckets(&[0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0])
                 .unwrap_or_else(|_| PrometheusBuilder::new());
             match builder.install_recorder() {
                 Ok(h) => h,
@@ -79,25 +74,15 @@ impl App {
         for d in &diags.items {
             tracing::warn!("{d}");
         }
-        let content = content.with_context(|| {
-            format!(
-                "content in {} has errors (run `xinfang-guide check`)",
-                dir.display()
-            )
-        })?;
-        let opts = SledOptions {
-            cache_bytes: settings.store.cache_mb * 1024 * 1024,
-        };
+        let content =
+            content.with_context(|| format!("content in {} has errors (run `xinfang-guide check`)", dir.display()))?;
+        let opts = SledOptions { cache_bytes: settings.store.cache_mb * 1024 * 1024 };
         let store = SledStore::open(&settings.server.data_dir, &opts)
             .with_context(|| format!("opening data dir {}", settings.server.data_dir.display()))?;
         Ok(Self::with_store(settings, Arc::new(content), store))
     }
 
-    pub fn with_store(
-        settings: Settings,
-        content: Arc<crate::content::Content>,
-        store: Arc<dyn Store>,
-    ) -> Self {
+    pub fn with_store(settings: Settings, content: Arc<crate::content::Content>, store: Arc<dyn Store>) -> Self {
         let engine = Engine::new(content, Arc::new(Plain), settings.session.idle_minutes * 60);
         let state = AppState {
             bot: Bot::new(Arc::new(engine), store),
@@ -126,17 +111,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn healthz() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        r#"{"status":"ok"}"#,
-    )
+    ([(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#)
 }
 
 async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render(),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render())
 }
 
 /// Serves until `shutdown` resolves, then flushes the store. Runs the idle
@@ -148,20 +127,10 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let state = app.state.clone();
     let sweeper = tokio::spawn(sweep_loop(state.clone(), app.settings.session.clone()));
-    let service = app
-        .router()
-        .into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")?;
+    let service = app.router().into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
     sweeper.abort();
-    state
-        .bot
-        .store
-        .flush()
-        .await
-        .context("flushing the store at shutdown")?;
+    state.bot.store.flush().await.context("flushing the store at shutdown")?;
     tracing::info!("store flushed, bye");
     Ok(())
 }

@@ -21,9 +21,7 @@ struct Inner {
 
 impl MemStore {
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Inner>, StoreError> {
-        self.inner
-            .lock()
-            .map_err(|_| StoreError::Io("memory store lock poisoned".into()))
+        self.inner.lock().map_err(|_| StoreError::Io("memory store lock poisoned".into()))
     }
 }
 
@@ -33,25 +31,14 @@ impl Store for MemStore {
         Ok(self.lock()?.sessions.get(key).cloned())
     }
 
-    async fn commit(
-        &self,
-        expected: Option<u64>,
-        session: &Session,
-        log: &LogRecord,
-    ) -> Result<Commit, StoreError> {
+    async fn commit(&self, expected: Option<u64>, session: &Session, log: &LogRecord) -> Result<Commit, StoreError> {
         let mut inner = self.lock()?;
         let current = inner.sessions.get(&session.key).map(|s| s.version);
         if current != expected {
             return Ok(Commit::Conflict);
         }
         let version = next_version(expected);
-        inner.sessions.insert(
-            session.key.clone(),
-            Session {
-                version,
-                ..session.clone()
-            },
-        );
+        inner.sessions.insert(session.key.clone(), Session { version, ..session.clone() });
         inner.log.push(log.clone());
         Ok(Commit::Done { version })
     }
@@ -63,20 +50,11 @@ impl Store for MemStore {
         Ok(before - inner.sessions.len())
     }
 
-    async fn log_after(
-        &self,
-        after: Option<u64>,
-        limit: usize,
-    ) -> Result<Vec<LogEntry>, StoreError> {
+    async fn log_after(&self, after: Option<u64>, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
         let inner = self.lock()?;
         let from = after.map_or(0, |a| a as usize + 1);
         let entries = inner.log.iter().enumerate().skip(from).take(limit);
-        Ok(entries
-            .map(|(i, r)| LogEntry {
-                id: i as u64,
-                record: r.clone(),
-            })
-            .collect())
+        Ok(entries.map(|(i, r)| LogEntry { id: i as u64, record: r.clone() }).collect())
     }
 
     async fn session_count(&self) -> Result<usize, StoreError> {

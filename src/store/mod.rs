@@ -51,22 +51,13 @@ pub trait Store: Send + Sync + 'static {
     /// Writes `session` as version `expected + 1` (`expected = None`: the
     /// session must not exist yet) and appends `log`, atomically. Returns
     /// after both are durable.
-    async fn commit(
-        &self,
-        expected: Option<u64>,
-        session: &Session,
-        log: &LogRecord,
-    ) -> Result<Commit, StoreError>;
+    async fn commit(&self, expected: Option<u64>, session: &Session, log: &LogRecord) -> Result<Commit, StoreError>;
 
     /// Removes sessions idle since before `cutoff` (Unix seconds); returns how many.
     async fn remove_idle(&self, cutoff: i64) -> Result<usize, StoreError>;
 
     /// Log entries after id `after` (exclusive), oldest first, at most `limit`.
-    async fn log_after(
-        &self,
-        after: Option<u64>,
-        limit: usize,
-    ) -> Result<Vec<LogEntry>, StoreError>;
+    async fn log_after(&self, after: Option<u64>, limit: usize) -> Result<Vec<LogEntry>, StoreError>;
 
     async fn session_count(&self) -> Result<usize, StoreError>;
 
