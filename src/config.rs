@@ -51,6 +51,8 @@ pub struct LimitSettings {
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
     pub cache_mb: u64,
+    /// Microseconds the flusher waits for more commits before each flush.
+    pub group_commit_us: u64,
 }
 
 #[derive(Debug, thiserror::Error)]

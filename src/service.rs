@@ -49,11 +49,22 @@ impl Bot {
 
     /// Like `handle`, but only for a session that exists (`NoSession` if not),
     /// so a channel never adopts a session id a client made up.
-    pub async fn handle_existing(&self, key: &SessionKey, inbound: &Inbound, now: i64) -> Result<Handled, ServiceError> {
+    pub async fn handle_existing(
+        &self,
+        key: &SessionKey,
+        inbound: &Inbound,
+        now: i64,
+    ) -> Result<Handled, ServiceError> {
         self.apply(key, inbound, now, false).await
     }
 
-    async fn apply(&self, key: &SessionKey, inbound: &Inbound, now: i64, create: bool) -> Result<Handled, ServiceError> {
+    async fn apply(
+        &self,
+        key: &SessionKey,
+        inbound: &Inbound,
+        now: i64,
+        create: bool,
+    ) -> Result<Handled, ServiceError> {
         for attempt in 0..MAX_ATTEMPTS {
             let prev = self.store.load(key).await?;
             if prev.is_none() && !create && attempt == 0 {

@@ -14,7 +14,6 @@
 use anyhow::{Context, bail};
 use clap::Parser;
 use hdrhistogram::Histogram;
-use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -48,11 +47,12 @@ fn main() -> anyhow::Result<()> {
     if !(host == "localhost" || host.starts_with("127.") || host == "[::1]") {
         bail!("xg-load only targets loopback addresses, not {host}");
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.threads.max(1))
-        .enable_all()
-        .build()
-        .context("runtime")?;
+    let rt = if args.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(args.threads).enable_all().build()
+    }
+    .context("runtime")?;
     rt.block_on(run(args))
 }
 
@@ -118,43 +118,78 @@ async fn worker(
 ) -> anyhow::Result<Histogram<u64>> {
     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
     let mut session: Option<String> = None;
-    let mut next = json!({"choice": "cmd:menu"});
+    let mut next = Next::Choice("cmd:menu".to_string());
     while shared.sent.fetch_add(1, Ordering::Relaxed) < shared.limit && Instant::now() < shared.deadline {
-        let mut body = next.clone();
-        if let (Some(s), false) = (&session, fresh) {
-            body["session"] = json!(s);
-        }
+        let body = next.body(if fresh { None } else { session.as_deref() });
         let t = Instant::now();
-        let resp = client.post(&endpoint).json(&body).send().await;
-        let v: Option<Value> = match resp {
-            Ok(r) if r.status().is_success() => r.json().await.ok(),
+        let resp = client.post(&endpoint).header("content-type", "application/json").body(body).send().await;
+        let bytes = match resp {
+            Ok(r) if r.status().is_success() => r.bytes().await.ok(),
             _ => None,
         };
-        let Some(v) = v else {
+        let parsed = bytes.as_deref().and_then(|b| serde_json::from_slice::<Resp>(b).ok());
+        let Some(v) = parsed else {
             shared.errors.fetch_add(1, Ordering::Relaxed);
             session = None;
-            next = json!({"choice": "cmd:menu"});
+            next = Next::Choice("cmd:menu".to_string());
             continue;
         };
         hist.record(t.elapsed().as_micros().max(1) as u64)?;
-        session = v["session"].as_str().map(str::to_string);
-        next = next_message(&v);
+        next = Next::after(&v);
+        session = Some(v.session.to_string());
     }
     Ok(hist)
 }
 
-/// The first non-navigation choice; a date for date questions; the menu after a card.
-fn next_message(v: &Value) -> Value {
-    let replies = v["replies"].as_array().cloned().unwrap_or_default();
-    if replies.iter().any(|r| !r["card"].is_null()) {
-        return json!({"choice": "cmd:menu"});
+/// Only what the walk needs from a reply; the rest is skipped unparsed.
+#[derive(serde::Deserialize)]
+struct Resp<'a> {
+    #[serde(borrow)]
+    session: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    replies: Vec<ReplyView<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct ReplyView<'a> {
+    #[serde(default, borrow)]
+    choices: Vec<ChoiceView<'a>>,
+    #[serde(default)]
+    card: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(serde::Deserialize)]
+struct ChoiceView<'a> {
+    #[serde(borrow)]
+    id: std::borrow::Cow<'a, str>,
+}
+
+enum Next {
+    Choice(String),
+    Date,
+}
+
+impl Next {
+    /// The first non-navigation choice; a date for date questions; the menu after a card.
+    fn after(v: &Resp) -> Self {
+        if v.replies.iter().any(|r| r.card.is_some()) {
+            return Next::Choice("cmd:menu".to_string());
+        }
+        let choice = v.replies.iter().flat_map(|r| &r.choices).find(|c| !c.id.starts_with("cmd:"));
+        match choice {
+            Some(c) => Next::Choice(c.id.to_string()),
+            None => Next::Date,
+        }
     }
-    let choice = replies
-        .iter()
-        .flat_map(|r| r["choices"].as_array().cloned().unwrap_or_default())
-        .find(|c| c["id"].as_str().is_some_and(|id| !id.starts_with("cmd:")));
-    match choice {
-        Some(c) => json!({"choice": c["id"]}),
-        None => json!({"text": "2026-03-15"}),
+
+    fn body(&self, session: Option<&str>) -> String {
+        let input = match self {
+            Next::Choice(id) => format!(r#""choice":{}"#, serde_json::Value::from(id.as_str())),
+            Next::Date => r#""text":"2026-03-15""#.to_string(),
+        };
+        match session {
+            Some(s) => format!(r#"{{"session":"{s}",{input}}}"#),
+            None => format!("{{{input}}}"),
+        }
     }
 }

@@ -76,7 +76,10 @@ impl App {
         }
         let content =
             content.with_context(|| format!("content in {} has errors (run `xinfang-guide check`)", dir.display()))?;
-        let opts = SledOptions { cache_bytes: settings.store.cache_mb * 1024 * 1024 };
+        let opts = SledOptions {
+            cache_bytes: settings.store.cache_mb * 1024 * 1024,
+            gather: Duration::from_micros(settings.store.group_commit_us),
+        };
         let store = SledStore::open(&settings.server.data_dir, &opts)
             .with_context(|| format!("opening data dir {}", settings.server.data_dir.display()))?;
         Ok(Self::with_store(settings, Arc::new(content), store))
