@@ -112,7 +112,8 @@ async fn sigterm_shuts_down_gracefully_and_keeps_the_log() {
         chat(&client, &server, json!({"text": format!("第{i}条")})).await;
     }
     let pid = server.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    let term = Command::new("sh").args(["-c", &format!("kill -TERM {pid}")]).status().expect("kill");
+    assert!(term.success());
     let mut status = None;
     for _ in 0..100 {
         if let Some(s) = server.child.try_wait().expect("wait") {
