@@ -1,44 +1,11 @@
 //! End-to-end: the real binary on port 0 with a temporary sled dir.
 
+mod common;
+
+use common::{Server, spawn};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn(data: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("RUST_LOG", if std::env::var_os("TEST_LOG").is_some() { "info" } else { "error" })
-        .env("XG_LIMITS_PER_IP_PER_SECOND", "0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start server");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("read first line");
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    Server { child, base }
-}
 
 async fn chat(client: &reqwest::Client, s: &Server, body: Value) -> Value {
     let resp = client.post(format!("{}/api/v1/chat", s.base)).json(&body).send().await.expect("send");

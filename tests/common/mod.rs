@@ -1,0 +1,41 @@
+//! Helpers shared by the end-to-end tests: the real binary on port 0.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn spawn(data: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("RUST_LOG", if std::env::var_os("TEST_LOG").is_some() { "info" } else { "error" })
+        // Tests click faster than people: limits are tested in tests/http.rs.
+        .env("XG_LIMITS_PER_IP_PER_SECOND", "0")
+        .env("XG_LIMITS_PER_SESSION_PER_SECOND", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start server");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("read first line");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    Server { child, base }
+}
