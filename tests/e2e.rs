@@ -94,3 +94,30 @@ async fn sigterm_shuts_down_gracefully_and_keeps_the_log() {
     use xinfang_guide::store::Store;
     assert_eq!(store.log_after(None, 100).await.expect("log").len(), 5);
 }
+
+#[tokio::test]
+async fn concurrent_requests_on_one_session_are_all_answered_and_all_applied() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = reqwest::Client::new();
+    let server = spawn(dir.path());
+    let v = chat(&client, &server, json!({"text": "你好"})).await;
+    let token = v["session"].as_str().expect("token").to_string();
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let (client, url, token) = (client.clone(), format!("{}/api/v1/chat", server.base), token.clone());
+        tasks.push(tokio::spawn(async move {
+            let body = json!({"session": token, "text": format!("并发{i}")});
+            client.post(url).json(&body).send().await.expect("send").status()
+        }));
+    }
+    for t in tasks {
+        assert!(t.await.expect("task").is_success());
+    }
+    drop(server);
+    let store = xinfang_guide::store::SledStore::open(dir.path(), &Default::default()).expect("reopen");
+    use xinfang_guide::store::Store;
+    let log = store.log_after(None, 100).await.expect("log");
+    assert_eq!(log.len(), 25, "every message logged once");
+    let key = xinfang_guide::engine::session::SessionKey::parse("web", &token).expect("key");
+    assert_eq!(store.load(&key).await.expect("load").expect("session").turns, 25, "no update lost");
+}

@@ -221,3 +221,32 @@ async fn health_metrics_and_the_chat_page() {
     assert!(!html.contains("http://") && !html.contains("https://"), "no external assets");
     assert!(!html.contains("innerHTML"), "citizen and bot text is set with textContent only");
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_sweeper_removes_sessions_idle_longer_than_the_limit() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let clock = Arc::new(AtomicI64::new(1_795_744_800));
+    let mut s = Settings::load_with_env(None, std::iter::empty()).expect("defaults");
+    s.limits.per_ip_per_second = 0;
+    s.session.idle_minutes = 30;
+    s.session.sweep_seconds = 60;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
+    let (content, _) = xinfang_guide::content::load(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let mut app = App::with_store(s.clone(), Arc::new(content.expect("content")), store.clone());
+    let c = clock.clone();
+    app.state.clock = Arc::new(move || c.load(Ordering::SeqCst));
+    let test = TestApp {
+        router: app.router().layer(MockConnectInfo("127.0.0.1:1".parse::<SocketAddr>().expect("addr"))),
+        store,
+        _dir: dir,
+    };
+    post(&test, json!({"text": "你好"})).await;
+    let sweeper = xinfang_guide::server::spawn_sweeper(app.state.clone(), s.session.clone());
+    tokio::time::sleep(std::time::Duration::from_secs(61)).await;
+    assert_eq!(test.store.session_count().await.expect("count"), 1, "29 idle minutes is not yet expired");
+    clock.fetch_add(31 * 60, Ordering::SeqCst);
+    tokio::time::sleep(std::time::Duration::from_secs(61)).await;
+    assert_eq!(test.store.session_count().await.expect("count"), 0, "swept after 31 idle minutes");
+    sweeper.abort();
+}

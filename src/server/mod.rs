@@ -129,13 +129,19 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = app.state.clone();
-    let sweeper = tokio::spawn(sweep_loop(state.clone(), app.settings.session.clone()));
+    let sweeper = spawn_sweeper(state.clone(), app.settings.session.clone());
     let service = app.router().into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
     sweeper.abort();
     state.bot.store.flush().await.context("flushing the store at shutdown")?;
     tracing::info!("store flushed, bye");
     Ok(())
+}
+
+/// Removes idle sessions every `sweep_seconds`, updates the active-sessions
+/// gauge and forgets idle rate-limit keys.
+pub fn spawn_sweeper(state: AppState, s: crate::config::SessionSettings) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(sweep_loop(state, s))
 }
 
 async fn sweep_loop(state: AppState, s: crate::config::SessionSettings) {
