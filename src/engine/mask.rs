@@ -5,6 +5,10 @@ const ID: &str = "[身份证号已隐去]";
 const PHONE: &str = "[手机号已隐去]";
 const CARD: &str = "[银行卡号已隐去]";
 
+/// ```
+/// use xinfang_guide::engine::mask::mask;
+/// assert_eq!(mask("电话13912345678，欠薪3000元"), "电话[手机号已隐去]，欠薪3000元");
+/// ```
 pub fn mask(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());

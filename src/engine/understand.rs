@@ -84,6 +84,10 @@ impl Understand for Plain {
 
 /// Trims, folds full-width ASCII to half-width, lowercases, and drops
 /// trailing punctuation, so "１" and "返回。" match "1" and "返回".
+///
+/// ```
+/// assert_eq!(xinfang_guide::engine::understand::normalize(" １２。"), "12");
+/// ```
 pub fn normalize(s: &str) -> String {
     let folded: String = s
         .trim()
