@@ -27,6 +27,8 @@ echo "== $MESSAGES messages, 64 concurrent sessions walking the dialog"
 ./target/release/xg-load --url http://127.0.0.1:$PORT --concurrency 64 --messages "$MESSAGES" --pid $PID
 echo "== 100000 new sessions"
 ./target/release/xg-load --url http://127.0.0.1:$PORT --concurrency 64 --messages 100000 --new-sessions --pid $PID
+sleep 5
+echo "server after 5 s idle: $(grep VmRSS /proc/$PID/status)"
 echo "== store"
 curl -s http://127.0.0.1:$PORT/metrics | grep -E '^xg_store_flush_(seconds|batch)(_sum|_count)|^xg_store_flush_batch\{quantile="0.5"\}|^xg_commit_conflicts_total' || true
 du -sh "$DATA"
