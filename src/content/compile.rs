@@ -29,7 +29,7 @@ pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
             nodes.push(cx.node(src, n, me));
         }
     }
-    let (commands, texts, start, handoff, help, entries) = match &raw.commands {
+    let Globals { commands, texts, start, handoff, help, entries } = match &raw.commands {
         Some((src, c)) => cx.commands(src, c),
         None => return None,
     };
@@ -48,6 +48,16 @@ pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
     let directory = directory?;
     let index = index.into_iter().map(|(k, (ix, _))| (k, ix)).collect();
     Some(Content { nodes, index, start, handoff, help, entries, commands, texts, directory, faq })
+}
+
+/// What `dialogs/commands.toml` compiles to.
+struct Globals {
+    commands: Commands,
+    texts: Texts,
+    start: NodeIx,
+    handoff: NodeIx,
+    help: NodeIx,
+    entries: Vec<NodeIx>,
 }
 
 struct Cx<'a> {
@@ -300,12 +310,7 @@ impl Cx<'_> {
         }
     }
 
-    #[allow(clippy::type_complexity)]
-    fn commands(
-        &mut self,
-        src: &Source,
-        c: &raw::CommandsFile,
-    ) -> (Commands, Texts, NodeIx, NodeIx, NodeIx, Vec<NodeIx>) {
+    fn commands(&mut self, src: &Source, c: &raw::CommandsFile) -> Globals {
         let start = self.resolve(src, &c.start, 0);
         let handoff = self.resolve(src, &c.handoff, 0);
         let help = self.resolve(src, &c.help, 0);
@@ -330,7 +335,7 @@ impl Cx<'_> {
             menu_label: self.non_empty(src, &t.menu_label, "text"),
             notice: self.non_empty(src, &t.notice, "text"),
         };
-        (commands, texts, start, handoff, help, entries)
+        Globals { commands, texts, start, handoff, help, entries }
     }
 
     fn faq(&mut self, src: &Source, q: &raw::RawFaq) -> Faq {
