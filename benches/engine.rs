@@ -50,5 +50,17 @@ fn bench(c: &mut Criterion) {
     c.bench_function("step: new session", |b| b.iter(|| e.step(None, &key, &Inbound::text("你好"), now)));
 }
 
-criterion_group!(benches, bench);
+fn bench_understand(c: &mut Criterion) {
+    let started = std::time::Instant::now();
+    let (loaded, diags) = xinfang_guide::understand::load_all(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let (_, u) = loaded.unwrap_or_else(|| panic!("{diags}"));
+    eprintln!("content + understanding index built in {:?}", started.elapsed());
+    c.bench_function("classify: short question", |b| {
+        b.iter(|| u.classify(black_box("老板欠我三个月工资不给，我要去上访")))
+    });
+    let long = "我们小区的物业长期不作为，垃圾没人清运，电梯经常坏，业主多次反映没有结果。".repeat(12);
+    c.bench_function("classify: 480-character complaint", |b| b.iter(|| u.classify(black_box(&long))));
+}
+
+criterion_group!(benches, bench, bench_understand);
 criterion_main!(benches);

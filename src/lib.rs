@@ -34,3 +34,4 @@ pub mod engine;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod understand;

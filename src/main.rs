@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use xinfang_guide::config::Settings;
 use xinfang_guide::engine::Engine;
-use xinfang_guide::engine::understand::Plain;
 use xinfang_guide::server::{self, App};
+use xinfang_guide::understand::Smart;
 
 // jemalloc: glibc malloc's arena locks were the largest single cost under
 // load (sled's I/O threads free what request threads allocate); jemalloc
@@ -44,6 +44,12 @@ enum Command {
         #[arg(long, default_value = ".")]
         content: PathBuf,
     },
+    /// Classify questions: JSONL (`id`, `question`) or plain lines on stdin,
+    /// one JSON line per question on stdout.
+    Classify {
+        #[arg(long, default_value = ".")]
+        content: PathBuf,
+    },
     /// Chat with the bot in the terminal (no server, nothing stored).
     Chat {
         #[arg(long, default_value = ".")]
@@ -63,12 +69,19 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Chat { content } => {
-            let (loaded, diags) = xinfang_guide::content::load(&content);
-            let loaded = loaded.with_context(|| format!("content has errors:\n{diags}"))?;
-            let engine = Engine::new(Arc::new(loaded), Arc::new(Plain), 30 * 60);
+            let (loaded, diags) = xinfang_guide::understand::load_all(&content);
+            let (content, understanding) = loaded.with_context(|| format!("content has errors:\n{diags}"))?;
+            let engine = Engine::new(content, Arc::new(Smart { understanding }), 30 * 60);
             let stdin = std::io::stdin().lock();
             let mut out = std::io::stdout().lock();
             xinfang_guide::cli::chat::run(&engine, stdin, &mut out, server::unix_now)
+        }
+        Command::Classify { content } => {
+            let (loaded, diags) = xinfang_guide::understand::load_all(&content);
+            let (_, understanding) = loaded.with_context(|| format!("content has errors:\n{diags}"))?;
+            let stdin = std::io::stdin().lock();
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            xinfang_guide::cli::classify::run(&understanding, stdin, &mut out)
         }
         Command::Serve { config, addr, data, content } => {
             let mut settings = Settings::load(config.as_deref()).context("loading settings")?;

@@ -8,12 +8,13 @@ use xinfang_guide::engine::Engine;
 use xinfang_guide::engine::reply::Inbound;
 use xinfang_guide::engine::session::{Session, SessionKey};
 use xinfang_guide::engine::understand::Plain;
+use xinfang_guide::understand::Smart;
 
 #[test]
 fn every_node_answers_every_kind_of_input() {
-    let (content, diags) = xinfang_guide::content::load(Path::new(env!("CARGO_MANIFEST_DIR")));
-    let content = Arc::new(content.unwrap_or_else(|| panic!("{diags}")));
-    let engine = Engine::new(content.clone(), Arc::new(Plain), 1800);
+    let (loaded, diags) = xinfang_guide::understand::load_all(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let (content, understanding) = loaded.unwrap_or_else(|| panic!("{diags}"));
+    let engine = Engine::new(content.clone(), Arc::new(Smart { understanding }), 1800);
     let key = SessionKey::parse("web", "fuzz").expect("key");
     let long = "很长的投诉".repeat(5000);
     let inputs: Vec<Inbound> = vec![

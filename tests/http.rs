@@ -26,7 +26,7 @@ fn app_with(settings: Settings) -> TestApp {
     let store: Arc<dyn Store> = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
     let (content, diags) = xinfang_guide::content::load(Path::new(env!("CARGO_MANIFEST_DIR")));
     let content = Arc::new(content.unwrap_or_else(|| panic!("{diags}")));
-    let app = App::with_store(settings, content, store.clone());
+    let app = App::with_store(settings, content, Arc::new(xinfang_guide::engine::understand::Plain), store.clone());
     let addr: SocketAddr = "203.0.113.7:4000".parse().expect("addr");
     TestApp { router: app.router().layer(MockConnectInfo(addr)), store, _dir: dir }
 }
@@ -233,7 +233,12 @@ async fn the_sweeper_removes_sessions_idle_longer_than_the_limit() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store: Arc<dyn Store> = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
     let (content, _) = xinfang_guide::content::load(Path::new(env!("CARGO_MANIFEST_DIR")));
-    let mut app = App::with_store(s.clone(), Arc::new(content.expect("content")), store.clone());
+    let mut app = App::with_store(
+        s.clone(),
+        Arc::new(content.expect("content")),
+        Arc::new(xinfang_guide::engine::understand::Plain),
+        store.clone(),
+    );
     let c = clock.clone();
     app.state.clock = Arc::new(move || c.load(Ordering::SeqCst));
     let test = TestApp {

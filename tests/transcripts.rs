@@ -6,14 +6,14 @@ use std::path::Path;
 use std::sync::Arc;
 use xinfang_guide::cli::transcript;
 use xinfang_guide::engine::Engine;
-use xinfang_guide::engine::understand::Plain;
+use xinfang_guide::understand::Smart;
 
 #[test]
 fn every_transcript_passes_on_the_shipped_content() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (content, diags) = xinfang_guide::content::load(root);
-    let content = content.unwrap_or_else(|| panic!("shipped content has errors:\n{diags}"));
-    let engine = Engine::new(Arc::new(content), Arc::new(Plain), 30 * 60);
+    let (loaded, diags) = xinfang_guide::understand::load_all(root);
+    let (content, understanding) = loaded.unwrap_or_else(|| panic!("shipped content has errors:\n{diags}"));
+    let engine = Engine::new(content, Arc::new(Smart { understanding }), 30 * 60);
     let mut files: Vec<_> = std::fs::read_dir(root.join("tests/transcripts"))
         .expect("tests/transcripts exists")
         .filter_map(|e| e.ok().map(|e| e.path()))

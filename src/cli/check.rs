@@ -1,12 +1,13 @@
 //! `xinfang-guide check`: every problem in the content, with file:line.
 
-use crate::content::{self, Diagnostics};
+use crate::content::Diagnostics;
 use std::io::Write;
 use std::path::Path;
 
 /// Prints all diagnostics and a summary; returns whether there were errors.
 pub fn run(dir: &Path, out: &mut impl Write) -> std::io::Result<bool> {
-    let (content, diags) = content::load(dir);
+    let (loaded, diags) = crate::understand::load_all(dir);
+    let content = loaded.map(|(c, _)| c);
     write!(out, "{diags}")?;
     let errors = diags.errors().count();
     let warnings = diags.items.len() - errors;

@@ -2,4 +2,5 @@
 
 pub mod chat;
 pub mod check;
+pub mod classify;
 pub mod transcript;

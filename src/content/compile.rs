@@ -29,7 +29,7 @@ pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
             nodes.push(cx.node(src, n, me));
         }
     }
-    let Globals { commands, texts, start, handoff, help, entries } = match &raw.commands {
+    let Globals { category_entry, commands, texts, start, handoff, help, entries } = match &raw.commands {
         Some((src, c)) => cx.commands(src, c),
         None => return None,
     };
@@ -38,6 +38,7 @@ pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
     cx.check_faq_ids(raw, &faq);
     let mut roots = vec![start, handoff, help];
     roots.extend(entries.iter().copied());
+    roots.extend(category_entry.values().copied());
     roots.extend(faq.iter().filter_map(|f| f.node));
     let locs = std::mem::take(&mut cx.locs);
     super::graph::check(&nodes, &locs, &roots, start, cx.diags);
@@ -47,11 +48,12 @@ pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
     }
     let directory = directory?;
     let index = index.into_iter().map(|(k, (ix, _))| (k, ix)).collect();
-    Some(Content { nodes, index, start, handoff, help, entries, commands, texts, directory, faq })
+    Some(Content { nodes, index, start, handoff, help, entries, category_entry, commands, texts, directory, faq })
 }
 
 /// What `dialogs/commands.toml` compiles to.
 struct Globals {
+    category_entry: BTreeMap<String, NodeIx>,
     commands: Commands,
     texts: Texts,
     start: NodeIx,
@@ -334,8 +336,32 @@ impl Cx<'_> {
             back_label: self.non_empty(src, &t.back_label, "text"),
             menu_label: self.non_empty(src, &t.menu_label, "text"),
             notice: self.non_empty(src, &t.notice, "text"),
+            confirm: t
+                .confirm
+                .as_ref()
+                .map(|s| self.non_empty(src, s, "text"))
+                .unwrap_or_else(|| "您反映的似乎是{category}，对吗？".into()),
+            suggest: t
+                .suggest
+                .as_ref()
+                .map(|s| self.non_empty(src, s, "text"))
+                .unwrap_or_else(|| "您的问题可能属于下面哪一类？".into()),
+            lost: t
+                .lost
+                .as_ref()
+                .map(|s| self.non_empty(src, s, "text"))
+                .unwrap_or_else(|| t.not_understood.get_ref().clone()),
         };
-        Globals { commands, texts, start, handoff, help, entries }
+        let mut category_entry = BTreeMap::new();
+        for (cat, node) in &c.category_entry {
+            let known = self.directory.is_none_or(|d| d.categories.contains_key(cat));
+            if !known {
+                let msg = format!("unknown category id `{cat}` in [category_entry]");
+                self.diags.error(&src.path, src.line(node.span()), Kind::UnknownCategory, msg);
+            }
+            category_entry.insert(cat.clone(), self.resolve(src, node, 0));
+        }
+        Globals { category_entry, commands, texts, start, handoff, help, entries }
     }
 
     fn faq(&mut self, src: &Source, q: &raw::RawFaq) -> Faq {

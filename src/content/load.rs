@@ -56,7 +56,8 @@ fn toml_files(dir: &Path, diags: &mut Diagnostics) -> Vec<PathBuf> {
     files
 }
 
-fn parse_file<T: DeserializeOwned>(path: &Path, diags: &mut Diagnostics) -> Option<(Source, T)> {
+/// Reads and parses one TOML file; problems become diagnostics.
+pub fn parse_file<T: DeserializeOwned>(path: &Path, diags: &mut Diagnostics) -> Option<(Source, T)> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {

@@ -14,6 +14,8 @@ pub struct Content {
     pub handoff: NodeIx,
     pub help: NodeIx,
     pub entries: Vec<NodeIx>,
+    /// Where free-text understanding enters the dialog for a category.
+    pub category_entry: BTreeMap<String, NodeIx>,
     pub commands: Commands,
     pub texts: Texts,
     pub directory: Directory,
@@ -136,6 +138,9 @@ pub struct Texts {
     pub back_label: String,
     pub menu_label: String,
     pub notice: String,
+    pub confirm: String,
+    pub suggest: String,
+    pub lost: String,
 }
 
 #[derive(Debug, Clone)]

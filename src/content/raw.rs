@@ -111,6 +111,9 @@ pub struct CommandsFile {
     pub entries: Vec<Spanned<String>>,
     pub synonyms: Synonyms,
     pub texts: CommandTexts,
+    /// Where free-text understanding enters the dialog for each category.
+    #[serde(default)]
+    pub category_entry: BTreeMap<String, Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -134,6 +137,15 @@ pub struct CommandTexts {
     pub back_label: Spanned<String>,
     pub menu_label: Spanned<String>,
     pub notice: Spanned<String>,
+    /// "您反映的似乎是{category}，对吗？"
+    #[serde(default)]
+    pub confirm: Option<Spanned<String>>,
+    /// Shown above the top-3 category buttons.
+    #[serde(default)]
+    pub suggest: Option<Spanned<String>>,
+    /// When nothing fits: say so honestly.
+    #[serde(default)]
+    pub lost: Option<Spanned<String>>,
 }
 
 /// `config/directory.toml`: categories, channels, local offices, free help.

@@ -69,6 +69,7 @@ impl Engine {
         s.last_active = now;
         s.turns = s.turns.saturating_add(1);
         let node_from = s.node.clone();
+        let offered = std::mem::take(&mut s.offered);
         let fresh = prev.is_none() || !replies.is_empty();
         let mut turn = Turn { content, s, replies, matched: true, card_channel: None, now };
         match &inbound.input {
@@ -77,6 +78,10 @@ impl Engine {
             UserInput::Text(t) if t.trim().is_empty() => {
                 turn.say(&content.texts.empty);
                 turn.show_current();
+            }
+            UserInput::Text(t) if pick_offered(content, &offered, t).is_some() => {
+                let id = pick_offered(content, &offered, t).unwrap_or_default();
+                turn.choice(&id);
             }
             UserInput::Text(t) => {
                 let node = turn.current();
@@ -115,6 +120,18 @@ impl<'a> Turn<'a> {
         if id == "cmd:resume" {
             return self.show_current();
         }
+        if let Some(node) = id.strip_prefix("faq:") {
+            return match self.content.find(node) {
+                Some(ix) if self.content.faq.iter().any(|f| f.node == Some(ix)) => self.go(ix, &[]),
+                _ => self.not_understood(),
+            };
+        }
+        if let Some(cat) = id.strip_prefix("cat:") {
+            return match self.content.category_entry.get(cat) {
+                Some(&entry) => self.go(entry, &[("category".to_string(), cat.to_string())]),
+                None => self.not_understood(),
+            };
+        }
         let parsed = id.rsplit_once('.').and_then(|(node, n)| Some((node, n.parse::<usize>().ok()?)));
         match parsed {
             Some((node, n)) if node == self.s.node && n >= 1 => self.take_choice(n - 1),
@@ -129,6 +146,13 @@ impl<'a> Turn<'a> {
             Intent::Enter { node, category } => {
                 let sets: Vec<_> = category.into_iter().map(|c| ("category".to_string(), c)).collect();
                 self.go(node, &sets);
+            }
+            Intent::Faq(i) => self.faq(i),
+            Intent::Suggest { categories, confident } => self.suggest(&categories, confident),
+            Intent::Lost => {
+                self.matched = false;
+                let lost = self.content.texts.lost.clone();
+                self.replies.push(Reply { choices: lost_choices(self.content), ..Reply::plain(lost) });
             }
             Intent::Yes | Intent::No | Intent::Other => self.value(intent, text, fresh),
         }
@@ -170,6 +194,41 @@ impl<'a> Turn<'a> {
                 self.show_current();
             }
         }
+    }
+
+    /// Answers from the FAQ, then shows where the conversation stands.
+    fn faq(&mut self, i: usize) {
+        let Some(f) = self.content.faq.get(i) else { return self.not_understood() };
+        let mut choices = Vec::new();
+        if let Some(node) = f.node {
+            let label = "详细了解".to_string();
+            choices.push(ChoiceOut { id: format!("faq:{}", self.content.node(node).id), label });
+        }
+        choices.extend(lost_choices(self.content));
+        self.s.offered = choices.iter().map(|c| (c.id.clone(), c.label.clone())).collect();
+        self.replies.push(Reply { text: f.answer.clone(), cites: f.cites.clone(), choices, card: None });
+        if let Some(cat) = &f.category {
+            self.s.slots.insert("category".to_string(), cat.clone());
+        }
+    }
+
+    fn suggest(&mut self, categories: &[String], confident: bool) {
+        let dir = &self.content.directory;
+        let name = |c: &String| dir.categories.get(c).map(|x| x.name.clone()).unwrap_or_else(|| c.clone());
+        let texts = &self.content.texts;
+        let (text, mut choices) = match (confident, categories.first()) {
+            (true, Some(c)) => (
+                texts.confirm.replace("{category}", &name(c)),
+                vec![ChoiceOut { id: format!("cat:{c}"), label: "对".to_string() }],
+            ),
+            _ => (
+                texts.suggest.clone(),
+                categories.iter().map(|c| ChoiceOut { id: format!("cat:{c}"), label: name(c) }).collect(),
+            ),
+        };
+        choices.push(ChoiceOut { id: "cmd:menu".to_string(), label: "都不是，看菜单".to_string() });
+        self.s.offered = choices.iter().map(|c| (c.id.clone(), c.label.clone())).collect();
+        self.replies.push(Reply { text, cites: Vec::new(), choices, card: None });
     }
 
     fn not_understood(&mut self) {
@@ -265,6 +324,31 @@ impl<'a> Turn<'a> {
         };
         Step { session: self.s, replies: self.replies, log }
     }
+}
+
+/// A typed answer to buttons that belong to no node: their number, their
+/// label, or a "yes" word for a single suggestion.
+fn pick_offered(content: &Content, offered: &[(String, String)], text: &str) -> Option<String> {
+    if offered.is_empty() {
+        return None;
+    }
+    let t = understand::normalize(text);
+    if let Ok(n) = t.parse::<usize>() {
+        return offered.get(n.checked_sub(1)?).map(|(id, _)| id.clone());
+    }
+    if let Some((id, _)) = offered.iter().find(|(_, label)| understand::normalize(label) == t) {
+        return Some(id.clone());
+    }
+    let confirm = offered.len() == 2 && offered[0].0.starts_with("cat:");
+    (confirm && content.commands.yes.contains(&t)).then(|| offered[0].0.clone())
+}
+
+/// Buttons when the bot is lost: the menu and a person.
+fn lost_choices(content: &Content) -> Vec<ChoiceOut> {
+    vec![
+        ChoiceOut { id: "cmd:menu".to_string(), label: content.texts.menu_label.clone() },
+        ChoiceOut { id: "cmd:handoff".to_string(), label: "联系工作人员".to_string() },
+    ]
 }
 
 /// What a node shows: its text, citations, choices (plus 返回/菜单 away from

@@ -83,6 +83,11 @@ pub struct Session {
     /// stored version is still `version`.
     pub version: u64,
     pub turns: u32,
+    /// Buttons of the last reply that belong to no node (category
+    /// suggestions, FAQ follow-ups) as (choice id, label), so a typed
+    /// number, label or "对" can pick them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offered: Vec<(String, String)>,
 }
 
 impl Session {
@@ -97,6 +102,7 @@ impl Session {
             last_active: now,
             version: 0,
             turns: 0,
+            offered: Vec::new(),
         }
     }
 

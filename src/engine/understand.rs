@@ -26,6 +26,15 @@ pub enum Intent {
         node: NodeIx,
         category: Option<String>,
     },
+    /// A FAQ entry answers the question (index into `Content::faq`).
+    Faq(usize),
+    /// Offer categories as buttons: one to confirm, or the top few to pick from.
+    Suggest {
+        categories: Vec<String>,
+        confident: bool,
+    },
+    /// Nothing fits: say so honestly and offer the menu and a person.
+    Lost,
     /// Text that is not a command or a choice: the node may take it as a value.
     Other,
 }

@@ -8,10 +8,11 @@ pub mod page;
 
 use crate::config::Settings;
 use crate::engine::Engine;
-use crate::engine::understand::Plain;
+use crate::engine::understand::Understand;
 use crate::service::Bot;
 use crate::store::sled_store::SledOptions;
 use crate::store::{SledStore, Store};
+use crate::understand::Smart;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -70,23 +71,28 @@ impl App {
     /// Loads content, opens the store and wires the parts together.
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
         let dir = settings.content_dir();
-        let (content, diags) = crate::content::load(&dir);
+        let (loaded, diags) = crate::understand::load_all(&dir);
         for d in &diags.items {
             tracing::warn!("{d}");
         }
-        let content =
-            content.with_context(|| format!("content in {} has errors (run `xinfang-guide check`)", dir.display()))?;
+        let (content, understanding) =
+            loaded.with_context(|| format!("content in {} has errors (run `xinfang-guide check`)", dir.display()))?;
         let opts = SledOptions {
             cache_bytes: settings.store.cache_mb * 1024 * 1024,
             gather: Duration::from_micros(settings.store.group_commit_us),
         };
         let store = SledStore::open(&settings.server.data_dir, &opts)
             .with_context(|| format!("opening data dir {}", settings.server.data_dir.display()))?;
-        Ok(Self::with_store(settings, Arc::new(content), store))
+        Ok(Self::with_store(settings, content, Arc::new(Smart { understanding }), store))
     }
 
-    pub fn with_store(settings: Settings, content: Arc<crate::content::Content>, store: Arc<dyn Store>) -> Self {
-        let engine = Engine::new(content, Arc::new(Plain), settings.session.idle_minutes * 60);
+    pub fn with_store(
+        settings: Settings,
+        content: Arc<crate::content::Content>,
+        understand: Arc<dyn Understand>,
+        store: Arc<dyn Store>,
+    ) -> Self {
+        let engine = Engine::new(content, understand, settings.session.idle_minutes * 60);
         let state = AppState {
             bot: Bot::new(Arc::new(engine), store),
             limits: Arc::new(Limits::new(&settings.limits)),

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Scores `xinfang-guide classify` on the labelled evaluation sets.
+
+    python3 benches/score_classify.py [--bin target/release/xinfang-guide] [--eval ../shared/eval]
+
+Prints, over all rows and over the labeller's high-confidence rows: category
+accuracy (predicted in {category} + also), first-channel accuracy (first
+recommended channel in the row's channels; out_of_scope with no channel is
+right only for out_of_scope rows), 诉访分离 violations (信访 recommended first
+for a category with xinfang_ok = false), and the most frequent confusions.
+"""
+import argparse
+import collections
+import json
+import pathlib
+import subprocess
+import sys
+import tomllib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=str(ROOT / "target/release/xinfang-guide"))
+    ap.add_argument("--eval", default=str(ROOT.parent / "shared/eval"))
+    ap.add_argument("--taxonomy", default=str(ROOT.parent / "shared/reference/taxonomy.toml"))
+    ap.add_argument("--errors", type=int, default=0, help="print this many misclassified rows per set")
+    args = ap.parse_args()
+    tax = tomllib.loads(pathlib.Path(args.taxonomy).read_text(encoding="utf-8"))
+    forbidden = {c for c, v in tax["categories"].items() if not v["xinfang_ok"]}
+    for name in ["dev.jsonl", "dev_xinfang.jsonl"]:
+        path = pathlib.Path(args.eval) / name
+        rows = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
+        out = subprocess.run([args.bin, "classify", "--content", str(ROOT)], input="\n".join(json.dumps(r, ensure_ascii=False) for r in rows),
+                             capture_output=True, text=True, check=True).stdout
+        preds = {p["id"]: p for p in map(json.loads, out.splitlines())}
+        print(f"== {name} ({len(rows)} rows)")
+        for label, subset in [("all", rows), ("high", [r for r in rows if r.get("confidence") == "high"])]:
+            report(label, subset, preds, forbidden)
+        if args.errors:
+            wrong = [r for r in rows if preds[r["id"]]["category"] not in [r["category"], *r.get("also", [])]]
+            for r in wrong[: args.errors]:
+                print(f"   {r['category']:>20} → {preds[r['id']]['category']:<20} {r['question'][:60]}")
+
+
+def report(label, rows, preds, forbidden):
+    if not rows:
+        return
+    cat_ok = chan_ok = violations = 0
+    confusions = collections.Counter()
+    high_conf = [r for r in rows if preds[r["id"]]["confidence"] >= 0.55]
+    hc_ok = 0
+    for r in rows:
+        p = preds[r["id"]]
+        good = p["category"] in [r["category"], *r.get("also", [])]
+        cat_ok += good
+        if not good:
+            confusions[(r["category"], p["category"])] += 1
+        first = p["channels"][0] if p["channels"] else None
+        if first is None:
+            chan_ok += r["category"] == "out_of_scope"
+        else:
+            chan_ok += first in r["channels"]
+        violations += first == "xinfang" and r["category"] in forbidden
+    for r in high_conf:
+        hc_ok += preds[r["id"]]["category"] in [r["category"], *r.get("also", [])]
+    n = len(rows)
+    print(f"  {label:>4}: category {cat_ok / n:6.1%}  first channel {chan_ok / n:6.1%}  violations {violations}  "
+          f"(bot-confident rows: {len(high_conf)}, category {hc_ok / max(len(high_conf), 1):6.1%})")
+    top = ", ".join(f"{a}→{b} {c}" for (a, b), c in confusions.most_common(6))
+    print(f"        confusions: {top}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

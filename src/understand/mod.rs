@@ -1,0 +1,178 @@
+//! Free-text understanding: what is this message about? Danger words first,
+//! then legal-fact rules, FAQ retrieval (BM25) and a naive Bayes classifier
+//! over the 24 categories, trained from example utterances in content files
+//! (`dialogs/understand/`). Pure: built once at start-up, then a function of
+//! the text. `Smart` plugs it into the engine's `Understand` boundary.
+
+pub mod bayes;
+pub mod bm25;
+pub mod load;
+pub mod tokenize;
+
+use crate::content::{Content, Input, Node, NodeKind};
+use crate::engine::understand::{Intent, Plain, Understand};
+use bayes::Bayes;
+use bm25::Bm25;
+use std::sync::Arc;
+use tokenize::Tokenizer;
+
+/// At or above this posterior the bot asks "is it X?"; below it offers the top 3.
+pub const CONFIDENT: f64 = 0.55;
+/// Below this nothing fits.
+pub const UNSURE: f64 = 0.12;
+/// Share of the best possible BM25 score from which a FAQ entry answers.
+pub const FAQ_SHARE: f64 = 0.6;
+
+pub struct Understanding {
+    tokenizer: Tokenizer,
+    bayes: Bayes,
+    faq: Bm25,
+    lexicon: load::Lexicon,
+    content: Arc<Content>,
+}
+
+/// What the text is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classification {
+    pub category: String,
+    pub confidence: f64,
+    /// Best categories first, with their posterior.
+    pub top: Vec<(String, f64)>,
+    pub faq: Option<usize>,
+    pub danger: bool,
+}
+
+impl Understanding {
+    pub fn new(content: Arc<Content>, lexicon: load::Lexicon, examples: &load::Examples) -> Self {
+        let tokenizer = Tokenizer::new(&lexicon.terms, &lexicon.synonyms);
+        let train: Vec<(String, Vec<String>)> =
+            examples.items.iter().map(|(c, t)| (c.clone(), tokenizer.tokens(t))).collect();
+        let bayes = Bayes::train(&train, &examples.prior);
+        let mut docs = Vec::new();
+        for (i, f) in content.faq.iter().enumerate() {
+            for q in std::iter::once(&f.question).chain(&f.alt) {
+                docs.push((i, tokenizer.tokens(q)));
+            }
+        }
+        Self { tokenizer, bayes, faq: Bm25::new(docs), lexicon, content }
+    }
+
+    pub fn is_danger(&self, text: &str) -> bool {
+        let t = crate::engine::understand::normalize(text);
+        self.lexicon.danger.iter().any(|d| t.contains(d.as_str()))
+    }
+
+    pub fn classify(&self, text: &str) -> Classification {
+        let danger = self.is_danger(text);
+        if danger {
+            return Classification { category: "emergency".into(), confidence: 1.0, top: vec![], faq: None, danger };
+        }
+        let norm = crate::engine::understand::normalize(text);
+        let tokens = self.tokenizer.tokens(text);
+        let (mut top, _known) = self.bayes.rank(&tokens);
+        // Legal facts override the statistics (e.g. 判决 + 生效 → judgment_dispute).
+        if let Some(rule) = self.lexicon.rules.iter().find(|r| r.all.iter().all(|w| norm.contains(w.as_str()))) {
+            top.retain(|(c, _)| *c != rule.category);
+            top.insert(0, (rule.category.clone(), 0.9));
+        }
+        self.prefer_legal_channel(&mut top);
+        let (category, confidence) = top.first().cloned().unwrap_or_else(|| ("out_of_scope".into(), 0.0));
+        // A FAQ entry answers only a question about its own kind of matter.
+        let faq = self
+            .faq
+            .best_share(&tokens)
+            .filter(|(_, s)| *s >= FAQ_SHARE)
+            .map(|(i, _)| i)
+            .filter(|i| self.content.faq[*i].category.as_ref().is_none_or(|c| *c == category));
+        Classification { category, confidence, top, faq, danger }
+    }
+
+    pub fn faq_id(&self, i: usize) -> &str {
+        self.content.faq.get(i).map(|f| f.id.as_str()).unwrap_or("")
+    }
+
+    /// 诉访分离: when the best guess would send the person to 信访 first but
+    /// a matter that belongs to a legal procedure is also plausible, the legal
+    /// procedure wins — recommending 信访 for a 涉法涉诉 matter is the error
+    /// that costs people their deadlines.
+    fn prefer_legal_channel(&self, top: &mut Vec<(String, f64)>) {
+        let cats = &self.content.directory.categories;
+        let xinfang_first = |c: &str| cats.get(c).is_some_and(|x| x.channels.first().is_some_and(|f| f == "xinfang"));
+        let legal = |c: &str| cats.get(c).is_some_and(|x| !x.xinfang_ok && !x.channels.is_empty());
+        if top.first().is_some_and(|(c, _)| xinfang_first(c)) {
+            if let Some(i) = top.iter().take(4).position(|(c, p)| legal(c) && *p >= 0.08) {
+                let chosen = top.remove(i);
+                top.insert(0, chosen);
+            }
+        }
+    }
+
+    /// First lawful channels for a category (taxonomy order).
+    pub fn channels(&self, category: &str) -> Vec<String> {
+        self.content.directory.categories.get(category).map(|c| c.channels.clone()).unwrap_or_default()
+    }
+}
+
+/// Compiled content and the understanding built from it.
+pub type Loaded = (Arc<Content>, Arc<Understanding>);
+
+/// Loads dialogs, FAQ, directory and understanding content from `root`,
+/// reporting every problem; both parts only when there are no errors.
+pub fn load_all(root: &std::path::Path) -> (Option<Loaded>, crate::content::Diagnostics) {
+    let (content, mut diags) = crate::content::load(root);
+    let Some(content) = content.map(Arc::new) else { return (None, diags) };
+    let u = build(root, content.clone(), &mut diags);
+    diags.sort();
+    (u.map(|u| (content, Arc::new(u))), diags)
+}
+
+/// Loads the understanding content beside `content` and builds the index.
+pub fn build(
+    root: &std::path::Path,
+    content: Arc<Content>,
+    diags: &mut crate::content::Diagnostics,
+) -> Option<Understanding> {
+    let cats: Vec<String> = content.directory.categories.keys().cloned().collect();
+    let (lexicon, examples) = load::load(root, &cats, diags)?;
+    Some(Understanding::new(content, lexicon, &examples))
+}
+
+/// `Plain` for buttons, numbers and commands; the classifier for the rest.
+pub struct Smart {
+    pub understanding: Arc<Understanding>,
+}
+
+impl Understand for Smart {
+    fn interpret(&self, content: &Content, node: &Node, text: &str) -> Intent {
+        let u = &self.understanding;
+        if u.is_danger(text) {
+            if let Some(&node) = content.category_entry.get("emergency") {
+                return Intent::Enter { node, category: Some("emergency".into()) };
+            }
+        }
+        let plain = Plain.interpret(content, node, text);
+        let waits_for_value = matches!(&node.kind, NodeKind::Ask { input, .. } if !matches!(input, Input::Choice(_)));
+        if plain != Intent::Other || waits_for_value || text.trim().is_empty() {
+            return plain;
+        }
+        let c = u.classify(text);
+        if c.category == "out_of_scope" && c.faq.is_none() {
+            // Greetings and chat: the dialog's own reply (menu or "not understood").
+            return Intent::Other;
+        }
+        if let Some(i) = c.faq {
+            return Intent::Faq(i);
+        }
+        if c.confidence >= CONFIDENT && c.category != "out_of_scope" {
+            return Intent::Suggest { categories: vec![c.category], confident: true };
+        }
+        let top: Vec<String> = c
+            .top
+            .iter()
+            .filter(|(cat, p)| *p >= UNSURE && cat != "out_of_scope")
+            .take(3)
+            .map(|(cat, _)| cat.clone())
+            .collect();
+        if top.is_empty() { Intent::Lost } else { Intent::Suggest { categories: top, confident: false } }
+    }
+}

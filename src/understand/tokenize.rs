@@ -1,0 +1,109 @@
+//! Chinese text → normalized tokens: jieba with the legal-term dictionary,
+//! then synonyms mapped to one form (上访→信访, 老板→用人单位 …).
+
+use jieba_rs::Jieba;
+use std::collections::HashMap;
+
+pub struct Tokenizer {
+    jieba: Jieba,
+    synonyms: HashMap<String, String>,
+}
+
+/// Tokens that carry no meaning for routing.
+const STOP: &[&str] = &[
+    "的",
+    "了",
+    "是",
+    "我",
+    "你",
+    "他",
+    "她",
+    "它",
+    "我们",
+    "他们",
+    "在",
+    "和",
+    "与",
+    "或",
+    "就",
+    "都",
+    "也",
+    "还",
+    "又",
+    "吗",
+    "呢",
+    "吧",
+    "啊",
+    "呀",
+    "么",
+    "这",
+    "那",
+    "这个",
+    "那个",
+    "一个",
+    "有",
+    "没",
+    "不",
+    "要",
+    "会",
+    "能",
+    "可以",
+    "怎么",
+    "怎么办",
+    "如何",
+    "什么",
+    "请问",
+    "你好",
+    "您好",
+    "谢谢",
+    "被",
+    "把",
+    "给",
+    "对",
+    "从",
+    "到",
+    "及",
+    "等",
+    "个",
+    "为",
+    "让",
+    "说",
+    "去",
+    "来",
+    "应该",
+    "哪里",
+    "现在",
+    "已经",
+    "自己",
+    "因为",
+    "所以",
+    "但是",
+    "如果",
+    "一直",
+    "问题",
+    "情况",
+    "请",
+    "想",
+    "该",
+];
+
+impl Tokenizer {
+    pub fn new(terms: &[String], synonyms: &HashMap<String, String>) -> Self {
+        let mut jieba = Jieba::new();
+        for t in terms.iter().chain(synonyms.keys()).chain(synonyms.values()) {
+            jieba.add_word(t, Some(50_000), None);
+        }
+        Self { jieba, synonyms: synonyms.clone() }
+    }
+
+    pub fn tokens(&self, text: &str) -> Vec<String> {
+        let norm = crate::engine::understand::normalize(text);
+        self.jieba
+            .cut_for_search(&norm, true)
+            .into_iter()
+            .map(|t| t.word)
+            .filter(|w| w.chars().any(char::is_alphanumeric) && !STOP.contains(w))
+            .map(|w| self.synonyms.get(w).cloned().unwrap_or_else(|| w.to_string()))
+            .collect()
+    }
+}

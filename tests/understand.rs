@@ -1,0 +1,66 @@
+//! Free-text understanding on the shipped content: questions written here,
+//! not taken from the evaluation sets.
+
+use std::path::Path;
+use std::sync::Arc;
+use xinfang_guide::understand::{Understanding, load_all};
+
+fn u() -> Arc<Understanding> {
+    let (loaded, diags) = load_all(Path::new(env!("CARGO_MANIFEST_DIR")));
+    loaded.unwrap_or_else(|| panic!("{diags}")).1
+}
+
+#[test]
+fn common_matters_land_in_their_category_and_lawful_first_channel() {
+    let u = u();
+    let cases = [
+        ("老板拖了我两个月的工钱，我打算去信访局", "labor", "labor_inspection_12333"),
+        ("二审判决已经生效了但我认为判错了", "judgment_dispute", "court_retrial"),
+        ("我家房子被征收了，补偿款太少", "land_expropriation", "admin_reconsideration"),
+        ("我要举报村支书贪污扶贫款", "corruption_report", "discipline_12388"),
+        ("法院判了对方赔钱，他就是不给", "enforcement", "court_enforcement"),
+    ];
+    for (q, cat, channel) in cases {
+        let c = u.classify(q);
+        assert_eq!(c.category, cat, "{q}: {c:?}");
+        assert_eq!(u.channels(&c.category)[0], channel, "{q}");
+    }
+}
+
+#[test]
+fn a_noisy_neighbour_goes_to_mediation_or_the_service_hotline() {
+    let c = u().classify("楼上邻居每天半夜唱歌太吵了");
+    assert!(["civil_dispute", "public_service"].contains(&c.category.as_str()), "{c:?}");
+}
+
+#[test]
+fn xinfang_is_never_first_for_a_matter_that_belongs_to_a_legal_procedure() {
+    let u = u();
+    for q in ["我要去上访，因为公司不给我工资", "法院判我输了，我要上访", "交警的事故认定不公，我去信访"]
+    {
+        let c = u.classify(q);
+        assert_ne!(u.channels(&c.category).first().map(String::as_str), Some("xinfang"), "{q}: {c:?}");
+    }
+}
+
+#[test]
+fn danger_is_recognised_inside_a_long_complaint() {
+    let u = u();
+    let long =
+        format!("{}我被逼得没办法，真的不想活了。{}", "工厂拖欠工资三个月，".repeat(70), "请政府帮帮我们。".repeat(40));
+    assert!(long.chars().count() > 1000);
+    let c = u.classify(&long);
+    assert!(c.danger, "{c:?}");
+    assert_eq!(c.category, "emergency");
+    assert!(!u.classify("我想咨询一下火灾保险的理赔").danger, "words about past or insured fires are not danger now");
+}
+
+#[test]
+fn a_question_about_petitioning_gets_its_faq_entry() {
+    let u = u();
+    assert_eq!(
+        u.classify("我想到北京去上访行不行").faq.map(|i| u.faq_id(i).to_string()).as_deref(),
+        Some("skip_level")
+    );
+    assert_eq!(u.classify("老板欠薪我要上访").faq, None, "a labour matter is not answered by a 信访 FAQ");
+}
