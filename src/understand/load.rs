@@ -15,6 +15,8 @@ pub struct Lexicon {
     pub synonyms: HashMap<String, String>,
     pub danger: Vec<String>,
     pub rules: Vec<Rule>,
+    /// Category → words one of which must appear for it to be considered.
+    pub requires: HashMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -31,6 +33,8 @@ struct RawLexicon {
     synonyms: BTreeMap<String, String>,
     #[serde(default)]
     rule: Vec<RawRule>,
+    #[serde(default)]
+    requires: BTreeMap<Spanned<String>, Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -74,6 +78,9 @@ pub fn load(root: &Path, categories: &[String], diags: &mut Diagnostics) -> Opti
     for r in &lex.rule {
         check(&r.category, &lex_src, diags);
     }
+    for c in lex.requires.keys() {
+        check(c, &lex_src, diags);
+    }
     let mut items = Vec::new();
     for (cat, list) in &ex.examples {
         check(cat, &src, diags);
@@ -89,6 +96,7 @@ pub fn load(root: &Path, categories: &[String], diags: &mut Diagnostics) -> Opti
         synonyms: lex.synonyms.into_iter().collect(),
         danger: lex.danger.iter().map(|d| crate::engine::understand::normalize(d)).collect(),
         rules: lex.rule.into_iter().map(|r| Rule { all: r.all, category: r.category.into_inner() }).collect(),
+        requires: lex.requires.into_iter().map(|(k, v)| (k.into_inner(), v)).collect(),
     };
     ok.then_some((lexicon, examples))
 }

@@ -46,7 +46,7 @@ impl Understanding {
     pub fn new(content: Arc<Content>, lexicon: load::Lexicon, examples: &load::Examples) -> Self {
         let tokenizer = Tokenizer::new(&lexicon.terms, &lexicon.synonyms);
         let train: Vec<(String, Vec<String>)> =
-            examples.items.iter().map(|(c, t)| (c.clone(), tokenizer.tokens(t))).collect();
+            examples.items.iter().map(|(c, t)| (c.clone(), tokenizer.features(t))).collect();
         let bayes = Bayes::train(&train, &examples.prior);
         let mut docs = Vec::new();
         for (i, f) in content.faq.iter().enumerate() {
@@ -69,7 +69,10 @@ impl Understanding {
         }
         let norm = crate::engine::understand::normalize(text);
         let tokens = self.tokenizer.tokens(text);
-        let (mut top, _known) = self.bayes.rank(&tokens);
+        let (mut top, _known) = self.bayes.rank(&self.tokenizer.features(text));
+        top.retain(|(c, _)| {
+            self.lexicon.requires.get(c).is_none_or(|words| words.iter().any(|w| norm.contains(w.as_str())))
+        });
         // Legal facts override the statistics (e.g. 判决 + 生效 → judgment_dispute).
         if let Some(rule) = self.lexicon.rules.iter().find(|r| r.all.iter().all(|w| norm.contains(w.as_str()))) {
             top.retain(|(c, _)| *c != rule.category);

@@ -96,6 +96,19 @@ impl Tokenizer {
         Self { jieba, synonyms: synonyms.clone() }
     }
 
+    /// Words plus character bigrams (prefixed `#`): bigrams carry meaning
+    /// through misspellings and words the dictionary does not know.
+    pub fn features(&self, text: &str) -> Vec<String> {
+        let mut out = self.tokens(text);
+        let chars: Vec<char> = crate::engine::understand::normalize(text).chars().collect();
+        for w in chars.windows(2) {
+            if w.iter().all(|c| ('\u{4e00}'..='\u{9fff}').contains(c)) {
+                out.push(format!("#{}{}", w[0], w[1]));
+            }
+        }
+        out
+    }
+
     pub fn tokens(&self, text: &str) -> Vec<String> {
         let norm = crate::engine::understand::normalize(text);
         self.jieba
