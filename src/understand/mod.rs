@@ -21,7 +21,7 @@ pub const CONFIDENT: f64 = 0.55;
 /// Below this nothing fits.
 pub const UNSURE: f64 = 0.12;
 /// Share of the best possible BM25 score from which a FAQ entry answers.
-pub const FAQ_SHARE: f64 = 0.6;
+pub const FAQ_SHARE: f64 = 0.5;
 
 pub struct Understanding {
     tokenizer: Tokenizer,
