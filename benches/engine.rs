@@ -60,6 +60,32 @@ fn bench_understand(c: &mut Criterion) {
     });
     let long = "我们小区的物业长期不作为，垃圾没人清运，电梯经常坏，业主多次反映没有结果。".repeat(12);
     c.bench_function("classify: 480-character complaint", |b| b.iter(|| u.classify(black_box(&long))));
+
+    // The same with 1,000 FAQ entries (the shipped ones, varied), as the issue sizes it.
+    let (loaded, _) = xinfang_guide::understand::load_all(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let (content, _) = loaded.expect("content");
+    let mut big = (*content).clone();
+    let words = ["工资", "判决", "拆迁", "罚款", "离婚", "借款", "车祸", "医院", "物业", "低保", "举报", "污染"];
+    let base = big.faq.clone();
+    for i in 0..(1000 - base.len()) {
+        let mut f = base[i % base.len()].clone();
+        f.id = format!("synthetic_{i}");
+        f.question = format!("{}{}{}", words[i % words.len()], f.question, words[(i / 7) % words.len()]);
+        f.alt = f.alt.iter().map(|a| format!("{a}{}", words[(i / 3) % words.len()])).collect();
+        f.related.clear();
+        big.faq.push(f);
+    }
+    let started = std::time::Instant::now();
+    let (lexicon, examples) = {
+        let cats: Vec<String> = big.directory.categories.keys().cloned().collect();
+        let mut d = xinfang_guide::content::Diagnostics::default();
+        xinfang_guide::understand::load::load(Path::new(env!("CARGO_MANIFEST_DIR")), &cats, &mut d).expect("lexicon")
+    };
+    let u = xinfang_guide::understand::Understanding::new(std::sync::Arc::new(big), lexicon, &examples);
+    eprintln!("index with 1,000 FAQ entries built in {:?}", started.elapsed());
+    c.bench_function("classify: short question, 1,000 FAQ entries", |b| {
+        b.iter(|| u.classify(black_box("老板欠我三个月工资不给，我要去上访")))
+    });
 }
 
 criterion_group!(benches, bench, bench_understand);

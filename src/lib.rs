@@ -12,6 +12,9 @@
 //!   randomness inside. [`engine::understand`] is the boundary that turns free
 //!   text into an intent; [`engine::card`] turns a route node into a channel
 //!   card; [`engine::mask`] removes personal data before anything is logged.
+//! - [`understand`]: free text → danger / FAQ entry / category (jieba tokens and
+//!   character bigrams, naive Bayes over example utterances, BM25 over the FAQ,
+//!   legal-fact rules), plugged into the engine as `Smart: Understand`.
 //! - [`store`]: the `Store` trait (load, compare-and-swap commit with the log
 //!   record, idle sweep) with the sled implementation and group commit.
 //! - [`service`]: the path every channel takes: load → step → commit (retry on
@@ -23,7 +26,8 @@
 //! # The path of one message
 //!
 //! `POST /api/v1/chat` (server::chat) → `Inbound` + `SessionKey` →
-//! `Bot::handle` (service) → `Store::load` → `Engine::step` → `Understand` →
+//! `Bot::handle` (service) → `Store::load` → `Engine::step` → `Understand`
+//! (`Smart`: buttons and commands, else danger → FAQ → category) →
 //! node transition → `render` (reply, card) → `Store::commit` (CAS, waits for
 //! the group flush) → JSON reply.
 

@@ -63,5 +63,9 @@ fn a_question_about_petitioning_gets_its_faq_entry() {
         Some("skip_level")
     );
     let wage = u.classify("老板欠薪我要上访");
-    assert_eq!(wage.faq.map(|i| u.faq_id(i).to_string()).as_deref(), Some("wage_arrears"), "a labour FAQ, not a 信访 one");
+    assert_eq!(
+        wage.faq.map(|i| u.faq_id(i).to_string()).as_deref(),
+        Some("wage_arrears"),
+        "a labour FAQ, not a 信访 one"
+    );
 }

@@ -1,10 +1,13 @@
-//! BM25 over token lists (FAQ questions and their alternative phrasings).
+//! BM25 over token lists (FAQ questions and their alternative phrasings),
+//! with an inverted index so a query touches only documents sharing a token.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub struct Bm25 {
-    docs: Vec<(usize, HashMap<String, f64>, f64)>,
-    idf: HashMap<String, f64>,
+    /// token → (document, term frequency), and the token's idf.
+    postings: HashMap<String, (f64, Vec<(u32, f64)>)>,
+    owner: Vec<usize>,
+    len: Vec<f64>,
     avg_len: f64,
 }
 
@@ -15,46 +18,71 @@ impl Bm25 {
     /// `docs`: (owner id, tokens); several docs may share an owner.
     pub fn new(docs: Vec<(usize, Vec<String>)>) -> Self {
         let n = docs.len().max(1) as f64;
-        let mut df: HashMap<String, f64> = HashMap::new();
-        let mut out = Vec::new();
-        let mut total = 0.0;
-        for (owner, tokens) in docs {
+        let mut postings: HashMap<String, (f64, Vec<(u32, f64)>)> = HashMap::new();
+        let (mut owner, mut len) = (Vec::new(), Vec::new());
+        for (d, (o, tokens)) in docs.into_iter().enumerate() {
             let mut tf: HashMap<String, f64> = HashMap::new();
             for t in &tokens {
                 *tf.entry(t.clone()).or_default() += 1.0;
             }
-            for t in tf.keys() {
-                *df.entry(t.clone()).or_default() += 1.0;
+            for (t, f) in tf {
+                postings.entry(t).or_default().1.push((d as u32, f));
             }
-            total += tokens.len() as f64;
-            out.push((owner, tf, tokens.len() as f64));
+            owner.push(o);
+            len.push(tokens.len() as f64);
         }
-        let idf = df.into_iter().map(|(t, d)| (t, ((n - d + 0.5) / (d + 0.5) + 1.0).ln())).collect();
-        Self { avg_len: (total / n).max(1.0), docs: out, idf }
+        for (idf, list) in postings.values_mut() {
+            let df = list.len() as f64;
+            *idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+        }
+        let avg_len = (len.iter().sum::<f64>() / n).max(1.0);
+        Self { postings, owner, len, avg_len }
     }
 
     /// Best owner and its score as a share of what the query's known tokens
     /// could score (about 1.0 for a document that is the query), if any matched.
     pub fn best_share(&self, query: &[String]) -> Option<(usize, f64)> {
-        let ceiling: f64 = query.iter().filter_map(|q| self.idf.get(q)).sum();
-        let (owner, s) = self.best(query)?;
+        let unique: HashSet<&String> = query.iter().collect();
+        let ceiling: f64 = unique.iter().filter_map(|q| self.postings.get(*q).map(|p| p.0)).sum();
+        let (owner, s) = self.best_of(&unique)?;
         Some((owner, if ceiling > 0.0 { s / ceiling } else { 0.0 }))
     }
 
     /// Best owner and its score, if any token matched.
     pub fn best(&self, query: &[String]) -> Option<(usize, f64)> {
-        let mut best: Option<(usize, f64)> = None;
-        for (owner, tf, len) in &self.docs {
-            let mut s = 0.0;
-            for q in query {
-                if let (Some(f), Some(idf)) = (tf.get(q), self.idf.get(q)) {
-                    s += idf * f * (K1 + 1.0) / (f + K1 * (1.0 - B + B * len / self.avg_len));
-                }
-            }
-            if s > 0.0 && best.is_none_or(|(_, b)| s > b) {
-                best = Some((*owner, s));
+        self.best_of(&query.iter().collect())
+    }
+
+    fn best_of(&self, unique: &HashSet<&String>) -> Option<(usize, f64)> {
+        let mut scores = vec![0.0f64; self.owner.len()];
+        for q in unique {
+            let Some((idf, list)) = self.postings.get(*q) else { continue };
+            for &(d, f) in list {
+                let norm = K1 * (1.0 - B + B * self.len[d as usize] / self.avg_len);
+                scores[d as usize] += idf * f * (K1 + 1.0) / (f + norm);
             }
         }
-        best
+        // Highest score; the earliest document on a tie.
+        let (d, s) = scores.iter().enumerate().fold((0, 0.0), |best, (d, &s)| if s > best.1 { (d, s) } else { best });
+        (s > 0.0).then(|| (self.owner[d], s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<String> {
+        s.split(' ').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn the_document_sharing_the_rare_words_wins() {
+        let idx = Bm25::new(vec![(0, toks("信访 期限 多久")), (1, toks("复查 期限")), (2, toks("劳动 仲裁 期限"))]);
+        assert_eq!(idx.best(&toks("劳动 仲裁 要")).map(|b| b.0), Some(2));
+        assert_eq!(idx.best(&toks("无关")), None);
+        let (owner, share) = idx.best_share(&toks("复查 期限")).expect("match");
+        assert_eq!(owner, 1);
+        assert!(share > 0.8, "{share}");
     }
 }
