@@ -35,6 +35,8 @@ pub struct SledStore {
     sessions: Tree,
     log: Tree,
     flusher: Arc<Flusher>,
+    /// Joined on drop, so the data dir is unlocked when the store is gone.
+    flusher_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 /// Shared between committers and the flusher thread.
@@ -96,8 +98,11 @@ impl SledStore {
             stop: AtomicBool::new(false),
         });
         let (f, d, gather) = (flusher.clone(), db.clone(), opts.gather);
-        std::thread::Builder::new().name("xg-flusher".into()).spawn(move || flush_loop(&f, &d, gather)).map_err(io)?;
-        Ok(Arc::new(Self { db, sessions, log, flusher }))
+        let thread = std::thread::Builder::new()
+            .name("xg-flusher".into())
+            .spawn(move || flush_loop(&f, &d, gather))
+            .map_err(io)?;
+        Ok(Arc::new(Self { db, sessions, log, flusher, flusher_thread: Mutex::new(Some(thread)) }))
     }
 
     /// Waits until everything written before this call is durable.
@@ -133,7 +138,14 @@ impl SledStore {
 impl Drop for SledStore {
     fn drop(&mut self) {
         self.flusher.stop.store(true, Ordering::SeqCst);
-        self.flusher.wake.1.notify_all();
+        {
+            // Notify under the lock: the flusher re-checks `stop` under it.
+            let _guard = self.flusher.wake.0.lock();
+            self.flusher.wake.1.notify_all();
+        }
+        if let Some(t) = self.flusher_thread.get_mut().ok().and_then(Option::take) {
+            let _ = t.join();
+        }
         let _ = self.db.flush();
     }
 }

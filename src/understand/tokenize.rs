@@ -89,7 +89,7 @@ const STOP: &[&str] = &[
 
 impl Tokenizer {
     pub fn new(terms: &[String], synonyms: &HashMap<String, String>) -> Self {
-        let mut jieba = Jieba::new();
+        let mut jieba = Jieba::empty();
         for t in terms.iter().chain(synonyms.keys()).chain(synonyms.values()) {
             jieba.add_word(t, Some(50_000), None);
         }
