@@ -79,15 +79,13 @@ impl Engine {
                 turn.say(&content.texts.empty);
                 turn.show_current();
             }
-            UserInput::Text(t) if pick_offered(content, &offered, t).is_some() => {
-                let id = pick_offered(content, &offered, t).unwrap_or_default();
-                turn.choice(&id);
-            }
-            UserInput::Text(t) => {
-                let node = turn.current();
-                let intent = self.understand.interpret(content, node, t);
-                turn.intent(intent, t, fresh);
-            }
+            UserInput::Text(t) => match pick_offered(content, &offered, t) {
+                Some(id) => turn.choice(&id),
+                None => {
+                    let intent = self.understand.interpret(content, turn.current(), t);
+                    turn.intent(intent, t, fresh);
+                }
+            },
         }
         turn.finish(node_from, inbound)
     }
