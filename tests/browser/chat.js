@@ -77,8 +77,11 @@ const shots = process.env.SHOTS;
   assert.equal(await page.evaluate(() => window.pwned), undefined);
 
   // Restart and reach a person.
+  // Restart: wait for its reply (the log already shows older menus).
+  const beforeRestart = await page.locator('.msg.bot').count();
   await page.locator('#restart').tap();
-  await page.waitForFunction(() => /我的问题该找哪里/.test(document.querySelector('#log').innerText));
+  await page.waitForFunction((n) => document.querySelectorAll('.msg.bot').length > n, beforeRestart);
+  assert.match(await lastBot(), /依法信访指引/);
   await click('联系工作人员');
   assert.match(await lastBot(), /接待窗口/);
   await page.screenshot({ path: `${shots}/chat-handoff.png` });
