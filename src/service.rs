@@ -9,8 +9,10 @@ use crate::engine::{Engine, Step};
 use crate::store::{Commit, Store, StoreError};
 use std::sync::Arc;
 
-/// How often a message is re-applied after losing a race before giving up.
-const MAX_ATTEMPTS: usize = 16;
+/// How often a message is re-applied after losing a race before giving up
+/// (then the channel answers "busy"). Each loss backs off a little longer,
+/// so even a burst of dozens of messages on one session gets through.
+const MAX_ATTEMPTS: usize = 64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -80,8 +82,8 @@ impl Bot {
                 }
                 Commit::Conflict => {
                     metrics::counter!("xg_commit_conflicts_total").increment(1);
-                    if attempt > 2 {
-                        tokio::task::yield_now().await;
+                    if attempt >= 2 {
+                        tokio::time::sleep(std::time::Duration::from_micros(100 * attempt as u64)).await;
                     }
                 }
             }
