@@ -1,6 +1,5 @@
 //! `xinfang-guide check`: every problem in the content, with file:line.
 
-use crate::content::Diagnostics;
 use std::io::Write;
 use std::path::Path;
 
@@ -22,9 +21,5 @@ pub fn run(dir: &Path, out: &mut impl Write) -> std::io::Result<bool> {
         )?,
         None => writeln!(out, "{errors} errors, {warnings} warnings")?,
     }
-    Ok(has_errors(&diags))
-}
-
-fn has_errors(d: &Diagnostics) -> bool {
-    d.has_errors()
+    Ok(diags.has_errors())
 }
