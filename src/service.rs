@@ -3,7 +3,7 @@
 //! another message for the same session committed first: run the step again
 //! on top of it, so no update is lost and messages apply one after another.
 
-use crate::engine::reply::{Inbound, Reply};
+use crate::engine::reply::Inbound;
 use crate::engine::session::SessionKey;
 use crate::engine::{Engine, Step};
 use crate::store::{Commit, Store, StoreError};
@@ -30,43 +30,23 @@ pub struct Bot {
     pub store: Arc<dyn Store>,
 }
 
-/// What a channel gets back.
-#[derive(Debug, Clone)]
-pub struct Handled {
-    pub replies: Vec<Reply>,
-    /// True when this message started a new session.
-    pub new_session: bool,
-    pub step: Step,
-}
-
 impl Bot {
     pub fn new(engine: Arc<Engine>, store: Arc<dyn Store>) -> Self {
         Self { engine, store }
     }
 
     /// Applies one message to the session `key`, creating it if needed.
-    pub async fn handle(&self, key: &SessionKey, inbound: &Inbound, now: i64) -> Result<Handled, ServiceError> {
+    pub async fn handle(&self, key: &SessionKey, inbound: &Inbound, now: i64) -> Result<Step, ServiceError> {
         self.apply(key, inbound, now, true).await
     }
 
     /// Like `handle`, but only for a session that exists (`NoSession` if not),
     /// so a channel never adopts a session id a client made up.
-    pub async fn handle_existing(
-        &self,
-        key: &SessionKey,
-        inbound: &Inbound,
-        now: i64,
-    ) -> Result<Handled, ServiceError> {
+    pub async fn handle_existing(&self, key: &SessionKey, inbound: &Inbound, now: i64) -> Result<Step, ServiceError> {
         self.apply(key, inbound, now, false).await
     }
 
-    async fn apply(
-        &self,
-        key: &SessionKey,
-        inbound: &Inbound,
-        now: i64,
-        create: bool,
-    ) -> Result<Handled, ServiceError> {
+    async fn apply(&self, key: &SessionKey, inbound: &Inbound, now: i64, create: bool) -> Result<Step, ServiceError> {
         for attempt in 0..MAX_ATTEMPTS {
             let prev = self.store.load(key).await?;
             if prev.is_none() && !create && attempt == 0 {
@@ -77,8 +57,7 @@ impl Bot {
             match self.store.commit(expected, &step.session, &step.log).await? {
                 Commit::Done { .. } => {
                     metrics::counter!("xg_messages_total", "channel" => key.channel().to_string()).increment(1);
-                    let new_session = prev.is_none();
-                    return Ok(Handled { replies: step.replies.clone(), new_session, step });
+                    return Ok(step);
                 }
                 Commit::Conflict => {
                     metrics::counter!("xg_commit_conflicts_total").increment(1);
