@@ -15,6 +15,64 @@ pub struct Settings {
     pub session: SessionSettings,
     pub limits: LimitSettings,
     pub store: StoreSettings,
+    pub telegram: TelegramSettings,
+    pub wechat: WechatSettings,
+}
+
+/// A token or key: read from settings, never shown by `Debug` or in errors.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_set(&self) -> bool {
+        !self.0.trim().is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.is_set() { "Secret(***)" } else { "Secret(unset)" })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramSettings {
+    /// Bot token from BotFather; the channel is on only when it is set.
+    pub token: Secret,
+    /// Bot API base URL (tests point it at a fake server on loopback).
+    pub api_url: String,
+    /// `polling` or `webhook`.
+    pub mode: String,
+    /// Public HTTPS URL Telegram posts updates to (webhook mode), e.g.
+    /// `https://bot.example.org/telegram/webhook`; its path is served here.
+    pub webhook_url: String,
+    /// Sent by Telegram in `X-Telegram-Bot-Api-Secret-Token`; generated when empty.
+    pub webhook_secret: Secret,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WechatSettings {
+    /// The Token set in the MP admin console; the channel is on only when set.
+    pub token: Secret,
+    /// AppID, needed for safe mode.
+    pub appid: String,
+    /// EncodingAESKey (43 characters); set it to use safe mode (安全模式).
+    pub aes_key: Secret,
+    /// Requests whose timestamp is further than this from now are refused.
+    pub max_clock_skew_secs: i64,
+    /// Public address of the web chat, shown when a reply is too long.
+    pub web_url: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -21,6 +21,8 @@
 //!   conflict) → replies.
 //! - [`server`]: the axum HTTP server: web chat API, chat page, health,
 //!   metrics, rate limits. [`cli`]: `check` and the terminal chat.
+//! - [`channels`]: messaging-app adapters (Telegram through teloxide, the
+//!   WeChat Official Account webhook) and the shared plain-text rendering.
 //! - [`config`]: server settings from `config/server.toml` and `XG_*` variables.
 //!
 //! # The path of one message
@@ -31,6 +33,7 @@
 //! node transition → `render` (reply, card) → `Store::commit` (CAS, waits for
 //! the group flush) → JSON reply.
 
+pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod content;

@@ -4,7 +4,8 @@
 //! on top of it, so no update is lost and messages apply one after another.
 
 use crate::engine::reply::Inbound;
-use crate::engine::session::SessionKey;
+use crate::engine::reply::Reply;
+use crate::engine::session::{MAX_RECEIPTS, Receipt, SessionKey};
 use crate::engine::{Engine, Step};
 use crate::store::{Commit, Store, StoreError};
 use std::sync::Arc;
@@ -22,6 +23,19 @@ pub enum ServiceError {
     Contention,
     #[error("no such session")]
     NoSession,
+}
+
+/// What a channel that may re-deliver gets back.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub replies: Vec<Reply>,
+    /// True when this message was answered before (a re-delivery).
+    pub replayed: bool,
+}
+
+enum Applied {
+    Step(Step),
+    Replayed(Vec<Reply>),
 }
 
 #[derive(Clone)]
@@ -46,18 +60,62 @@ impl Bot {
         self.apply(key, inbound, now, false).await
     }
 
+    /// Like `handle`, for channels that may deliver one message more than
+    /// once: `msg_id` is the channel's id for it. A message already answered
+    /// gets the same replies again, with no second turn and no second log
+    /// record. The receipt is committed with the turn (same compare-and-swap),
+    /// so two deliveries racing on two instances still make one turn.
+    pub async fn handle_once(
+        &self,
+        key: &SessionKey,
+        inbound: &Inbound,
+        now: i64,
+        msg_id: &str,
+    ) -> Result<Delivery, ServiceError> {
+        match self.apply_with(key, inbound, now, true, Some(msg_id)).await? {
+            Applied::Replayed(replies) => Ok(Delivery { replies, replayed: true }),
+            Applied::Step(step) => Ok(Delivery { replies: step.replies, replayed: false }),
+        }
+    }
+
     async fn apply(&self, key: &SessionKey, inbound: &Inbound, now: i64, create: bool) -> Result<Step, ServiceError> {
+        match self.apply_with(key, inbound, now, create, None).await? {
+            Applied::Step(step) => Ok(step),
+            Applied::Replayed(_) => Err(ServiceError::NoSession),
+        }
+    }
+
+    async fn apply_with(
+        &self,
+        key: &SessionKey,
+        inbound: &Inbound,
+        now: i64,
+        create: bool,
+        msg_id: Option<&str>,
+    ) -> Result<Applied, ServiceError> {
         for attempt in 0..MAX_ATTEMPTS {
             let prev = self.store.load(key).await?;
             if prev.is_none() && !create && attempt == 0 {
                 return Err(ServiceError::NoSession);
             }
-            let step = self.engine.step(prev.as_ref(), key, inbound, now);
+            if let (Some(id), Some(p)) = (msg_id, &prev) {
+                if let Some(r) = p.receipts.iter().find(|r| r.id == id) {
+                    metrics::counter!("xg_redeliveries_total", "channel" => key.channel().to_string()).increment(1);
+                    return Ok(Applied::Replayed(r.replies.clone()));
+                }
+            }
+            let mut step = self.engine.step(prev.as_ref(), key, inbound, now);
+            if let Some(id) = msg_id {
+                let receipts = &mut step.session.receipts;
+                receipts.push(Receipt { id: id.to_string(), replies: step.replies.clone() });
+                let excess = receipts.len().saturating_sub(MAX_RECEIPTS);
+                receipts.drain(..excess);
+            }
             let expected = prev.as_ref().map(|p| p.version);
             match self.store.commit(expected, &step.session, &step.log).await? {
                 Commit::Done { .. } => {
                     metrics::counter!("xg_messages_total", "channel" => key.channel().to_string()).increment(1);
-                    return Ok(step);
+                    return Ok(Applied::Step(step));
                 }
                 Commit::Conflict => {
                     metrics::counter!("xg_commit_conflicts_total").increment(1);

@@ -9,7 +9,7 @@
 //! @advance 31m                 move the clock (s, m, h, d)
 //! ```
 
-use super::chat::render;
+use crate::channels::text::render;
 use crate::engine::Engine;
 use crate::engine::reply::{Inbound, Reply};
 use crate::engine::session::{Session, SessionKey};

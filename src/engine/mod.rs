@@ -124,6 +124,13 @@ impl<'a> Turn<'a> {
                 _ => self.not_understood(),
             };
         }
+        if let Some(node) = id.strip_prefix("enter:") {
+            // Entry points that messaging-app menus may open directly.
+            return match self.content.find(node) {
+                Some(ix) if self.content.entries.contains(&ix) => self.go(ix, &[]),
+                _ => self.not_understood(),
+            };
+        }
         if let Some(cat) = id.strip_prefix("cat:") {
             return match self.content.category_entry.get(cat) {
                 Some(&entry) => self.go(entry, &[("category".to_string(), cat.to_string())]),
@@ -305,22 +312,33 @@ impl<'a> Turn<'a> {
             UserInput::Text(t) => ("text", t.as_str()),
             UserInput::Choice(c) => ("choice", c.as_str()),
         };
+        // Text-only channels number every button; remember them so a typed
+        // number picks the same one. Replies offering only 返回/菜单 (free
+        // answers: dates, amounts) keep numbers for the answer itself.
+        let mut s = self.s;
+        if s.offered.is_empty() {
+            if let Some(r) = self.replies.iter().rev().find(|r| !r.choices.is_empty()) {
+                if r.choices.iter().any(|c| !c.id.starts_with("cmd:")) {
+                    s.offered = r.choices.iter().map(|c| (c.id.clone(), c.label.clone())).collect();
+                }
+            }
+        }
         let summary: String = self.replies.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join(" / ");
         let log = LogRecord {
             ts: self.now,
-            channel: self.s.key.channel().to_string(),
-            user: self.s.key.user().to_string(),
-            source: self.s.source.clone(),
+            channel: s.key.channel().to_string(),
+            user: s.key.user().to_string(),
+            source: s.source.clone(),
             node_from,
-            node: self.s.node.clone(),
+            node: s.node.clone(),
             input_kind: kind.to_string(),
             input: mask::mask(raw).chars().take(MAX_LOG_CHARS).collect(),
             matched: self.matched,
-            category: self.s.slots.get("category").cloned(),
+            category: s.slots.get("category").cloned(),
             channel_chosen: self.card_channel,
             reply_summary: summary.chars().take(120).collect(),
         };
-        Step { session: self.s, replies: self.replies, log }
+        Step { session: s, replies: self.replies, log }
     }
 }
 

@@ -88,7 +88,22 @@ pub struct Session {
     /// number, label or "对" can pick them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub offered: Vec<(String, String)>,
+    /// Channel message ids already answered, newest last, with the replies
+    /// given, so a channel that re-delivers (WeChat retries a push up to three
+    /// times) gets the same answer without a second turn. Kept by the service
+    /// layer, carried unchanged by the engine.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub receipts: Vec<Receipt>,
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub id: String,
+    pub replies: Vec<crate::engine::reply::Reply>,
+}
+
+/// How many answered message ids a session remembers.
+pub const MAX_RECEIPTS: usize = 4;
 
 impl Session {
     pub fn new(key: SessionKey, node: &str, now: i64) -> Self {
@@ -103,6 +118,7 @@ impl Session {
             version: 0,
             turns: 0,
             offered: Vec::new(),
+            receipts: Vec::new(),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod error;
 pub mod limits;
 pub mod page;
 
+use crate::channels::{telegram, wechat, wechat::Wechat};
 use crate::config::Settings;
 use crate::engine::Engine;
 use crate::engine::understand::Understand;
@@ -65,6 +66,8 @@ pub fn metrics_handle() -> PrometheusHandle {
 pub struct App {
     pub state: AppState,
     pub settings: Settings,
+    /// The WeChat Official Account channel, when `[wechat] token` is set.
+    pub wechat: Option<Wechat>,
 }
 
 impl App {
@@ -83,7 +86,15 @@ impl App {
         };
         let store = SledStore::open(&settings.server.data_dir, &opts)
             .with_context(|| format!("opening data dir {}", settings.server.data_dir.display()))?;
-        Ok(Self::with_store(settings, content, Arc::new(Smart { understanding }), store))
+        let app = Self::with_store(settings, content, Arc::new(Smart { understanding }), store);
+        app.with_channels()
+    }
+
+    /// Turns on the channels configured in settings that need no network at
+    /// start (WeChat); Telegram starts in `run`.
+    pub fn with_channels(mut self) -> anyhow::Result<Self> {
+        self.wechat = Wechat::from_settings(&self.settings.wechat, self.state.bot.clone(), self.state.clock.clone())?;
+        Ok(self)
     }
 
     pub fn with_store(
@@ -100,11 +111,16 @@ impl App {
             clock: Arc::new(unix_now),
             metrics: metrics_handle(),
         };
-        Self { state, settings }
+        Self { state, settings, wechat: None }
     }
 
+    /// The web routes plus those of the configured channels.
     pub fn router(&self) -> Router {
-        router(self.state.clone())
+        let mut r = router(self.state.clone());
+        if let Some(w) = &self.wechat {
+            r = r.merge(w.router());
+        }
+        r
     }
 }
 
@@ -127,17 +143,34 @@ async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render())
 }
 
-/// Serves until `shutdown` resolves, then flushes the store. Runs the idle
-/// session sweeper alongside.
+/// Serves until `shutdown` resolves, then flushes the store. Starts the
+/// Telegram channel when configured and runs the idle session sweeper
+/// alongside.
 pub async fn run(
     listener: TcpListener,
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = app.state.clone();
+    let telegram = telegram::start(&app.settings.telegram, state.bot.clone(), state.clock.clone()).await?;
+    let mut on = vec!["web".to_string()];
+    if let Some(w) = &app.wechat {
+        on.push(format!("wechat ({}, {})", wechat::PATH, if w.safe_mode() { "safe mode" } else { "plain mode" }));
+    }
+    let mut router = app.router();
+    if let Some(t) = &telegram {
+        on.push(format!("telegram (@{}, {})", t.username, t.mode));
+        if let Some(r) = &t.router {
+            router = router.merge(r.clone());
+        }
+    }
+    tracing::info!(channels = %on.join(", "), "channels on");
     let sweeper = spawn_sweeper(state.clone(), app.settings.session.clone());
-    let service = app.router().into_make_service_with_connect_info::<SocketAddr>();
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
+    if let Some(t) = telegram {
+        t.stop().await;
+    }
     sweeper.abort();
     state.bot.store.flush().await.context("flushing the store at shutdown")?;
     tracing::info!("store flushed, bye");

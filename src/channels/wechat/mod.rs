@@ -1,0 +1,319 @@
+//! The WeChat Official Account (公众号) channel at `/wechat`.
+//!
+//! `GET` answers the server verification (echo `echostr` when the signature
+//! matches); `POST` takes a message push, checks its signature and age,
+//! decrypts it in safe mode, runs it through `service::Bot` with the push's
+//! id for de-duplication (WeChat re-delivers up to three times), and answers
+//! with a passive XML reply in the same request. Choices are numbered
+//! ("回复数字"); a typed number picks one (see `channels::text`).
+
+pub mod crypto;
+pub mod xml;
+
+use crate::config::{Secret, WechatSettings};
+use crate::engine::reply::{Inbound, Reply, UserInput};
+use crate::engine::session::SessionKey;
+use crate::server::ClockFn;
+use crate::server::chat::source_tag;
+use crate::service::{Bot, ServiceError};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use crypto::Cipher;
+use serde::Deserialize;
+use std::sync::Arc;
+
+pub const CHANNEL: &str = "wechat";
+pub const PATH: &str = "/wechat";
+/// Longest passive text reply WeChat delivers, in bytes.
+pub const REPLY_LIMIT_BYTES: usize = 2048;
+/// Longest message text taken from a push (WeChat itself caps near 2,048 characters).
+const MAX_TEXT_CHARS: usize = 4000;
+
+pub const UNSUPPORTED: &str = "目前我只能看懂文字消息。请用文字描述您的问题，或回复“菜单”查看可以咨询的事项。";
+pub const BUSY: &str = "系统正忙，请稍后再发一次。";
+
+#[derive(Debug, thiserror::Error)]
+pub enum WechatConfigError {
+    #[error("[wechat] aes_key is set but appid is empty: safe mode needs the AppID")]
+    NoAppId,
+    #[error("[wechat] aes_key: {0}")]
+    Key(#[from] crypto::CryptoError),
+}
+
+#[derive(Clone)]
+pub struct Wechat {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    bot: Bot,
+    token: Secret,
+    cipher: Option<Cipher>,
+    max_skew: i64,
+    web_url: String,
+    clock: ClockFn,
+}
+
+impl Wechat {
+    /// The channel when `[wechat] token` is set; `None` when it is off.
+    pub fn from_settings(s: &WechatSettings, bot: Bot, clock: ClockFn) -> Result<Option<Self>, WechatConfigError> {
+        if !s.token.is_set() {
+            return Ok(None);
+        }
+        let cipher = if s.aes_key.is_set() {
+            if s.appid.trim().is_empty() {
+                return Err(WechatConfigError::NoAppId);
+            }
+            Some(Cipher::new(s.aes_key.expose(), s.appid.trim())?)
+        } else {
+            None
+        };
+        let inner =
+            Inner { bot, token: s.token.clone(), cipher, max_skew: s.max_clock_skew_secs, web_url: s.web_url.clone(), clock };
+        Ok(Some(Self { inner: Arc::new(inner) }))
+    }
+
+    pub fn safe_mode(&self) -> bool {
+        self.inner.cipher.is_some()
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route(PATH, get(verify).post(push))
+            .layer(DefaultBodyLimit::max(xml::MAX_BODY_BYTES))
+            .with_state(self.clone())
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Params {
+    signature: Option<String>,
+    timestamp: Option<String>,
+    nonce: Option<String>,
+    echostr: Option<String>,
+    encrypt_type: Option<String>,
+    msg_signature: Option<String>,
+}
+
+/// Why a request was refused; the body says so in a few words, no secrets.
+#[derive(Debug, thiserror::Error)]
+enum Refused {
+    #[error("signature, timestamp and nonce are required")]
+    Missing,
+    #[error("bad signature")]
+    Signature,
+    #[error("timestamp too far from the server's clock")]
+    Stale,
+    #[error("{0}")]
+    Xml(#[from] xml::XmlError),
+    #[error("encrypted message but safe mode is not configured")]
+    NoSafeMode,
+    #[error("{0}")]
+    Crypto(#[from] crypto::CryptoError),
+    #[error("missing sender")]
+    Sender,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        let status = match self {
+            Refused::Signature | Refused::Stale | Refused::Crypto(crypto::CryptoError::WrongAppId) => {
+                StatusCode::FORBIDDEN
+            }
+            Refused::Xml(xml::XmlError::TooLarge) => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        tracing::warn!(channel = CHANNEL, status = status.as_u16(), reason = %self, "push refused");
+        (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], self.to_string()).into_response()
+    }
+}
+
+impl Inner {
+    /// Checks `signature` and the timestamp's age; returns (timestamp, nonce).
+    fn authenticate<'a>(&self, q: &'a Params) -> Result<(&'a str, &'a str), Refused> {
+        let (Some(sig), Some(ts), Some(nonce)) = (&q.signature, &q.timestamp, &q.nonce) else {
+            return Err(Refused::Missing);
+        };
+        let expected = crypto::signature(&[self.token.expose(), ts, nonce]);
+        if !crypto::signature_matches(&expected, sig) {
+            return Err(Refused::Signature);
+        }
+        let t: i64 = ts.trim().parse().map_err(|_| Refused::Stale)?;
+        if (t - (self.clock)()).abs() > self.max_skew {
+            return Err(Refused::Stale);
+        }
+        Ok((ts, nonce))
+    }
+}
+
+async fn verify(State(w): State<Wechat>, Query(q): Query<Params>) -> Result<Response, Refused> {
+    w.inner.authenticate(&q)?;
+    let echo = q.echostr.unwrap_or_default();
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], echo).into_response())
+}
+
+async fn push(State(w): State<Wechat>, Query(q): Query<Params>, body: Bytes) -> Result<Response, Refused> {
+    let inner = &w.inner;
+    let (ts, nonce) = inner.authenticate(&q)?;
+    let outer = xml::parse(&body)?;
+    let encrypted = q.encrypt_type.as_deref() == Some("aes");
+    let msg = if encrypted {
+        let cipher = inner.cipher.as_ref().ok_or(Refused::NoSafeMode)?;
+        let enc = outer.encrypt.as_deref().ok_or(Refused::Missing)?;
+        let msg_sig = q.msg_signature.as_deref().ok_or(Refused::Missing)?;
+        let expected = crypto::signature(&[inner.token.expose(), ts, nonce, enc]);
+        if !crypto::signature_matches(&expected, msg_sig) {
+            return Err(Refused::Signature);
+        }
+        xml::parse(cipher.decrypt(enc)?.as_bytes())?
+    } else {
+        outer
+    };
+    if msg.from_user_name.is_empty() {
+        return Err(Refused::Sender);
+    }
+    let Some(text) = inner.answer(&msg).await else {
+        // "success": nothing to say, and WeChat will not retry.
+        return Ok("success".into_response());
+    };
+    let now = (inner.clock)();
+    let plain = xml::text_reply(&msg.from_user_name, &msg.to_user_name, now, &text);
+    let out = match (&inner.cipher, encrypted) {
+        (Some(c), true) => {
+            let enc = c.encrypt(&plain, rand::random());
+            let nonce: String = format!("{}", rand::random::<u32>());
+            let ts = now.to_string();
+            let sig = crypto::signature(&[inner.token.expose(), &ts, &nonce, &enc]);
+            xml::encrypted_reply(&enc, &sig, &ts, &nonce)
+        }
+        _ => plain,
+    };
+    Ok(([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], out).into_response())
+}
+
+impl Inner {
+    /// The text to answer a push with, or `None` for pushes that need none.
+    async fn answer(&self, m: &xml::Incoming) -> Option<String> {
+        let inbound = match inbound(m)? {
+            Ok(i) => i,
+            Err(polite) => return Some(polite.to_string()),
+        };
+        let Ok(key) = SessionKey::parse(CHANNEL, &m.from_user_name) else {
+            return Some(UNSUPPORTED.to_string());
+        };
+        // WeChat's id for this delivery: MsgId, or sender + time for events.
+        let id = match &m.msg_id {
+            Some(id) if !id.trim().is_empty() => id.trim().to_string(),
+            _ => format!(
+                "{}:{}:{}:{}",
+                m.create_time,
+                m.msg_type,
+                m.event.as_deref().unwrap_or(""),
+                m.event_key.as_deref().unwrap_or("")
+            ),
+        };
+        match self.bot.handle_once(&key, &inbound, (self.clock)(), &id).await {
+            Ok(d) => Some(render(&d.replies, &self.web_url)),
+            Err(ServiceError::Contention) => Some(BUSY.to_string()),
+            Err(e) => {
+                tracing::error!(channel = CHANNEL, error = %e, "message not handled");
+                Some(BUSY.to_string())
+            }
+        }
+    }
+}
+
+/// What a push means to the engine: `None` when nothing is to be said,
+/// `Err(text)` for kinds the bot cannot read (answered politely, not logged).
+fn inbound(m: &xml::Incoming) -> Option<Result<Inbound, &'static str>> {
+    match m.msg_type.as_str() {
+        "text" => {
+            let t: String = m
+                .content
+                .as_deref()
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+                .take(MAX_TEXT_CHARS)
+                .collect();
+            Some(Ok(Inbound::text(t)))
+        }
+        "event" => {
+            let key = m.event_key.as_deref().unwrap_or("").trim();
+            match m.event.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                // Following by a parametric QR code carries `qrscene_<tag>`.
+                Some("subscribe") => {
+                    let src = key.strip_prefix("qrscene_").and_then(|t| source_tag(Some(t)).ok().flatten());
+                    Some(Ok(Inbound { input: UserInput::Choice("cmd:start".into()), source: src }))
+                }
+                Some("click") => Some(Ok(Inbound::choice(menu_choice(key)))),
+                _ => None,
+            }
+        }
+        _ => Some(Err(UNSUPPORTED)),
+    }
+}
+
+/// A custom-menu button's `key` as set in the MP console: `menu`, `help`,
+/// `handoff`, `cat:<category id>`, or the id of a dialog entry point
+/// (`commands.toml` `entries`, e.g. `howto`, `route_start`).
+pub fn menu_choice(key: &str) -> String {
+    match key {
+        "menu" | "start" => "cmd:start".to_string(),
+        "help" => "cmd:help".to_string(),
+        "handoff" => "cmd:handoff".to_string(),
+        k if k.starts_with("cat:") => k.to_string(),
+        k => format!("enter:{k}"),
+    }
+}
+
+/// The replies as one text within WeChat's limit: everything said, then the
+/// choices of the last reply that has any. Too long: the body is cut at a
+/// line end and a pointer to the web chat added; the choices always stay.
+pub fn render(replies: &[Reply], web_url: &str) -> String {
+    use super::text;
+    let body: String = replies.iter().map(text::render).collect::<Vec<_>>().join("\n");
+    let tail = replies.iter().rev().find(|r| !r.choices.is_empty()).map(text::choices_text).unwrap_or_default();
+    let full = format!("{body}{}{tail}", if tail.is_empty() { "" } else { "\n" });
+    if full.len() <= REPLY_LIMIT_BYTES {
+        return full.trim_end().to_string();
+    }
+    let pointer = if web_url.trim().is_empty() {
+        "……（内容较长，已省略部分。可回复“人工”了解如何联系工作人员。）\n".to_string()
+    } else {
+        format!("……（内容较长，完整内容请打开网页版：{}）\n", web_url.trim())
+    };
+    let budget = REPLY_LIMIT_BYTES.saturating_sub(tail.len() + pointer.len() + 1);
+    let head = text::split(&body, budget.max(1), str::len).into_iter().next().unwrap_or_default();
+    let out = format!("{head}\n{pointer}{tail}");
+    if out.len() <= REPLY_LIMIT_BYTES {
+        return out.trim_end().to_string();
+    }
+    text::split(&out, REPLY_LIMIT_BYTES, str::len).into_iter().next().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::reply::ChoiceOut;
+
+    #[test]
+    fn long_answers_fit_and_keep_their_choices() {
+        let mut r = Reply::plain("很长的说明。\n".repeat(400));
+        r.choices = vec![ChoiceOut { id: "n.1".into(), label: "继续".into() }];
+        let out = render(&[r], "https://example.org/");
+        assert!(out.len() <= REPLY_LIMIT_BYTES, "{}", out.len());
+        assert!(out.contains("https://example.org/") && out.ends_with("1. 继续"), "{out}");
+    }
+
+    #[test]
+    fn menu_keys_map_to_choice_ids() {
+        assert_eq!(menu_choice("menu"), "cmd:start");
+        assert_eq!(menu_choice("cat:labor"), "cat:labor");
+        assert_eq!(menu_choice("howto"), "enter:howto");
+    }
+}
