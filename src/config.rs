@@ -171,8 +171,9 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
 }
 
 /// `XG_SERVER_ADDR=…` sets `[server] addr`. Only known keys are taken; the
-/// value is parsed as the type the default has. Other `XG_` variables belong
-/// to other parts (channels) and are left alone.
+/// value is parsed as the type the default has (`XG_TELEGRAM_API_URL` sets
+/// `[telegram] api_url`: the section is the first word). Unknown `XG_`
+/// variables are left alone.
 fn apply_env(table: &mut toml::Table, var: &str, value: &str) -> Result<(), ConfigError> {
     let Some(rest) = var.strip_prefix("XG_") else {
         return Ok(());
@@ -225,6 +226,29 @@ mod tests {
         .expect("settings");
         assert_eq!(s.server.addr, "0.0.0.0:9000");
         assert_eq!(s.session.idle_minutes, 5);
+    }
+
+    #[test]
+    fn channel_variables_configure_the_channels_and_stay_secret() {
+        let s = Settings::load_with_env(
+            None,
+            env(&[
+                ("XG_TELEGRAM_TOKEN", "123:secret-tg"),
+                ("XG_TELEGRAM_API_URL", "http://127.0.0.1:9/"),
+                ("XG_WECHAT_TOKEN", "secret-wx"),
+                ("XG_WECHAT_APPID", "wx123"),
+                ("XG_WECHAT_AES_KEY", "secret-aes"),
+            ]),
+        )
+        .expect("settings");
+        assert_eq!(s.telegram.token.expose(), "123:secret-tg");
+        assert_eq!(s.telegram.api_url, "http://127.0.0.1:9/");
+        assert_eq!((s.wechat.token.expose(), s.wechat.appid.as_str()), ("secret-wx", "wx123"));
+        assert_eq!(s.wechat.aes_key.expose(), "secret-aes");
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("secret-"), "{shown}");
+        let off = Settings::load_with_env(None, env(&[])).expect("defaults");
+        assert!(!off.telegram.token.is_set() && !off.wechat.token.is_set(), "channels are off by default");
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub struct Delivery {
 }
 
 enum Applied {
-    Step(Step),
+    Step(Box<Step>),
     Replayed(Vec<Reply>),
 }
 
@@ -80,7 +80,7 @@ impl Bot {
 
     async fn apply(&self, key: &SessionKey, inbound: &Inbound, now: i64, create: bool) -> Result<Step, ServiceError> {
         match self.apply_with(key, inbound, now, create, None).await? {
-            Applied::Step(step) => Ok(step),
+            Applied::Step(step) => Ok(*step),
             Applied::Replayed(_) => Err(ServiceError::NoSession),
         }
     }
@@ -115,7 +115,7 @@ impl Bot {
             match self.store.commit(expected, &step.session, &step.log).await? {
                 Commit::Done { .. } => {
                     metrics::counter!("xg_messages_total", "channel" => key.channel().to_string()).increment(1);
-                    return Ok(Applied::Step(step));
+                    return Ok(Applied::Step(Box::new(step)));
                 }
                 Commit::Conflict => {
                     metrics::counter!("xg_commit_conflicts_total").increment(1);

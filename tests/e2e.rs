@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Server, spawn};
+use common::{Server, spawn, spawn_with};
 use serde_json::{Value, json};
 use std::process::Command;
 use std::time::Duration;
@@ -120,4 +120,24 @@ async fn concurrent_requests_on_one_session_are_all_answered_and_all_applied() {
     assert_eq!(log.len(), 25, "every message logged once");
     let key = xinfang_guide::engine::session::SessionKey::parse("web", &token).expect("key");
     assert_eq!(store.load(&key).await.expect("load").expect("session").turns, 25, "no update lost");
+}
+
+#[tokio::test]
+async fn channels_configured_by_environment_are_on_and_their_secrets_stay_out_of_the_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = tempfile::NamedTempFile::new().expect("log file");
+    let stderr = std::process::Stdio::from(log.reopen().expect("reopen"));
+    let envs = [("XG_WECHAT_TOKEN", "wx-secret-token"), ("XG_WECHAT_APPID", "wx123"), ("RUST_LOG", "info")];
+    let server = spawn_with(dir.path(), &envs, stderr);
+    let ts = xinfang_guide::server::unix_now().to_string();
+    let sig = xinfang_guide::channels::wechat::crypto::signature(&["wx-secret-token", &ts, "9"]);
+    let url = format!("{}/wechat?signature={sig}&timestamp={ts}&nonce=9&echostr=ok-echo", server.base);
+    let r = reqwest::get(&url).await.expect("get");
+    assert_eq!(r.text().await.expect("body"), "ok-echo");
+    let forged = url.replace(&sig, &"0".repeat(40));
+    assert_eq!(reqwest::get(&forged).await.expect("get").status().as_u16(), 403);
+    drop(server);
+    let text = std::fs::read_to_string(log.path()).expect("read log");
+    assert!(text.contains("channels on") && text.contains("wechat (/wechat, plain mode)"), "{text}");
+    assert!(!text.contains("wx-secret-token"), "{text}");
 }

@@ -71,3 +71,33 @@ fn the_step_is_a_pure_function() {
     assert_eq!(a.replies, b.replies);
     assert_eq!(a.log, b.log);
 }
+
+/// Text-only channels (WeChat, terminal) number the choices of a reply; on
+/// every node, typing a choice's number (or, for 返回/菜单 alone, its label)
+/// must do what pressing it does.
+#[test]
+fn typed_numbers_and_labels_do_what_buttons_do_on_every_node() {
+    let (loaded, diags) = xinfang_guide::understand::load_all(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let (content, understanding) = loaded.unwrap_or_else(|| panic!("{diags}"));
+    let engine = Engine::new(content.clone(), Arc::new(Smart { understanding }), 1800);
+    let key = SessionKey::parse("wechat", "numbers").expect("key");
+    let now = 1_795_744_800;
+    let mut checked = 0;
+    for node in &content.nodes {
+        let mut base = Session::new(key.clone(), &node.id, now);
+        base.slots.insert("category".into(), "labor".into());
+        base.history.push(xinfang_guide::engine::session::Frame { node: "main".into(), slots: Default::default() });
+        let shown = engine.step(Some(&base), &key, &Inbound::choice("cmd:resume"), now + 1);
+        let Some(reply) = shown.replies.iter().rev().find(|r| !r.choices.is_empty()) else { continue };
+        let numbered = reply.choices.iter().any(|c| !c.id.starts_with("cmd:"));
+        for (i, c) in reply.choices.iter().enumerate() {
+            let typed = if numbered { (i + 1).to_string() } else { c.label.clone() };
+            let by_text = engine.step(Some(&shown.session), &key, &Inbound::text(typed.clone()), now + 2);
+            let by_button = engine.step(Some(&shown.session), &key, &Inbound::choice(c.id.clone()), now + 2);
+            assert_eq!(by_text.session.node, by_button.session.node, "node {} typed {typed:?} ({})", node.id, c.label);
+            assert_eq!(by_text.replies, by_button.replies, "node {} typed {typed:?}", node.id);
+            checked += 1;
+        }
+    }
+    assert!(checked > 200, "only {checked} choices checked");
+}

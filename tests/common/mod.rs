@@ -17,6 +17,11 @@ impl Drop for Server {
 }
 
 pub fn spawn(data: &Path) -> Server {
+    spawn_with(data, &[], Stdio::inherit())
+}
+
+/// Like `spawn`, with extra environment variables and stderr routed as given.
+pub fn spawn_with(data: &Path, envs: &[(&str, &str)], stderr: Stdio) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
         .args(["serve", "--addr", "127.0.0.1:0", "--data"])
         .arg(data)
@@ -25,8 +30,9 @@ pub fn spawn(data: &Path) -> Server {
         // Tests click faster than people: limits are tested in tests/http.rs.
         .env("XG_LIMITS_PER_IP_PER_SECOND", "0")
         .env("XG_LIMITS_PER_SESSION_PER_SECOND", "0")
+        .envs(envs.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .expect("start server");
     let stdout = child.stdout.take().expect("stdout");

@@ -72,8 +72,14 @@ impl Wechat {
         } else {
             None
         };
-        let inner =
-            Inner { bot, token: s.token.clone(), cipher, max_skew: s.max_clock_skew_secs, web_url: s.web_url.clone(), clock };
+        let inner = Inner {
+            bot,
+            token: s.token.clone(),
+            cipher,
+            max_skew: s.max_clock_skew_secs,
+            web_url: s.web_url.clone(),
+            clock,
+        };
         Ok(Some(Self { inner: Arc::new(inner) }))
     }
 
