@@ -23,6 +23,8 @@
 //!   metrics, rate limits. [`cli`]: `check` and the terminal chat.
 //! - [`channels`]: messaging-app adapters (Telegram through teloxide, the
 //!   WeChat Official Account webhook) and the shared plain-text rendering.
+//! - [`stats`]: numbers for the report (people, messages, feedback, top
+//!   questions) per source tag and day, folded from the query log.
 //! - [`config`]: server settings from `config/server.toml` and `XG_*` variables.
 //!
 //! # The path of one message
@@ -40,5 +42,6 @@ pub mod content;
 pub mod engine;
 pub mod server;
 pub mod service;
+pub mod stats;
 pub mod store;
 pub mod understand;

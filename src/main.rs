@@ -50,6 +50,30 @@ enum Command {
         #[arg(long, default_value = ".")]
         content: PathBuf,
     },
+    /// Numbers for a source tag and date range: people served, messages,
+    /// feedback, top questions. Reads the data dir, or asks the running
+    /// server when it holds the data dir.
+    Stats {
+        /// Source tag (kiosk, campaign or poster); all sources when omitted.
+        #[arg(long)]
+        src: Option<String>,
+        /// First day, YYYY-MM-DD (China time).
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD, inclusive.
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value = "table", value_parser = ["table", "csv", "json"])]
+        format: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// sled data directory (default: the settings' data_dir).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// The running server to ask when the data dir is in use (default: the settings' addr).
+        #[arg(long)]
+        server: Option<String>,
+    },
     /// Chat with the bot in the terminal (no server, nothing stored).
     Chat {
         #[arg(long, default_value = ".")]
@@ -75,6 +99,16 @@ fn main() -> anyhow::Result<()> {
             let stdin = std::io::stdin().lock();
             let mut out = std::io::stdout().lock();
             xinfang_guide::cli::chat::run(&engine, stdin, &mut out, server::unix_now)
+        }
+        Command::Stats { src, from, to, format, config, data, server } => {
+            let settings = Settings::load(config.as_deref())?;
+            let q = xinfang_guide::server::admin::query(src.as_deref(), &from, &to).map_err(anyhow::Error::msg)?;
+            let data = data.unwrap_or(settings.server.data_dir.clone());
+            let server = server.unwrap_or(settings.server.addr.clone());
+            let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let report = rt.block_on(xinfang_guide::cli::stats::fetch(&data, &server, &q))?;
+            print!("{}", xinfang_guide::cli::stats::render(&report, &format)?);
+            Ok(())
         }
         Command::Classify { content } => {
             let (loaded, diags) = xinfang_guide::understand::load_all(&content);

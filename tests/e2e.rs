@@ -141,3 +141,42 @@ async fn channels_configured_by_environment_are_on_and_their_secrets_stay_out_of
     assert!(text.contains("channels on") && text.contains("wechat (/wechat, plain mode)"), "{text}");
     assert!(!text.contains("wx-secret-token"), "{text}");
 }
+
+/// The publicity-day numbers, asked while the server runs (it holds the
+/// data dir, so the command asks the server) and after it stopped (the
+/// command reads the data dir): the same report both ways.
+#[tokio::test]
+async fn stats_for_a_source_tag_work_with_and_without_the_running_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = reqwest::Client::new();
+    let mut server = spawn(dir.path());
+    for person in 0..3 {
+        let v = chat(&client, &server, json!({"choice": "cmd:menu", "src": "0509-square"})).await;
+        let session = v["session"].as_str().expect("session").to_string();
+        chat(&client, &server, json!({"session": session, "text": "老板拖欠工资怎么办"})).await;
+        if person == 0 {
+            chat(&client, &server, json!({"session": session, "choice": "fb:yes"})).await;
+        }
+    }
+    chat(&client, &server, json!({"text": "别处来的", "src": "campaign-x"})).await;
+    let today = xinfang_guide::engine::dates::today(xinfang_guide::server::unix_now()).expect("today").to_string();
+    let stats = |server_addr: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+            .args(["stats", "--src", "0509-square", "--from", &today, "--to", &today, "--format", "json", "--data"])
+            .arg(dir.path())
+            .args(["--server", server_addr])
+            .output()
+            .expect("run stats");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).expect("json")
+    };
+    let live = stats(&server.base);
+    assert_eq!((live["sessions"].as_u64(), live["messages"].as_u64()), (Some(3), Some(6)), "{live}");
+    assert_eq!(live["feedback"]["helpful"], 1);
+    assert_eq!(live["top_questions"][0]["key"], "老板拖欠工资怎么办");
+    let pid = server.child.id().to_string();
+    assert!(Command::new("sh").args(["-c", &format!("kill -TERM {pid}")]).status().expect("kill").success());
+    let _ = server.child.wait();
+    let offline = stats("http://127.0.0.1:9");
+    assert_eq!(offline, live);
+}

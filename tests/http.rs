@@ -255,3 +255,27 @@ async fn the_sweeper_removes_sessions_idle_longer_than_the_limit() {
     assert_eq!(test.store.session_count().await.expect("count"), 0, "swept after 31 idle minutes");
     sweeper.abort();
 }
+
+#[tokio::test]
+async fn feedback_with_a_comment_is_logged_and_admin_stats_refuse_remote_clients() {
+    let app = app();
+    let (_, v) = post(&app, json!({"choice": "cmd:menu", "src": "0509-square"})).await;
+    let token = v["session"].as_str().expect("token").to_string();
+    let (status, v) =
+        post(&app, json!({"session": token, "feedback": {"helpful": false, "comment": "太长了，电话13912345678"}}))
+            .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(v["replies"][0]["text"].as_str().expect("text").contains("已记下"));
+    let log = app.store.log_after(None, 10).await.expect("log");
+    let fb = log[1].record.feedback.clone().expect("feedback record");
+    assert_eq!(fb.helpful, Some(false));
+    assert!(!fb.comment.expect("comment").contains("13912345678"));
+    let (status, _) = post(&app, json!({"session": token, "feedback": {}})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = post(&app, json!({"session": token, "text": "x", "feedback": {"helpful": true}})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // The router test client is a remote address: stats are for this machine only.
+    let req = Request::get("/admin/stats?from=2026-01-01&to=2026-12-31").body(Body::empty()).expect("req");
+    let resp = app.router.clone().oneshot(req).await.expect("response");
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}

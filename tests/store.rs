@@ -28,6 +28,7 @@ fn log(ts: i64, input: &str) -> LogRecord {
         category: None,
         channel_chosen: None,
         reply_summary: String::new(),
+        feedback: None,
     }
 }
 
@@ -55,6 +56,14 @@ async fn contract(store: Arc<dyn Store>) {
     assert_eq!(store.remove_idle(2000).await.expect("sweep"), 1);
     assert_eq!(store.load(&k).await.expect("load"), None);
     assert!(store.load(&key("bob")).await.expect("load").is_some());
+    // Date-range scans, paged by (ts, id) cursor.
+    let inputs = |v: Vec<xinfang_guide::store::LogEntry>| v.into_iter().map(|e| e.record.input).collect::<Vec<_>>();
+    assert_eq!(inputs(store.log_range(1000, 5001, None, 10).await.expect("range")), ["a", "c", "e"]);
+    assert_eq!(inputs(store.log_range(1001, 5000, None, 10).await.expect("range")), ["c"]);
+    let page = store.log_range(0, i64::MAX, None, 2).await.expect("range");
+    let last = page.last().map(|e| (e.record.ts, e.id));
+    assert_eq!(inputs(store.log_range(0, i64::MAX, last, 2).await.expect("range")), ["e"]);
+    assert!(store.log_range(5001, 1000, None, 10).await.expect("range").is_empty());
     store.flush().await.expect("flush");
 }
 

@@ -158,7 +158,11 @@ async fn conversation(wx: &Wx) {
     assert!(card.contains("【建议途径】") && card.contains("labor_inspection_12333"), "{card}");
     assert!(card.len() <= 2048, "{} bytes", card.len());
     // Back shows the question again; the menu word and handoff work too.
-    assert!(card.contains("可回复“返回上一步”"), "{card}");
+    // Feedback by number, then a comment, then back by word.
+    let asked = wx.push(&say(number_of(&card, "没帮助"))).await;
+    assert!(asked.contains("意见："), "{asked}");
+    let thanks = wx.push(&say("意见：希望写得再短一点，电话 13912345678".into())).await;
+    assert!(thanks.contains("已记下") && thanks.contains("可回复“返回上一步”"), "{thanks}");
     let back = wx.push(&say("返回上一步".into())).await;
     assert_eq!(back.lines().next(), question.lines().next(), "{back}");
     let again = wx.push(&say("菜单".into())).await;
@@ -168,7 +172,11 @@ async fn conversation(wx: &Wx) {
     // Every turn is in the query log under the wechat channel and the QR tag.
     let log = wx.store.log_after(None, 100).await.expect("log");
     let mine: Vec<_> = log.iter().filter(|e| e.record.user == user).collect();
-    assert_eq!(mine.len(), 9);
+    assert_eq!(mine.len(), 11);
+    let fb: Vec<_> = mine.iter().filter_map(|e| e.record.feedback.clone()).collect();
+    assert_eq!(fb[0].helpful, Some(false));
+    let comment = fb[1].comment.as_deref().expect("comment");
+    assert!(comment.contains("再短一点") && !comment.contains("13912345678"), "masked: {comment}");
     assert!(mine.iter().all(|e| e.record.channel == "wechat" && e.record.source.as_deref() == Some("0509-square")));
 }
 

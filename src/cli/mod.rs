@@ -3,4 +3,5 @@
 pub mod chat;
 pub mod check;
 pub mod classify;
+pub mod stats;
 pub mod transcript;

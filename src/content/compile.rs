@@ -326,8 +326,12 @@ impl Cx<'_> {
             help: norm(&s.help),
             yes: norm(&s.yes),
             no: norm(&s.no),
+            comment: s.comment.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect(),
         };
         let t = &c.texts;
+        let opt = |me: &mut Self, v: &Option<toml::Spanned<String>>, default: &str| {
+            v.as_ref().map(|x| me.non_empty(src, x, "text")).unwrap_or_else(|| default.to_string())
+        };
         let texts = Texts {
             not_understood: self.non_empty(src, &t.not_understood, "text"),
             expired: self.non_empty(src, &t.expired, "text"),
@@ -351,6 +355,11 @@ impl Cx<'_> {
                 .as_ref()
                 .map(|s| self.non_empty(src, s, "text"))
                 .unwrap_or_else(|| t.not_understood.get_ref().clone()),
+            helpful_label: opt(self, &t.helpful_label, "有帮助"),
+            unhelpful_label: opt(self, &t.unhelpful_label, "没帮助"),
+            feedback_thanks: opt(self, &t.feedback_thanks, "谢谢您的反馈！"),
+            feedback_ask: opt(self, &t.feedback_ask, "如果愿意，可以发送“意见：”加一句话，告诉我们哪里没帮上。"),
+            comment_thanks: opt(self, &t.comment_thanks, "已记下您的意见，谢谢！"),
         };
         let mut category_entry = BTreeMap::new();
         for (cat, node) in &c.category_entry {

@@ -127,6 +127,8 @@ pub struct Commands {
     pub help: Vec<String>,
     pub yes: Vec<String>,
     pub no: Vec<String>,
+    /// Comment prefixes, as written (not normalized).
+    pub comment: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -141,6 +143,11 @@ pub struct Texts {
     pub confirm: String,
     pub suggest: String,
     pub lost: String,
+    pub helpful_label: String,
+    pub unhelpful_label: String,
+    pub feedback_thanks: String,
+    pub feedback_ask: String,
+    pub comment_thanks: String,
 }
 
 #[derive(Debug, Clone)]

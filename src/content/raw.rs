@@ -125,6 +125,9 @@ pub struct Synonyms {
     pub help: Vec<String>,
     pub yes: Vec<String>,
     pub no: Vec<String>,
+    /// Prefixes that mark a message as a comment on the bot ("意见：…").
+    #[serde(default)]
+    pub comment: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,6 +149,18 @@ pub struct CommandTexts {
     /// When nothing fits: say so honestly.
     #[serde(default)]
     pub lost: Option<Spanned<String>>,
+    /// Feedback buttons under answers and cards, and the thanks.
+    #[serde(default)]
+    pub helpful_label: Option<Spanned<String>>,
+    #[serde(default)]
+    pub unhelpful_label: Option<Spanned<String>>,
+    #[serde(default)]
+    pub feedback_thanks: Option<Spanned<String>>,
+    /// After "not helpful": how to add a comment.
+    #[serde(default)]
+    pub feedback_ask: Option<Spanned<String>>,
+    #[serde(default)]
+    pub comment_thanks: Option<Spanned<String>>,
 }
 
 /// `config/directory.toml`: categories, channels, local offices, free help.

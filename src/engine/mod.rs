@@ -9,7 +9,7 @@ pub mod session;
 pub mod understand;
 
 use crate::content::{Content, Input, Node, NodeIx, NodeKind};
-use reply::{ChoiceOut, Inbound, LogRecord, Reply, UserInput};
+use reply::{ChoiceOut, Feedback, Inbound, LogRecord, Reply, UserInput};
 use session::{Frame, MAX_HISTORY, Session, SessionKey};
 use std::sync::Arc;
 use understand::{Command, Intent, Understand};
@@ -42,8 +42,12 @@ struct Turn<'a> {
     replies: Vec<Reply>,
     matched: bool,
     card_channel: Option<String>,
+    feedback: Option<Feedback>,
     now: i64,
 }
+
+/// Longest feedback comment kept, in characters.
+pub const MAX_COMMENT_CHARS: usize = 300;
 
 impl Engine {
     pub fn new(content: Arc<Content>, understand: Arc<dyn Understand>, idle_secs: i64) -> Self {
@@ -71,9 +75,11 @@ impl Engine {
         let node_from = s.node.clone();
         let offered = std::mem::take(&mut s.offered);
         let fresh = prev.is_none() || !replies.is_empty();
-        let mut turn = Turn { content, s, replies, matched: true, card_channel: None, now };
+        let mut turn = Turn { content, s, replies, matched: true, card_channel: None, feedback: None, now };
         match &inbound.input {
             UserInput::Choice(id) => turn.choice(id),
+            UserInput::Feedback { helpful, comment } => turn.feedback(*helpful, comment.as_deref()),
+            UserInput::Text(t) if comment_text(content, t).is_some() => turn.feedback(None, comment_text(content, t)),
             UserInput::Text(t) if t.trim().is_empty() && fresh => turn.show_current(),
             UserInput::Text(t) if t.trim().is_empty() => {
                 turn.say(&content.texts.empty);
@@ -117,6 +123,13 @@ impl<'a> Turn<'a> {
         }
         if id == "cmd:resume" {
             return self.show_current();
+        }
+        if let Some(v) = id.strip_prefix("fb:") {
+            return match v {
+                "yes" => self.feedback(Some(true), None),
+                "no" => self.feedback(Some(false), None),
+                _ => self.not_understood(),
+            };
         }
         if let Some(node) = id.strip_prefix("faq:") {
             return match self.content.find(node) {
@@ -209,6 +222,7 @@ impl<'a> Turn<'a> {
             let label = "详细了解".to_string();
             choices.push(ChoiceOut { id: format!("faq:{}", self.content.node(node).id), label });
         }
+        choices.extend(feedback_choices(self.content));
         choices.extend(lost_choices(self.content));
         self.s.offered = choices.iter().map(|c| (c.id.clone(), c.label.clone())).collect();
         self.replies.push(Reply { text: f.answer.clone(), cites: f.cites.clone(), choices, card: None });
@@ -234,6 +248,25 @@ impl<'a> Turn<'a> {
         choices.push(ChoiceOut { id: "cmd:menu".to_string(), label: "都不是，看菜单".to_string() });
         self.s.offered = choices.iter().map(|c| (c.id.clone(), c.label.clone())).collect();
         self.replies.push(Reply { text, cites: Vec::new(), choices, card: None });
+    }
+
+    /// Records feedback on where the conversation stands; the node stays.
+    fn feedback(&mut self, helpful: Option<bool>, comment: Option<&str>) {
+        let t = &self.content.texts;
+        let comment: Option<String> = comment
+            .map(|c| mask::mask(c.trim()).chars().filter(|c| !c.is_control()).take(MAX_COMMENT_CHARS).collect())
+            .filter(|c: &String| !c.is_empty());
+        let mut text = if comment.is_some() { t.comment_thanks.clone() } else { t.feedback_thanks.clone() };
+        if helpful == Some(false) && comment.is_none() {
+            text = t.feedback_ask.clone();
+        }
+        let mut choices = Vec::new();
+        if self.current_ix() != self.content.start {
+            choices.push(ChoiceOut { id: "cmd:back".into(), label: t.back_label.clone() });
+        }
+        choices.push(ChoiceOut { id: "cmd:menu".into(), label: t.menu_label.clone() });
+        self.replies.push(Reply { text, cites: Vec::new(), choices, card: None });
+        self.feedback = Some(Feedback { helpful, comment });
     }
 
     fn not_understood(&mut self) {
@@ -308,9 +341,11 @@ impl<'a> Turn<'a> {
     }
 
     fn finish(self, node_from: String, inbound: &Inbound) -> Step {
-        let (kind, raw) = match &inbound.input {
-            UserInput::Text(t) => ("text", t.as_str()),
-            UserInput::Choice(c) => ("choice", c.as_str()),
+        let (kind, raw) = match (&self.feedback, &inbound.input) {
+            (Some(f), _) => ("feedback", f.comment.as_deref().unwrap_or_default()),
+            (None, UserInput::Text(t)) => ("text", t.as_str()),
+            (None, UserInput::Choice(c)) => ("choice", c.as_str()),
+            (None, UserInput::Feedback { .. }) => ("feedback", ""),
         };
         // Text-only channels number every button; remember them so a typed
         // number picks the same one. Replies offering only 返回/菜单 (free
@@ -337,6 +372,7 @@ impl<'a> Turn<'a> {
             category: s.slots.get("category").cloned(),
             channel_chosen: self.card_channel,
             reply_summary: summary.chars().take(120).collect(),
+            feedback: self.feedback,
         };
         Step { session: s, replies: self.replies, log }
     }
@@ -360,6 +396,21 @@ fn pick_offered(content: &Content, offered: &[(String, String)], text: &str) -> 
 }
 
 /// Buttons when the bot is lost: the menu and a person.
+/// 有帮助 / 没帮助, under answers and channel cards.
+fn feedback_choices(content: &Content) -> [ChoiceOut; 2] {
+    let t = &content.texts;
+    [
+        ChoiceOut { id: "fb:yes".to_string(), label: t.helpful_label.clone() },
+        ChoiceOut { id: "fb:no".to_string(), label: t.unhelpful_label.clone() },
+    ]
+}
+
+/// The comment in a message that starts with a comment prefix ("意见：…").
+fn comment_text<'t>(content: &Content, text: &'t str) -> Option<&'t str> {
+    let t = text.trim_start();
+    content.commands.comment.iter().find_map(|p| t.strip_prefix(p.as_str())).map(str::trim).filter(|c| !c.is_empty())
+}
+
 fn lost_choices(content: &Content) -> Vec<ChoiceOut> {
     vec![
         ChoiceOut { id: "cmd:menu".to_string(), label: content.texts.menu_label.clone() },
@@ -395,6 +446,9 @@ pub fn render(content: &Content, ix: NodeIx, s: &Session, now: i64) -> Reply {
         for (i, label) in ["是", "否"].iter().enumerate() {
             choices.push(ChoiceOut { id: format!("{}.{}", node.id, i + 1), label: label.to_string() });
         }
+    }
+    if matches!(node.kind, NodeKind::Answer { .. } | NodeKind::Route { .. }) {
+        choices.extend(feedback_choices(content));
     }
     if ix != content.start {
         let t = &content.texts;

@@ -16,6 +16,11 @@ pub enum UserInput {
     Text(String),
     /// A choice id from an earlier reply (`node.N` or `cmd:…`).
     Choice(String),
+    /// Feedback on the last answer: helpful or not, with an optional comment.
+    Feedback {
+        helpful: Option<bool>,
+        comment: Option<String>,
+    },
 }
 
 impl Inbound {
@@ -114,4 +119,14 @@ pub struct LogRecord {
     pub category: Option<String>,
     pub channel_chosen: Option<String>,
     pub reply_summary: String,
+    /// Set on feedback records (`input_kind` = `feedback`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<Feedback>,
+}
+
+/// 有帮助 / 没帮助 on an answer or card, and an optional comment (masked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Feedback {
+    pub helpful: Option<bool>,
+    pub comment: Option<String>,
 }

@@ -27,6 +27,18 @@ pub struct ChatRequest {
     pub choice: Option<String>,
     #[serde(default)]
     pub src: Option<String>,
+    /// 有帮助 / 没帮助 with an optional one-line comment, in one request.
+    #[serde(default)]
+    pub feedback: Option<FeedbackIn>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackIn {
+    #[serde(default)]
+    pub helpful: Option<bool>,
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -80,6 +92,18 @@ fn service_error(e: ServiceError) -> AppError {
 }
 
 fn input(req: &ChatRequest, max: usize) -> Result<UserInput, AppError> {
+    if let Some(f) = &req.feedback {
+        if req.text.is_some() || req.choice.is_some() {
+            return Err(AppError::BadRequest("send `feedback` alone".into()));
+        }
+        if f.comment.as_ref().is_some_and(|c| c.len() > max) {
+            return Err(AppError::TooLarge(max));
+        }
+        if f.helpful.is_none() && f.comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
+            return Err(AppError::BadRequest("`feedback` needs `helpful` or a `comment`".into()));
+        }
+        return Ok(UserInput::Feedback { helpful: f.helpful, comment: f.comment.as_deref().map(clean) });
+    }
     match (&req.text, &req.choice) {
         (Some(t), None) => {
             if t.len() > max {

@@ -17,12 +17,18 @@ pub enum AppError {
     Internal(#[source] anyhow::Error),
     #[error("the server is busy, please try again")]
     Busy,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
 }
 
 impl AppError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", "请求格式不正确。"),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "没有权限。"),
+            AppError::NotFound => (StatusCode::NOT_FOUND, "not_found", "没有找到，可能已经过期。"),
             AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", "消息太长了，请分几次发送。"),
             AppError::RateLimited { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "发送太快了，请稍等片刻再试。")

@@ -1,6 +1,7 @@
 //! The HTTP server: web chat API and page, health, metrics. Built from
 //! settings by `App::build`, run by `run(listener, app, shutdown)`.
 
+pub mod admin;
 pub mod chat;
 pub mod error;
 pub mod limits;
@@ -129,6 +130,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(page::index))
         .route("/api/v1/chat", post(chat::chat))
         .route("/healthz", get(healthz))
+        .route("/admin/stats", get(admin::stats))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())

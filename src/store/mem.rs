@@ -57,6 +57,25 @@ impl Store for MemStore {
         Ok(entries.map(|(i, r)| LogEntry { id: i as u64, record: r.clone() }).collect())
     }
 
+    async fn log_range(
+        &self,
+        from: i64,
+        to: i64,
+        cursor: Option<(i64, u64)>,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        let inner = self.lock()?;
+        let mut all: Vec<LogEntry> = inner
+            .log
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.ts >= from && r.ts < to)
+            .map(|(i, r)| LogEntry { id: i as u64, record: r.clone() })
+            .collect();
+        all.sort_by_key(|e| (e.record.ts, e.id));
+        Ok(all.into_iter().filter(|e| cursor.is_none_or(|c| (e.record.ts, e.id) > c)).take(limit).collect())
+    }
+
     async fn session_count(&self) -> Result<usize, StoreError> {
         Ok(self.lock()?.sessions.len())
     }

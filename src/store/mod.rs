@@ -22,6 +22,9 @@ pub use sled_store::SledStore;
 pub enum StoreError {
     #[error("storage I/O failed: {0}")]
     Io(String),
+    /// Another process (usually the running server) holds the data dir.
+    #[error("{0}")]
+    Locked(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("the store is shutting down")]
@@ -58,6 +61,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Log entries after id `after` (exclusive), oldest first, at most `limit`.
     async fn log_after(&self, after: Option<u64>, limit: usize) -> Result<Vec<LogEntry>, StoreError>;
+
+    /// Log entries with `from <= ts < to` (Unix seconds), in time order,
+    /// starting after `cursor` (the `(ts, id)` of the last entry of the
+    /// previous page), at most `limit`.
+    async fn log_range(
+        &self,
+        from: i64,
+        to: i64,
+        cursor: Option<(i64, u64)>,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, StoreError>;
 
     async fn session_count(&self) -> Result<usize, StoreError>;
 

@@ -78,7 +78,7 @@ impl SledStore {
                     let locked = matches!(&e, sled::Error::Io(i) if i.kind() == std::io::ErrorKind::WouldBlock)
                         || e.to_string().contains("could not acquire lock");
                     if locked {
-                        StoreError::Io(format!(
+                        StoreError::Locked(format!(
                             "data dir {} is in use by another process (is the server running?)",
                             dir.display()
                         ))
@@ -244,6 +244,35 @@ impl Store for SledStore {
             if after.is_some_and(|a| id <= a) {
                 continue;
             }
+            let record = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            out.push(LogEntry { id, record });
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn log_range(
+        &self,
+        from: i64,
+        to: i64,
+        cursor: Option<(i64, u64)>,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        if to <= from {
+            return Ok(Vec::new());
+        }
+        let start = match cursor {
+            // Just after the cursor's key.
+            Some((ts, id)) => Self::log_key(ts.max(from), if ts < from { 0 } else { id.saturating_add(1) }),
+            None => Self::log_key(from, 0),
+        };
+        let end = Self::log_key(to, 0);
+        let mut out = Vec::new();
+        for item in self.log.range(start..end) {
+            let (k, v) = item.map_err(io)?;
+            let id = u64::from_be_bytes(k[8..16].try_into().map_err(|_| StoreError::Corrupt("log key".into()))?);
             let record = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             out.push(LogEntry { id, record });
             if out.len() >= limit {

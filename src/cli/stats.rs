@@ -1,0 +1,86 @@
+//! `xinfang-guide stats`: the report for a source tag and date range.
+//!
+//! sled admits one process per data dir, so when the server holds it the
+//! command asks the server instead (`GET /admin/stats`, loopback only).
+
+use crate::stats::{self, Query, Report};
+use crate::store::sled_store::SledOptions;
+use crate::store::{SledStore, Store, StoreError};
+use anyhow::{Context, bail};
+use std::path::Path;
+
+/// Log records read per page while folding a report.
+const PAGE: usize = 10_000;
+
+/// Reads the report for `q` from a store (the server's, or the CLI's own).
+pub async fn from_store(store: &dyn Store, q: &Query) -> Result<Report, StoreError> {
+    let (start, end) = q.range();
+    let mut records = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.log_range(start, end, cursor, PAGE).await?;
+        let full = page.len() == PAGE;
+        cursor = page.last().map(|e| (e.record.ts, e.id));
+        records.extend(page.into_iter().map(|e| e.record));
+        if !full {
+            break;
+        }
+    }
+    Ok(stats::report(q, &records))
+}
+
+/// Opens the data dir if it is free; otherwise asks the server at `server`.
+pub async fn fetch(data: &Path, server: &str, q: &Query) -> anyhow::Result<Report> {
+    if !data.join("conf").exists() && !data.join("db").exists() {
+        bail!("data dir {} holds no data (wrong --data?)", data.display());
+    }
+    match SledStore::open(data, &SledOptions::default()) {
+        Ok(store) => {
+            let r = from_store(&*store, q).await.context("reading the query log")?;
+            Ok(r)
+        }
+        Err(StoreError::Locked(why)) => {
+            let base = loopback_base(server);
+            let mut url = reqwest::Url::parse(&format!("{base}/admin/stats")).context("server address")?;
+            url.query_pairs_mut().append_pair("from", &q.from.to_string()).append_pair("to", &q.to.to_string());
+            if let Some(src) = &q.src {
+                url.query_pairs_mut().append_pair("src", src);
+            }
+            let resp = reqwest::get(url.clone())
+                .await
+                .with_context(|| format!("{why}; asking the server at {base} failed too"))?;
+            if !resp.status().is_success() {
+                bail!("{why}; the server at {base} answered {}", resp.status());
+            }
+            resp.json().await.context("reading the server's report")
+        }
+        Err(e) => Err(e).with_context(|| format!("opening data dir {}", data.display())),
+    }
+}
+
+/// `0.0.0.0:8080` (listen on all) is reached as `127.0.0.1:8080`.
+fn loopback_base(addr: &str) -> String {
+    if addr.starts_with("http://") || addr.starts_with("https://") {
+        return addr.trim_end_matches('/').to_string();
+    }
+    let addr = addr.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]");
+    format!("http://{addr}")
+}
+
+pub fn render(r: &Report, format: &str) -> anyhow::Result<String> {
+    Ok(match format {
+        "table" => stats::table(r),
+        "csv" => stats::csv(r),
+        "json" => serde_json::to_string_pretty(r)? + "\n",
+        other => bail!("unknown format {other:?} (table, csv or json)"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn listen_all_is_asked_on_loopback() {
+        assert_eq!(super::loopback_base("0.0.0.0:8080"), "http://127.0.0.1:8080");
+        assert_eq!(super::loopback_base("http://10.0.0.2:9/"), "http://10.0.0.2:9");
+    }
+}

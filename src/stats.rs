@@ -1,0 +1,265 @@
+//! Numbers for the report: people served, messages, feedback, top questions
+//! and categories, per source tag and day (China time). Pure: folds log
+//! records into a `Report`; reading the log is the caller's business
+//! (`stats` command or the loopback `/admin/stats` endpoint).
+
+use crate::engine::reply::LogRecord;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use time::{Date, OffsetDateTime, UtcOffset};
+
+const CHINA: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
+    Ok(o) => o,
+    Err(_) => UtcOffset::UTC,
+};
+
+/// How many top questions and categories a report lists.
+pub const TOP: usize = 10;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    /// Source tag; `None` counts every source.
+    pub src: Option<String>,
+    /// First and last day, inclusive (China time).
+    pub from: Date,
+    pub to: Date,
+}
+
+impl Query {
+    /// The Unix-seconds range `[start, end)` covering the days.
+    pub fn range(&self) -> (i64, i64) {
+        let start = self.from.midnight().assume_offset(CHINA).unix_timestamp();
+        let end = self.to.next_day().unwrap_or(self.to).midnight().assume_offset(CHINA).unix_timestamp();
+        (start, end)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Feedback {
+    pub helpful: u64,
+    pub not_helpful: u64,
+    pub comments: u64,
+}
+
+impl Feedback {
+    pub fn total(&self) -> u64 {
+        self.helpful + self.not_helpful + self.comments
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Day {
+    pub date: String,
+    /// People served: distinct conversations (channel + user) that day.
+    pub sessions: u64,
+    pub messages: u64,
+    pub feedback: Feedback,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Count {
+    pub key: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub src: Option<String>,
+    pub from: String,
+    pub to: String,
+    /// Distinct conversations over the whole range.
+    pub sessions: u64,
+    /// Messages from citizens (feedback not included).
+    pub messages: u64,
+    pub feedback: Feedback,
+    pub days: Vec<Day>,
+    /// Most frequent typed questions (as logged, personal data masked).
+    pub top_questions: Vec<Count>,
+    /// Categories by the number of conversations that reached them.
+    pub top_categories: Vec<Count>,
+    /// Share of typed messages the bot understood.
+    pub understood_share: Option<f64>,
+}
+
+/// Folds log records (any order) into the report for `q`.
+pub fn report<'a>(q: &Query, records: impl IntoIterator<Item = &'a LogRecord>) -> Report {
+    let (start, end) = q.range();
+    let mut days: BTreeMap<Date, (BTreeSet<(String, String)>, Day)> = BTreeMap::new();
+    let mut people = BTreeSet::new();
+    let mut questions: HashMap<String, u64> = HashMap::new();
+    let mut categories: HashMap<String, BTreeSet<(String, String)>> = HashMap::new();
+    let (mut messages, mut typed, mut understood) = (0u64, 0u64, 0u64);
+    let mut fb = Feedback::default();
+    for r in records {
+        if r.ts < start || r.ts >= end || (q.src.is_some() && r.source != q.src) {
+            continue;
+        }
+        let Ok(t) = OffsetDateTime::from_unix_timestamp(r.ts) else { continue };
+        let date = t.to_offset(CHINA).date();
+        let who = (r.channel.clone(), r.user.clone());
+        let (seen, day) = days.entry(date).or_default();
+        seen.insert(who.clone());
+        people.insert(who.clone());
+        if let Some(f) = &r.feedback {
+            let counts = [(f.helpful == Some(true), 0), (f.helpful == Some(false), 1), (f.comment.is_some(), 2)];
+            for (yes, i) in counts {
+                if yes {
+                    for target in [&mut day.feedback, &mut fb] {
+                        *[&mut target.helpful, &mut target.not_helpful, &mut target.comments][i] += 1;
+                    }
+                }
+            }
+            continue;
+        }
+        day.messages += 1;
+        messages += 1;
+        if r.input_kind == "text" {
+            typed += 1;
+            understood += u64::from(r.matched);
+            let text: String = r.input.split_whitespace().collect::<Vec<_>>().join(" ");
+            if !text.is_empty() {
+                *questions.entry(text.chars().take(80).collect()).or_default() += 1;
+            }
+        }
+        if let Some(c) = &r.category {
+            categories.entry(c.clone()).or_default().insert(who);
+        }
+    }
+    let days = days
+        .into_iter()
+        .map(|(date, (seen, mut d))| {
+            d.date = date.to_string();
+            d.sessions = seen.len() as u64;
+            d
+        })
+        .collect();
+    Report {
+        src: q.src.clone(),
+        from: q.from.to_string(),
+        to: q.to.to_string(),
+        sessions: people.len() as u64,
+        messages,
+        feedback: fb,
+        days,
+        top_questions: top(questions),
+        top_categories: top(categories.into_iter().map(|(k, v)| (k, v.len() as u64)).collect()),
+        understood_share: (typed > 0).then(|| understood as f64 / typed as f64),
+    }
+}
+
+fn top(m: HashMap<String, u64>) -> Vec<Count> {
+    let mut v: Vec<Count> = m.into_iter().map(|(key, count)| Count { key, count }).collect();
+    v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    v.truncate(TOP);
+    v
+}
+
+/// A plain table for the terminal.
+pub fn table(r: &Report) -> String {
+    let mut s = String::new();
+    let src = r.src.as_deref().unwrap_or("（全部来源）");
+    let _ = writeln!(s, "来源 {src}  {} 至 {}", r.from, r.to);
+    let _ = writeln!(s, "{:<12}{:>8}{:>8}{:>8}{:>8}{:>8}", "日期", "人数", "消息", "有帮助", "没帮助", "意见");
+    for d in &r.days {
+        let f = &d.feedback;
+        let _ = writeln!(
+            s,
+            "{:<12}{:>8}{:>8}{:>8}{:>8}{:>8}",
+            d.date, d.sessions, d.messages, f.helpful, f.not_helpful, f.comments
+        );
+    }
+    let f = &r.feedback;
+    let _ = writeln!(
+        s,
+        "{:<12}{:>8}{:>8}{:>8}{:>8}{:>8}",
+        "合计", r.sessions, r.messages, f.helpful, f.not_helpful, f.comments
+    );
+    if let Some(u) = r.understood_share {
+        let _ = writeln!(s, "文字提问被理解的比例：{:.0}%", u * 100.0);
+    }
+    if !r.top_categories.is_empty() {
+        let _ = writeln!(s, "\n问题类别（按人数）：");
+        for c in &r.top_categories {
+            let _ = writeln!(s, "  {:>5}  {}", c.count, c.key);
+        }
+    }
+    if !r.top_questions.is_empty() {
+        let _ = writeln!(s, "\n常见提问：");
+        for c in &r.top_questions {
+            let _ = writeln!(s, "  {:>5}  {}", c.count, c.key);
+        }
+    }
+    s
+}
+
+/// CSV (UTF-8 with BOM, so Excel opens it): one row per day, then the total.
+pub fn csv(r: &Report) -> String {
+    let mut s = String::from("\u{feff}date,src,sessions,messages,helpful,not_helpful,comments\r\n");
+    let src = csv_field(r.src.as_deref().unwrap_or(""));
+    let mut row = |date: &str, sessions: u64, messages: u64, f: &Feedback| {
+        let _ = write!(s, "{date},{src},{sessions},{messages},{},{},{}\r\n", f.helpful, f.not_helpful, f.comments);
+    };
+    for d in &r.days {
+        row(&d.date, d.sessions, d.messages, &d.feedback);
+    }
+    row("total", r.sessions, r.messages, &r.feedback);
+    s
+}
+
+fn csv_field(v: &str) -> String {
+    // Leading = + - @ would be formulas in a spreadsheet.
+    let v = if v.starts_with(['=', '+', '-', '@']) { format!("'{v}") } else { v.to_string() };
+    if v.contains([',', '"', '\n', '\r']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::reply::Feedback as Fb;
+
+    fn rec(ts: i64, user: &str, src: Option<&str>, kind: &str, input: &str) -> LogRecord {
+        LogRecord {
+            ts,
+            channel: "web".into(),
+            user: user.into(),
+            source: src.map(String::from),
+            node_from: "main".into(),
+            node: "main".into(),
+            input_kind: kind.into(),
+            input: input.into(),
+            matched: true,
+            category: Some("labor".into()),
+            channel_chosen: None,
+            reply_summary: String::new(),
+            feedback: None,
+        }
+    }
+
+    #[test]
+    fn counts_people_messages_and_feedback_per_day_in_china_time() {
+        // 2026-05-09 00:30 China time is 2026-05-08 16:30 UTC.
+        let may9 = Date::from_calendar_date(2026, time::Month::May, 9).unwrap();
+        let t0 = may9.midnight().assume_offset(CHINA).unix_timestamp();
+        let mut fb = rec(t0 + 100, "a", Some("0509-square"), "feedback", "");
+        fb.feedback = Some(Fb { helpful: Some(true), comment: None });
+        let logs = vec![
+            rec(t0 + 1800, "a", Some("0509-square"), "text", "老板欠薪"),
+            rec(t0 + 1900, "a", Some("0509-square"), "choice", "x.1"),
+            rec(t0 + 2000, "b", Some("0509-square"), "text", "老板欠薪"),
+            rec(t0 + 2100, "c", Some("other"), "text", "别的"),
+            rec(t0 - 10, "d", Some("0509-square"), "text", "前一天"),
+            rec(t0 + 86_400, "e", Some("0509-square"), "text", "后一天"),
+            fb,
+        ];
+        let q = Query { src: Some("0509-square".into()), from: may9, to: may9 };
+        let r = report(&q, &logs);
+        assert_eq!((r.sessions, r.messages, r.feedback.helpful), (2, 3, 1));
+        assert_eq!(r.days.len(), 1);
+        assert_eq!(r.days[0].date, "2026-05-09");
+        assert_eq!(r.top_questions[0], Count { key: "老板欠薪".into(), count: 2 });
+        assert_eq!(r.top_categories[0], Count { key: "labor".into(), count: 2 });
+        assert!(csv(&r).starts_with('\u{feff}') && csv(&r).contains("2026-05-09,0509-square,2,3,1,0,0"));
+        assert!(table(&r).contains("合计"));
+    }
+}
