@@ -17,6 +17,20 @@ pub struct Settings {
     pub store: StoreSettings,
     pub telegram: TelegramSettings,
     pub wechat: WechatSettings,
+    pub kiosk: KioskSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KioskSettings {
+    /// Seconds without a touch before the kiosk counts down to a reset.
+    pub idle_seconds: u64,
+    /// Length of the visible countdown before the reset.
+    pub countdown_seconds: u64,
+    /// How long a "continue on your phone" QR code stays valid.
+    pub transfer_minutes: i64,
+    /// How long a take-away guidance link stays valid.
+    pub takeaway_hours: i64,
 }
 
 /// A token or key: read from settings, never shown by `Debug` or in errors.
@@ -86,6 +100,9 @@ pub struct ServerSettings {
     pub max_text_bytes: usize,
     /// `text` or `json` log lines.
     pub log_format: String,
+    /// Address phones use to reach this server (QR codes, take-away links),
+    /// e.g. `https://xf.example.org`; empty: the request's Host header.
+    pub public_url: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -40,6 +40,7 @@ pub mod cli;
 pub mod config;
 pub mod content;
 pub mod engine;
+pub mod qr;
 pub mod server;
 pub mod service;
 pub mod stats;

@@ -74,6 +74,22 @@ enum Command {
         #[arg(long)]
         server: Option<String>,
     },
+    /// QR codes (PNG, SVG) opening the web chat tagged with a source, and a
+    /// printable A4 poster.
+    Qr {
+        /// Source tag (kiosk, campaign or poster), e.g. 0509-square.
+        #[arg(long)]
+        src: String,
+        /// The address phones open (default: the settings' public_url).
+        #[arg(long)]
+        base_url: Option<String>,
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, default_value = ".")]
+        content: PathBuf,
+    },
     /// Chat with the bot in the terminal (no server, nothing stored).
     Chat {
         #[arg(long, default_value = ".")]
@@ -108,6 +124,18 @@ fn main() -> anyhow::Result<()> {
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             let report = rt.block_on(xinfang_guide::cli::stats::fetch(&data, &server, &q))?;
             print!("{}", xinfang_guide::cli::stats::render(&report, &format)?);
+            Ok(())
+        }
+        Command::Qr { src, base_url, out, config, content } => {
+            let settings = Settings::load(config.as_deref())?;
+            let Some(base) = base_url.or(Some(settings.server.public_url).filter(|u| !u.trim().is_empty())) else {
+                anyhow::bail!("give --base-url (the address phones will open) or set [server] public_url");
+            };
+            let (loaded, _) = xinfang_guide::content::load(&content);
+            let deployment = loaded.map(|c| c.directory.deployment.clone()).unwrap_or_default();
+            for path in xinfang_guide::cli::qr::write(&src, &base, &out, &deployment)? {
+                println!("{}", path.display());
+            }
             Ok(())
         }
         Command::Classify { content } => {

@@ -4,8 +4,9 @@
 //! on top of it, so no update is lost and messages apply one after another.
 
 use crate::engine::reply::Inbound;
+use crate::engine::reply::LogRecord;
 use crate::engine::reply::Reply;
-use crate::engine::session::{MAX_RECEIPTS, Receipt, SessionKey};
+use crate::engine::session::{MAX_RECEIPTS, Receipt, Session, SessionKey};
 use crate::engine::{Engine, Step};
 use crate::store::{Commit, Store, StoreError};
 use std::sync::Arc;
@@ -78,6 +79,40 @@ impl Bot {
         }
     }
 
+    /// Moves a conversation to a new key (a kiosk screen to a phone): the
+    /// session is copied to `to` and `from` starts over, so the next person
+    /// at the kiosk cannot continue it. Both are compare-and-swap commits; if
+    /// `from` changed in between, the newer state is copied again.
+    pub async fn transfer(&self, from: &SessionKey, to: &SessionKey, now: i64) -> Result<(), ServiceError> {
+        let content = &self.engine.content;
+        let start = content.node(content.start).id.clone();
+        let mut to_version = None;
+        for attempt in 0..MAX_ATTEMPTS {
+            let prev = self.store.load(from).await?.ok_or(ServiceError::NoSession)?;
+            let moved = Session {
+                key: to.clone(),
+                version: to_version.unwrap_or(0),
+                receipts: Vec::new(),
+                last_active: now,
+                ..prev.clone()
+            };
+            match self.store.commit(to_version, &moved, &transfer_log(&moved, now, "transfer_in")).await? {
+                Commit::Done { version } => to_version = Some(version),
+                // Nobody else knows the fresh key.
+                Commit::Conflict => return Err(ServiceError::Contention),
+            }
+            let fresh = Session { version: prev.version, ..Session::new(from.clone(), &start, now) };
+            match self.store.commit(Some(prev.version), &fresh, &transfer_log(&prev, now, "transfer_out")).await? {
+                Commit::Done { .. } => return Ok(()),
+                Commit::Conflict if attempt >= 2 => {
+                    tokio::time::sleep(std::time::Duration::from_micros(100 * attempt as u64)).await;
+                }
+                Commit::Conflict => {}
+            }
+        }
+        Err(ServiceError::Contention)
+    }
+
     async fn apply(&self, key: &SessionKey, inbound: &Inbound, now: i64, create: bool) -> Result<Step, ServiceError> {
         match self.apply_with(key, inbound, now, create, None).await? {
             Applied::Step(step) => Ok(*step),
@@ -126,5 +161,24 @@ impl Bot {
             }
         }
         Err(ServiceError::Contention)
+    }
+}
+
+/// The log record of one side of a transfer (not a citizen's message).
+fn transfer_log(s: &Session, now: i64, kind: &str) -> LogRecord {
+    LogRecord {
+        ts: now,
+        channel: s.key.channel().to_string(),
+        user: s.key.user().to_string(),
+        source: s.source.clone(),
+        node_from: s.node.clone(),
+        node: s.node.clone(),
+        input_kind: kind.to_string(),
+        input: String::new(),
+        matched: true,
+        category: s.slots.get("category").cloned(),
+        channel_chosen: None,
+        reply_summary: String::new(),
+        feedback: None,
     }
 }

@@ -112,6 +112,9 @@ pub fn report<'a>(q: &Query, records: impl IntoIterator<Item = &'a LogRecord>) -
             }
             continue;
         }
+        if r.input_kind.starts_with("transfer") {
+            continue;
+        }
         day.messages += 1;
         messages += 1;
         if r.input_kind == "text" {

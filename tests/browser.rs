@@ -5,38 +5,86 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
-#[test]
-fn chat_page_works_in_a_phone_sized_browser() {
+/// Chromium path when everything a browser test needs is installed.
+fn browser() -> Option<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let browser_dir = root.join("tests/browser");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let ready = Path::new(&chromium).exists()
-        && browser_dir.join("node_modules/playwright-core").is_dir()
+        && root.join("tests/browser/node_modules/playwright-core").is_dir()
         && Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
     if !ready {
         assert!(std::env::var_os("CI").is_none(), "CI must install chromium, node and tests/browser deps");
         eprintln!("skipped: needs node, {chromium} and `npm ci` in tests/browser");
-        return;
+        return None;
     }
-    let data = tempfile::tempdir().expect("tempdir");
-    let server = common::spawn(data.path());
-    let shots = root.join("target/screenshots");
+    Some(chromium)
+}
+
+fn shots() -> PathBuf {
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&shots).expect("screenshot dir");
+    shots
+}
+
+fn node(script: &str, chromium: &str, envs: &[(&str, &Path)], base: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     let out = Command::new("node")
-        .arg(browser_dir.join("chat.js"))
-        .env("BASE_URL", &server.base)
-        .env("SHOTS", &shots)
-        .env("CHROMIUM", &chromium)
-        .current_dir(&browser_dir)
+        .arg(dir.join(script))
+        .env("BASE_URL", base)
+        .env("SHOTS", shots())
+        .env("CHROMIUM", chromium)
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_os_str())))
+        .current_dir(&dir)
         .output()
         .expect("run node");
     assert!(
         out.status.success(),
-        "browser test failed:\n{}\n{}",
+        "browser test {script} failed:\n{}\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn chat_page_works_in_a_phone_sized_browser() {
+    let Some(chromium) = browser() else { return };
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = common::spawn(data.path());
+    node("chat.js", &chromium, &[], &server.base);
+}
+
+#[test]
+fn a_publicity_day_kiosk_serves_two_people_hands_off_by_qr_and_resets() {
+    let Some(chromium) = browser() else { return };
+    let data = tempfile::tempdir().expect("tempdir");
+    let envs = [("XG_KIOSK_IDLE_SECONDS", "3"), ("XG_KIOSK_COUNTDOWN_SECONDS", "2")];
+    let server = common::spawn_with(data.path(), &envs, Stdio::inherit());
+    let posters = tempfile::tempdir().expect("tempdir");
+    let made = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+        .args(["qr", "--src", "0509-square", "--base-url", &server.base, "--out"])
+        .arg(posters.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("qr");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let poster = posters.path().join("poster-0509-square.html");
+    node("kiosk.js", &chromium, &[("POSTER", &poster)], &server.base);
+
+    // The QR codes as Chromium drew them decode to the links the page showed.
+    let shots = shots();
+    for name in ["handoff", "takeaway"] {
+        let png = std::fs::read(shots.join(format!("kiosk-{name}-qr.png"))).expect("qr screenshot");
+        let url = std::fs::read_to_string(shots.join(format!("kiosk-{name}-url.txt"))).expect("url");
+        assert_eq!(common::decode_qr_png(&png), [url], "{name}");
+    }
+    // The poster's QR code, rendered from its SVG, opens the tagged chat; it prints on one page.
+    let png = std::fs::read(shots.join("poster.png")).expect("poster screenshot");
+    assert_eq!(common::decode_qr_png(&png), [format!("{}/?src=0509-square", server.base)]);
+    let pdf = std::fs::read(shots.join("poster.pdf")).expect("pdf");
+    let pages = pdf.windows(b"/Type /Page".len()).filter(|w| *w == b"/Type /Page").count()
+        - pdf.windows(b"/Type /Pages".len()).filter(|w| *w == b"/Type /Pages").count();
+    assert_eq!(pages, 1, "the poster prints on one A4 page");
 }

@@ -279,3 +279,102 @@ async fn feedback_with_a_comment_is_logged_and_admin_stats_refuse_remote_clients
     let resp = app.router.clone().oneshot(req).await.expect("response");
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 }
+
+async fn call(app: &TestApp, req: Request<Body>) -> (StatusCode, String) {
+    let resp = app.router.clone().oneshot(req).await.expect("response");
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn post_json(path: &str, body: Value) -> Request<Body> {
+    Request::post(path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::HOST, "kiosk.local:8080")
+        .body(Body::from(body.to_string()))
+        .expect("request")
+}
+
+/// A session standing at the unpaid-wages channel card.
+async fn at_wage_card(app: &TestApp) -> String {
+    let (_, v) = post(app, json!({"choice": "cmd:menu", "src": "0509-square"})).await;
+    let token = v["session"].as_str().expect("token").to_string();
+    let mut v = v;
+    for label in ["我的问题该找哪里", "工资", "拖欠工资", "还没有申请劳动仲裁", "是"] {
+        v = choose(app, &token, &v, label).await;
+    }
+    assert_eq!(v["replies"][0]["card"]["channel"], "labor_inspection_12333");
+    token
+}
+
+#[tokio::test]
+async fn a_kiosk_conversation_moves_to_a_phone_once_and_leaves_the_kiosk_clean() {
+    let app = app();
+    let kiosk = at_wage_card(&app).await;
+    let (status, body) = call(&app, post_json("/api/v1/transfer", json!({"session": kiosk}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let link: Value = serde_json::from_str(&body).expect("json");
+    let ticket = link["ticket"].as_str().expect("ticket").to_string();
+    assert_eq!(link["url"], format!("http://kiosk.local:8080/?t={ticket}"));
+    assert!(link["qr"].as_str().expect("qr").starts_with("data:image/svg+xml;base64,"));
+    let status_of = |t: String| Request::get(format!("/api/v1/transfer/{t}")).body(Body::empty()).expect("req");
+    assert_eq!(call(&app, status_of(ticket.clone())).await.1, r#"{"pending":true}"#);
+
+    let (status, body) = call(&app, post_json("/api/v1/claim", json!({"ticket": ticket}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let phone: Value = serde_json::from_str(&body).expect("json");
+    let phone_token = phone["session"].as_str().expect("session");
+    assert_ne!(phone_token, kiosk, "the phone gets its own token");
+    assert_eq!(phone["replies"][0]["card"]["channel"], "labor_inspection_12333", "the phone continues at the card");
+    assert_eq!(call(&app, status_of(ticket.clone())).await.1, r#"{"pending":false}"#);
+    let (status, _) = call(&app, post_json("/api/v1/claim", json!({"ticket": ticket}))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a ticket works once");
+    // The kiosk's session starts over: nothing of the conversation is left there.
+    let (_, v) = post(&app, json!({"session": kiosk, "choice": "cmd:resume"})).await;
+    assert!(v["replies"][0]["card"].is_null() && v["replies"][0]["text"].as_str().expect("t").contains("依法信访指引"));
+    // Back on the phone works through the history that moved with it.
+    let (_, v) = post(&app, json!({"session": phone_token, "choice": "cmd:back"})).await;
+    assert!(v["replies"].to_string().contains("是"), "{v}");
+    let (status, _) = call(&app, post_json("/api/v1/claim", json!({"ticket": "not-a-ticket"}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = call(&app, post_json("/api/v1/transfer", json!({"session": "0".repeat(32)}))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = call(&app, post_json("/api/v1/transfer", json!({"nope": 1}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_channel_card_can_be_taken_away_as_a_read_only_page_that_expires() {
+    let app = app();
+    let token = at_wage_card(&app).await;
+    let (status, body) = call(&app, post_json("/api/v1/takeaway", json!({"session": token}))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let link: Value = serde_json::from_str(&body).expect("json");
+    let url = link["url"].as_str().expect("url");
+    let path = url.strip_prefix("http://kiosk.local:8080").expect("same host");
+    assert!(path.starts_with("/g/") && path.len() == 3 + 32, "{path}");
+    let (status, html) = call(&app, Request::get(path).body(Body::empty()).expect("req")).await;
+    assert_eq!(status, StatusCode::OK);
+    for part in ["建议途径：人力资源和社会保障部门", "法律依据", "《劳动保障监察条例》第九条", "12348", "打印"]
+    {
+        assert!(html.contains(part), "{part} missing in {html}");
+    }
+    assert!(!html.contains(&token), "the session token is not on the page");
+    // Unknown, malformed and expired links: a polite 404 page.
+    for p in ["/g/0123456789abcdef0123456789abcdef", "/g/%3Cscript%3E"] {
+        let (status, html) = call(&app, Request::get(p).body(Body::empty()).expect("req")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(html.contains("已经过期") && !html.contains("<script"), "{html}");
+    }
+    let ticket = path.trim_start_matches("/g/").to_string();
+    let mut t = app.store.get_ticket(&ticket, 0).await.expect("get").expect("ticket");
+    t.expires = 1;
+    app.store.put_ticket(&ticket, &t).await.expect("put");
+    let (status, _) = call(&app, Request::get(path).body(Body::empty()).expect("req")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // No card where the conversation stands: nothing to take away.
+    let (_, v) = post(&app, json!({"choice": "cmd:menu"})).await;
+    let menu_token = v["session"].as_str().expect("token");
+    let (status, _) = call(&app, post_json("/api/v1/takeaway", json!({"session": menu_token}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

@@ -64,6 +64,17 @@ async fn contract(store: Arc<dyn Store>) {
     let last = page.last().map(|e| (e.record.ts, e.id));
     assert_eq!(inputs(store.log_range(0, i64::MAX, last, 2).await.expect("range")), ["e"]);
     assert!(store.log_range(5001, 1000, None, 10).await.expect("range").is_empty());
+    // Tickets: readable until they expire, taken once.
+    use xinfang_guide::store::Ticket;
+    let t = Ticket { kind: "takeaway".into(), expires: 2000, data: serde_json::json!({"x": 1}) };
+    store.put_ticket("t1", &t).await.expect("put");
+    store.put_ticket("t2", &Ticket { expires: 900, ..t.clone() }).await.expect("put");
+    assert_eq!(store.get_ticket("t1", 1500).await.expect("get"), Some(t.clone()));
+    assert_eq!(store.get_ticket("t1", 2001).await.expect("get"), None, "expired");
+    assert_eq!(store.get_ticket("nope", 0).await.expect("get"), None);
+    assert_eq!(store.remove_expired_tickets(1000).await.expect("sweep"), 1);
+    assert_eq!(store.take_ticket("t1", 1500).await.expect("take"), Some(t));
+    assert_eq!(store.take_ticket("t1", 1500).await.expect("take"), None, "only once");
     store.flush().await.expect("flush");
 }
 

@@ -3,5 +3,6 @@
 pub mod chat;
 pub mod check;
 pub mod classify;
+pub mod qr;
 pub mod stats;
 pub mod transcript;

@@ -84,7 +84,7 @@ fn reply(started: Instant, session: String, replies: Vec<Reply>) -> Json<ChatRes
     Json(ChatResponse { session, replies })
 }
 
-fn service_error(e: ServiceError) -> AppError {
+pub fn service_error(e: ServiceError) -> AppError {
     match e {
         ServiceError::Contention => AppError::Busy,
         other => AppError::Internal(other.into()),
@@ -134,7 +134,7 @@ pub fn source_tag(src: Option<&str>) -> Result<Option<String>, AppError> {
     }
 }
 
-fn web_key(token: &str) -> Result<SessionKey, AppError> {
+pub fn web_key(token: &str) -> Result<SessionKey, AppError> {
     SessionKey::parse(CHANNEL, token).map_err(|e| AppError::Internal(e.into()))
 }
 
@@ -144,6 +144,6 @@ pub fn new_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn is_token(t: &str) -> bool {
+pub fn is_token(t: &str) -> bool {
     t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }

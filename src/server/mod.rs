@@ -4,8 +4,11 @@
 pub mod admin;
 pub mod chat;
 pub mod error;
+pub mod html;
+pub mod kiosk;
 pub mod limits;
 pub mod page;
+pub mod takeaway;
 
 use crate::channels::{telegram, wechat, wechat::Wechat};
 use crate::config::Settings;
@@ -30,7 +33,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 /// Request bodies larger than this are refused before parsing (413).
-const MAX_BODY_BYTES: usize = 64 * 1024;
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub type ClockFn = Arc<dyn Fn() -> i64 + Send + Sync>;
 
@@ -41,6 +44,9 @@ pub struct AppState {
     pub max_text_bytes: usize,
     pub clock: ClockFn,
     pub metrics: PrometheusHandle,
+    /// `[server] public_url`, for QR codes and links ("" = request Host).
+    pub public_url: Arc<str>,
+    pub kiosk: crate::config::KioskSettings,
 }
 
 pub fn unix_now() -> i64 {
@@ -111,6 +117,8 @@ impl App {
             max_text_bytes: settings.server.max_text_bytes,
             clock: Arc::new(unix_now),
             metrics: metrics_handle(),
+            public_url: settings.server.public_url.trim().trim_end_matches('/').into(),
+            kiosk: settings.kiosk.clone(),
         };
         Self { state, settings, wechat: None }
     }
@@ -129,6 +137,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(page::index))
         .route("/api/v1/chat", post(chat::chat))
+        .route("/api/v1/transfer", post(kiosk::transfer))
+        .route("/api/v1/transfer/{ticket}", get(kiosk::transfer_status))
+        .route("/api/v1/claim", post(kiosk::claim))
+        .route("/api/v1/takeaway", post(takeaway::create))
+        .route("/g/{ticket}", get(takeaway::page))
         .route("/healthz", get(healthz))
         .route("/admin/stats", get(admin::stats))
         .route("/metrics", get(metrics))
@@ -194,6 +207,9 @@ async fn sweep_loop(state: AppState, s: crate::config::SessionSettings) {
             Ok(n) if n > 0 => tracing::info!(removed = n, "idle sessions swept"),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "sweeping idle sessions failed"),
+        }
+        if let Err(e) = state.bot.store.remove_expired_tickets((state.clock)()).await {
+            tracing::error!(error = %e, "removing expired links failed");
         }
         if let Ok(n) = state.bot.store.session_count().await {
             metrics::gauge!("xg_active_sessions").set(n as f64);

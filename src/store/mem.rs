@@ -1,7 +1,7 @@
 //! In-memory store: the terminal chat and tests. Same contract as sled,
 //! without durability.
 
-use super::{Commit, LogEntry, Store, StoreError, next_version};
+use super::{Commit, LogEntry, Store, StoreError, Ticket, next_version};
 use crate::engine::reply::LogRecord;
 use crate::engine::session::{Session, SessionKey};
 use async_trait::async_trait;
@@ -17,6 +17,7 @@ pub struct MemStore {
 struct Inner {
     sessions: HashMap<SessionKey, Session>,
     log: Vec<LogRecord>,
+    tickets: HashMap<String, Ticket>,
 }
 
 impl MemStore {
@@ -78,6 +79,26 @@ impl Store for MemStore {
 
     async fn session_count(&self) -> Result<usize, StoreError> {
         Ok(self.lock()?.sessions.len())
+    }
+
+    async fn put_ticket(&self, id: &str, ticket: &Ticket) -> Result<(), StoreError> {
+        self.lock()?.tickets.insert(id.to_string(), ticket.clone());
+        Ok(())
+    }
+
+    async fn get_ticket(&self, id: &str, now: i64) -> Result<Option<Ticket>, StoreError> {
+        Ok(self.lock()?.tickets.get(id).filter(|t| t.expires >= now).cloned())
+    }
+
+    async fn take_ticket(&self, id: &str, now: i64) -> Result<Option<Ticket>, StoreError> {
+        Ok(self.lock()?.tickets.remove(id).filter(|t| t.expires >= now))
+    }
+
+    async fn remove_expired_tickets(&self, now: i64) -> Result<usize, StoreError> {
+        let mut inner = self.lock()?;
+        let before = inner.tickets.len();
+        inner.tickets.retain(|_, t| t.expires >= now);
+        Ok(before - inner.tickets.len())
     }
 
     async fn flush(&self) -> Result<(), StoreError> {

@@ -40,6 +40,16 @@ pub enum Commit {
     Conflict,
 }
 
+/// A short-lived, unguessable link: a kiosk conversation waiting to move to
+/// a phone (`transfer`), or a take-away guidance page (`takeaway`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Ticket {
+    pub kind: String,
+    /// Unix seconds after which the ticket is gone.
+    pub expires: i64,
+    pub data: serde_json::Value,
+}
+
 /// A logged message with its position in the log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogEntry {
@@ -74,6 +84,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<LogEntry>, StoreError>;
 
     async fn session_count(&self) -> Result<usize, StoreError>;
+
+    /// Stores a ticket under `id` (durable on return).
+    async fn put_ticket(&self, id: &str, ticket: &Ticket) -> Result<(), StoreError>;
+
+    /// The ticket, unless missing or expired at `now`.
+    async fn get_ticket(&self, id: &str, now: i64) -> Result<Option<Ticket>, StoreError>;
+
+    /// Removes and returns the ticket atomically: of two concurrent takers
+    /// only one gets it. Expired tickets are not returned.
+    async fn take_ticket(&self, id: &str, now: i64) -> Result<Option<Ticket>, StoreError>;
+
+    /// Removes tickets expired before `now`; returns how many.
+    async fn remove_expired_tickets(&self, now: i64) -> Result<usize, StoreError>;
 
     /// Makes everything written so far durable.
     async fn flush(&self) -> Result<(), StoreError>;

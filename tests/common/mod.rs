@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test crate uses a part of these helpers
 //! Helpers shared by the end-to-end tests: the real binary on port 0.
 
 use std::io::{BufRead, BufReader};
@@ -44,4 +45,21 @@ pub fn spawn_with(data: &Path, envs: &[(&str, &str)], stderr: Stdio) -> Server {
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_string();
     Server { child, base }
+}
+
+/// Every QR code found in a PNG (screenshot or generated), decoded by rqrr.
+pub fn decode_qr_png(bytes: &[u8]) -> Vec<String> {
+    let mut dec = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().expect("png header");
+    let mut buf = vec![0; dec.output_buffer_size().expect("size")];
+    let info = dec.next_frame(&mut buf).expect("png frame");
+    let (w, h) = (info.width as usize, info.height as usize);
+    let channels = info.color_type.samples() * usize::from(info.bit_depth as u8).div_ceil(8);
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+        let i = (y * w + x) * channels;
+        match channels {
+            1 | 2 => buf[i],
+            _ => ((u32::from(buf[i]) + u32::from(buf[i + 1]) + u32::from(buf[i + 2])) / 3) as u8,
+        }
+    });
+    img.detect_grids().into_iter().filter_map(|g| g.decode().ok().map(|(_, s)| s)).collect()
 }
