@@ -23,6 +23,8 @@
 //!   metrics, rate limits. [`cli`]: `check` and the terminal chat.
 //! - [`channels`]: messaging-app adapters (Telegram through teloxide, the
 //!   WeChat Official Account webhook) and the shared plain-text rendering.
+//! - [`staff`]: the staff console at `/staff` (accounts with argon2, roles,
+//!   CSRF, audit log; query list, transcripts, CSV export).
 //! - [`stats`]: numbers for the report (people, messages, feedback, top
 //!   questions) per source tag and day, folded from the query log.
 //! - [`config`]: server settings from `config/server.toml` and `XG_*` variables.
@@ -43,6 +45,7 @@ pub mod engine;
 pub mod qr;
 pub mod server;
 pub mod service;
+pub mod staff;
 pub mod stats;
 pub mod store;
 pub mod understand;

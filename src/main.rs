@@ -90,10 +90,33 @@ enum Command {
         #[arg(long, default_value = ".")]
         content: PathBuf,
     },
+    /// Staff console accounts.
+    Staff {
+        #[command(subcommand)]
+        action: StaffCommand,
+    },
     /// Chat with the bot in the terminal (no server, nothing stored).
     Chat {
         #[arg(long, default_value = ".")]
         content: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Create an account; the password is prompted for, or read from stdin.
+    Add {
+        name: String,
+        #[arg(long, value_parser = ["viewer", "editor", "admin"])]
+        role: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// sled data directory (default: the settings' data_dir).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// The running server to ask when the data dir is in use (default: the settings' addr).
+        #[arg(long)]
+        server: Option<String>,
     },
 }
 
@@ -136,6 +159,17 @@ fn main() -> anyhow::Result<()> {
             for path in xinfang_guide::cli::qr::write(&src, &base, &out, &deployment)? {
                 println!("{}", path.display());
             }
+            Ok(())
+        }
+        Command::Staff { action: StaffCommand::Add { name, role, config, data, server } } => {
+            let settings = Settings::load(config.as_deref())?;
+            let role = role.parse().map_err(|e: xinfang_guide::staff::accounts::StaffError| anyhow::anyhow!("{e}"))?;
+            let password = xinfang_guide::cli::staff::read_password()?;
+            let data = data.unwrap_or(settings.server.data_dir.clone());
+            let server = server.unwrap_or(settings.server.addr.clone());
+            let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            rt.block_on(xinfang_guide::cli::staff::add(&data, &server, &name, role, &password, server::unix_now()))?;
+            println!("account {name} created");
             Ok(())
         }
         Command::Classify { content } => {

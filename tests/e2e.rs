@@ -180,3 +180,54 @@ async fn stats_for_a_source_tag_work_with_and_without_the_running_server() {
     let offline = stats("http://127.0.0.1:9");
     assert_eq!(offline, live);
 }
+
+/// `staff add` works whether or not the server holds the data dir, and
+/// the account can log in to the running server.
+#[tokio::test]
+async fn staff_accounts_are_added_with_and_without_the_running_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let add = |name: &str, role: &str, password: &str, server: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+            .args(["staff", "add", name, "--role", role, "--data"])
+            .arg(dir.path())
+            .args(["--server", server])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        use std::io::Write as _;
+        child.stdin.take().expect("stdin").write_all(format!("{password}\n").as_bytes()).expect("write");
+        child.wait_with_output().expect("output")
+    };
+    let mut server = spawn(dir.path());
+    let out = add("li", "editor", "a long enough password", &server.base);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let short = add("zhao", "viewer", "short", &server.base);
+    assert!(!short.status.success() && String::from_utf8_lossy(&short.stderr).contains("at least"));
+    let dup = add("li", "viewer", "another long password", &server.base);
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("exists"));
+    // Log in to the running server as li.
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let form = client.get(format!("{}/staff/login", server.base)).send().await.expect("get");
+    let cookie = form.headers()["set-cookie"].to_str().expect("cookie").split(';').next().expect("pair").to_string();
+    let body = form.text().await.expect("body");
+    let csrf = body.split(r#"name="csrf" value=""#).nth(1).and_then(|x| x.split('"').next()).expect("csrf").to_string();
+    let r = client
+        .post(format!("{}/staff/login", server.base))
+        .header("cookie", cookie)
+        .form(&[("username", "li"), ("password", "a long enough password"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 303);
+    let pid = server.child.id().to_string();
+    assert!(Command::new("sh").args(["-c", &format!("kill -TERM {pid}")]).status().expect("kill").success());
+    let _ = server.child.wait();
+    let out = add("wang", "viewer", "a long enough password", "http://127.0.0.1:9");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let store = xinfang_guide::store::SledStore::open(dir.path(), &Default::default()).expect("reopen");
+    let names: Vec<String> =
+        xinfang_guide::staff::accounts::list(&*store).await.expect("list").into_iter().map(|a| a.name).collect();
+    assert_eq!(names, ["li", "wang"]);
+}

@@ -64,6 +64,25 @@ async fn contract(store: Arc<dyn Store>) {
     let last = page.last().map(|e| (e.record.ts, e.id));
     assert_eq!(inputs(store.log_range(0, i64::MAX, last, 2).await.expect("range")), ["e"]);
     assert!(store.log_range(5001, 1000, None, 10).await.expect("range").is_empty());
+    let newest: Vec<_> =
+        store.log_range_rev(0, i64::MAX, None, 2).await.expect("rev").into_iter().map(|e| e.record.input).collect();
+    assert_eq!(newest, ["e", "c"]);
+    let last = store.log_range_rev(0, i64::MAX, None, 2).await.expect("rev").last().map(|e| (e.record.ts, e.id));
+    assert_eq!(inputs(store.log_range_rev(0, i64::MAX, last, 10).await.expect("rev")), ["a"]);
+    assert_eq!(inputs(store.log_range_rev(1001, 5000, None, 10).await.expect("rev")), ["c"]);
+    // Records: compare-and-swap, prefix scan.
+    assert!(store.record_cas("staff", "u:li", None, Some(b"v1")).await.expect("cas"));
+    assert!(!store.record_cas("staff", "u:li", None, Some(b"v2")).await.expect("cas"), "exists already");
+    assert!(!store.record_cas("staff", "u:li", Some(b"old"), Some(b"v2")).await.expect("cas"), "stale");
+    assert!(store.record_cas("staff", "u:li", Some(b"v1"), Some(b"v2")).await.expect("cas"));
+    assert!(store.record_cas("staff", "u:wang", None, Some(b"w")).await.expect("cas"));
+    assert!(store.record_cas("other", "u:zhao", None, Some(b"z")).await.expect("cas"));
+    assert_eq!(store.record_get("staff", "u:li").await.expect("get").as_deref(), Some(&b"v2"[..]));
+    let keys: Vec<String> =
+        store.record_scan("staff", "u:", 10).await.expect("scan").into_iter().map(|(k, _)| k).collect();
+    assert_eq!(keys, ["u:li", "u:wang"]);
+    assert!(store.record_cas("staff", "u:wang", Some(b"w"), None).await.expect("delete"));
+    assert_eq!(store.record_get("staff", "u:wang").await.expect("get"), None);
     // Tickets: readable until they expire, taken once.
     use xinfang_guide::store::Ticket;
     let t = Ticket { kind: "takeaway".into(), expires: 2000, data: serde_json::json!({"x": 1}) };

@@ -4,5 +4,6 @@ pub mod chat;
 pub mod check;
 pub mod classify;
 pub mod qr;
+pub mod staff;
 pub mod stats;
 pub mod transcript;

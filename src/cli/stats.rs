@@ -59,7 +59,7 @@ pub async fn fetch(data: &Path, server: &str, q: &Query) -> anyhow::Result<Repor
 }
 
 /// `0.0.0.0:8080` (listen on all) is reached as `127.0.0.1:8080`.
-fn loopback_base(addr: &str) -> String {
+pub fn loopback_base(addr: &str) -> String {
     if addr.starts_with("http://") || addr.starts_with("https://") {
         return addr.trim_end_matches('/').to_string();
     }

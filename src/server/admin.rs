@@ -46,3 +46,42 @@ pub fn query(src: Option<&str>, from: &str, to: &str) -> Result<Query, String> {
     let src = super::chat::source_tag(src).map_err(|_| "`src` must be 1-32 letters, digits, `-` or `_`".to_string())?;
     Ok(Query { src, from, to })
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewStaff {
+    pub name: String,
+    pub role: String,
+    pub password: String,
+}
+
+/// `staff add` while the server holds the data dir (loopback only).
+pub async fn add_staff(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Result<Json<NewStaff>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    if !peer.ip().is_loopback() {
+        return Err(AppError::Forbidden("only from this machine".into()));
+    }
+    let n = super::kiosk::body(body)?;
+    let role: crate::staff::accounts::Role =
+        n.role.parse().map_err(|e: crate::staff::accounts::StaffError| AppError::BadRequest(e.to_string()))?;
+    let now = (app.clock)();
+    let store = &*app.bot.store;
+    match crate::staff::accounts::add(store, &n.name, role, &n.password, now).await {
+        Ok(()) => {
+            let _ = crate::staff::audit::record(
+                store,
+                now,
+                "(command line)",
+                "add_user",
+                &format!("{} as {}", n.name, role.as_str()),
+            )
+            .await;
+            Ok(Json(serde_json::json!({"ok": true})))
+        }
+        Err(crate::staff::accounts::StaffError::Store(e)) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(AppError::BadRequest(e.to_string())),
+    }
+}

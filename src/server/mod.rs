@@ -144,6 +144,8 @@ pub fn router(state: AppState) -> Router {
         .route("/g/{ticket}", get(takeaway::page))
         .route("/healthz", get(healthz))
         .route("/admin/stats", get(admin::stats))
+        .route("/admin/staff", post(admin::add_staff))
+        .merge(crate::staff::router())
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -18,6 +18,7 @@ struct Inner {
     sessions: HashMap<SessionKey, Session>,
     log: Vec<LogRecord>,
     tickets: HashMap<String, Ticket>,
+    records: std::collections::BTreeMap<(String, String), Vec<u8>>,
 }
 
 impl MemStore {
@@ -75,6 +76,52 @@ impl Store for MemStore {
             .collect();
         all.sort_by_key(|e| (e.record.ts, e.id));
         Ok(all.into_iter().filter(|e| cursor.is_none_or(|c| (e.record.ts, e.id) > c)).take(limit).collect())
+    }
+
+    async fn log_range_rev(
+        &self,
+        from: i64,
+        to: i64,
+        cursor: Option<(i64, u64)>,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        let mut all = self.log_range(from, to, None, usize::MAX).await?;
+        all.reverse();
+        Ok(all.into_iter().filter(|e| cursor.is_none_or(|c| (e.record.ts, e.id) < c)).take(limit).collect())
+    }
+
+    async fn record_get(&self, space: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.lock()?.records.get(&(space.to_string(), key.to_string())).cloned())
+    }
+
+    async fn record_cas(
+        &self,
+        space: &str,
+        key: &str,
+        old: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock()?;
+        let k = (space.to_string(), key.to_string());
+        if inner.records.get(&k).map(Vec::as_slice) != old {
+            return Ok(false);
+        }
+        match new {
+            Some(v) => inner.records.insert(k, v.to_vec()),
+            None => inner.records.remove(&k),
+        };
+        Ok(true)
+    }
+
+    async fn record_scan(&self, space: &str, prefix: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let inner = self.lock()?;
+        Ok(inner
+            .records
+            .iter()
+            .filter(|((s, k), _)| s == space && k.starts_with(prefix))
+            .take(limit)
+            .map(|((_, k), v)| (k.clone(), v.clone()))
+            .collect())
     }
 
     async fn session_count(&self) -> Result<usize, StoreError> {

@@ -83,7 +83,32 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<LogEntry>, StoreError>;
 
+    /// Like `log_range`, newest first: entries before `cursor`.
+    async fn log_range_rev(
+        &self,
+        from: i64,
+        to: i64,
+        cursor: Option<(i64, u64)>,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, StoreError>;
+
     async fn session_count(&self) -> Result<usize, StoreError>;
+
+    /// A small record by key in a named space (staff accounts, audit log).
+    async fn record_get(&self, space: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Writes `new` (None deletes) only if the stored value is still `old`
+    /// (None: absent); true when written. Durable on return.
+    async fn record_cas(
+        &self,
+        space: &str,
+        key: &str,
+        old: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<bool, StoreError>;
+
+    /// Records whose key starts with `prefix`, in key order, at most `limit`.
+    async fn record_scan(&self, space: &str, prefix: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
 
     /// Stores a ticket under `id` (durable on return).
     async fn put_ticket(&self, id: &str, ticket: &Ticket) -> Result<(), StoreError>;

@@ -288,6 +288,67 @@ impl Store for SledStore {
         Ok(out)
     }
 
+    async fn log_range_rev(
+        &self,
+        from: i64,
+        to: i64,
+        cursor: Option<(i64, u64)>,
+        limit: usize,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        if to <= from {
+            return Ok(Vec::new());
+        }
+        let start = Self::log_key(from, 0);
+        let end = match cursor {
+            Some((ts, id)) => Self::log_key(ts.min(to), if ts >= to { 0 } else { id }),
+            None => Self::log_key(to, 0),
+        };
+        if end <= start {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for item in self.log.range(start..end).rev() {
+            let (k, v) = item.map_err(io)?;
+            let id = u64::from_be_bytes(k[8..16].try_into().map_err(|_| StoreError::Corrupt("log key".into()))?);
+            let record = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            out.push(LogEntry { id, record });
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn record_get(&self, space: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let tree = self.db.open_tree(format!("rec:{space}")).map_err(io)?;
+        Ok(tree.get(key.as_bytes()).map_err(io)?.map(|v| v.to_vec()))
+    }
+
+    async fn record_cas(
+        &self,
+        space: &str,
+        key: &str,
+        old: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<bool, StoreError> {
+        let tree = self.db.open_tree(format!("rec:{space}")).map_err(io)?;
+        let done = tree.compare_and_swap(key.as_bytes(), old, new).map_err(io)?.is_ok();
+        if done {
+            self.durable().await?;
+        }
+        Ok(done)
+    }
+
+    async fn record_scan(&self, space: &str, prefix: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let tree = self.db.open_tree(format!("rec:{space}")).map_err(io)?;
+        let mut out = Vec::new();
+        for item in tree.scan_prefix(prefix.as_bytes()).take(limit) {
+            let (k, v) = item.map_err(io)?;
+            out.push((String::from_utf8_lossy(&k).into_owned(), v.to_vec()));
+        }
+        Ok(out)
+    }
+
     async fn session_count(&self) -> Result<usize, StoreError> {
         Ok(self.sessions.len())
     }

@@ -1,0 +1,60 @@
+//! `xinfang-guide staff add NAME --role viewer|editor|admin`: creates a
+//! console account. The password is prompted for (not echoed) on a
+//! terminal, or read as one line from stdin otherwise. When the running
+//! server holds the data dir, the server is asked to create it
+//! (`POST /admin/staff`, loopback only).
+
+use crate::staff::accounts::{self, Role};
+use crate::store::sled_store::SledOptions;
+use crate::store::{SledStore, StoreError};
+use anyhow::{Context, bail};
+use std::io::{BufRead, IsTerminal};
+use std::path::Path;
+
+pub fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let a = rpassword::prompt_password("密码 / password: ").context("reading the password")?;
+        let b = rpassword::prompt_password("再输入一次 / again: ").context("reading the password")?;
+        if a != b {
+            bail!("the two passwords differ");
+        }
+        Ok(a)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    }
+}
+
+pub async fn add(data: &Path, server: &str, name: &str, role: Role, password: &str, now: i64) -> anyhow::Result<()> {
+    match SledStore::open(data, &SledOptions::default()) {
+        Ok(store) => {
+            accounts::add(&*store, name, role, password, now).await?;
+            crate::staff::audit::record(
+                &*store,
+                now,
+                "(command line)",
+                "add_user",
+                &format!("{name} as {}", role.as_str()),
+            )
+            .await?;
+            Ok(())
+        }
+        Err(StoreError::Locked(why)) => {
+            let base = super::stats::loopback_base(server);
+            let body = serde_json::json!({"name": name, "role": role.as_str(), "password": password});
+            let resp = reqwest::Client::new()
+                .post(format!("{base}/admin/staff"))
+                .json(&body)
+                .send()
+                .await
+                .with_context(|| format!("{why}; asking the server at {base} failed too"))?;
+            if !resp.status().is_success() {
+                let text = resp.text().await.unwrap_or_default();
+                bail!("the server refused: {text}");
+            }
+            Ok(())
+        }
+        Err(e) => Err(e).with_context(|| format!("opening data dir {}", data.display())),
+    }
+}

@@ -1,0 +1,21 @@
+//! The staff console: accounts and the audit log (`accounts`, `audit`),
+//! and the web pages under `/staff` (`web`).
+
+pub mod accounts;
+pub mod audit;
+pub mod web;
+
+use crate::server::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/staff", get(web::home))
+        .route("/staff/login", get(web::login_form).post(web::login))
+        .route("/staff/logout", post(web::logout))
+        .route("/staff/queries", get(web::queries))
+        .route("/staff/transcript", get(web::transcript))
+        .route("/staff/export.csv", get(web::export))
+        .route("/staff/audit", get(web::audit_page))
+}

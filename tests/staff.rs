@@ -1,0 +1,203 @@
+//! The staff console over HTTP (router, no port): login with CSRF, lock-out,
+//! roles, idle timeout, logout, the query list with search, transcripts,
+//! export and audit — and citizen text that tries to run script in it.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use tower::ServiceExt;
+use xinfang_guide::config::Settings;
+use xinfang_guide::server::App;
+use xinfang_guide::staff::accounts::{self, Role};
+use xinfang_guide::store::sled_store::SledOptions;
+use xinfang_guide::store::{SledStore, Store};
+
+struct Console {
+    router: Router,
+    store: Arc<dyn Store>,
+    clock: Arc<AtomicI64>,
+    _dir: tempfile::TempDir,
+}
+
+const NOW: i64 = 1_795_744_800; // 2026-11-27 10:00 China time
+
+async fn console() -> Console {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
+    let (content, diags) = xinfang_guide::content::load(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let content = Arc::new(content.unwrap_or_else(|| panic!("{diags}")));
+    let mut s = Settings::load_with_env(None, std::iter::empty()).expect("defaults");
+    s.limits.per_ip_per_second = 0;
+    s.limits.per_session_per_second = 0;
+    let mut app = App::with_store(s, content, Arc::new(xinfang_guide::engine::understand::Plain), store.clone());
+    let clock = Arc::new(AtomicI64::new(NOW));
+    let c = clock.clone();
+    app.state.clock = Arc::new(move || c.load(Ordering::SeqCst));
+    let addr: SocketAddr = "203.0.113.9:5000".parse().expect("addr");
+    for (name, role) in [("admin", Role::Admin), ("viewer", Role::Viewer)] {
+        accounts::add(&*store, name, role, "correct horse battery", NOW).await.expect("account");
+    }
+    Console { router: app.router().layer(MockConnectInfo(addr)), store, clock, _dir: dir }
+}
+
+struct Resp {
+    status: StatusCode,
+    cookies: Vec<String>,
+    location: String,
+    body: String,
+}
+
+impl Console {
+    async fn send(&self, req: Request<Body>) -> Resp {
+        let r = self.router.clone().oneshot(req).await.expect("response");
+        let status = r.status();
+        let cookies =
+            r.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap_or("").to_string()).collect();
+        let location = r.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let body = String::from_utf8_lossy(&r.into_body().collect().await.expect("body").to_bytes()).into_owned();
+        Resp { status, cookies, location, body }
+    }
+
+    async fn get(&self, path: &str, cookie: &str) -> Resp {
+        self.send(Request::get(path).header(header::COOKIE, cookie).body(Body::empty()).expect("req")).await
+    }
+
+    async fn post_form(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> Resp {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let req = Request::post(path)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("req");
+        self.send(req).await
+    }
+
+    async fn chat(&self, body: Value) -> Value {
+        let req = Request::post("/api/v1/chat")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("req");
+        serde_json::from_str(&self.send(req).await.body).expect("json")
+    }
+
+    /// The login form's CSRF value and its cookie.
+    async fn login_form(&self) -> (String, String) {
+        let r = self.get("/staff/login", "").await;
+        assert_eq!(r.status, StatusCode::OK);
+        let cookie = r.cookies.iter().find(|c| c.starts_with("xg_login=")).expect("login cookie");
+        let value = cookie.split(';').next().expect("pair").to_string();
+        let csrf =
+            r.body.split(r#"name="csrf" value=""#).nth(1).and_then(|x| x.split('"').next()).expect("csrf").to_string();
+        (csrf, value)
+    }
+
+    async fn login(&self, user: &str, password: &str) -> Resp {
+        let (csrf, cookie) = self.login_form().await;
+        self.post_form("/staff/login", &cookie, &[("username", user), ("password", password), ("csrf", &csrf)]).await
+    }
+
+    /// Logs in and returns the session cookie pair.
+    async fn session(&self, user: &str) -> String {
+        let r = self.login(user, "correct horse battery").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let c = r.cookies.iter().find(|c| c.starts_with("xg_staff=")).expect("session cookie");
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.contains("Path=/staff"), "{c}");
+        c.split(';').next().expect("pair").to_string()
+    }
+}
+
+const HOSTILE: [&str; 4] = [
+    "<script>alert('xss')</script>工资",
+    "\"><img src=x onerror=alert(1)>",
+    "\u{202e}gnp.exe 工资",
+    "<svg/onload=alert(2)>",
+];
+
+#[tokio::test]
+async fn staff_log_in_with_csrf_and_citizen_text_never_becomes_markup() {
+    let c = console().await;
+    for t in HOSTILE {
+        c.chat(json!({"text": t, "src": "0509-square"})).await;
+    }
+    c.chat(json!({"text": "x".repeat(4000)})).await;
+    // Not logged in: to the login page.
+    let r = c.get("/staff/queries", "").await;
+    assert_eq!((r.status, r.location.as_str()), (StatusCode::SEE_OTHER, "/staff/login"));
+    // A forged login (no matching CSRF cookie) is refused.
+    let (csrf, _) = c.login_form().await;
+    let forged = c
+        .post_form(
+            "/staff/login",
+            "",
+            &[("username", "viewer"), ("password", "correct horse battery"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(forged.cookies.iter().all(|c| !c.starts_with("xg_staff=")));
+
+    let viewer = c.session("viewer").await;
+    let list = c.get("/staff/queries", &viewer).await;
+    assert_eq!(list.status, StatusCode::OK);
+    for raw in ["<script>alert", "<img src=x", "<svg/onload"] {
+        assert!(!list.body.contains(raw), "raw {raw} in the page");
+    }
+    assert!(list.body.contains("&lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt;工资"));
+    assert!(list.body.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
+    // Search in Chinese.
+    let found = c.get("/staff/queries?q=%E5%B7%A5%E8%B5%84", &viewer).await;
+    assert_eq!(found.body.matches("<tr><td>").count(), 2, "two messages mention 工资");
+    // The transcript view escapes too, and is audited.
+    let link = list.body.split(r#"href="/staff/transcript?"#).nth(1).and_then(|x| x.split('"').next()).expect("link");
+    let t = c.get(&format!("/staff/transcript?{}", link.replace("&amp;", "&")), &viewer).await;
+    assert_eq!(t.status, StatusCode::OK);
+    assert!(!t.body.contains("<script>alert") && !t.body.contains("<img src=x"));
+    // Viewers cannot export or read the audit log.
+    assert_eq!(c.get("/staff/export.csv", &viewer).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(c.get("/staff/audit", &viewer).await.status, StatusCode::FORBIDDEN);
+
+    let admin = c.session("admin").await;
+    let csv = c.get("/staff/export.csv?q=%E5%B7%A5%E8%B5%84", &admin).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.starts_with('\u{feff}'), "BOM for Excel");
+    assert_eq!(csv.body.lines().count(), 3, "{}", csv.body);
+    let audit = c.get("/staff/audit", &admin).await;
+    for action in ["login", "view_transcript", "export"] {
+        assert!(audit.body.contains(&format!("<td>{action}</td>")), "{action} audited");
+    }
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_and_sessions_end() {
+    let c = console().await;
+    for _ in 0..accounts::MAX_FAILURES {
+        let r = c.login("viewer", "wrong password!").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let r = c.login("viewer", "correct horse battery").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.body.contains("锁定"), "locked even with the right password");
+    assert!(c.login("nobody", "whatever password").await.body.contains("用户名或密码不正确"));
+    c.clock.fetch_add(accounts::LOCK_SECS + 1, Ordering::SeqCst);
+    let viewer = c.session("viewer").await;
+    assert_eq!(c.get("/staff/queries", &viewer).await.status, StatusCode::OK);
+    // Idle timeout.
+    c.clock.fetch_add(xinfang_guide::staff::web::IDLE_SECS + 1, Ordering::SeqCst);
+    assert_eq!(c.get("/staff/queries", &viewer).await.status, StatusCode::SEE_OTHER);
+    // Logout needs the session's CSRF token, then the session is gone.
+    let viewer = c.session("viewer").await;
+    let page = c.get("/staff/queries", &viewer).await.body;
+    let csrf = page.split(r#"name="csrf" value=""#).nth(1).and_then(|x| x.split('"').next()).expect("csrf").to_string();
+    assert_eq!(c.post_form("/staff/logout", &viewer, &[("csrf", "forged")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(c.post_form("/staff/logout", &viewer, &[("csrf", &csrf)]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(c.get("/staff/queries", &viewer).await.status, StatusCode::SEE_OTHER);
+    let log = xinfang_guide::staff::audit::recent(&*c.store, 100).await.expect("audit");
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert!(actions.contains(&"login_failed") && actions.contains(&"login_locked") && actions.contains(&"logout"));
+}
