@@ -18,6 +18,14 @@ pub struct Settings {
     pub telegram: TelegramSettings,
     pub wechat: WechatSettings,
     pub kiosk: KioskSettings,
+    pub staff: StaffSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffSettings {
+    /// Query-log entries older than this many days are purged (0: keep all).
+    pub retention_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -80,6 +80,14 @@ pub struct Report {
     pub top_categories: Vec<Count>,
     /// Share of typed messages the bot understood.
     pub understood_share: Option<f64>,
+    /// Typed messages the bot did not understand.
+    #[serde(default)]
+    pub unmatched: u64,
+    /// Messages per channel and per source tag ("" = none).
+    #[serde(default)]
+    pub by_channel: Vec<Count>,
+    #[serde(default)]
+    pub by_source: Vec<Count>,
 }
 
 /// Folds log records (any order) into the report for `q`.
@@ -90,6 +98,8 @@ pub fn report<'a>(q: &Query, records: impl IntoIterator<Item = &'a LogRecord>) -
     let mut questions: HashMap<String, u64> = HashMap::new();
     let mut categories: HashMap<String, BTreeSet<(String, String)>> = HashMap::new();
     let (mut messages, mut typed, mut understood) = (0u64, 0u64, 0u64);
+    let mut by_channel: HashMap<String, u64> = HashMap::new();
+    let mut by_source: HashMap<String, u64> = HashMap::new();
     let mut fb = Feedback::default();
     for r in records {
         if r.ts < start || r.ts >= end || (q.src.is_some() && r.source != q.src) {
@@ -117,6 +127,8 @@ pub fn report<'a>(q: &Query, records: impl IntoIterator<Item = &'a LogRecord>) -
         }
         day.messages += 1;
         messages += 1;
+        *by_channel.entry(r.channel.clone()).or_default() += 1;
+        *by_source.entry(r.source.clone().unwrap_or_default()).or_default() += 1;
         if r.input_kind == "text" {
             typed += 1;
             understood += u64::from(r.matched);
@@ -148,6 +160,9 @@ pub fn report<'a>(q: &Query, records: impl IntoIterator<Item = &'a LogRecord>) -
         top_questions: top(questions),
         top_categories: top(categories.into_iter().map(|(k, v)| (k, v.len() as u64)).collect()),
         understood_share: (typed > 0).then(|| understood as f64 / typed as f64),
+        unmatched: typed - understood,
+        by_channel: top(by_channel),
+        by_source: top(by_source),
     }
 }
 

@@ -201,3 +201,98 @@ async fn repeated_failures_lock_the_account_and_sessions_end() {
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
     assert!(actions.contains(&"login_failed") && actions.contains(&"login_locked") && actions.contains(&"logout"));
 }
+
+fn csrf_of(page: &str) -> String {
+    page.split(r#"name="csrf" value=""#).nth(1).and_then(|x| x.split('"').next()).expect("csrf").to_string()
+}
+
+#[tokio::test]
+async fn editors_annotate_unanswered_questions_and_admins_manage_users_and_retention() {
+    let c = console().await;
+    accounts::add(&*c.store, "editor", Role::Editor, "correct horse battery", NOW).await.expect("editor");
+    for t in ["公积金怎么提取", "公积金怎么提取？", "请问公积金怎么提取呀", "电动车上牌去哪里", "<b>bold</b>"]
+    {
+        c.chat(json!({"text": t, "src": "0509-square"})).await;
+    }
+    c.chat(json!({"text": "老板拖欠工资", "src": "campaign-x"})).await;
+    let editor = c.session("editor").await;
+    // The unanswered queue groups the three 公积金 questions first.
+    let q = c.get("/staff/unanswered", &editor).await;
+    assert_eq!(q.status, StatusCode::OK);
+    let first_row = q.body.split("<tr><td>").nth(1).expect("a group");
+    assert!(first_row.starts_with("3</td>") && first_row.contains("公积金"), "{first_row}");
+    assert!(!q.body.contains("<b>bold</b>") && q.body.contains("&lt;b&gt;bold&lt;/b&gt;"));
+    // Annotate one from its transcript: category, FAQ gap, note.
+    let link = q.body.split(r#"href="/staff/transcript?"#).nth(1).and_then(|x| x.split('"').next()).expect("link");
+    let path = format!("/staff/transcript?{}", link.replace("&amp;", "&"));
+    let t = c.get(&path, &editor).await;
+    let entry =
+        t.body.split(r#"name="entry" value=""#).nth(1).and_then(|x| x.split('"').next()).expect("entry").to_string();
+    let csrf = csrf_of(&t.body);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("entry", &entry),
+        ("category", "public_service"),
+        ("faq", ""),
+        ("gap", "1"),
+        ("note", "写一条公积金提取的 FAQ"),
+        ("back", &path),
+    ];
+    let r = c.post_form("/staff/annotate", &editor, &form).await;
+    assert_eq!((r.status, r.location.as_str()), (StatusCode::SEE_OTHER, path.as_str()));
+    let bad = [("csrf", csrf.as_str()), ("entry", &entry), ("category", "no_such_category"), ("back", &path)];
+    assert_eq!(c.post_form("/staff/annotate", &editor, &bad).await.status, StatusCode::BAD_REQUEST);
+    let forged = [("csrf", "x"), ("entry", &entry), ("category", "labor")];
+    assert_eq!(c.post_form("/staff/annotate", &editor, &forged).await.status, StatusCode::FORBIDDEN);
+    let list = c.get("/staff/queries?q=%E5%85%AC%E7%A7%AF%E9%87%91", &editor).await;
+    assert!(list.body.contains("类别→public_service；FAQ缺口；写一条公积金提取的 FAQ"), "annotation shown in the list");
+    let examples = c.get("/staff/annotations.toml", &editor).await;
+    let parsed: toml::Table = toml::from_str(&examples.body).expect("valid TOML");
+    assert_eq!(parsed["examples"]["public_service"].as_array().map(Vec::len), Some(1));
+    // Viewers may not annotate; editors may not manage users.
+    let viewer = c.session("viewer").await;
+    let vcsrf = csrf_of(&c.get("/staff/queries", &viewer).await.body);
+    let as_viewer = [("csrf", vcsrf.as_str()), ("entry", &entry), ("category", "labor")];
+    assert_eq!(c.post_form("/staff/annotate", &viewer, &as_viewer).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(c.get("/staff/users", &editor).await.status, StatusCode::FORBIDDEN);
+
+    // Dashboard numbers and charts.
+    let d = c.get("/staff/dashboard", &viewer).await;
+    assert_eq!(d.status, StatusCode::OK);
+    assert!(d.body.contains(r#"<b id="people">6</b>"#) && d.body.contains(r#"<b id="messages">6</b>"#), "{}", d.body);
+    assert!(d.body.matches("<svg").count() >= 4, "charts");
+    let json: Value =
+        serde_json::from_str(&c.get("/staff/dashboard.json?src=campaign-x", &viewer).await.body).expect("json");
+    assert_eq!(json["messages"], 1);
+    assert!(c.get("/staff/dashboard.csv", &viewer).await.body.starts_with('\u{feff}'));
+
+    // Admin: add a user, change a role, see and run the retention purge.
+    let admin = c.session("admin").await;
+    let users = c.get("/staff/users", &admin).await;
+    let acsrf = csrf_of(&users.body);
+    let add = [
+        ("csrf", acsrf.as_str()),
+        ("action", "add"),
+        ("name", "zhou"),
+        ("role", "viewer"),
+        ("password", "another long password"),
+    ];
+    assert_eq!(c.post_form("/staff/users", &admin, &add).await.status, StatusCode::SEE_OTHER);
+    let promote = [("csrf", acsrf.as_str()), ("action", "role"), ("name", "zhou"), ("role", "editor")];
+    assert_eq!(c.post_form("/staff/users", &admin, &promote).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(accounts::get(&*c.store, "zhou").await.expect("get").expect("zhou").0.role, Role::Editor);
+    let self_delete = [("csrf", acsrf.as_str()), ("action", "delete"), ("name", "admin")];
+    assert_eq!(c.post_form("/staff/users", &admin, &self_delete).await.status, StatusCode::BAD_REQUEST);
+    // 366 days later everything is past the 365-day retention: shown first, then purged.
+    c.clock.fetch_add(366 * 86_400, Ordering::SeqCst);
+    let admin = c.session("admin").await;
+    let ret = c.get("/staff/retention", &admin).await;
+    assert!(ret.body.contains(r#"<b id="purge-count">6</b>"#), "{}", ret.body);
+    let rcsrf = csrf_of(&ret.body);
+    assert_eq!(c.post_form("/staff/retention", &admin, &[("csrf", &rcsrf)]).await.status, StatusCode::SEE_OTHER);
+    assert!(c.store.log_after(None, 100).await.expect("log").is_empty());
+    let audit = c.get("/staff/audit", &admin).await.body;
+    for action in ["annotate", "export_examples", "add_user", "set_role", "purge"] {
+        assert!(audit.contains(&format!("<td>{action}</td>")), "{action} audited");
+    }
+}

@@ -47,6 +47,7 @@ pub struct AppState {
     /// `[server] public_url`, for QR codes and links ("" = request Host).
     pub public_url: Arc<str>,
     pub kiosk: crate::config::KioskSettings,
+    pub retention_days: i64,
 }
 
 pub fn unix_now() -> i64 {
@@ -119,6 +120,7 @@ impl App {
             metrics: metrics_handle(),
             public_url: settings.server.public_url.trim().trim_end_matches('/').into(),
             kiosk: settings.kiosk.clone(),
+            retention_days: settings.staff.retention_days,
         };
         Self { state, settings, wechat: None }
     }
@@ -202,8 +204,14 @@ pub fn spawn_sweeper(state: AppState, s: crate::config::SessionSettings) -> toki
 
 async fn sweep_loop(state: AppState, s: crate::config::SessionSettings) {
     let mut tick = tokio::time::interval(Duration::from_secs(s.sweep_seconds.max(1)));
+    let mut last_purge = i64::MIN;
     loop {
         tick.tick().await;
+        let now = (state.clock)();
+        if state.retention_days > 0 && now - last_purge >= 3600 {
+            last_purge = now;
+            crate::staff::admin::purge(&state, "(scheduled)").await;
+        }
         let cutoff = (state.clock)() - s.idle_minutes * 60;
         match state.bot.store.remove_idle(cutoff).await {
             Ok(n) if n > 0 => tracing::info!(removed = n, "idle sessions swept"),

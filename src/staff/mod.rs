@@ -2,7 +2,10 @@
 //! and the web pages under `/staff` (`web`).
 
 pub mod accounts;
+pub mod admin;
 pub mod audit;
+pub mod dashboard;
+pub mod review;
 pub mod web;
 
 use crate::server::AppState;
@@ -18,4 +21,12 @@ pub fn router() -> Router<AppState> {
         .route("/staff/transcript", get(web::transcript))
         .route("/staff/export.csv", get(web::export))
         .route("/staff/audit", get(web::audit_page))
+        .route("/staff/annotate", post(review::annotate))
+        .route("/staff/unanswered", get(review::unanswered))
+        .route("/staff/annotations.toml", get(review::export_examples))
+        .route("/staff/dashboard", get(dashboard::page))
+        .route("/staff/dashboard.csv", get(dashboard::csv))
+        .route("/staff/dashboard.json", get(dashboard::json))
+        .route("/staff/users", get(admin::users).post(admin::change_user))
+        .route("/staff/retention", get(admin::retention).post(admin::purge_now))
 }

@@ -9,7 +9,7 @@ use crate::engine::reply::LogRecord;
 use crate::server::AppState;
 use crate::server::chat::new_token;
 use crate::server::html::escape;
-use crate::store::{LogEntry, Ticket};
+use crate::store::{LogEntry, Store, Ticket};
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -73,13 +73,17 @@ pub async fn current(app: &AppState, headers: &HeaderMap) -> Option<Staff> {
     Some(Staff { name, role: account.role, csrf, token })
 }
 
-fn page(title: &str, staff: Option<&Staff>, body: &str) -> Response {
+pub(crate) fn page(title: &str, staff: Option<&Staff>, body: &str) -> Response {
     let nav = match staff {
         Some(s) => {
             let mut n = format!(
-                r#"<nav><a href="/staff/queries">提问记录</a>{} <span class="who">{}（{}）</span>
+                r#"<nav><a href="/staff/queries">提问记录</a> <a href="/staff/unanswered">未解答的问题</a> <a href="/staff/dashboard">数据看板</a>{} <span class="who">{}（{}）</span>
 <form method="post" action="/staff/logout" class="inline"><input type="hidden" name="csrf" value="{}"><button>退出</button></form></nav>"#,
-                if s.role == Role::Admin { r#" <a href="/staff/audit">审计日志</a>"# } else { "" },
+                if s.role == Role::Admin {
+                    r#" <a href="/staff/users">用户</a> <a href="/staff/retention">保留期限</a> <a href="/staff/audit">审计日志</a>"#
+                } else {
+                    ""
+                },
                 escape(&s.name),
                 s.role.as_str(),
                 escape(&s.csrf)
@@ -120,14 +124,32 @@ form.inline {{ display: inline; }} .who {{ margin-left: auto; }}
         .into_response()
 }
 
-fn to_login() -> Response {
+pub(crate) fn to_login() -> Response {
     Redirect::to("/staff/login").into_response()
 }
 
-fn forbidden(staff: &Staff) -> Response {
+pub(crate) fn forbidden(staff: &Staff) -> Response {
     let mut r = page("没有权限", Some(staff), "<p>您的角色不能打开这个页面。</p>");
     *r.status_mut() = StatusCode::FORBIDDEN;
     r
+}
+
+/// The logged-in staff member with at least `role`, or the response to send.
+pub(crate) async fn require(app: &AppState, headers: &HeaderMap, role: Role) -> Result<Staff, Response> {
+    let s = current(app, headers).await.ok_or_else(to_login)?;
+    if s.role < role {
+        return Err(forbidden(&s));
+    }
+    Ok(s)
+}
+
+/// A form's CSRF field against the session's token.
+pub(crate) fn csrf_ok(s: &Staff, field: &str) -> bool {
+    crate::channels::wechat::crypto::signature_matches(&s.csrf, field)
+}
+
+pub(crate) fn bad_csrf() -> Response {
+    (StatusCode::FORBIDDEN, "bad csrf token").into_response()
 }
 
 pub async fn home() -> Redirect {
@@ -300,12 +322,12 @@ impl Filters {
 
 /// Matching entries newest first, at most `want`; also the cursor to go on
 /// from when the scan stopped early (a page is full or `SCAN_LIMIT` reached).
-pub async fn find(app: &AppState, f: &Filters, want: usize) -> Result<(Vec<LogEntry>, Option<(i64, u64)>), String> {
+pub async fn find(store: &dyn Store, f: &Filters, want: usize) -> Result<(Vec<LogEntry>, Option<(i64, u64)>), String> {
     let (start, end) = f.range();
     let mut cursor = f.cursor();
     let (mut out, mut scanned) = (Vec::new(), 0);
     loop {
-        let batch = app.bot.store.log_range_rev(start, end, cursor, 1000).await.map_err(|e| e.to_string())?;
+        let batch = store.log_range_rev(start, end, cursor, 1000).await.map_err(|e| e.to_string())?;
         let done = batch.len() < 1000;
         for e in batch {
             scanned += 1;
@@ -326,7 +348,7 @@ pub async fn find(app: &AppState, f: &Filters, want: usize) -> Result<(Vec<LogEn
     }
 }
 
-fn time_text(ts: i64) -> String {
+pub(crate) fn time_text(ts: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(ts)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
         .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
@@ -335,7 +357,7 @@ fn time_text(ts: i64) -> String {
 
 pub async fn queries(State(app): State<AppState>, headers: HeaderMap, Query(f): Query<Filters>) -> Response {
     let Some(s) = current(&app, &headers).await else { return to_login() };
-    let (rows, next) = match find(&app, &f, PAGE).await {
+    let (rows, next) = match find(&*app.bot.store, &f, PAGE).await {
         Ok(x) => x,
         Err(e) => {
             tracing::error!(error = %e, "query list failed");
@@ -368,10 +390,11 @@ pub async fn queries(State(app): State<AppState>, headers: HeaderMap, Query(f): 
         let _ = write!(b, r#"<p><a href="/staff/export.csv?{}">导出 CSV</a></p>"#, escape(&f.query_string("")));
     }
     b.push_str(
-        "<table><tr><th>时间</th><th>渠道</th><th>来源</th><th>提问</th><th>类别</th><th>结果</th><th></th></tr>",
+        "<table><tr><th>时间</th><th>渠道</th><th>来源</th><th>提问</th><th>类别</th><th>结果</th><th>标注</th><th></th></tr>",
     );
     for e in &rows {
         let r = &e.record;
+        let note = super::review::get(&*app.bot.store, r.ts, e.id).await.ok().flatten();
         let result = match (&r.feedback, r.matched) {
             (Some(fb), _) => match fb.helpful {
                 Some(true) => "反馈：有帮助".to_string(),
@@ -389,13 +412,14 @@ pub async fn queries(State(app): State<AppState>, headers: HeaderMap, Query(f): 
             .finish();
         let _ = write!(
             b,
-            r#"<tr><td>{}</td><td>{}</td><td>{}</td><td class="text">{}</td><td>{}</td><td>{}</td><td><a href="/staff/transcript?{}">对话</a></td></tr>"#,
+            r#"<tr><td>{}</td><td>{}</td><td>{}</td><td class="text">{}</td><td>{}</td><td>{}</td><td>{}</td><td><a href="/staff/transcript?{}">对话</a></td></tr>"#,
             time_text(r.ts),
             escape(&r.channel),
             escape(r.source.as_deref().unwrap_or("")),
             escape(&r.input.chars().take(300).collect::<String>()),
             escape(r.category.as_deref().unwrap_or("")),
             escape(&result),
+            escape(&note.as_ref().map(super::review::summary).unwrap_or_default()),
             escape(&link)
         );
     }
@@ -422,7 +446,7 @@ pub struct Who {
 pub async fn transcript(State(app): State<AppState>, headers: HeaderMap, Query(w): Query<Who>) -> Response {
     let Some(s) = current(&app, &headers).await else { return to_login() };
     let f = Filters { channel: w.channel.clone(), ..Filters::default() };
-    let (mut rows, _) = match find(&app, &f, usize::MAX).await {
+    let (mut rows, _) = match find(&*app.bot.store, &f, usize::MAX).await {
         Ok(x) => x,
         Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "读取记录失败").into_response(),
     };
@@ -431,22 +455,36 @@ pub async fn transcript(State(app): State<AppState>, headers: HeaderMap, Query(w
     let now = (app.clock)();
     let _ = audit::record(&*app.bot.store, now, &s.name, "view_transcript", &format!("{}:{}", w.channel, w.user)).await;
     let mut b = format!(
-        r#"<p class="muted">渠道 {} · 共 {} 条</p><table><tr><th>时间</th><th>节点</th><th>输入</th><th>类别</th><th>建议途径</th><th>回复摘要</th></tr>"#,
+        r#"<p class="muted">渠道 {} · 共 {} 条</p><table><tr><th>时间</th><th>节点</th><th>输入</th><th>类别</th><th>建议途径</th><th>回复摘要</th><th>标注</th></tr>"#,
         escape(&w.channel),
         rows.len()
     );
+    let back = format!(
+        "/staff/transcript?{}",
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("channel", &w.channel)
+            .append_pair("user", &w.user)
+            .finish()
+    );
     for e in &rows {
         let r = &e.record;
+        let note = super::review::get(&*app.bot.store, r.ts, e.id).await.ok().flatten();
+        let annotate = if s.role >= Role::Editor && r.input_kind != "choice" {
+            super::review::form(&app, &s.csrf, e, note.as_ref(), &back)
+        } else {
+            escape(&note.as_ref().map(super::review::summary).unwrap_or_default())
+        };
         let _ = write!(
             b,
-            r#"<tr><td>{}</td><td>{} → {}</td><td class="text">{}</td><td>{}</td><td>{}</td><td class="text">{}</td></tr>"#,
+            r#"<tr><td>{}</td><td>{} → {}</td><td class="text">{}</td><td>{}</td><td>{}</td><td class="text">{}</td><td>{}</td></tr>"#,
             time_text(r.ts),
             escape(&r.node_from),
             escape(&r.node),
             escape(&r.input),
             escape(r.category.as_deref().unwrap_or("")),
             escape(r.channel_chosen.as_deref().unwrap_or("")),
-            escape(&r.reply_summary)
+            escape(&r.reply_summary),
+            annotate
         );
     }
     b.push_str("</table>");
@@ -458,7 +496,7 @@ pub async fn export(State(app): State<AppState>, headers: HeaderMap, Query(f): Q
     if s.role != Role::Admin {
         return forbidden(&s);
     }
-    let (rows, _) = match find(&app, &Filters { before: String::new(), ..f.clone() }, 100_000).await {
+    let (rows, _) = match find(&*app.bot.store, &Filters { before: String::new(), ..f.clone() }, 100_000).await {
         Ok(x) => x,
         Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "读取记录失败").into_response(),
     };

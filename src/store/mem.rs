@@ -16,7 +16,9 @@ pub struct MemStore {
 #[derive(Default)]
 struct Inner {
     sessions: HashMap<SessionKey, Session>,
-    log: Vec<LogRecord>,
+    /// id → record; ids count up from 0 and are never reused.
+    log: std::collections::BTreeMap<u64, LogRecord>,
+    next_id: u64,
     tickets: HashMap<String, Ticket>,
     records: std::collections::BTreeMap<(String, String), Vec<u8>>,
 }
@@ -41,7 +43,9 @@ impl Store for MemStore {
         }
         let version = next_version(expected);
         inner.sessions.insert(session.key.clone(), Session { version, ..session.clone() });
-        inner.log.push(log.clone());
+        let id = inner.next_id;
+        inner.next_id += 1;
+        inner.log.insert(id, log.clone());
         Ok(Commit::Done { version })
     }
 
@@ -54,9 +58,9 @@ impl Store for MemStore {
 
     async fn log_after(&self, after: Option<u64>, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
         let inner = self.lock()?;
-        let from = after.map_or(0, |a| a as usize + 1);
-        let entries = inner.log.iter().enumerate().skip(from).take(limit);
-        Ok(entries.map(|(i, r)| LogEntry { id: i as u64, record: r.clone() }).collect())
+        let from = after.map_or(0, |a| a + 1);
+        let entries = inner.log.range(from..).take(limit);
+        Ok(entries.map(|(i, r)| LogEntry { id: *i, record: r.clone() }).collect())
     }
 
     async fn log_range(
@@ -70,9 +74,8 @@ impl Store for MemStore {
         let mut all: Vec<LogEntry> = inner
             .log
             .iter()
-            .enumerate()
             .filter(|(_, r)| r.ts >= from && r.ts < to)
-            .map(|(i, r)| LogEntry { id: i as u64, record: r.clone() })
+            .map(|(i, r)| LogEntry { id: *i, record: r.clone() })
             .collect();
         all.sort_by_key(|e| (e.record.ts, e.id));
         Ok(all.into_iter().filter(|e| cursor.is_none_or(|c| (e.record.ts, e.id) > c)).take(limit).collect())
@@ -88,6 +91,13 @@ impl Store for MemStore {
         let mut all = self.log_range(from, to, None, usize::MAX).await?;
         all.reverse();
         Ok(all.into_iter().filter(|e| cursor.is_none_or(|c| (e.record.ts, e.id) < c)).take(limit).collect())
+    }
+
+    async fn remove_log_before(&self, cutoff: i64) -> Result<usize, StoreError> {
+        let mut inner = self.lock()?;
+        let before = inner.log.len();
+        inner.log.retain(|_, r| r.ts >= cutoff);
+        Ok(before - inner.log.len())
     }
 
     async fn record_get(&self, space: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {

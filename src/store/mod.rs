@@ -94,6 +94,9 @@ pub trait Store: Send + Sync + 'static {
 
     async fn session_count(&self) -> Result<usize, StoreError>;
 
+    /// Deletes log entries with `ts < cutoff` (retention); returns how many.
+    async fn remove_log_before(&self, cutoff: i64) -> Result<usize, StoreError>;
+
     /// A small record by key in a named space (staff accounts, audit log).
     async fn record_get(&self, space: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
 

@@ -319,6 +319,19 @@ impl Store for SledStore {
         Ok(out)
     }
 
+    async fn remove_log_before(&self, cutoff: i64) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for item in self.log.range(..Self::log_key(cutoff, 0)) {
+            let (k, _) = item.map_err(io)?;
+            self.log.remove(k).map_err(io)?;
+            removed += 1;
+        }
+        if removed > 0 {
+            self.durable().await?;
+        }
+        Ok(removed)
+    }
+
     async fn record_get(&self, space: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let tree = self.db.open_tree(format!("rec:{space}")).map_err(io)?;
         Ok(tree.get(key.as_bytes()).map_err(io)?.map(|v| v.to_vec()))
