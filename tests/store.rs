@@ -70,6 +70,9 @@ async fn contract(store: Arc<dyn Store>) {
     let last = store.log_range_rev(0, i64::MAX, None, 2).await.expect("rev").last().map(|e| (e.record.ts, e.id));
     assert_eq!(inputs(store.log_range_rev(0, i64::MAX, last, 10).await.expect("rev")), ["a"]);
     assert_eq!(inputs(store.log_range_rev(1001, 5000, None, 10).await.expect("rev")), ["c"]);
+    // One conversation's entries through the index.
+    assert_eq!(inputs(store.log_for_session(&key("bob"), 10).await.expect("by session")), ["e"]);
+    assert_eq!(inputs(store.log_for_session(&key("alice"), 10).await.expect("by session")), ["a", "c"]);
     // Records: compare-and-swap, prefix scan.
     assert!(store.record_cas("staff", "u:li", None, Some(b"v1")).await.expect("cas"));
     assert!(!store.record_cas("staff", "u:li", None, Some(b"v2")).await.expect("cas"), "exists already");

@@ -204,12 +204,12 @@ pub fn spawn_sweeper(state: AppState, s: crate::config::SessionSettings) -> toki
 
 async fn sweep_loop(state: AppState, s: crate::config::SessionSettings) {
     let mut tick = tokio::time::interval(Duration::from_secs(s.sweep_seconds.max(1)));
-    let mut last_purge = i64::MIN;
+    let mut last_purge: Option<i64> = None;
     loop {
         tick.tick().await;
         let now = (state.clock)();
-        if state.retention_days > 0 && now - last_purge >= 3600 {
-            last_purge = now;
+        if state.retention_days > 0 && last_purge.is_none_or(|t| now.saturating_sub(t) >= 3600) {
+            last_purge = Some(now);
             crate::staff::admin::purge(&state, "(scheduled)").await;
         }
         let cutoff = (state.clock)() - s.idle_minutes * 60;

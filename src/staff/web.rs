@@ -445,13 +445,14 @@ pub struct Who {
 
 pub async fn transcript(State(app): State<AppState>, headers: HeaderMap, Query(w): Query<Who>) -> Response {
     let Some(s) = current(&app, &headers).await else { return to_login() };
-    let f = Filters { channel: w.channel.clone(), ..Filters::default() };
-    let (mut rows, _) = match find(&*app.bot.store, &f, usize::MAX).await {
+    let Ok(key) = crate::engine::session::SessionKey::parse(&w.channel, &w.user) else {
+        return (StatusCode::BAD_REQUEST, "bad conversation").into_response();
+    };
+    let mut rows = match app.bot.store.log_for_session(&key, 10_000).await {
         Ok(x) => x,
         Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "读取记录失败").into_response(),
     };
-    rows.retain(|e| e.record.user == w.user);
-    rows.reverse();
+    rows.retain(|e| !e.record.input_kind.starts_with("transfer"));
     let now = (app.clock)();
     let _ = audit::record(&*app.bot.store, now, &s.name, "view_transcript", &format!("{}:{}", w.channel, w.user)).await;
     let mut b = format!(

@@ -19,6 +19,8 @@ struct Inner {
     /// id → record; ids count up from 0 and are never reused.
     log: std::collections::BTreeMap<u64, LogRecord>,
     next_id: u64,
+    /// Session → its log ids (as the sled index).
+    by_session: HashMap<SessionKey, Vec<u64>>,
     tickets: HashMap<String, Ticket>,
     records: std::collections::BTreeMap<(String, String), Vec<u8>>,
 }
@@ -46,6 +48,7 @@ impl Store for MemStore {
         let id = inner.next_id;
         inner.next_id += 1;
         inner.log.insert(id, log.clone());
+        inner.by_session.entry(session.key.clone()).or_default().push(id);
         Ok(Commit::Done { version })
     }
 
@@ -91,6 +94,16 @@ impl Store for MemStore {
         let mut all = self.log_range(from, to, None, usize::MAX).await?;
         all.reverse();
         Ok(all.into_iter().filter(|e| cursor.is_none_or(|c| (e.record.ts, e.id) < c)).take(limit).collect())
+    }
+
+    async fn log_for_session(&self, key: &SessionKey, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
+        let inner = self.lock()?;
+        let ids = inner.by_session.get(key).map(Vec::as_slice).unwrap_or_default();
+        let mut v: Vec<LogEntry> =
+            ids.iter().filter_map(|i| inner.log.get(i).map(|r| LogEntry { id: *i, record: r.clone() })).collect();
+        v.sort_by_key(|e| (e.record.ts, e.id));
+        v.truncate(limit);
+        Ok(v)
     }
 
     async fn remove_log_before(&self, cutoff: i64) -> Result<usize, StoreError> {

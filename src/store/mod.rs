@@ -94,6 +94,9 @@ pub trait Store: Send + Sync + 'static {
 
     async fn session_count(&self) -> Result<usize, StoreError>;
 
+    /// One conversation's log entries, oldest first, at most `limit`.
+    async fn log_for_session(&self, key: &SessionKey, limit: usize) -> Result<Vec<LogEntry>, StoreError>;
+
     /// Deletes log entries with `ts < cutoff` (retention); returns how many.
     async fn remove_log_before(&self, cutoff: i64) -> Result<usize, StoreError>;
 

@@ -34,6 +34,8 @@ pub struct SledStore {
     db: sled::Db,
     sessions: Tree,
     log: Tree,
+    /// Index: session key bytes ‖ log key → (), for transcripts.
+    by_session: Tree,
     tickets: Tree,
     flusher: Arc<Flusher>,
     /// Joined on drop, so the data dir is unlocked when the store is gone.
@@ -91,6 +93,7 @@ impl SledStore {
         let sessions = db.open_tree("sessions").map_err(io)?;
         let log = db.open_tree("log").map_err(io)?;
         let tickets = db.open_tree("tickets").map_err(io)?;
+        let by_session = db.open_tree("log_by_session").map_err(io)?;
         let (done, _) = watch::channel(0);
         let flusher = Arc::new(Flusher {
             requested: AtomicU64::new(0),
@@ -104,7 +107,7 @@ impl SledStore {
             .name("xg-flusher".into())
             .spawn(move || flush_loop(&f, &d, gather))
             .map_err(io)?;
-        Ok(Arc::new(Self { db, sessions, log, tickets, flusher, flusher_thread: Mutex::new(Some(thread)) }))
+        Ok(Arc::new(Self { db, sessions, log, by_session, tickets, flusher, flusher_thread: Mutex::new(Some(thread)) }))
     }
 
     /// Waits until everything written before this call is durable.
@@ -125,6 +128,15 @@ impl SledStore {
 
     fn decode(bytes: &[u8]) -> Result<Session, StoreError> {
         serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    /// Index key: the session key's bytes, a 0xff separator (never in a
+    /// key: channel and user are text), then the log key.
+    fn session_log_key(key: &SessionKey, log_key: &[u8; 16]) -> Vec<u8> {
+        let mut k = key.to_bytes();
+        k.push(0xff);
+        k.extend_from_slice(log_key);
+        k
     }
 
     /// Log key: timestamp then a monotonic id, both big-endian, so the log
@@ -219,6 +231,7 @@ impl Store for SledStore {
         // The log record goes in after the session; both are written before
         // the flush this commit waits for, so an acknowledged message has both.
         self.log.insert(&log_key[..], record.as_slice()).map_err(io)?;
+        self.by_session.insert(Self::session_log_key(&session.key, &log_key), &[]).map_err(io)?;
         self.durable().await?;
         Ok(Commit::Done { version })
     }
@@ -319,10 +332,34 @@ impl Store for SledStore {
         Ok(out)
     }
 
+    async fn log_for_session(&self, key: &SessionKey, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
+        let mut prefix = key.to_bytes();
+        prefix.push(0xff);
+        let mut out = Vec::new();
+        for item in self.by_session.scan_prefix(&prefix) {
+            let (k, _) = item.map_err(io)?;
+            let log_key = &k[prefix.len()..];
+            // Purged by retention: the index entry outlived its record.
+            let Some(v) = self.log.get(log_key).map_err(io)? else { continue };
+            let id = u64::from_be_bytes(log_key[8..16].try_into().map_err(|_| StoreError::Corrupt("log key".into()))?);
+            let record = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            out.push(LogEntry { id, record });
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     async fn remove_log_before(&self, cutoff: i64) -> Result<usize, StoreError> {
         let mut removed = 0;
         for item in self.log.range(..Self::log_key(cutoff, 0)) {
-            let (k, _) = item.map_err(io)?;
+            let (k, v) = item.map_err(io)?;
+            if let Ok(r) = serde_json::from_slice::<LogRecord>(&v) {
+                if let (Ok(key), Ok(lk)) = (SessionKey::parse(&r.channel, &r.user), <[u8; 16]>::try_from(&k[..])) {
+                    self.by_session.remove(Self::session_log_key(&key, &lk)).map_err(io)?;
+                }
+            }
             self.log.remove(k).map_err(io)?;
             removed += 1;
         }

@@ -1,0 +1,133 @@
+//! Staff console query latency with a large query log:
+//!   cargo run --release --example staff_bench -- [messages] [data dir]
+//! Fills a sled data dir (kept when given, so later runs skip the fill) with
+//! `messages` log records over 365 days (100,000 conversations, 5 source tags, ~10%
+//! not understood, 1% mentioning 公积金), then times the list queries the
+//! console runs: first page unfiltered, by channel, unmatched, search, one
+//! day, a page deep in the log, a transcript, and the CSV-size export scan.
+
+use std::sync::Arc;
+use std::time::Instant;
+use xinfang_guide::engine::reply::LogRecord;
+use xinfang_guide::engine::session::{Session, SessionKey};
+use xinfang_guide::staff::web::{Filters, find};
+use xinfang_guide::store::{SledStore, Store};
+
+const END: i64 = 1_795_744_800; // 2026-11-27 10:00 China time
+const SPAN: i64 = 365 * 86_400;
+const USERS: u64 = 100_000;
+
+fn record(i: u64, n: u64) -> LogRecord {
+    let src = ["0509-square", "campaign-a", "poster-b", "kiosk-1", "web"][(i % 5) as usize];
+    let text = match i % 100 {
+        0 => "公积金怎么提取".to_string(),
+        1..=9 => format!("没看懂的问题 {}", i % 997),
+        _ => format!("老板拖欠工资第{}个月了怎么办", i % 12),
+    };
+    LogRecord {
+        ts: END - SPAN + (i as i64 * SPAN / n as i64),
+        channel: "web".into(),
+        user: format!("u{:06}", i % USERS),
+        source: Some(src.into()),
+        node_from: "main".into(),
+        node: "labor_start".into(),
+        input_kind: "text".into(),
+        input: text,
+        matched: !(1..=9).contains(&(i % 100)),
+        category: Some("labor".into()),
+        channel_chosen: None,
+        reply_summary: "您反映的似乎是劳动争议方面的问题".into(),
+        feedback: None,
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let tmp = tempfile::tempdir()?;
+    let dir = args.next().map(std::path::PathBuf::from).unwrap_or_else(|| tmp.path().to_path_buf());
+    let store = SledStore::open(&dir, &Default::default())?;
+    let have = store.log_range(0, i64::MAX, None, 1).await?.len();
+    if have == 0 {
+        let started = Instant::now();
+        let store2: Arc<dyn Store> = store.clone();
+        let tasks = 256u64;
+        let mut handles = Vec::new();
+        for t in 0..tasks {
+            let s = store2.clone();
+            handles.push(tokio::spawn(async move {
+                // Each user's messages in order on its own session, as the server writes them.
+                for u in (t..USERS).step_by(tasks as usize) {
+                    let key = SessionKey::parse("web", &format!("u{u:06}"))?;
+                    let mut version = None;
+                    for i in (u..n).step_by(USERS as usize) {
+                        let sess = Session::new(key.clone(), "main", END);
+                        match s.commit(version, &sess, &record(i, n)).await? {
+                            xinfang_guide::store::Commit::Done { version: v } => version = Some(v),
+                            xinfang_guide::store::Commit::Conflict => anyhow::bail!("conflict"),
+                        }
+                    }
+                }
+                anyhow::Ok(())
+            }));
+        }
+        for h in handles {
+            h.await??;
+        }
+        println!("filled {n} records in {:.1} s", started.elapsed().as_secs_f64());
+    }
+    let f = |q: &str, channel: &str, status: &str, from: &str, to: &str| Filters {
+        q: q.into(),
+        channel: channel.into(),
+        status: status.into(),
+        from: from.into(),
+        to: to.into(),
+        ..Filters::default()
+    };
+    let cases = [
+        ("first page, no filter", f("", "", "", "", ""), 50),
+        ("source tag = kiosk-1", Filters { src: "kiosk-1".into(), ..f("", "", "", "", "") }, 50),
+        ("not understood", f("", "", "unmatched", "", ""), 50),
+        ("search 公积金 (1%)", f("公积金", "", "", "", ""), 50),
+        ("one day (2026-05-09)", f("", "", "", "2026-05-09", "2026-05-09"), 50),
+        ("search + unmatched + tag", Filters { src: "poster-b".into(), ..f("问题 5", "", "unmatched", "", "") }, 50),
+        ("export scan: one month, all rows", f("", "", "", "2026-10-01", "2026-10-31"), 200_000),
+    ];
+    for (name, filt, want) in cases {
+        let mut times = Vec::new();
+        let mut rows = 0;
+        for _ in 0..5 {
+            let t = Instant::now();
+            let (r, _) = find(&*store, &filt, want).await.map_err(anyhow::Error::msg)?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            rows = r.len();
+        }
+        times.sort_by(f64::total_cmp);
+        println!("{name:<36} {rows:>7} rows  median {:>8.2} ms  max {:>8.2} ms", times[2], times[4]);
+    }
+    // A transcript (through the per-session index).
+    let key = SessionKey::parse("web", "u012345")?;
+    let t = Instant::now();
+    let rows = store.log_for_session(&key, 10_000).await?.len();
+    println!(
+        "{:<36} {rows:>7} rows          {:>8.2} ms",
+        "one conversation's transcript",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    // A page deep in the log: follow the cursor 100 pages.
+    let t = Instant::now();
+    let mut filt = f("", "", "", "", "");
+    for _ in 0..100 {
+        let (_, next) = find(&*store, &filt, 50).await.map_err(anyhow::Error::msg)?;
+        let Some((ts, id)) = next else { break };
+        filt.before = format!("{ts}-{id}");
+    }
+    println!(
+        "{:<36} {:>7}       total  {:>8.2} ms",
+        "100 pages via the cursor",
+        5000,
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    Ok(())
+}
