@@ -88,3 +88,35 @@ fn a_publicity_day_kiosk_serves_two_people_hands_off_by_qr_and_resets() {
         - pdf.windows(b"/Type /Pages".len()).filter(|w| *w == b"/Type /Pages").count();
     assert_eq!(pages, 1, "the poster prints on one A4 page");
 }
+
+#[tokio::test]
+async fn a_staff_member_reviews_annotates_and_exports_in_the_console() {
+    let Some(chromium) = browser() else { return };
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = common::spawn(data.path());
+    // Citizens at kiosk-1, one of them hostile.
+    let client = reqwest::Client::new();
+    for text in ["<script>window.pwned=1</script>公积金怎么提取", "\u{202e}电动车上牌去哪里", "今天天气怎么样"]
+    {
+        let r = client
+            .post(format!("{}/api/v1/chat", server.base))
+            .json(&serde_json::json!({"text": text, "src": "kiosk-1"}))
+            .send()
+            .await
+            .expect("chat");
+        assert!(r.status().is_success());
+    }
+    let mut add = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+        .args(["staff", "add", "chen", "--role", "admin", "--data"])
+        .arg(data.path())
+        .args(["--server", &server.base])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("staff add");
+    use std::io::Write as _;
+    add.stdin.take().expect("stdin").write_all(b"a long staff password\n").expect("password");
+    assert!(add.wait().expect("wait").success());
+    let user = Path::new("chen");
+    let password = Path::new("a long staff password");
+    node("staff.js", &chromium, &[("STAFF_USER", user), ("STAFF_PASSWORD", password)], &server.base);
+}

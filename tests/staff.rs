@@ -150,6 +150,7 @@ async fn staff_log_in_with_csrf_and_citizen_text_never_becomes_markup() {
     }
     assert!(list.body.contains("&lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt;工资"));
     assert!(list.body.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(!list.body.contains('\u{202e}') && list.body.contains("\u{fffd}gnp.exe 工资"), "bidi override neutralized");
     // Search in Chinese.
     let found = c.get("/staff/queries?q=%E5%B7%A5%E8%B5%84", &viewer).await;
     assert_eq!(found.body.matches("<tr><td>").count(), 2, "two messages mention 工资");

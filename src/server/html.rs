@@ -1,11 +1,14 @@
 //! Escaping for server-rendered HTML. Every piece of text that did not come
 //! from this file goes through `escape`.
 
-/// Escapes text for an element body or a double-quoted attribute.
+/// Escapes text for an element body or a double-quoted attribute. Bidi
+/// override and isolate controls (U+202A–202E, U+2066–2069) become U+FFFD,
+/// so text cannot display reversed or reorder what follows it.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {
         match c {
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => out.push('\u{fffd}'),
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
@@ -36,5 +39,6 @@ mod tests {
     #[test]
     fn escapes_markup_and_quotes() {
         assert_eq!(super::escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(super::escape("\u{202e}gnp.exe"), "\u{fffd}gnp.exe");
     }
 }

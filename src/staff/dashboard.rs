@@ -47,7 +47,7 @@ fn day_chart(r: &Report) -> String {
     let (w, h, pad) = (760.0, 220.0, 30.0);
     let max = r.days.iter().map(|d| d.messages.max(d.sessions)).max().unwrap_or(0).max(1) as f64;
     let n = r.days.len().max(1) as f64;
-    let slot = (w - 2.0 * pad) / n;
+    let slot = ((w - 2.0 * pad) / n).min(48.0);
     let mut svg = format!(
         r##"<svg class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="每日消息与人数"><line x1="{pad}" y1="{y0}" x2="{x1}" y2="{y0}" stroke="#999"/>"##,
         y0 = h - pad,
