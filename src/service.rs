@@ -180,5 +180,6 @@ fn transfer_log(s: &Session, now: i64, kind: &str) -> LogRecord {
         channel_chosen: None,
         reply_summary: String::new(),
         feedback: None,
+        low_confidence: false,
     }
 }

@@ -251,6 +251,7 @@ mod tests {
             channel_chosen: None,
             reply_summary: String::new(),
             feedback: None,
+            low_confidence: false,
         }
     }
 

@@ -151,6 +151,16 @@ async fn staff_log_in_with_csrf_and_citizen_text_never_becomes_markup() {
     assert!(list.body.contains("&lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt;工资"));
     assert!(list.body.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"));
     assert!(!list.body.contains('\u{202e}') && list.body.contains("\u{fffd}gnp.exe 工资"), "bidi override neutralized");
+    // A low-confidence turn (the bot offered its likeliest categories) has its own filter.
+    let key = xinfang_guide::engine::session::SessionKey::parse("web", "lowconf").expect("key");
+    let session = xinfang_guide::engine::session::Session::new(key, "main", NOW);
+    let mut rec = c.store.log_after(None, 1).await.expect("log")[0].record.clone();
+    rec.input = "不太确定是哪一类的问题".into();
+    rec.low_confidence = true;
+    c.store.commit(None, &session, &rec).await.expect("commit");
+    let low = c.get("/staff/queries?status=low", &viewer).await;
+    assert_eq!(low.body.matches("<tr><td>").count(), 1);
+    assert!(low.body.contains("不太确定是哪一类的问题") && low.body.contains("把握不大"));
     // Search in Chinese.
     let found = c.get("/staff/queries?q=%E5%B7%A5%E8%B5%84", &viewer).await;
     assert_eq!(found.body.matches("<tr><td>").count(), 2, "two messages mention 工资");

@@ -29,6 +29,7 @@ fn log(ts: i64, input: &str) -> LogRecord {
         channel_chosen: None,
         reply_summary: String::new(),
         feedback: None,
+        low_confidence: false,
     }
 }
 

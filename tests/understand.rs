@@ -69,3 +69,22 @@ fn a_question_about_petitioning_gets_its_faq_entry() {
         "a labour FAQ, not a 信访 one"
     );
 }
+
+#[test]
+fn offering_the_likeliest_categories_is_logged_as_low_confidence() {
+    use xinfang_guide::engine::Engine;
+    use xinfang_guide::engine::reply::Inbound;
+    use xinfang_guide::engine::session::SessionKey;
+    let (loaded, diags) = load_all(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let (content, understanding) = loaded.unwrap_or_else(|| panic!("{diags}"));
+    let engine = Engine::new(content, Arc::new(xinfang_guide::understand::Smart { understanding }), 1800);
+    let key = SessionKey::parse("web", "confidence").expect("key");
+    let categories = |s: &xinfang_guide::engine::Step| {
+        s.replies.iter().flat_map(|r| &r.choices).filter(|c| c.id.starts_with("cat:")).count()
+    };
+    let sure = engine.step(None, &key, &Inbound::text("老板拖了我两个月的工钱"), 1000);
+    assert!(categories(&sure) <= 1 && !sure.log.low_confidence, "an answer or a confirmation, not a guess");
+    let unsure = engine.step(None, &key, &Inbound::text("合同的事情和钱有关"), 1000);
+    assert!(categories(&unsure) > 1, "{:?}", unsure.replies);
+    assert!(unsure.log.low_confidence);
+}

@@ -43,6 +43,8 @@ struct Turn<'a> {
     matched: bool,
     card_channel: Option<String>,
     feedback: Option<Feedback>,
+    /// The message was understood only well enough to offer choices.
+    low_confidence: bool,
     now: i64,
 }
 
@@ -75,7 +77,8 @@ impl Engine {
         let node_from = s.node.clone();
         let offered = std::mem::take(&mut s.offered);
         let fresh = prev.is_none() || !replies.is_empty();
-        let mut turn = Turn { content, s, replies, matched: true, card_channel: None, feedback: None, now };
+        let mut turn =
+            Turn { content, s, replies, matched: true, card_channel: None, feedback: None, low_confidence: false, now };
         match &inbound.input {
             UserInput::Choice(id) => turn.choice(id),
             UserInput::Feedback { helpful, comment } => turn.feedback(*helpful, comment.as_deref()),
@@ -232,6 +235,7 @@ impl<'a> Turn<'a> {
     }
 
     fn suggest(&mut self, categories: &[String], confident: bool) {
+        self.low_confidence = !confident;
         let dir = &self.content.directory;
         let name = |c: &String| dir.categories.get(c).map(|x| x.name.clone()).unwrap_or_else(|| c.clone());
         let texts = &self.content.texts;
@@ -373,6 +377,7 @@ impl<'a> Turn<'a> {
             channel_chosen: self.card_channel,
             reply_summary: summary.chars().take(120).collect(),
             feedback: self.feedback,
+            low_confidence: self.low_confidence,
         };
         Step { session: s, replies: self.replies, log }
     }

@@ -122,6 +122,9 @@ pub struct LogRecord {
     /// Set on feedback records (`input_kind` = `feedback`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feedback: Option<Feedback>,
+    /// Understood only well enough to offer the likeliest categories.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub low_confidence: bool,
 }
 
 /// 有帮助 / 没帮助 on an answer or card, and an optional comment (masked).

@@ -300,6 +300,7 @@ mod tests {
             channel_chosen: None,
             reply_summary: String::new(),
             feedback: None,
+            low_confidence: false,
         };
         LogEntry { id, record }
     }

@@ -256,7 +256,7 @@ pub struct Filters {
     pub src: String,
     #[serde(default)]
     pub category: String,
-    /// `unmatched`, `matched`, `feedback` or empty.
+    /// `unmatched`, `matched`, `low` (low confidence), `feedback` or empty.
     #[serde(default)]
     pub status: String,
     /// YYYY-MM-DD, China time, inclusive.
@@ -288,6 +288,7 @@ impl Filters {
         let status = match self.status.as_str() {
             "unmatched" => !r.matched && r.feedback.is_none(),
             "matched" => r.matched && r.feedback.is_none(),
+            "low" => r.low_confidence,
             "feedback" => r.feedback.is_some(),
             _ => !r.input_kind.starts_with("transfer"),
         };
@@ -372,7 +373,7 @@ pub async fn queries(State(app): State<AppState>, headers: HeaderMap, Query(f): 
 <input name="q" placeholder="搜索提问内容" value="{}"> <input name="from" placeholder="起 YYYY-MM-DD" value="{}"> <input name="to" placeholder="止 YYYY-MM-DD" value="{}">
 <select name="channel"><option value="">全部渠道</option><option{}>web</option><option{}>wechat</option><option{}>telegram</option></select>
 <input name="src" placeholder="来源标签" value="{}"> <input name="category" placeholder="类别 id" value="{}">
-<select name="status"><option value="">全部</option><option value="unmatched"{}>未理解</option><option value="matched"{}>已理解</option><option value="feedback"{}>反馈</option></select>
+<select name="status"><option value="">全部</option><option value="unmatched"{}>未理解</option><option value="matched"{}>已理解</option><option value="low"{}>把握不大</option><option value="feedback"{}>反馈</option></select>
 <button>筛选</button></form>"#,
         escape(&f.q),
         escape(&f.from),
@@ -384,6 +385,7 @@ pub async fn queries(State(app): State<AppState>, headers: HeaderMap, Query(f): 
         escape(&f.category),
         sel(&f.status, "unmatched"),
         sel(&f.status, "matched"),
+        sel(&f.status, "low"),
         sel(&f.status, "feedback"),
     );
     if s.role == Role::Admin {
@@ -401,6 +403,7 @@ pub async fn queries(State(app): State<AppState>, headers: HeaderMap, Query(f): 
                 Some(false) => "反馈：没帮助".to_string(),
                 None => "反馈：意见".to_string(),
             },
+            (None, true) if r.low_confidence => "把握不大：请对方选择".to_string(),
             (None, true) => {
                 r.channel_chosen.clone().map(|c| format!("已理解 → {c}")).unwrap_or_else(|| "已理解".into())
             }
@@ -482,7 +485,17 @@ pub async fn transcript(State(app): State<AppState>, headers: HeaderMap, Query(w
             escape(&r.node_from),
             escape(&r.node),
             escape(&r.input),
-            escape(r.category.as_deref().unwrap_or("")),
+            escape(&format!(
+                "{}{}",
+                r.category.as_deref().unwrap_or(""),
+                if r.low_confidence {
+                    "（把握不大）"
+                } else if !r.matched {
+                    "（没看懂）"
+                } else {
+                    ""
+                }
+            )),
             escape(r.channel_chosen.as_deref().unwrap_or("")),
             escape(&r.reply_summary),
             annotate
