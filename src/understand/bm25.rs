@@ -44,13 +44,38 @@ impl Bm25 {
     pub fn best_share(&self, query: &[String]) -> Option<(usize, f64)> {
         let unique: HashSet<&String> = query.iter().collect();
         let ceiling: f64 = unique.iter().filter_map(|q| self.postings.get(*q).map(|p| p.0)).sum();
-        let (owner, s) = self.best_of(&unique)?;
+        let (owner, s, shared) = self.best_with_shared(&unique)?;
+        // Sharing only single characters (找, 谁) is no match when the
+        // question has words of its own: "房子的问题找谁" is not
+        // "紧急情况找谁".
+        let has_words = unique.iter().any(|q| q.chars().count() >= 2);
+        if has_words && shared == 0 {
+            return Some((owner, 0.0));
+        }
         Some((owner, if ceiling > 0.0 { s / ceiling } else { 0.0 }))
     }
 
     /// Best owner and its score, if any token matched.
     pub fn best(&self, query: &[String]) -> Option<(usize, f64)> {
         self.best_of(&query.iter().collect())
+    }
+
+    /// Best owner, its score, and how many distinct query tokens its best document shares.
+    fn best_with_shared(&self, unique: &HashSet<&String>) -> Option<(usize, f64, usize)> {
+        let mut scores = vec![(0.0f64, 0usize); self.owner.len()];
+        for q in unique {
+            let Some((idf, list)) = self.postings.get(*q) else { continue };
+            for &(d, f) in list {
+                let norm = K1 * (1.0 - B + B * self.len[d as usize] / self.avg_len);
+                let e = &mut scores[d as usize];
+                e.0 += idf * f * (K1 + 1.0) / (f + norm);
+                // Single characters (的, 找, 谁) are too common to count as shared words.
+                e.1 += usize::from(q.chars().count() >= 2);
+            }
+        }
+        let (d, (s, shared)) =
+            scores.iter().enumerate().fold((0, (0.0, 0)), |best, (d, &e)| if e.0 > best.1.0 { (d, e) } else { best });
+        (s > 0.0).then(|| (self.owner[d], s, shared))
     }
 
     fn best_of(&self, unique: &HashSet<&String>) -> Option<(usize, f64)> {
@@ -84,5 +109,8 @@ mod tests {
         let (owner, share) = idx.best_share(&toks("复查 期限")).expect("match");
         assert_eq!(owner, 1);
         assert!(share > 0.8, "{share}");
+        let idx = Bm25::new(vec![(0, toks("紧急 找 谁")), (1, toks("漏水 赔偿"))]);
+        assert_eq!(idx.best_share(&toks("房子 找 谁")).map(|b| b.1), Some(0.0), "single characters alone are no match");
+        assert!(idx.best_share(&toks("紧急 找 谁")).is_some_and(|b| b.1 > 0.8));
     }
 }

@@ -90,6 +90,11 @@ impl Understanding {
         Classification { category, confidence, top, faq, danger }
     }
 
+    /// The tokens the FAQ index sees (for `classify --explain` and debugging).
+    pub fn tokens(&self, text: &str) -> Vec<String> {
+        self.tokenizer.tokens(text)
+    }
+
     pub fn faq_id(&self, i: usize) -> &str {
         self.content.faq.get(i).map(|f| f.id.as_str()).unwrap_or("")
     }
