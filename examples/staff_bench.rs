@@ -39,6 +39,7 @@ fn record(i: u64, n: u64) -> LogRecord {
         reply_summary: "您反映的似乎是劳动争议方面的问题".into(),
         feedback: None,
         low_confidence: false,
+        shown: String::new(),
     }
 }
 

@@ -140,6 +140,7 @@ impl Bot {
                 }
             }
             let mut step = self.engine.step(prev.as_ref(), key, inbound, now);
+            step.log.shown = shown(&step.replies);
             if let Some(id) = msg_id {
                 let receipts = &mut step.session.receipts;
                 receipts.push(Receipt { id: id.to_string(), replies: step.replies.clone() });
@@ -164,6 +165,15 @@ impl Bot {
     }
 }
 
+/// Longest reply text kept in a log record, in characters.
+pub const MAX_SHOWN_CHARS: usize = 6000;
+
+/// The replies in plain text with their choices, as a transcript shows them.
+fn shown(replies: &[Reply]) -> String {
+    let all: Vec<String> = replies.iter().map(crate::channels::text::numbered).collect();
+    all.join("\n").chars().take(MAX_SHOWN_CHARS).collect()
+}
+
 /// The log record of one side of a transfer (not a citizen's message).
 fn transfer_log(s: &Session, now: i64, kind: &str) -> LogRecord {
     LogRecord {
@@ -181,5 +191,6 @@ fn transfer_log(s: &Session, now: i64, kind: &str) -> LogRecord {
         reply_summary: String::new(),
         feedback: None,
         low_confidence: false,
+        shown: String::new(),
     }
 }

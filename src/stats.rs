@@ -252,6 +252,7 @@ mod tests {
             reply_summary: String::new(),
             feedback: None,
             low_confidence: false,
+            shown: String::new(),
         }
     }
 

@@ -169,6 +169,7 @@ async fn staff_log_in_with_csrf_and_citizen_text_never_becomes_markup() {
     let t = c.get(&format!("/staff/transcript?{}", link.replace("&amp;", "&")), &viewer).await;
     assert_eq!(t.status, StatusCode::OK);
     assert!(!t.body.contains("<script>alert") && !t.body.contains("<img src=x"));
+    assert!(t.body.contains("请回复数字") || t.body.contains("可回复"), "the whole reply as the citizen saw it");
     // Viewers cannot export or read the audit log.
     assert_eq!(c.get("/staff/export.csv", &viewer).await.status, StatusCode::FORBIDDEN);
     assert_eq!(c.get("/staff/audit", &viewer).await.status, StatusCode::FORBIDDEN);

@@ -30,6 +30,7 @@ fn log(ts: i64, input: &str) -> LogRecord {
         reply_summary: String::new(),
         feedback: None,
         low_confidence: false,
+        shown: String::new(),
     }
 }
 

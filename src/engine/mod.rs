@@ -378,6 +378,7 @@ impl<'a> Turn<'a> {
             reply_summary: summary.chars().take(120).collect(),
             feedback: self.feedback,
             low_confidence: self.low_confidence,
+            shown: String::new(),
         };
         Step { session: s, replies: self.replies, log }
     }

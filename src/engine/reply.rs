@@ -125,6 +125,10 @@ pub struct LogRecord {
     /// Understood only well enough to offer the likeliest categories.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub low_confidence: bool,
+    /// The replies as the person saw them, as plain text (filled in by the
+    /// service before the record is stored; capped), for staff transcripts.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub shown: String,
 }
 
 /// 有帮助 / 没帮助 on an answer or card, and an optional comment (masked).

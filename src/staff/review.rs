@@ -301,6 +301,7 @@ mod tests {
             reply_summary: String::new(),
             feedback: None,
             low_confidence: false,
+            shown: String::new(),
         };
         LogEntry { id, record }
     }

@@ -459,7 +459,7 @@ pub async fn transcript(State(app): State<AppState>, headers: HeaderMap, Query(w
     let now = (app.clock)();
     let _ = audit::record(&*app.bot.store, now, &s.name, "view_transcript", &format!("{}:{}", w.channel, w.user)).await;
     let mut b = format!(
-        r#"<p class="muted">渠道 {} · 共 {} 条</p><table><tr><th>时间</th><th>节点</th><th>输入</th><th>类别</th><th>建议途径</th><th>回复摘要</th><th>标注</th></tr>"#,
+        r#"<p class="muted">渠道 {} · 共 {} 条</p><table><tr><th>时间</th><th>节点</th><th>输入</th><th>类别</th><th>建议途径</th><th>机器人的回复（对方看到的）</th><th>标注</th></tr>"#,
         escape(&w.channel),
         rows.len()
     );
@@ -497,7 +497,7 @@ pub async fn transcript(State(app): State<AppState>, headers: HeaderMap, Query(w
                 }
             )),
             escape(r.channel_chosen.as_deref().unwrap_or("")),
-            escape(&r.reply_summary),
+            if r.shown.is_empty() { escape(&r.reply_summary) } else { escape(&r.shown) },
             annotate
         );
     }
