@@ -166,7 +166,7 @@ impl Bot {
 }
 
 /// Longest reply text kept in a log record, in characters.
-pub const MAX_SHOWN_CHARS: usize = 6000;
+pub const MAX_SHOWN_CHARS: usize = 2000;
 
 /// The replies in plain text with their choices, as a transcript shows them.
 fn shown(replies: &[Reply]) -> String {
