@@ -225,10 +225,16 @@ pub fn csv(r: &Report) -> String {
     s
 }
 
-fn csv_field(v: &str) -> String {
-    // Leading = + - @ would be formulas in a spreadsheet.
-    let v = if v.starts_with(['=', '+', '-', '@']) { format!("'{v}") } else { v.to_string() };
+/// A CSV field: quoted when needed; a leading = + - @ (or tab, CR) is
+/// defused so a spreadsheet does not run what a citizen typed as a formula.
+pub fn csv_field(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{v}") } else { v.to_string() };
     if v.contains([',', '"', '\n', '\r']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v }
+}
+
+/// A day written YYYY-MM-DD.
+pub fn parse_day(s: &str) -> Option<Date> {
+    Date::parse(s.trim(), crate::content::compile::DATE_FORMAT).ok()
 }
 
 #[cfg(test)]

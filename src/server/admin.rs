@@ -35,10 +35,7 @@ pub async fn stats(
 
 /// Validates a report query: a source tag, and `from <= to` as YYYY-MM-DD.
 pub fn query(src: Option<&str>, from: &str, to: &str) -> Result<Query, String> {
-    let date = |s: &str| {
-        time::Date::parse(s.trim(), time::macros::format_description!("[year]-[month]-[day]"))
-            .map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD)"))
-    };
+    let date = |s: &str| crate::stats::parse_day(s).ok_or_else(|| format!("{s:?} is not a date (YYYY-MM-DD)"));
     let (from, to) = (date(from)?, date(to)?);
     if from > to {
         return Err("`from` is after `to`".into());

@@ -56,16 +56,27 @@ pub async fn transfer(
 ) -> Result<Json<Link>, AppError> {
     let req = body(req)?;
     app.limits.check_ip(peer.ip()).map_err(|s| AppError::RateLimited { retry_after_secs: s })?;
-    let key = existing(&app, &req.session).await?;
-    let now = (app.clock)();
+    let session = existing(&app, &req.session).await?;
+    let expires = (app.clock)() + app.kiosk.transfer_minutes.max(1) * 60;
+    let data = serde_json::json!({ "session": session.key.user() });
+    issue(&app, &headers, TRANSFER, expires, data, "/?t=").await.map(Json)
+}
+
+/// Stores a new ticket and returns its link (`<base><path><ticket>`) with the link as a QR code.
+pub async fn issue(
+    app: &AppState,
+    headers: &HeaderMap,
+    kind: &str,
+    expires: i64,
+    data: serde_json::Value,
+    path: &str,
+) -> Result<Link, AppError> {
     let ticket = new_token();
-    let expires = now + app.kiosk.transfer_minutes.max(1) * 60;
-    let data = serde_json::json!({ "session": key.user() });
-    let t = Ticket { kind: TRANSFER.into(), expires, data };
+    let t = Ticket { kind: kind.into(), expires, data };
     app.bot.store.put_ticket(&ticket, &t).await.map_err(|e| AppError::Internal(e.into()))?;
-    let url = format!("{}/?t={ticket}", base_url(&app.public_url, &headers));
+    let url = format!("{}{path}{ticket}", base_url(&app.public_url, headers));
     let qr = crate::qr::svg_data_url(&url, 240).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(Json(Link { ticket, url, qr, expires }))
+    Ok(Link { ticket, url, qr, expires })
 }
 
 /// Whether the ticket still waits for a phone (claimed or expired: not).
@@ -107,13 +118,12 @@ pub async fn claim(
 }
 
 /// The web session for a token the client holds, if it exists.
-pub async fn existing(app: &AppState, token: &str) -> Result<crate::engine::session::SessionKey, AppError> {
+pub async fn existing(app: &AppState, token: &str) -> Result<crate::engine::session::Session, AppError> {
     if !is_token(token) {
         return Err(AppError::BadRequest("malformed session".into()));
     }
-    let key = web_key(token)?;
-    match app.bot.store.load(&key).await {
-        Ok(Some(_)) => Ok(key),
+    match app.bot.store.load(&web_key(token)?).await {
+        Ok(Some(s)) => Ok(s),
         Ok(None) => Err(AppError::NotFound),
         Err(e) => Err(AppError::Internal(e.into())),
     }

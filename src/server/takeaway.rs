@@ -5,12 +5,10 @@
 //! conversation goes on, and no session token is exposed.
 
 use super::AppState;
-use super::chat::new_token;
 use super::error::AppError;
-use super::html::{base_url, escape};
+use super::html::escape;
 use super::kiosk::{Link, SessionRef, body, existing};
 use crate::engine::reply::Card;
-use crate::store::Ticket;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, Path, State};
@@ -29,22 +27,15 @@ pub async fn create(
 ) -> Result<Json<Link>, AppError> {
     let req = body(req)?;
     app.limits.check_ip(peer.ip()).map_err(|s| AppError::RateLimited { retry_after_secs: s })?;
-    let key = existing(&app, &req.session).await?;
+    let session = existing(&app, &req.session).await?;
     let now = (app.clock)();
-    let session =
-        app.bot.store.load(&key).await.map_err(|e| AppError::Internal(e.into()))?.ok_or(AppError::NotFound)?;
     let content = &app.bot.engine.content;
     let ix = content.find(&session.node).ok_or(AppError::NotFound)?;
     let reply = crate::engine::render(content, ix, &session, now);
     let card = reply.card.ok_or_else(|| AppError::BadRequest("there is no channel card here to take away".into()))?;
     let expires = now + app.kiosk.takeaway_hours.max(1) * 3600;
     let data = serde_json::json!({ "card": card, "created": now, "deployment": content.directory.deployment });
-    let ticket = new_token();
-    let t = Ticket { kind: TAKEAWAY.into(), expires, data };
-    app.bot.store.put_ticket(&ticket, &t).await.map_err(|e| AppError::Internal(e.into()))?;
-    let url = format!("{}/g/{ticket}", base_url(&app.public_url, &headers));
-    let qr = crate::qr::svg_data_url(&url, 240).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(Json(Link { ticket, url, qr, expires }))
+    super::kiosk::issue(&app, &headers, TAKEAWAY, expires, data, "/g/").await.map(Json)
 }
 
 pub async fn page(State(app): State<AppState>, Path(ticket): Path<String>) -> Response {

@@ -185,13 +185,11 @@ pub async fn retention(State(app): State<AppState>, headers: HeaderMap) -> Respo
     page("保留期限", Some(&s), &b)
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
-pub async fn purge_now(State(app): State<AppState>, headers: HeaderMap, Form(f): Form<CsrfOnly>) -> Response {
+pub async fn purge_now(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<super::web::CsrfForm>,
+) -> Response {
     let s = match require(&app, &headers, Role::Admin).await {
         Ok(s) => s,
         Err(r) => return r,

@@ -7,38 +7,30 @@ use super::accounts::Role;
 use super::web::require;
 use crate::server::AppState;
 use crate::server::html::escape;
-use crate::stats::{self, Count, Query as StatsQuery, Report};
+use crate::stats::{self, Count, Report};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::fmt::Write as _;
 
+/// A date range and source tag from a console form (YYYY-MM-DD, "" = default).
 #[derive(Debug, Default, Deserialize)]
 pub struct Range {
     #[serde(default)]
-    from: String,
+    pub from: String,
     #[serde(default)]
-    to: String,
+    pub to: String,
     #[serde(default)]
-    src: String,
+    pub src: String,
 }
 
 /// The report for the range (default: the last 30 days, China time).
 async fn report(app: &AppState, r: &Range) -> Result<Report, String> {
     let today = crate::engine::dates::today((app.clock)()).ok_or("clock")?;
-    let day = |s: &str, d: time::Date| {
-        if s.trim().is_empty() {
-            Ok(d)
-        } else {
-            time::Date::parse(s.trim(), time::macros::format_description!("[year]-[month]-[day]"))
-                .map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD)"))
-        }
-    };
-    let from = day(&r.from, today - time::Duration::days(29))?;
-    let to = day(&r.to, today)?;
-    let src = crate::server::chat::source_tag(Some(&r.src)).map_err(|_| "bad source tag".to_string())?;
-    let q = StatsQuery { src, from, to };
+    let or = |s: &str, d: time::Date| if s.trim().is_empty() { d.to_string() } else { s.to_string() };
+    let from = or(&r.from, today - time::Duration::days(29));
+    let q = crate::server::admin::query(Some(&r.src), &from, &or(&r.to, today))?;
     crate::cli::stats::from_store(&*app.bot.store, &q).await.map_err(|e| e.to_string())
 }
 

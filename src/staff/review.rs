@@ -5,6 +5,7 @@
 
 use super::accounts::Role;
 use super::audit;
+use super::dashboard::Range;
 use super::web::{Filters, bad_csrf, csrf_ok, find, page, require, time_text};
 use crate::server::AppState;
 use crate::server::html::escape;
@@ -175,16 +176,6 @@ pub fn group(entries: &[LogEntry], threshold: f64) -> Vec<Vec<&LogEntry>> {
     let mut out: Vec<Vec<&LogEntry>> = groups.into_iter().map(|(_, m)| m).collect();
     out.sort_by_key(|g| std::cmp::Reverse(g.len()));
     out
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Range {
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
-    #[serde(default)]
-    src: String,
 }
 
 pub async fn unanswered(State(app): State<AppState>, headers: HeaderMap, Query(r): Query<Range>) -> Response {

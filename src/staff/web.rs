@@ -229,13 +229,13 @@ pub async fn login(State(app): State<AppState>, headers: HeaderMap, Form(f): For
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
     #[serde(default)]
-    csrf: String,
+    pub csrf: String,
 }
 
 pub async fn logout(State(app): State<AppState>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
     let Some(s) = current(&app, &headers).await else { return to_login() };
-    if !crate::channels::wechat::crypto::signature_matches(&s.csrf, &f.csrf) {
-        return (StatusCode::FORBIDDEN, "bad csrf token").into_response();
+    if !csrf_ok(&s, &f.csrf) {
+        return bad_csrf();
     }
     let now = (app.clock)();
     let _ = app.bot.store.take_ticket(&format!("s:{}", s.token), now).await;
@@ -271,7 +271,7 @@ pub struct Filters {
 
 impl Filters {
     fn range(&self) -> (i64, i64) {
-        let day = |s: &str| time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok();
+        let day = crate::stats::parse_day;
         let start = day(&self.from).map(|d| crate::stats::Query { src: None, from: d, to: d }.range().0).unwrap_or(0);
         let end =
             day(&self.to).map(|d| crate::stats::Query { src: None, from: d, to: d }.range().1).unwrap_or(i64::MAX);
@@ -534,7 +534,7 @@ pub async fn export(State(app): State<AppState>, headers: HeaderMap, Query(f): Q
             helpful,
             comment,
         ];
-        let line: Vec<String> = fields.iter().map(|v| csv_field(v)).collect();
+        let line: Vec<String> = fields.iter().map(|v| crate::stats::csv_field(v)).collect();
         csv.push_str(&line.join(","));
         csv.push_str("\r\n");
     }
@@ -551,13 +551,6 @@ pub async fn export(State(app): State<AppState>, headers: HeaderMap, Query(f): Q
         csv,
     )
         .into_response()
-}
-
-/// A CSV field: quoted when needed; a leading = + - @ is defused so a
-/// spreadsheet does not run what a citizen typed as a formula.
-pub fn csv_field(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{v}") } else { v.to_string() };
-    if v.contains([',', '"', '\n', '\r']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v }
 }
 
 pub async fn audit_page(State(app): State<AppState>, headers: HeaderMap) -> Response {

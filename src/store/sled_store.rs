@@ -149,6 +149,14 @@ impl SledStore {
     }
 }
 
+/// A stored log key (timestamp ‖ id) and record as a `LogEntry`.
+fn log_entry(key: &[u8], value: &[u8]) -> Result<LogEntry, StoreError> {
+    let id = key.get(8..16).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes);
+    let id = id.ok_or_else(|| StoreError::Corrupt("log key".into()))?;
+    let record = serde_json::from_slice(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(LogEntry { id, record })
+}
+
 fn decode_ticket(v: &[u8]) -> Result<Option<Ticket>, StoreError> {
     serde_json::from_slice(v).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
@@ -259,12 +267,11 @@ impl Store for SledStore {
         let mut out = Vec::new();
         for item in self.log.iter() {
             let (k, v) = item.map_err(io)?;
-            let id = u64::from_be_bytes(k[8..16].try_into().map_err(|_| StoreError::Corrupt("log key".into()))?);
-            if after.is_some_and(|a| id <= a) {
+            let entry = log_entry(&k, &v)?;
+            if after.is_some_and(|a| entry.id <= a) {
                 continue;
             }
-            let record = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            out.push(LogEntry { id, record });
+            out.push(entry);
             if out.len() >= limit {
                 break;
             }
@@ -291,9 +298,7 @@ impl Store for SledStore {
         let mut out = Vec::new();
         for item in self.log.range(start..end) {
             let (k, v) = item.map_err(io)?;
-            let id = u64::from_be_bytes(k[8..16].try_into().map_err(|_| StoreError::Corrupt("log key".into()))?);
-            let record = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            out.push(LogEntry { id, record });
+            out.push(log_entry(&k, &v)?);
             if out.len() >= limit {
                 break;
             }
@@ -322,9 +327,7 @@ impl Store for SledStore {
         let mut out = Vec::new();
         for item in self.log.range(start..end).rev() {
             let (k, v) = item.map_err(io)?;
-            let id = u64::from_be_bytes(k[8..16].try_into().map_err(|_| StoreError::Corrupt("log key".into()))?);
-            let record = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            out.push(LogEntry { id, record });
+            out.push(log_entry(&k, &v)?);
             if out.len() >= limit {
                 break;
             }
@@ -341,9 +344,7 @@ impl Store for SledStore {
             let log_key = &k[prefix.len()..];
             // Purged by retention: the index entry outlived its record.
             let Some(v) = self.log.get(log_key).map_err(io)? else { continue };
-            let id = u64::from_be_bytes(log_key[8..16].try_into().map_err(|_| StoreError::Corrupt("log key".into()))?);
-            let record = serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            out.push(LogEntry { id, record });
+            out.push(log_entry(log_key, &v)?);
             if out.len() >= limit {
                 break;
             }
