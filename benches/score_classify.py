@@ -25,7 +25,9 @@ def main():
     ap.add_argument("--bin", default=str(ROOT / "target/release/xinfang-guide"))
     ap.add_argument("--eval", default=str(ROOT.parent / "shared/eval"))
     ap.add_argument("--taxonomy", default=str(ROOT.parent / "shared/reference/taxonomy.toml"))
-    ap.add_argument("--errors", type=int, default=0, help="print this many misclassified rows per set")
+    ap.add_argument("--errors", type=int, default=0, help="print this many misclassified rows per set (analysis half only with --split)")
+    ap.add_argument("--split", action="store_true",
+                    help="also score the even rows (for error analysis) and the odd rows (held out: never read them) apart")
     args = ap.parse_args()
     tax = tomllib.loads(pathlib.Path(args.taxonomy).read_text(encoding="utf-8"))
     forbidden = {c for c, v in tax["categories"].items() if not v["xinfang_ok"]}
@@ -36,10 +38,14 @@ def main():
                              capture_output=True, text=True, check=True).stdout
         preds = {p["id"]: p for p in map(json.loads, out.splitlines())}
         print(f"== {name} ({len(rows)} rows)")
-        for label, subset in [("all", rows), ("high", [r for r in rows if r.get("confidence") == "high"])]:
+        subsets = [("all", rows), ("high", [r for r in rows if r.get("confidence") == "high"])]
+        if args.split:
+            subsets += [("even", rows[0::2]), ("odd", rows[1::2])]
+        for label, subset in subsets:
             report(label, subset, preds, forbidden)
         if args.errors:
-            wrong = [r for r in rows if preds[r["id"]]["category"] not in [r["category"], *r.get("also", [])]]
+            pool = rows[0::2] if args.split else rows
+            wrong = [r for r in pool if preds[r["id"]]["category"] not in [r["category"], *r.get("also", [])]]
             for r in wrong[: args.errors]:
                 print(f"   {r['category']:>20} → {preds[r['id']]['category']:<20} {r['question'][:60]}")
 

@@ -96,7 +96,7 @@ async fn a_staff_member_reviews_annotates_and_exports_in_the_console() {
     let server = common::spawn(data.path());
     // Citizens at kiosk-1, one of them hostile.
     let client = reqwest::Client::new();
-    for text in ["<script>window.pwned=1</script>公积金怎么提取", "\u{202e}电动车上牌去哪里", "今天天气怎么样"]
+    for text in ["<script>window.pwned=1</script>阿巴阿巴咕噜", "\u{202e}咕噜咕噜阿巴", "今天天气怎么样"]
     {
         let r = client
             .post(format!("{}/api/v1/chat", server.base))

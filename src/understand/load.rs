@@ -52,6 +52,31 @@ struct RawExamples {
     prior: BTreeMap<Spanned<String>, f64>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoreExamples {
+    examples: BTreeMap<Spanned<String>, Vec<String>>,
+}
+
+/// `*.toml` files in `dir` (absent is fine), sorted by name.
+fn more_example_files(dir: &Path, diags: &mut Diagnostics) -> Vec<std::path::PathBuf> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) => {
+            diags.error(dir, 1, Kind::Syntax, format!("cannot read directory: {e}"));
+            return Vec::new();
+        }
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// Loads lexicon and examples; unknown category ids are errors with lines.
 /// Example utterances per category, with relative prior weights.
 pub struct Examples {
@@ -82,9 +107,22 @@ pub fn load(root: &Path, categories: &[String], diags: &mut Diagnostics) -> Opti
         check(c, &lex_src, diags);
     }
     let mut items = Vec::new();
+    let mut unreadable = false;
     for (cat, list) in &ex.examples {
         check(cat, &src, diags);
         items.extend(list.iter().map(|e| (cat.get_ref().clone(), e.clone())));
+    }
+    // More example files, one per theme or per source (e.g. an export of
+    // staff annotations), read in name order so training is reproducible.
+    for path in more_example_files(&dir.join("examples"), diags) {
+        let Some((src, more)) = parse_file::<MoreExamples>(&path, diags) else {
+            unreadable = true;
+            continue;
+        };
+        for (cat, list) in &more.examples {
+            check(cat, &src, diags);
+            items.extend(list.iter().map(|e| (cat.get_ref().clone(), e.clone())));
+        }
     }
     for cat in ex.prior.keys() {
         check(cat, &src, diags);
@@ -98,5 +136,56 @@ pub fn load(root: &Path, categories: &[String], diags: &mut Diagnostics) -> Opti
         rules: lex.rule.into_iter().map(|r| Rule { all: r.all, category: r.category.into_inner() }).collect(),
         requires: lex.requires.into_iter().map(|(k, v)| (k.into_inner(), v)).collect(),
     };
-    ok.then_some((lexicon, examples))
+    (ok && !unreadable).then_some((lexicon, examples))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup(extra: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let u = dir.path().join("dialogs/understand");
+        std::fs::create_dir_all(u.join("examples")).expect("mkdir");
+        std::fs::write(u.join("lexicon.toml"), "terms = []\ndanger = []\n[synonyms]\n").expect("write");
+        std::fs::write(u.join("examples.toml"), "[examples]\nlabor = [\"老板欠薪\"]\n").expect("write");
+        for (name, text) in extra {
+            std::fs::write(u.join("examples").join(name), text).expect("write");
+        }
+        dir
+    }
+
+    #[test]
+    fn example_files_in_the_examples_folder_are_read_in_name_order() {
+        let dir = setup(&[
+            ("b.toml", "[examples]\nconsumer = [\"买到假货\"]\n"),
+            ("a.toml", "[examples]\nlabor = [\"不发工资\"]\n"),
+            ("notes.txt", "not read"),
+        ]);
+        let mut diags = Diagnostics::default();
+        let cats = ["labor".to_string(), "consumer".to_string()];
+        let (_, ex) = load(dir.path(), &cats, &mut diags).expect("loads");
+        assert!(!diags.has_errors());
+        let texts: Vec<&str> = ex.items.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(texts, ["老板欠薪", "不发工资", "买到假货"]);
+    }
+
+    #[test]
+    fn an_unknown_category_in_an_extra_file_is_an_error_with_its_line() {
+        let dir = setup(&[("more.toml", "# comment\n[examples]\nlabour = [\"x\"]\n")]);
+        let mut diags = Diagnostics::default();
+        assert!(load(dir.path(), &["labor".to_string()], &mut diags).is_none());
+        let e = diags.errors().next().expect("an error");
+        assert!(e.file.ends_with("examples/more.toml"), "{e:?}");
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("labour"));
+    }
+
+    #[test]
+    fn a_broken_extra_file_is_reported_not_skipped() {
+        let dir = setup(&[("bad.toml", "[examples]\nlabor = [\"x\"\n")]);
+        let mut diags = Diagnostics::default();
+        assert!(load(dir.path(), &["labor".to_string()], &mut diags).is_none());
+        assert!(diags.errors().any(|e| e.file.ends_with("examples/bad.toml")));
+    }
 }

@@ -103,7 +103,11 @@ impl Tokenizer {
         let chars: Vec<char> = crate::engine::understand::normalize(text).chars().collect();
         for w in chars.windows(2) {
             if w.iter().all(|c| ('\u{4e00}'..='\u{9fff}').contains(c)) {
-                out.push(format!("#{}{}", w[0], w[1]));
+                let pair: String = w.iter().collect();
+                // Politeness ("你好", "谢谢") says nothing about the matter.
+                if !STOP.contains(&pair.as_str()) {
+                    out.push(format!("#{pair}"));
+                }
             }
         }
         out
