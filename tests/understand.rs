@@ -62,6 +62,9 @@ fn a_question_about_petitioning_gets_its_faq_entry() {
         u.classify("我想到北京去上访行不行").faq.map(|i| u.faq_id(i).to_string()).as_deref(),
         Some("skip_level")
     );
+    for q in ["信访要多久才有答复", "上访一般多长时间处理完"] {
+        assert_eq!(u.classify(q).faq.map(|i| u.faq_id(i).to_string()).as_deref(), Some("time_limits"), "{q}");
+    }
     let wage = u.classify("老板欠薪我要上访");
     assert_eq!(
         wage.faq.map(|i| u.faq_id(i).to_string()).as_deref(),
