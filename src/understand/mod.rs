@@ -237,3 +237,28 @@ impl Understand for Smart {
         if top.is_empty() { Intent::Lost } else { Intent::Suggest { categories: top, confident: false } }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_first_line_over_a_longer_body_is_a_title() {
+        assert_eq!(title("某小区停水问题\n我们小区这个月已经停水三次，没有任何通知。"), Some("某小区停水问题"));
+        assert_eq!(title("  某小区停水问题  \n我们小区这个月已经停水三次。\n"), Some("某小区停水问题"));
+        assert_eq!(title("老板欠我三个月工资不给"), None, "one line");
+        assert_eq!(title("某小区停水问题很严重\n停水了"), None, "the body is shorter");
+        assert_eq!(title("好\n我们小区这个月已经停水三次"), None, "too short to name a matter");
+        assert_eq!(title(&format!("{}\n{}", "长".repeat(61), "正文".repeat(100))), None, "too long for a title");
+    }
+
+    #[test]
+    fn blending_weighs_each_ranking_and_sorts() {
+        let a = vec![("labor".to_string(), 0.8), ("consumer".to_string(), 0.2)];
+        let b = vec![("consumer".to_string(), 0.9), ("labor".to_string(), 0.1)];
+        let m = blend(&a, &b, 0.3);
+        assert_eq!(m[0].0, "consumer");
+        assert!((m[0].1 - (0.3 * 0.2 + 0.7 * 0.9)).abs() < 1e-9);
+        assert!((m[1].1 - (0.3 * 0.8 + 0.7 * 0.1)).abs() < 1e-9);
+    }
+}
