@@ -35,11 +35,8 @@ fn record(i: u64, n: u64) -> LogRecord {
         input: text,
         matched: !(1..=9).contains(&(i % 100)),
         category: Some("labor".into()),
-        channel_chosen: None,
         reply_summary: "您反映的似乎是劳动争议方面的问题".into(),
-        feedback: None,
-        low_confidence: false,
-        shown: String::new(),
+        ..LogRecord::default()
     }
 }
 

@@ -65,14 +65,8 @@ enum Command {
         to: String,
         #[arg(long, default_value = "table", value_parser = ["table", "csv", "json"])]
         format: String,
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// sled data directory (default: the settings' data_dir).
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// The running server to ask when the data dir is in use (default: the settings' addr).
-        #[arg(long)]
-        server: Option<String>,
+        #[command(flatten)]
+        place: DataPlace,
     },
     /// QR codes (PNG, SVG) opening the web chat tagged with a source, and a
     /// printable A4 poster.
@@ -109,15 +103,31 @@ enum StaffCommand {
         name: String,
         #[arg(long, value_parser = ["viewer", "editor", "admin"])]
         role: String,
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// sled data directory (default: the settings' data_dir).
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// The running server to ask when the data dir is in use (default: the settings' addr).
-        #[arg(long)]
-        server: Option<String>,
+        #[command(flatten)]
+        place: DataPlace,
     },
+}
+
+/// Where a command that reads or writes data finds it: the data dir, or the
+/// running server that holds it (sled admits one process per data dir).
+#[derive(clap::Args)]
+struct DataPlace {
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// sled data directory (default: the settings' data_dir).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// The running server to ask when the data dir is in use (default: the settings' addr).
+    #[arg(long)]
+    server: Option<String>,
+}
+
+impl DataPlace {
+    /// The data dir and the server address, defaults from the settings.
+    fn resolve(self) -> anyhow::Result<(PathBuf, String)> {
+        let settings = Settings::load(self.config.as_deref())?;
+        Ok((self.data.unwrap_or(settings.server.data_dir), self.server.unwrap_or(settings.server.addr)))
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -139,11 +149,9 @@ fn main() -> anyhow::Result<()> {
             let mut out = std::io::stdout().lock();
             xinfang_guide::cli::chat::run(&engine, stdin, &mut out, server::unix_now)
         }
-        Command::Stats { src, from, to, format, config, data, server } => {
-            let settings = Settings::load(config.as_deref())?;
+        Command::Stats { src, from, to, format, place } => {
+            let (data, server) = place.resolve()?;
             let q = xinfang_guide::server::admin::query(src.as_deref(), &from, &to).map_err(anyhow::Error::msg)?;
-            let data = data.unwrap_or(settings.server.data_dir.clone());
-            let server = server.unwrap_or(settings.server.addr.clone());
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             let report = rt.block_on(xinfang_guide::cli::stats::fetch(&data, &server, &q))?;
             print!("{}", xinfang_guide::cli::stats::render(&report, &format)?);
@@ -161,12 +169,10 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Staff { action: StaffCommand::Add { name, role, config, data, server } } => {
-            let settings = Settings::load(config.as_deref())?;
+        Command::Staff { action: StaffCommand::Add { name, role, place } } => {
+            let (data, server) = place.resolve()?;
             let role = role.parse().map_err(|e: xinfang_guide::staff::accounts::StaffError| anyhow::anyhow!("{e}"))?;
             let password = xinfang_guide::cli::staff::read_password()?;
-            let data = data.unwrap_or(settings.server.data_dir.clone());
-            let server = server.unwrap_or(settings.server.addr.clone());
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             rt.block_on(xinfang_guide::cli::staff::add(&data, &server, &name, role, &password, server::unix_now()))?;
             println!("account {name} created");

@@ -184,13 +184,8 @@ fn transfer_log(s: &Session, now: i64, kind: &str) -> LogRecord {
         node_from: s.node.clone(),
         node: s.node.clone(),
         input_kind: kind.to_string(),
-        input: String::new(),
         matched: true,
         category: s.slots.get("category").cloned(),
-        channel_chosen: None,
-        reply_summary: String::new(),
-        feedback: None,
-        low_confidence: false,
-        shown: String::new(),
+        ..LogRecord::default()
     }
 }

@@ -254,11 +254,7 @@ mod tests {
             input: input.into(),
             matched: true,
             category: Some("labor".into()),
-            channel_chosen: None,
-            reply_summary: String::new(),
-            feedback: None,
-            low_confidence: false,
-            shown: String::new(),
+            ..LogRecord::default()
         }
     }
 

@@ -25,12 +25,7 @@ fn log(ts: i64, input: &str) -> LogRecord {
         input_kind: "text".into(),
         input: input.into(),
         matched: true,
-        category: None,
-        channel_chosen: None,
-        reply_summary: String::new(),
-        feedback: None,
-        low_confidence: false,
-        shown: String::new(),
+        ..LogRecord::default()
     }
 }
 

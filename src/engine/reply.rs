@@ -104,7 +104,7 @@ pub struct DeadlineOut {
 
 /// One line of the query log: what was asked and what the bot did.
 /// Personal data in `input` is masked before the record exists.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LogRecord {
     pub ts: i64,
     pub channel: String,

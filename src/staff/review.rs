@@ -286,13 +286,7 @@ mod tests {
             node: "main".into(),
             input_kind: "text".into(),
             input: text.into(),
-            matched: false,
-            category: None,
-            channel_chosen: None,
-            reply_summary: String::new(),
-            feedback: None,
-            low_confidence: false,
-            shown: String::new(),
+            ..LogRecord::default()
         };
         LogEntry { id, record }
     }

@@ -17,19 +17,14 @@ pub struct Bayes {
 
 impl Bayes {
     pub fn train(examples: &[(String, Vec<String>)], prior: &HashMap<String, f64>) -> Self {
-        let mut classes: Vec<String> = examples.iter().map(|(c, _)| c.clone()).collect();
-        classes.sort();
-        classes.dedup();
+        let (classes, ids) = super::class_ids(examples);
         let k = classes.len();
-        let index: HashMap<&str, usize> = classes.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
         let mut vocab: HashMap<String, u32> = HashMap::new();
         let mut counts: Vec<f64> = Vec::new();
         let mut totals = vec![0.0; k];
-        for (c, tokens) in examples {
-            let ci = index[c.as_str()];
+        for ((_, tokens), &ci) in examples.iter().zip(&ids) {
             for t in tokens {
-                let next = vocab.len() as u32;
-                let row = *vocab.entry(t.clone()).or_insert(next) as usize;
+                let row = super::intern(&mut vocab, t) as usize;
                 if row * k >= counts.len() {
                     counts.resize((row + 1) * k, 0.0);
                 }

@@ -27,25 +27,17 @@ impl LogReg {
     /// `examples`: (class, features). Each distinct feature counts once and
     /// a document's features are scaled to unit length.
     pub fn train(examples: &[(String, Vec<String>)]) -> Self {
-        let mut classes: Vec<String> = examples.iter().map(|(c, _)| c.clone()).collect();
-        classes.sort();
-        classes.dedup();
+        let (classes, class_of) = super::class_ids(examples);
         let k = classes.len();
-        let index: HashMap<&str, usize> = classes.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
         let mut vocab: HashMap<String, u32> = HashMap::new();
         let docs: Vec<(usize, Vec<u32>)> = examples
             .iter()
-            .map(|(c, features)| {
-                let mut ids: Vec<u32> = features
-                    .iter()
-                    .map(|t| {
-                        let next = vocab.len() as u32;
-                        *vocab.entry(t.clone()).or_insert(next)
-                    })
-                    .collect();
+            .zip(class_of)
+            .map(|((_, features), c)| {
+                let mut ids: Vec<u32> = features.iter().map(|t| super::intern(&mut vocab, t)).collect();
                 ids.sort_unstable();
                 ids.dedup();
-                (index[c.as_str()], ids)
+                (c, ids)
             })
             .collect();
         let mut weights = vec![0.0f32; vocab.len() * k];

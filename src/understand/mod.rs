@@ -14,6 +14,7 @@ use crate::content::{Content, Input, Node, NodeKind};
 use crate::engine::understand::{Intent, Plain, Understand};
 use bayes::Bayes;
 use bm25::Bm25;
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokenize::Tokenizer;
 
@@ -72,7 +73,7 @@ impl Understanding {
         }
         let norm = crate::engine::understand::normalize(text);
         let tokens = self.tokenizer.tokens(text);
-        let mut top = self.rank(text);
+        let mut top = self.rank(text, &tokens);
         top.retain(|(c, _)| {
             self.lexicon.requires.get(c).is_none_or(|words| words.iter().any(|w| norm.contains(w.as_str())))
         });
@@ -98,8 +99,8 @@ impl Understanding {
     /// development split than the two together). A post with a title line
     /// (问政 boards, mailbox letters) is also judged by its title, which
     /// names the matter, while a long body wanders.
-    fn rank(&self, text: &str) -> Vec<(String, f64)> {
-        let full = self.rank_features(&self.tokenizer.features(text));
+    fn rank(&self, text: &str, tokens: &[String]) -> Vec<(String, f64)> {
+        let full = self.rank_features(&self.tokenizer.features_from(tokens.to_vec(), text));
         match title(text) {
             Some(t) if !full.is_empty() => {
                 let head = self.rank_features(&self.tokenizer.features(t));
@@ -159,6 +160,26 @@ fn title(text: &str) -> Option<&str> {
     let head = head.trim();
     let n = head.chars().count();
     ((4..=60).contains(&n) && body.chars().count() > n).then_some(head)
+}
+
+/// The categories of the training examples, sorted, and each example's
+/// index into them (both models number categories the same way).
+fn class_ids(examples: &[(String, Vec<String>)]) -> (Vec<String>, Vec<usize>) {
+    let mut classes: Vec<String> = examples.iter().map(|(c, _)| c.clone()).collect();
+    classes.sort();
+    classes.dedup();
+    let ids = examples.iter().map(|(c, _)| classes.binary_search(c).unwrap_or_default()).collect();
+    (classes, ids)
+}
+
+/// The row of `feature` in a model's table, adding a new row if unseen.
+fn intern(vocab: &mut HashMap<String, u32>, feature: &str) -> u32 {
+    if let Some(&row) = vocab.get(feature) {
+        return row;
+    }
+    let row = vocab.len() as u32;
+    vocab.insert(feature.to_string(), row);
+    row
 }
 
 /// `w·a + (1−w)·b` per category, best first.

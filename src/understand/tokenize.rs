@@ -99,7 +99,12 @@ impl Tokenizer {
     /// Words plus character bigrams (prefixed `#`): bigrams carry meaning
     /// through misspellings and words the dictionary does not know.
     pub fn features(&self, text: &str) -> Vec<String> {
-        let mut out = self.tokens(text);
+        self.features_from(self.tokens(text), text)
+    }
+
+    /// `features` when the text's `tokens` are already at hand.
+    pub fn features_from(&self, tokens: Vec<String>, text: &str) -> Vec<String> {
+        let mut out = tokens;
         let chars: Vec<char> = crate::engine::understand::normalize(text).chars().collect();
         for w in chars.windows(2) {
             if w.iter().all(|c| ('\u{4e00}'..='\u{9fff}').contains(c)) {
