@@ -91,3 +91,27 @@ fn offering_the_likeliest_categories_is_logged_as_low_confidence() {
     assert!(categories(&unsure) > 1, "{:?}", unsure.replies);
     assert!(unsure.log.low_confidence);
 }
+
+#[test]
+fn characters_alone_are_not_understanding() {
+    let u = u();
+    // Every character here occurs in some example; no word or pair does.
+    for q in ["阿巴阿巴咕噜", "window.pwned=1", "噜噜噜"] {
+        let c = u.classify(q);
+        assert_eq!(c.category, "out_of_scope", "{q}: {c:?}");
+        assert!(c.top.is_empty(), "{q}: {c:?}");
+    }
+    // The same characters inside words do count.
+    assert_eq!(u.classify("我被骗子骗了五千块钱").category, "crime_report");
+}
+
+#[test]
+fn a_question_about_petitioning_itself_stays_with_petitioning() {
+    let u = u();
+    // Only a legal category nearly as likely as the 信访 one takes the lead.
+    for q in ["我的信访件被转给我投诉的那个单位了，这样合规吗", "信访事项的复查申请应该在多少天内提出"]
+    {
+        let c = u.classify(q);
+        assert_eq!(c.category, "xinfang_procedure", "{q}: {c:?}");
+    }
+}

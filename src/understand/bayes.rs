@@ -39,6 +39,11 @@ impl Bayes {
         Self { classes, vocab, log_p, log_prior }
     }
 
+    /// Whether the feature occurred in training.
+    pub fn knows(&self, feature: &str) -> bool {
+        self.vocab.contains_key(feature)
+    }
+
     /// Posterior per class, best first; tokens never seen in training are
     /// ignored. Returns the number of known tokens too.
     pub fn rank(&self, tokens: &[String]) -> (Vec<(String, f64)>, usize) {

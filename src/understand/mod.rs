@@ -111,6 +111,9 @@ impl Understanding {
     }
 
     fn rank_features(&self, features: &[String]) -> Vec<(String, f64)> {
+        if !features.iter().any(|f| !tokenize::is_char(f) && self.bayes.knows(f)) {
+            return Vec::new();
+        }
         let (nb, _) = self.bayes.rank(features);
         let (lr, _) = self.logreg.rank(features);
         if nb.is_empty() || lr.is_empty() {
@@ -136,8 +139,8 @@ impl Understanding {
         let cats = &self.content.directory.categories;
         let xinfang_first = |c: &str| cats.get(c).is_some_and(|x| x.channels.first().is_some_and(|f| f == "xinfang"));
         let legal = |c: &str| cats.get(c).is_some_and(|x| !x.xinfang_ok && !x.channels.is_empty());
-        if top.first().is_some_and(|(c, _)| xinfang_first(c)) {
-            if let Some(i) = top.iter().take(4).position(|(c, p)| legal(c) && *p >= 0.08) {
+        if let Some(best) = top.first().filter(|(c, _)| xinfang_first(c)).map(|(_, p)| *p) {
+            if let Some(i) = top.iter().take(4).position(|(c, p)| legal(c) && *p >= LEGAL_SHARE * best) {
                 let chosen = top.remove(i);
                 top.insert(0, chosen);
             }
@@ -149,6 +152,10 @@ impl Understanding {
         self.content.directory.categories.get(category).map(|c| c.channels.clone()).unwrap_or_default()
     }
 }
+
+/// A 涉法涉诉 category within this share of the best (信访-first) category's
+/// probability takes the lead: close calls go to the legal procedure.
+const LEGAL_SHARE: f64 = 0.5;
 
 /// Weight of the title line's own ranking in a post with a title.
 const TITLE_WEIGHT: f64 = 0.3;
