@@ -145,3 +145,22 @@ impl Tokenizer {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn features_are_words_pairs_and_single_characters_without_stop_words() {
+        let t = Tokenizer::new(&["劳动仲裁".to_string()], &HashMap::from([("上访".to_string(), "信访".to_string())]));
+        let f = t.features("你好，我被骗了，想上访");
+        for want in ["信访", "#上访", "@骗", "@访"] {
+            assert!(f.iter().any(|x| x == want), "{want} in {f:?}");
+        }
+        for stop in ["@我", "@了", "@被", "#你好"] {
+            assert!(!f.iter().any(|x| x == stop), "{stop} in {f:?}");
+        }
+        assert!(f.iter().filter(|x| is_char(x)).all(|x| x.chars().count() == 2));
+        assert!(!is_char("#骗子") && !is_char("骗子"));
+    }
+}
