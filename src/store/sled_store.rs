@@ -67,6 +67,14 @@ impl Default for SledOptions {
     }
 }
 
+/// How long `open` waits for a data dir lock to be released.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+fn is_lock_error(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(i) if i.kind() == std::io::ErrorKind::WouldBlock)
+        || e.to_string().contains("could not acquire lock")
+}
+
 fn io(e: impl std::fmt::Display) -> StoreError {
     StoreError::Io(e.to_string())
 }
@@ -74,22 +82,30 @@ fn io(e: impl std::fmt::Display) -> StoreError {
 impl SledStore {
     /// Opens (or creates) the data directory. sled admits one process per
     /// directory: a second one gets a clear error.
+    ///
+    /// A lock held a moment longer than the store that took it (sled's
+    /// background I/O threads let go of the file after the last handle is
+    /// dropped, so reopening in the same process can race them) is waited
+    /// out for up to `LOCK_WAIT`; a lock still held after that is another
+    /// process.
     pub fn open(dir: &Path, opts: &SledOptions) -> Result<Arc<Self>, StoreError> {
-        let db =
-            sled::Config::new().path(dir).cache_capacity(opts.cache_bytes).flush_every_ms(Some(1000)).open().map_err(
-                |e| {
-                    let locked = matches!(&e, sled::Error::Io(i) if i.kind() == std::io::ErrorKind::WouldBlock)
-                        || e.to_string().contains("could not acquire lock");
-                    if locked {
-                        StoreError::Locked(format!(
-                            "data dir {} is in use by another process (is the server running?)",
-                            dir.display()
-                        ))
-                    } else {
-                        io(e)
-                    }
-                },
-            )?;
+        let config = sled::Config::new().path(dir).cache_capacity(opts.cache_bytes).flush_every_ms(Some(1000));
+        let waited = Instant::now();
+        let db = loop {
+            match config.open() {
+                Ok(db) => break db,
+                Err(e) if is_lock_error(&e) && waited.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(25));
+                }
+                Err(e) if is_lock_error(&e) => {
+                    return Err(StoreError::Locked(format!(
+                        "data dir {} is in use by another process (is the server running?)",
+                        dir.display()
+                    )));
+                }
+                Err(e) => return Err(io(e)),
+            }
+        };
         let sessions = db.open_tree("sessions").map_err(io)?;
         let log = db.open_tree("log").map_err(io)?;
         let tickets = db.open_tree("tickets").map_err(io)?;
