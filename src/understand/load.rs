@@ -106,21 +106,15 @@ pub fn load(root: &Path, categories: &[String], diags: &mut Diagnostics) -> Opti
     for c in lex.requires.keys() {
         check(c, &lex_src, diags);
     }
-    let mut items = Vec::new();
-    let mut unreadable = false;
-    for (cat, list) in &ex.examples {
-        check(cat, &src, diags);
-        items.extend(list.iter().map(|e| (cat.get_ref().clone(), e.clone())));
-    }
     // More example files, one per theme or per source (e.g. an export of
     // staff annotations), read in name order so training is reproducible.
-    for path in more_example_files(&dir.join("examples"), diags) {
-        let Some((src, more)) = parse_file::<MoreExamples>(&path, diags) else {
-            unreadable = true;
-            continue;
-        };
-        for (cat, list) in &more.examples {
-            check(cat, &src, diags);
+    let paths = more_example_files(&dir.join("examples"), diags);
+    let more: Vec<(Source, MoreExamples)> = paths.iter().filter_map(|p| parse_file(p, diags)).collect();
+    let unreadable = more.len() < paths.len();
+    let mut items = Vec::new();
+    for (src, table) in std::iter::once((&src, &ex.examples)).chain(more.iter().map(|(s, m)| (s, &m.examples))) {
+        for (cat, list) in table {
+            check(cat, src, diags);
             items.extend(list.iter().map(|e| (cat.get_ref().clone(), e.clone())));
         }
     }
