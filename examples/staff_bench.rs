@@ -105,7 +105,7 @@ async fn main() -> anyhow::Result<()> {
         times.sort_by(f64::total_cmp);
         println!("{name:<36} {rows:>7} rows  median {:>8.2} ms  max {:>8.2} ms", times[2], times[4]);
     }
-    // A transcript (through the per-session index).
+    // A transcript (a walk back along its linked records).
     let key = SessionKey::parse("web", "u012345")?;
     let t = Instant::now();
     let rows = store.log_for_session(&key, 10_000).await?.len();

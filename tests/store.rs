@@ -70,6 +70,18 @@ async fn contract(store: Arc<dyn Store>) {
     // One conversation's entries through the index.
     assert_eq!(inputs(store.log_for_session(&key("bob"), 10).await.expect("by session")), ["e"]);
     assert_eq!(inputs(store.log_for_session(&key("alice"), 10).await.expect("by session")), ["a", "c"]);
+    // A new session with a removed session's key continues its conversation;
+    // the limit keeps the newest entries.
+    store.commit(None, &Session::new(k.clone(), "main", 6000), &log(6000, "f")).await.expect("commit");
+    assert_eq!(inputs(store.log_for_session(&k, 10).await.expect("by session")), ["a", "c", "f"]);
+    assert_eq!(inputs(store.log_for_session(&k, 2).await.expect("by session")), ["c", "f"]);
+    // Retention: what it removed is gone from transcripts too.
+    assert_eq!(store.remove_log_before(1001).await.expect("retention"), 1);
+    assert_eq!(inputs(store.log_for_session(&k, 10).await.expect("by session")), ["c", "f"]);
+    assert_eq!(store.remove_log_before(5500).await.expect("retention"), 2);
+    assert_eq!(inputs(store.log_for_session(&k, 10).await.expect("by session")), ["f"]);
+    assert!(store.log_for_session(&key("bob"), 10).await.expect("by session").is_empty());
+    assert!(store.log_for_session(&key("nobody"), 10).await.expect("by session").is_empty());
     // Records: compare-and-swap, prefix scan.
     assert!(store.record_cas("staff", "u:li", None, Some(b"v1")).await.expect("cas"));
     assert!(!store.record_cas("staff", "u:li", None, Some(b"v2")).await.expect("cas"), "exists already");
@@ -132,6 +144,14 @@ async fn racing_messages_lose_no_update(store: Arc<dyn Store>) {
     assert_eq!(s.turns, n, "every message counted once");
     assert_eq!(s.version, u64::from(n));
     assert_eq!(store.log_after(None, 1000).await.expect("log").len(), n as usize);
+    // The transcript holds every message once, in the order they were applied.
+    let transcript = store.log_for_session(&k, 1000).await.expect("transcript");
+    let mut inputs: Vec<_> = transcript.iter().map(|e| e.record.input.clone()).collect();
+    assert_eq!(inputs.len(), n as usize);
+    assert!(transcript.windows(2).all(|w| w[0].id < w[1].id), "oldest first");
+    inputs.sort();
+    inputs.dedup();
+    assert_eq!(inputs.len(), n as usize, "no message twice");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -157,4 +177,47 @@ async fn sled_state_survives_reopening_the_data_dir() {
     let s = store.load(&key("carol")).await.expect("load").expect("kept");
     assert_eq!(s.node, "route_start");
     assert_eq!(store.log_after(None, 10).await.expect("log").len(), 1);
+}
+
+/// A data dir written when transcripts went through a per-message index tree
+/// (session key ‖ 0xff ‖ log key) opens with every conversation intact.
+#[tokio::test]
+async fn sled_data_dir_with_the_old_transcript_index_is_migrated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log_key = |ts: u64, id: u64| [ts.to_be_bytes(), id.to_be_bytes()].concat();
+    {
+        let db = sled::open(dir.path()).expect("raw sled");
+        let (sessions, logs, index) = (
+            db.open_tree("sessions").expect("t"),
+            db.open_tree("log").expect("t"),
+            db.open_tree("log_by_session").expect("t"),
+        );
+        let live = Session { version: 2, ..Session::new(key("alice"), "main", 1000) };
+        sessions.insert(key("alice").to_bytes(), serde_json::to_vec(&live).expect("json")).expect("insert");
+        // alice: two turns, live; bob: one turn, session swept; a record
+        // purged by retention whose index entry stayed behind.
+        for (who, ts, id, input) in [("alice", 1000, 1, "a1"), ("bob", 1001, 2, "b1"), ("alice", 1002, 3, "a2")] {
+            let k = log_key(ts, id);
+            logs.insert(&k, serde_json::to_vec(&log(ts as i64, input)).expect("json")).expect("insert");
+            index.insert([key(who).to_bytes(), vec![0xff], k].concat(), &[]).expect("insert");
+        }
+        index.insert([key("alice").to_bytes(), vec![0xff], log_key(900, 0)].concat(), &[]).expect("insert");
+        db.flush().expect("flush");
+    }
+    for _ in 0..2 {
+        let store = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
+        let inputs = |v: Vec<xinfang_guide::store::LogEntry>| v.into_iter().map(|e| e.record.input).collect::<Vec<_>>();
+        assert_eq!(inputs(store.log_for_session(&key("alice"), 10).await.expect("alice")), ["a1", "a2"]);
+        assert_eq!(inputs(store.log_for_session(&key("bob"), 10).await.expect("bob")), ["b1"]);
+        assert_eq!(store.load(&key("alice")).await.expect("load").expect("kept").version, 2);
+        assert_eq!(store.log_after(None, 10).await.expect("log").len(), 3, "no record lost");
+    }
+    // Conversations go on from where the old index left them.
+    let store = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
+    let s = store.load(&key("alice")).await.expect("load").expect("kept");
+    store.commit(Some(2), &s, &log(1003, "a3")).await.expect("commit");
+    store.commit(None, &Session::new(key("bob"), "main", 1004), &log(1004, "b2")).await.expect("commit");
+    let inputs = |v: Vec<xinfang_guide::store::LogEntry>| v.into_iter().map(|e| e.record.input).collect::<Vec<_>>();
+    assert_eq!(inputs(store.log_for_session(&key("alice"), 10).await.expect("alice")), ["a1", "a2", "a3"]);
+    assert_eq!(inputs(store.log_for_session(&key("bob"), 10).await.expect("bob")), ["b1", "b2"]);
 }

@@ -19,7 +19,7 @@ struct Inner {
     /// id → record; ids count up from 0 and are never reused.
     log: std::collections::BTreeMap<u64, LogRecord>,
     next_id: u64,
-    /// Session → its log ids (as the sled index).
+    /// Session → its log ids (the sled store links records instead).
     by_session: HashMap<SessionKey, Vec<u64>>,
     tickets: HashMap<String, Ticket>,
     records: std::collections::BTreeMap<(String, String), Vec<u8>>,
@@ -102,7 +102,7 @@ impl Store for MemStore {
         let mut v: Vec<LogEntry> =
             ids.iter().filter_map(|i| inner.log.get(i).map(|r| LogEntry { id: *i, record: r.clone() })).collect();
         v.sort_by_key(|e| (e.record.ts, e.id));
-        v.truncate(limit);
+        v.drain(..v.len().saturating_sub(limit));
         Ok(v)
     }
 
@@ -110,6 +110,11 @@ impl Store for MemStore {
         let mut inner = self.lock()?;
         let before = inner.log.len();
         inner.log.retain(|_, r| r.ts >= cutoff);
+        let Inner { log, by_session, .. } = &mut *inner;
+        by_session.retain(|_, ids| {
+            ids.retain(|i| log.contains_key(i));
+            !ids.is_empty()
+        });
         Ok(before - inner.log.len())
     }
 

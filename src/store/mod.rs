@@ -94,7 +94,8 @@ pub trait Store: Send + Sync + 'static {
 
     async fn session_count(&self) -> Result<usize, StoreError>;
 
-    /// One conversation's log entries, oldest first, at most `limit`.
+    /// One conversation's log entries (every session that had this key,
+    /// as long as retention kept them): the newest `limit`, oldest first.
     async fn log_for_session(&self, key: &SessionKey, limit: usize) -> Result<Vec<LogEntry>, StoreError>;
 
     /// Deletes log entries with `ts < cutoff` (retention); returns how many.
