@@ -25,7 +25,7 @@ def main():
     ap.add_argument("--bin", default=str(ROOT / "target/release/xinfang-guide"))
     ap.add_argument("--eval", default=str(ROOT.parent / "shared/eval"))
     ap.add_argument("--taxonomy", default=str(ROOT.parent / "shared/reference/taxonomy.toml"))
-    ap.add_argument("--errors", type=int, default=0, help="print this many misclassified rows per set (analysis half only with --split)")
+    ap.add_argument("--errors", type=int, default=0, help="print this many misclassified rows per set, from the even (analysis) half only")
     ap.add_argument("--split", action="store_true",
                     help="also score the even rows (for error analysis) and the odd rows (held out: never read them) apart")
     args = ap.parse_args()
@@ -44,7 +44,8 @@ def main():
         for label, subset in subsets:
             report(label, subset, preds, forbidden)
         if args.errors:
-            pool = rows[0::2] if args.split else rows
+            # Only the even half is ever read: the odd half stays unseen.
+            pool = rows[0::2]
             wrong = [r for r in pool if preds[r["id"]]["category"] not in [r["category"], *r.get("also", [])]]
             for r in wrong[: args.errors]:
                 print(f"   {r['category']:>20} → {preds[r['id']]['category']:<20} {r['question'][:60]}")

@@ -53,6 +53,9 @@ fn danger_is_recognised_inside_a_long_complaint() {
     assert!(c.danger, "{c:?}");
     assert_eq!(c.category, "emergency");
     assert!(!u.classify("我想咨询一下火灾保险的理赔").danger, "words about past or insured fires are not danger now");
+    assert!(!u.is_danger("游乐场的跳楼机归哪个部门检查安全"), "a fairground ride");
+    assert!(!u.is_danger("商场天天喊跳楼价清仓，其实是先涨价再打折"), "a sales slogan");
+    assert!(u.is_danger("我在跳楼机上面，我想跳楼"), "a harmless word does not hide real danger beside it");
 }
 
 #[test]

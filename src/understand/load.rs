@@ -14,6 +14,9 @@ pub struct Lexicon {
     pub terms: Vec<String>,
     pub synonyms: HashMap<String, String>,
     pub danger: Vec<String>,
+    /// Words that contain a danger word but name something harmless
+    /// (跳楼机, a fairground ride; 跳楼价, a sales slogan).
+    pub not_danger: Vec<String>,
     pub rules: Vec<Rule>,
     /// Category → words one of which must appear for it to be considered.
     pub requires: HashMap<String, Vec<String>>,
@@ -30,6 +33,8 @@ pub struct Rule {
 struct RawLexicon {
     terms: Vec<String>,
     danger: Vec<String>,
+    #[serde(default)]
+    not_danger: Vec<String>,
     synonyms: BTreeMap<String, String>,
     #[serde(default)]
     rule: Vec<RawRule>,
@@ -127,6 +132,7 @@ pub fn load(root: &Path, categories: &[String], diags: &mut Diagnostics) -> Opti
         terms: lex.terms,
         synonyms: lex.synonyms.into_iter().collect(),
         danger: lex.danger.iter().map(|d| crate::engine::understand::normalize(d)).collect(),
+        not_danger: lex.not_danger.iter().map(|d| crate::engine::understand::normalize(d)).collect(),
         rules: lex.rule.into_iter().map(|r| Rule { all: r.all, category: r.category.into_inner() }).collect(),
         requires: lex.requires.into_iter().map(|(k, v)| (k.into_inner(), v)).collect(),
     };

@@ -61,8 +61,13 @@ impl Understanding {
         Self { tokenizer, bayes, logreg, faq: Bm25::new(docs), lexicon, content }
     }
 
+    /// A danger word anywhere in the message, not counting the harmless
+    /// words that contain one ("跳楼机旁有人要跳楼" is still danger).
     pub fn is_danger(&self, text: &str) -> bool {
-        let t = crate::engine::understand::normalize(text);
+        let mut t = crate::engine::understand::normalize(text);
+        for harmless in &self.lexicon.not_danger {
+            t = t.replace(harmless.as_str(), " ");
+        }
         self.lexicon.danger.iter().any(|d| t.contains(d.as_str()))
     }
 
