@@ -6,12 +6,8 @@
 //! "判几年") much. Training is deterministic: fixed example order, fixed
 //! number of passes, no random initialisation.
 
-use std::collections::HashMap;
-
 pub struct LogReg {
     classes: Vec<String>,
-    /// feature → row in `weights`.
-    vocab: HashMap<String, u32>,
     /// One row of `classes.len()` weights per feature.
     weights: Vec<f32>,
     bias: Vec<f32>,
@@ -24,23 +20,23 @@ const RATE: f32 = 1.0;
 const L2: f32 = 1e-3;
 
 impl LogReg {
-    /// `examples`: (class, features). Each distinct feature counts once and
-    /// a document's features are scaled to unit length.
-    pub fn train(examples: &[(String, Vec<String>)]) -> Self {
+    /// `examples`: (class, feature rows of the shared vocabulary);
+    /// `features`: how many rows it has. Each distinct feature counts once
+    /// and a document's features are scaled to unit length.
+    pub fn train(examples: &[(String, Vec<u32>)], features: usize) -> Self {
         let (classes, class_of) = super::class_ids(examples);
         let k = classes.len();
-        let mut vocab: HashMap<String, u32> = HashMap::new();
         let docs: Vec<(usize, Vec<u32>)> = examples
             .iter()
             .zip(class_of)
-            .map(|((_, features), c)| {
-                let mut ids: Vec<u32> = features.iter().map(|t| super::intern(&mut vocab, t)).collect();
+            .map(|((_, rows), c)| {
+                let mut ids = rows.clone();
                 ids.sort_unstable();
                 ids.dedup();
                 (c, ids)
             })
             .collect();
-        let mut weights = vec![0.0f32; vocab.len() * k];
+        let mut weights = vec![0.0f32; features * k];
         let mut bias = vec![0.0f32; k];
         // Class weights so a category with many examples does not win by size.
         let mut per_class = vec![0usize; k];
@@ -76,26 +72,23 @@ impl LogReg {
                 }
             }
         }
-        Self { classes, vocab, weights, bias }
+        Self { classes, weights, bias }
     }
 
-    /// Probability per class, best first; unknown features are ignored.
-    /// Returns the number of distinct known features too.
-    pub fn rank(&self, features: &[String]) -> (Vec<(String, f64)>, usize) {
-        let mut ids: Vec<u32> = features.iter().filter_map(|t| self.vocab.get(t).copied()).collect();
-        ids.sort_unstable();
-        ids.dedup();
+    /// Probability per class, best first, from a message's distinct known
+    /// feature rows.
+    pub fn rank(&self, ids: &[u32]) -> Vec<(String, f64)> {
         if ids.is_empty() {
-            return (Vec::new(), 0);
+            return Vec::new();
         }
         let k = self.classes.len();
         let mut s = vec![0.0f32; k];
-        scores(&self.weights, &self.bias, k, &ids, 1.0 / (ids.len() as f32).sqrt(), &mut s);
+        scores(&self.weights, &self.bias, k, ids, 1.0 / (ids.len() as f32).sqrt(), &mut s);
         softmax(&mut s);
         let mut ranked: Vec<(String, f64)> =
             self.classes.iter().cloned().zip(s.iter().map(|p| f64::from(*p))).collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-        (ranked, ids.len())
+        ranked
     }
 }
 
@@ -123,32 +116,39 @@ fn softmax(v: &mut [f32]) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Vocab;
     use super::*;
 
     fn ex(c: &str, words: &[&str]) -> (String, Vec<String>) {
         (c.to_string(), words.iter().map(|w| w.to_string()).collect())
     }
 
+    fn words(w: &[&str]) -> Vec<String> {
+        w.iter().map(|x| x.to_string()).collect()
+    }
+
     #[test]
     fn a_telling_word_outweighs_a_shared_one() {
-        let m = LogReg::train(&[
+        let (vocab, rows) = Vocab::build(&[
             ex("labor", &["公司", "工资"]),
             ex("labor", &["公司", "辞退"]),
             ex("consumer", &["公司", "退货"]),
             ex("consumer", &["商家", "退货"]),
         ]);
-        let (top, known) = m.rank(&["公司".into(), "退货".into(), "未知".into()]);
-        assert_eq!(known, 2);
+        let m = LogReg::train(&rows, vocab.len());
+        let known = vocab.rows(&words(&["公司", "退货", "未知"]));
+        assert_eq!(known.len(), 2);
+        let top = m.rank(&known);
         assert_eq!(top[0].0, "consumer");
         assert!((top.iter().map(|x| x.1).sum::<f64>() - 1.0).abs() < 1e-4);
-        assert!(m.rank(&["未知".into()]).0.is_empty());
+        assert!(vocab.rows(&words(&["未知"])).is_empty());
+        assert!(m.rank(&[]).is_empty());
     }
 
     #[test]
     fn training_is_deterministic() {
-        let data = [ex("a", &["x", "y"]), ex("b", &["y", "z"]), ex("a", &["x"])];
-        let (one, _) = LogReg::train(&data).rank(&["y".into()]);
-        let (two, _) = LogReg::train(&data).rank(&["y".into()]);
-        assert_eq!(one, two);
+        let (vocab, rows) = Vocab::build(&[ex("a", &["x", "y"]), ex("b", &["y", "z"]), ex("a", &["x"])]);
+        let y = vocab.rows(&words(&["y"]));
+        assert_eq!(LogReg::train(&rows, vocab.len()).rank(&y), LogReg::train(&rows, vocab.len()).rank(&y));
     }
 }

@@ -27,6 +27,7 @@ pub const FAQ_SHARE: f64 = 0.5;
 
 pub struct Understanding {
     tokenizer: Tokenizer,
+    vocab: Vocab,
     bayes: Bayes,
     logreg: logreg::LogReg,
     faq: Bm25,
@@ -50,15 +51,16 @@ impl Understanding {
         let tokenizer = Tokenizer::new(&lexicon.terms, &lexicon.synonyms);
         let train: Vec<(String, Vec<String>)> =
             examples.items.iter().map(|(c, t)| (c.clone(), tokenizer.features(t))).collect();
-        let bayes = Bayes::train(&train, &examples.prior);
-        let logreg = logreg::LogReg::train(&train);
+        let (vocab, rows) = Vocab::build(&train);
+        let bayes = Bayes::train(&rows, vocab.len(), &examples.prior);
+        let logreg = logreg::LogReg::train(&rows, vocab.len());
         let mut docs = Vec::new();
         for (i, f) in content.faq.iter().enumerate() {
             for q in std::iter::once(&f.question).chain(&f.alt) {
                 docs.push((i, tokenizer.tokens(q)));
             }
         }
-        Self { tokenizer, bayes, logreg, faq: Bm25::new(docs), lexicon, content }
+        Self { tokenizer, vocab, bayes, logreg, faq: Bm25::new(docs), lexicon, content }
     }
 
     /// A danger word anywhere in the message, not counting the harmless
@@ -116,11 +118,14 @@ impl Understanding {
     }
 
     fn rank_features(&self, features: &[String]) -> Vec<(String, f64)> {
-        if !features.iter().any(|f| !tokenize::is_char(f) && self.bayes.knows(f)) {
+        // Single characters are never evidence alone: a message needs a
+        // known word or pair.
+        if !features.iter().any(|f| !tokenize::is_char(f) && self.vocab.knows(f)) {
             return Vec::new();
         }
-        let (nb, _) = self.bayes.rank(features);
-        let (lr, _) = self.logreg.rank(features);
+        let rows = self.vocab.rows(features);
+        let nb = self.bayes.rank(&rows);
+        let lr = self.logreg.rank(&rows);
         if nb.is_empty() || lr.is_empty() {
             return Vec::new();
         }
@@ -174,9 +179,42 @@ fn title(text: &str) -> Option<&str> {
     ((4..=60).contains(&n) && body.chars().count() > n).then_some(head)
 }
 
+/// Feature → row, one table for both models: built once from the training
+/// examples, so a message's features are looked up once, not once per model.
+struct Vocab(HashMap<String, u32>);
+
+impl Vocab {
+    /// The vocabulary of the examples (rows in order of first occurrence)
+    /// and each example's features as rows, repeats kept.
+    fn build(examples: &[(String, Vec<String>)]) -> (Self, Vec<(String, Vec<u32>)>) {
+        let mut map: HashMap<String, u32> = HashMap::new();
+        let rows = examples
+            .iter()
+            .map(|(c, features)| (c.clone(), features.iter().map(|f| intern(&mut map, f)).collect()))
+            .collect();
+        (Self(map), rows)
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn knows(&self, feature: &str) -> bool {
+        self.0.contains_key(feature)
+    }
+
+    /// A message's distinct known features as rows, sorted.
+    fn rows(&self, features: &[String]) -> Vec<u32> {
+        let mut rows: Vec<u32> = features.iter().filter_map(|f| self.0.get(f).copied()).collect();
+        rows.sort_unstable();
+        rows.dedup();
+        rows
+    }
+}
+
 /// The categories of the training examples, sorted, and each example's
 /// index into them (both models number categories the same way).
-fn class_ids(examples: &[(String, Vec<String>)]) -> (Vec<String>, Vec<usize>) {
+fn class_ids<T>(examples: &[(String, T)]) -> (Vec<String>, Vec<usize>) {
     let mut classes: Vec<String> = examples.iter().map(|(c, _)| c.clone()).collect();
     classes.sort();
     classes.dedup();
@@ -184,7 +222,7 @@ fn class_ids(examples: &[(String, Vec<String>)]) -> (Vec<String>, Vec<usize>) {
     (classes, ids)
 }
 
-/// The row of `feature` in a model's table, adding a new row if unseen.
+/// The row of `feature` in the vocabulary, adding a new row if unseen.
 fn intern(vocab: &mut HashMap<String, u32>, feature: &str) -> u32 {
     if let Some(&row) = vocab.get(feature) {
         return row;
