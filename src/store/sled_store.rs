@@ -1,10 +1,11 @@
 //! sled implementation of `Store`, with group commit.
 //!
-//! Commit: the session is written with `compare_and_swap` on the exact bytes
-//! whose version was checked (a concurrent writer makes the swap fail:
-//! conflict), then the log record is inserted. sled recovers a prefix of the
-//! writes it accepted, so after a crash a log record never exists without
-//! its session write.
+//! Commit: the log record is inserted, then the session is written with
+//! `compare_and_swap` on the exact bytes whose version was checked (a
+//! concurrent writer makes the swap fail: conflict, and the record is
+//! removed again). sled recovers a prefix of the writes it accepted, so after
+//! a crash a session never links to a log record that was lost (see
+//! Transcripts below).
 //!
 //! Flush policy: the commit then takes a ticket and waits until a flush that
 //! started after its writes has finished. One flusher thread runs
@@ -14,9 +15,10 @@
 //! batch grows, which costs each reply at most that much latency and saves
 //! one fsync per few messages. A reply
 //! therefore leaves only after its session and log record are on disk: a
-//! crash (even `kill -9`) loses no acknowledged message. It can lose, or keep
-//! without its log record, a message whose commit had not returned; that
-//! person got no reply and sends again. (A sled transaction over both trees
+//! crash (even `kill -9`) loses no acknowledged message. It can lose a
+//! message whose commit had not returned, or keep its log record without the
+//! session write (a turn logged that nobody was answered for); that person
+//! got no reply and sends again. (A sled transaction over both trees
 //! was measured at a third of the throughput, for no gain a client can see.)
 //!
 //! Transcripts: each log record carries the key of the record before it in
@@ -337,13 +339,17 @@ impl Store for SledStore {
             None => self.chain_start(&key)?,
         };
         let record = linked(prev.as_ref(), &serde_json::to_vec(log).map_err(io)?);
+        // The record goes in before the session that links to it, so a crash
+        // cannot leave a link to nothing (which would cut the transcript
+        // there); both are written before the flush this commit waits for,
+        // so an acknowledged message has both.
+        self.log.insert(&log_key[..], record.as_slice()).map_err(io)?;
         let swapped = self.sessions.compare_and_swap(&key, current.as_deref(), Some(value.as_slice())).map_err(io)?;
         if swapped.is_err() {
+            // Another turn of this session won: this one did not happen.
+            self.log.remove(&log_key[..]).map_err(io)?;
             return Ok(Commit::Conflict);
         }
-        // The log record goes in after the session; both are written before
-        // the flush this commit waits for, so an acknowledged message has both.
-        self.log.insert(&log_key[..], record.as_slice()).map_err(io)?;
         self.durable().await?;
         Ok(Commit::Done { version })
     }
