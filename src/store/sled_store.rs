@@ -167,9 +167,14 @@ impl SledStore {
     /// record): the live session's link, else the link its last removed
     /// session left.
     fn chain_start(&self, key: &[u8]) -> Result<Option<[u8; 16]>, StoreError> {
-        if let Some(tail) = self.sessions.get(key).map_err(io)?.and_then(|v| unlink(&v).0) {
-            return Ok(Some(tail));
+        match self.sessions.get(key).map_err(io)?.and_then(|v| unlink(&v).0) {
+            Some(tail) => Ok(Some(tail)),
+            None => self.ended_tail(key),
         }
+    }
+
+    /// The newest record of the last removed session with this key.
+    fn ended_tail(&self, key: &[u8]) -> Result<Option<[u8; 16]>, StoreError> {
         Ok(self.ended.get(key).map_err(io)?.and_then(|v| <[u8; 16]>::try_from(&v[..]).ok()))
     }
 
@@ -336,7 +341,7 @@ impl Store for SledStore {
         // out links to, or for a new session the end of an earlier one.
         let prev = match current.as_deref().and_then(|b| unlink(b).0) {
             Some(tail) => Some(tail),
-            None => self.chain_start(&key)?,
+            None => self.ended_tail(&key)?,
         };
         let record = linked(prev.as_ref(), &serde_json::to_vec(log).map_err(io)?);
         // The record goes in before the session that links to it, so a crash

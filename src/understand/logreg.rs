@@ -136,19 +136,19 @@ mod tests {
             ex("consumer", &["商家", "退货"]),
         ]);
         let m = LogReg::train(&rows, vocab.len());
-        let known = vocab.rows(&words(&["公司", "退货", "未知"]));
+        let known = vocab.rows(&words(&["公司", "退货", "未知"])).expect("known words");
         assert_eq!(known.len(), 2);
         let top = m.rank(&known);
         assert_eq!(top[0].0, "consumer");
         assert!((top.iter().map(|x| x.1).sum::<f64>() - 1.0).abs() < 1e-4);
-        assert!(vocab.rows(&words(&["未知"])).is_empty());
+        assert!(vocab.rows(&words(&["未知"])).is_none());
         assert!(m.rank(&[]).is_empty());
     }
 
     #[test]
     fn training_is_deterministic() {
         let (vocab, rows) = Vocab::build(&[ex("a", &["x", "y"]), ex("b", &["y", "z"]), ex("a", &["x"])]);
-        let y = vocab.rows(&words(&["y"]));
+        let y = vocab.rows(&words(&["y"])).expect("known word");
         assert_eq!(LogReg::train(&rows, vocab.len()).rank(&y), LogReg::train(&rows, vocab.len()).rank(&y));
     }
 }

@@ -120,10 +120,7 @@ impl Understanding {
     fn rank_features(&self, features: &[String]) -> Vec<(String, f64)> {
         // Single characters are never evidence alone: a message needs a
         // known word or pair.
-        if !features.iter().any(|f| !tokenize::is_char(f) && self.vocab.knows(f)) {
-            return Vec::new();
-        }
-        let rows = self.vocab.rows(features);
+        let Some(rows) = self.vocab.rows(features) else { return Vec::new() };
         let nb = self.bayes.rank(&rows);
         let lr = self.logreg.rank(&rows);
         if nb.is_empty() || lr.is_empty() {
@@ -199,16 +196,20 @@ impl Vocab {
         self.0.len()
     }
 
-    fn knows(&self, feature: &str) -> bool {
-        self.0.contains_key(feature)
-    }
-
-    /// A message's distinct known features as rows, sorted.
-    fn rows(&self, features: &[String]) -> Vec<u32> {
-        let mut rows: Vec<u32> = features.iter().filter_map(|f| self.0.get(f).copied()).collect();
+    /// A message's distinct known features as rows, sorted; `None` unless
+    /// a word or pair (not only single characters) is among them.
+    fn rows(&self, features: &[String]) -> Option<Vec<u32>> {
+        let mut word = false;
+        let mut rows = Vec::new();
+        for f in features {
+            if let Some(&row) = self.0.get(f) {
+                rows.push(row);
+                word |= !tokenize::is_char(f);
+            }
+        }
         rows.sort_unstable();
         rows.dedup();
-        rows
+        word.then_some(rows)
     }
 }
 
