@@ -255,6 +255,14 @@ fn migrate_index(db: &sled::Db, sessions: &Tree, log: &Tree, ended: &Tree) -> Re
     Ok(())
 }
 
+/// The first `limit` records of a walk over the log tree, in its order.
+fn entries(
+    walk: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
+    limit: usize,
+) -> Result<Vec<LogEntry>, StoreError> {
+    walk.take(limit).map(|item| item.map_err(io).and_then(|(k, v)| log_entry(&k, &v))).collect()
+}
+
 /// A stored log key (timestamp ‖ id) and record as a `LogEntry`.
 fn log_entry(key: &[u8], value: &[u8]) -> Result<LogEntry, StoreError> {
     let id = key.get(8..16).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes);
@@ -419,15 +427,7 @@ impl Store for SledStore {
             None => Self::log_key(from, 0),
         };
         let end = Self::log_key(to, 0);
-        let mut out = Vec::new();
-        for item in self.log.range(start..end) {
-            let (k, v) = item.map_err(io)?;
-            out.push(log_entry(&k, &v)?);
-            if out.len() >= limit {
-                break;
-            }
-        }
-        Ok(out)
+        entries(self.log.range(start..end), limit)
     }
 
     async fn log_range_rev(
@@ -448,15 +448,7 @@ impl Store for SledStore {
         if end <= start {
             return Ok(Vec::new());
         }
-        let mut out = Vec::new();
-        for item in self.log.range(start..end).rev() {
-            let (k, v) = item.map_err(io)?;
-            out.push(log_entry(&k, &v)?);
-            if out.len() >= limit {
-                break;
-            }
-        }
-        Ok(out)
+        entries(self.log.range(start..end).rev(), limit)
     }
 
     async fn log_for_session(&self, key: &SessionKey, limit: usize) -> Result<Vec<LogEntry>, StoreError> {

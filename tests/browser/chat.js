@@ -1,18 +1,14 @@
 // The web chat as a person on a phone uses it: menu → routing → channel card,
 // back, reload keeps the session, hostile text stays text, restart, handoff.
 // Run by tests/browser.rs with BASE_URL and SHOTS set.
-const { chromium } = require('playwright-core');
+const { launch } = require('./launch');
 const assert = require('node:assert/strict');
 
 const base = process.env.BASE_URL;
 const shots = process.env.SHOTS;
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const external = [];
   page.on('request', (r) => { if (!r.url().startsWith(base)) external.push(r.url()); });

@@ -3,7 +3,7 @@
 // code, a channel card taken away, feedback, the idle reset, and the
 // printable poster. Run by tests/browser.rs with BASE_URL, SHOTS, POSTER
 // set; the kiosk idles after 3 s and counts down 2 s (XG_KIOSK_*).
-const { chromium } = require('playwright-core');
+const { launch } = require('./launch');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 
@@ -11,11 +11,7 @@ const base = process.env.BASE_URL;
 const shots = process.env.SHOTS;
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   const errors = [];
   const external = [];
   const watch = (p) => {

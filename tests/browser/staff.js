@@ -3,7 +3,7 @@
 // the list, see the dashboard, log out — while hostile citizen text stays
 // inert. Run by tests/browser.rs with BASE_URL, SHOTS, STAFF_USER and
 // STAFF_PASSWORD set (an admin account made with `staff add`).
-const { chromium } = require('playwright-core');
+const { launch } = require('./launch');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 
@@ -11,11 +11,7 @@ const base = process.env.BASE_URL;
 const shots = process.env.SHOTS;
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const page = await ctx.newPage();
   const errors = [];
