@@ -8,6 +8,10 @@ accuracy (predicted in {category} + also), first-channel accuracy (first
 recommended channel in the row's channels; out_of_scope with no channel is
 right only for out_of_scope rows), 诉访分离 violations (信访 recommended first
 for a category with xinfang_ok = false), and the most frequent confusions.
+
+Also, as a measure of what a chat user sees rather than the evaluation's
+target: how often a right first channel is among the categories the chat
+offers (`offered`: one to confirm when confident, else up to three buttons).
 """
 import argparse
 import collections
@@ -31,6 +35,7 @@ def main():
     args = ap.parse_args()
     tax = tomllib.loads(pathlib.Path(args.taxonomy).read_text(encoding="utf-8"))
     forbidden = {c for c, v in tax["categories"].items() if not v["xinfang_ok"]}
+    first_of = {c: v["channels"][0] for c, v in tax["categories"].items() if v["channels"]}
     for name in ["dev.jsonl", "dev_xinfang.jsonl"]:
         path = pathlib.Path(args.eval) / name
         rows = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
@@ -42,7 +47,7 @@ def main():
         if args.split:
             subsets += [("even", rows[0::2]), ("odd", rows[1::2])]
         for label, subset in subsets:
-            report(label, subset, preds, forbidden)
+            report(label, subset, preds, forbidden, first_of)
         if args.errors:
             # Only the even half is ever read: the odd half stays unseen.
             pool = rows[0::2]
@@ -51,13 +56,13 @@ def main():
                 print(f"   {r['category']:>20} → {preds[r['id']]['category']:<20} {r['question'][:60]}")
 
 
-def report(label, rows, preds, forbidden):
+def report(label, rows, preds, forbidden, first_of):
     if not rows:
         return
     cat_ok = chan_ok = violations = 0
     confusions = collections.Counter()
     high_conf = [r for r in rows if preds[r["id"]]["confidence"] >= 0.55]
-    hc_ok = 0
+    hc_ok = offered_ok = offered_n = 0
     for r in rows:
         p = preds[r["id"]]
         good = p["category"] in [r["category"], *r.get("also", [])]
@@ -70,11 +75,19 @@ def report(label, rows, preds, forbidden):
         else:
             chan_ok += first in r["channels"]
         violations += first == "xinfang" and r["category"] in forbidden
+        offered = p.get("offered", [])
+        offered_n += len(offered)
+        if offered:
+            offered_ok += any(first_of.get(c) in r["channels"] for c in offered)
+        else:
+            offered_ok += r["category"] == "out_of_scope"
     for r in high_conf:
         hc_ok += preds[r["id"]]["category"] in [r["category"], *r.get("also", [])]
     n = len(rows)
     print(f"  {label:>4}: category {cat_ok / n:6.1%}  first channel {chan_ok / n:6.1%}  violations {violations}  "
           f"(bot-confident rows: {len(high_conf)}, category {hc_ok / max(len(high_conf), 1):6.1%})")
+    print(f"        chat: right first channel among the offered categories {offered_ok / n:6.1%} "
+          f"(categories offered per question: {offered_n / n:.2f})")
     top = ", ".join(f"{a}→{b} {c}" for (a, b), c in confusions.most_common(6))
     print(f"        confusions: {top}")
 

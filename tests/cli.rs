@@ -51,3 +51,42 @@ fn qr_codes_and_the_poster_open_the_chat_tagged_with_the_source() {
     let no_base = run(&["qr", "--src", "ok"]);
     assert!(String::from_utf8_lossy(&no_base.stderr).contains("--base-url"));
 }
+
+#[test]
+fn classify_answers_every_line_in_the_evaluation_format() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+        .args(["classify", "--content", env!("CARGO_MANIFEST_DIR")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start classify");
+    let mut input = Vec::new();
+    input.extend_from_slice("{\"id\": \"a1\", \"question\": \"老板拖欠我三个月工资，我要去上访\"}\n".as_bytes());
+    input.extend_from_slice("法院判决已经生效了，我不服\n\n".as_bytes());
+    // Not UTF-8, then a JSON object without a question, then a huge line.
+    input.extend_from_slice(b"\xff\xfe\xe5\xb7 broken\n{\"id\": 7}\n");
+    input.extend_from_slice("楼上太吵".repeat(20_000).as_bytes());
+    child.stdin.take().expect("stdin").write_all(&input).expect("write");
+    let out = child.wait_with_output().expect("output");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).expect("utf8").lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    assert_eq!(rows.len(), 5, "one line out per non-empty line in: {rows:?}");
+    assert_eq!(rows[0]["id"], "a1");
+    assert_eq!(rows[0]["category"], "labor");
+    assert_eq!(rows[0]["channels"][0], "labor_inspection_12333", "never 信访 first for a wage claim");
+    assert_eq!(rows[0]["offered"], serde_json::json!(["labor"]), "confident: one category to confirm");
+    assert_eq!(rows[1]["id"], 2, "plain lines are numbered by line");
+    assert_eq!(rows[1]["category"], "judgment_dispute");
+    assert_eq!(rows[1]["channels"][0], "court_retrial");
+    for r in &rows {
+        let c = r["confidence"].as_f64().expect("confidence");
+        assert!((0.0..=1.0).contains(&c), "{r}");
+        assert!(r["offered"].as_array().is_some_and(|o| o.len() <= 3), "{r}");
+        assert!(r["faq"].is_null() || r["faq"].is_string(), "{r}");
+    }
+    assert_eq!(rows[3]["id"], 7);
+    assert_eq!(rows[3]["category"], "out_of_scope", "no question, no matter");
+    assert_eq!(rows[3]["channels"], serde_json::json!([]));
+}

@@ -93,6 +93,15 @@ fn offering_the_likeliest_categories_is_logged_as_low_confidence() {
     let unsure = engine.step(None, &key, &Inbound::text("有个事情和钱有关"), 1000);
     assert!(categories(&unsure) > 1, "{:?}", unsure.replies);
     assert!(unsure.log.low_confidence);
+    // What `classify` reports as offered is what the chat shows.
+    let shown: Vec<String> = unsure
+        .replies
+        .iter()
+        .flat_map(|r| &r.choices)
+        .filter_map(|c| c.id.strip_prefix("cat:").map(str::to_string))
+        .collect();
+    let u = u();
+    assert_eq!((shown, false), u.offered(&u.classify("有个事情和钱有关")));
 }
 
 #[test]

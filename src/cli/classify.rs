@@ -1,13 +1,17 @@
 //! `xinfang-guide classify`: one JSON line out per question in (JSONL with
-//! `id` and `question`, or plain lines), for evaluation scripts.
+//! `id` and `question`, or plain lines), for evaluation scripts. Besides the
+//! category, its channels and the FAQ entry, `offered` lists the categories
+//! the chat would put before the person (one to confirm, or up to three).
 
 use crate::understand::Understanding;
 use serde_json::{Value, json};
 use std::io::{BufRead, Write};
 
 pub fn run(u: &Understanding, input: impl BufRead, out: &mut impl Write) -> anyhow::Result<()> {
-    for (n, line) in input.lines().enumerate() {
-        let line = line?;
+    for (n, line) in input.split(b'\n').enumerate() {
+        // A line that is not UTF-8 is read as far as it is (replacement
+        // characters for the rest), not a reason to stop the whole batch.
+        let line = String::from_utf8_lossy(&line?).into_owned();
         if line.trim().is_empty() {
             continue;
         }
@@ -20,7 +24,7 @@ pub fn run(u: &Understanding, input: impl BufRead, out: &mut impl Write) -> anyh
         let c = u.classify(&question);
         let channels = if c.category == "out_of_scope" { Vec::new() } else { u.channels(&c.category) };
         let faq = c.faq.map(|i| u.faq_id(i).to_string());
-        let row = json!({"id": id, "category": c.category, "channels": channels, "confidence": (c.confidence * 1000.0).round() / 1000.0, "faq": faq});
+        let row = json!({"id": id, "category": c.category, "channels": channels, "confidence": (c.confidence * 1000.0).round() / 1000.0, "faq": faq, "offered": u.offered(&c).0});
         writeln!(out, "{row}")?;
     }
     Ok(())

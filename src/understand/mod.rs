@@ -154,6 +154,21 @@ impl Understanding {
         }
     }
 
+    /// The categories a chat offers for this classification, and whether it
+    /// is sure enough to ask about the best one alone ("…，对吗？"); else up
+    /// to three plausible ones as buttons, none when nothing fits.
+    /// Not a matter at all (greetings, chat): nothing.
+    pub fn offered(&self, c: &Classification) -> (Vec<String>, bool) {
+        if c.category == "out_of_scope" {
+            return (Vec::new(), false);
+        }
+        if c.confidence >= CONFIDENT {
+            return (vec![c.category.clone()], true);
+        }
+        let top = c.top.iter().filter(|(cat, p)| *p >= UNSURE && cat != "out_of_scope").take(3);
+        (top.map(|(cat, _)| cat.clone()).collect(), false)
+    }
+
     /// First lawful channels for a category (taxonomy order).
     pub fn channels(&self, category: &str) -> Vec<String> {
         self.content.directory.categories.get(category).map(|c| c.channels.clone()).unwrap_or_default()
@@ -296,17 +311,8 @@ impl Understand for Smart {
         if let Some(i) = c.faq {
             return Intent::Faq(i);
         }
-        if c.confidence >= CONFIDENT && c.category != "out_of_scope" {
-            return Intent::Suggest { categories: vec![c.category], confident: true };
-        }
-        let top: Vec<String> = c
-            .top
-            .iter()
-            .filter(|(cat, p)| *p >= UNSURE && cat != "out_of_scope")
-            .take(3)
-            .map(|(cat, _)| cat.clone())
-            .collect();
-        if top.is_empty() { Intent::Lost } else { Intent::Suggest { categories: top, confident: false } }
+        let (categories, confident) = u.offered(&c);
+        if categories.is_empty() { Intent::Lost } else { Intent::Suggest { categories, confident } }
     }
 }
 
