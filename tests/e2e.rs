@@ -92,7 +92,7 @@ async fn sigterm_shuts_down_gracefully_and_keeps_the_log() {
     assert!(status.expect("exited within 5 s").success());
     let store = xinfang_guide::store::SledStore::open(dir.path(), &Default::default()).expect("reopen");
     use xinfang_guide::store::Store;
-    assert_eq!(store.log_after(None, 100).await.expect("log").len(), 5);
+    assert_eq!(store.log_range(0, i64::MAX, None, 100).await.expect("log").len(), 5);
 }
 
 #[tokio::test]
@@ -116,7 +116,7 @@ async fn concurrent_requests_on_one_session_are_all_answered_and_all_applied() {
     drop(server);
     let store = xinfang_guide::store::SledStore::open(dir.path(), &Default::default()).expect("reopen");
     use xinfang_guide::store::Store;
-    let log = store.log_after(None, 100).await.expect("log");
+    let log = store.log_range(0, i64::MAX, None, 100).await.expect("log");
     assert_eq!(log.len(), 25, "every message logged once");
     let key = xinfang_guide::engine::session::SessionKey::parse("web", &token).expect("key");
     assert_eq!(store.load(&key).await.expect("load").expect("session").turns, 25, "no update lost");

@@ -102,7 +102,7 @@ async fn choices_lead_to_a_channel_card_for_unpaid_wages() {
     assert!(!card["cites"].as_array().expect("cites").is_empty());
     assert!(card["free_help"][0].as_str().expect("help").contains("12348"));
     // The source tag travelled into the log with every message.
-    let log = app.store.log_after(None, 100).await.expect("log");
+    let log = app.store.log_range(0, i64::MAX, None, 100).await.expect("log");
     assert_eq!(log.len(), 6);
     assert!(log.iter().all(|e| e.record.source.as_deref() == Some("0509-square")));
     assert_eq!(log.last().expect("entry").record.channel_chosen.as_deref(), Some("labor_inspection_12333"));
@@ -112,7 +112,7 @@ async fn choices_lead_to_a_channel_card_for_unpaid_wages() {
 async fn personal_data_is_masked_in_the_log() {
     let app = app();
     post(&app, json!({"text": "我叫张三，身份证410802199003151234，电话13912345678"})).await;
-    let log = app.store.log_after(None, 10).await.expect("log");
+    let log = app.store.log_range(0, i64::MAX, None, 10).await.expect("log");
     let input = &log[0].record.input;
     assert!(!input.contains("410802199003151234") && !input.contains("13912345678"), "{input}");
     assert!(input.contains("[身份证号已隐去]") && input.contains("[手机号已隐去]"), "{input}");
@@ -138,7 +138,7 @@ async fn bad_requests_get_clear_json_errors() {
         assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
         assert!(v["error"]["hint"].as_str().is_some(), "{v}");
     }
-    assert!(app.store.log_after(None, 10).await.expect("log").is_empty(), "rejected requests log nothing");
+    assert!(app.store.log_range(0, i64::MAX, None, 10).await.expect("log").is_empty(), "rejected requests log nothing");
 }
 
 #[tokio::test]
@@ -266,7 +266,7 @@ async fn feedback_with_a_comment_is_logged_and_admin_stats_refuse_remote_clients
             .await;
     assert_eq!(status, StatusCode::OK);
     assert!(v["replies"][0]["text"].as_str().expect("text").contains("已记下"));
-    let log = app.store.log_after(None, 10).await.expect("log");
+    let log = app.store.log_range(0, i64::MAX, None, 10).await.expect("log");
     let fb = log[1].record.feedback.clone().expect("feedback record");
     assert_eq!(fb.helpful, Some(false));
     assert!(!fb.comment.expect("comment").contains("13912345678"));

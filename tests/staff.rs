@@ -154,7 +154,7 @@ async fn staff_log_in_with_csrf_and_citizen_text_never_becomes_markup() {
     // A low-confidence turn (the bot offered its likeliest categories) has its own filter.
     let key = xinfang_guide::engine::session::SessionKey::parse("web", "lowconf").expect("key");
     let session = xinfang_guide::engine::session::Session::new(key, "main", NOW);
-    let mut rec = c.store.log_after(None, 1).await.expect("log")[0].record.clone();
+    let mut rec = c.store.log_range(0, i64::MAX, None, 1).await.expect("log")[0].record.clone();
     rec.input = "不太确定是哪一类的问题".into();
     rec.low_confidence = true;
     c.store.commit(None, &session, &rec).await.expect("commit");
@@ -302,7 +302,7 @@ async fn editors_annotate_unanswered_questions_and_admins_manage_users_and_reten
     assert!(ret.body.contains(r#"<b id="purge-count">6</b>"#), "{}", ret.body);
     let rcsrf = csrf_of(&ret.body);
     assert_eq!(c.post_form("/staff/retention", &admin, &[("csrf", &rcsrf)]).await.status, StatusCode::SEE_OTHER);
-    assert!(c.store.log_after(None, 100).await.expect("log").is_empty());
+    assert!(c.store.log_range(0, i64::MAX, None, 100).await.expect("log").is_empty());
     let audit = c.get("/staff/audit", &admin).await.body;
     for action in ["annotate", "export_examples", "add_user", "set_role", "purge"] {
         assert!(audit.contains(&format!("<td>{action}</td>")), "{action} audited");

@@ -255,7 +255,7 @@ async fn a_whole_conversation_with_buttons_commands_and_free_text() {
     let got = h.exchange(vec![wages], 1).await;
     assert!(got[0]["text"].as_str().expect("t").contains("劳动"), "{got:?}");
 
-    let log = h.store.log_after(None, 100).await.expect("log");
+    let log = h.store.log_range(0, i64::MAX, None, 100).await.expect("log");
     assert_eq!(log.len(), 10);
     assert!(log.iter().all(|e| e.record.channel == "telegram" && e.record.user == USER.to_string()));
     assert!(log.iter().all(|e| e.record.source.as_deref() == Some("0509-square")));
@@ -282,7 +282,7 @@ async fn photos_stickers_and_edits_get_a_polite_reply() {
     let texts: Vec<&str> = got.iter().map(|m| m["text"].as_str().expect("t")).collect();
     assert!(texts[0].contains("文字") && texts[1].contains("文字"), "{texts:?}");
     assert!(texts[2].contains("修改过的消息"), "{texts:?}");
-    assert!(h.store.log_after(None, 10).await.expect("log").is_empty(), "nothing to log for non-text");
+    assert!(h.store.log_range(0, i64::MAX, None, 10).await.expect("log").is_empty(), "nothing to log for non-text");
 }
 
 #[tokio::test]
@@ -309,7 +309,7 @@ async fn rate_limits_are_waited_out_and_failed_sends_keep_the_turn() {
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(h.calls("sendmessage:403"), 1, "403 is not retried");
-    let log = h.store.log_after(None, 10).await.expect("log");
+    let log = h.store.log_range(0, i64::MAX, None, 10).await.expect("log");
     assert_eq!(log.len(), 2);
     assert_eq!(log[1].record.input, "帮助");
 }
@@ -321,7 +321,7 @@ async fn a_redelivered_update_is_answered_again_but_logged_once() {
     let u = h.text("我要去北京上访");
     let got = h.exchange(vec![u.clone(), u], 2).await;
     assert_eq!(got[0]["text"], got[1]["text"]);
-    assert_eq!(h.store.log_after(None, 10).await.expect("log").len(), 1);
+    assert_eq!(h.store.log_range(0, i64::MAX, None, 10).await.expect("log").len(), 1);
 }
 
 #[tokio::test]

@@ -170,7 +170,7 @@ async fn conversation(wx: &Wx) {
     let person = wx.push(&say("人工".into())).await;
     assert!(person.contains("电话"), "{person}");
     // Every turn is in the query log under the wechat channel and the QR tag.
-    let log = wx.store.log_after(None, 100).await.expect("log");
+    let log = wx.store.log_range(0, i64::MAX, None, 100).await.expect("log");
     let mine: Vec<_> = log.iter().filter(|e| e.record.user == user).collect();
     assert_eq!(mine.len(), 11);
     let fb: Vec<_> = mine.iter().filter_map(|e| e.record.feedback.clone()).collect();
@@ -219,12 +219,12 @@ async fn a_retried_push_gets_the_same_answer_and_is_logged_once() {
     let (a, b) = tokio::join!(wx.push(&xml), wx.push(&xml));
     assert_eq!((a.as_str(), b.as_str()), (first.as_str(), first.as_str()));
     assert_eq!(wx.push(&xml).await, first);
-    let log = wx.store.log_after(None, 100).await.expect("log");
+    let log = wx.store.log_range(0, i64::MAX, None, 100).await.expect("log");
     assert_eq!(log.iter().filter(|e| e.record.user == "oUser_retry").count(), 1);
     // Events without MsgId are de-duplicated by sender and time.
     let sub = event_xml("oUser_retry2", "subscribe", "");
     assert_eq!(wx.push(&sub).await, wx.push(&sub).await);
-    let log = wx.store.log_after(None, 100).await.expect("log");
+    let log = wx.store.log_range(0, i64::MAX, None, 100).await.expect("log");
     assert_eq!(log.iter().filter(|e| e.record.user == "oUser_retry2").count(), 1);
 }
 
@@ -250,7 +250,7 @@ async fn forged_stale_and_malformed_pushes_are_refused_without_a_turn() {
     );
     let r = wx.http.post(url).body(enc_without_safe_mode).send().await.expect("post");
     assert_eq!(r.status().as_u16(), 400);
-    let log = wx.store.log_after(None, 100).await.expect("log");
+    let log = wx.store.log_range(0, i64::MAX, None, 100).await.expect("log");
     assert!(log.is_empty(), "no refused push made a turn: {log:?}");
 }
 
@@ -296,6 +296,6 @@ async fn menu_clicks_enter_dialogs_and_other_kinds_get_a_polite_reply() {
     // Free text is understood on this channel as on the web.
     let wages = wx.push(&text_xml("oUser_menu", 9, "老板欠我三个月工资不给，我要去上访")).await;
     assert!(wages.contains("劳动"), "{wages}");
-    let r: Vec<_> = wx.store.log_after(None, 100).await.expect("log");
+    let r: Vec<_> = wx.store.log_range(0, i64::MAX, None, 100).await.expect("log");
     assert!(r.iter().all(|e| e.record.channel == "wechat"));
 }

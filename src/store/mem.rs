@@ -59,13 +59,6 @@ impl Store for MemStore {
         Ok(before - inner.sessions.len())
     }
 
-    async fn log_after(&self, after: Option<u64>, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
-        let inner = self.lock()?;
-        let from = after.map_or(0, |a| a + 1);
-        let entries = inner.log.range(from..).take(limit);
-        Ok(entries.map(|(i, r)| LogEntry { id: *i, record: r.clone() }).collect())
-    }
-
     async fn log_range(
         &self,
         from: i64,

@@ -69,9 +69,6 @@ pub trait Store: Send + Sync + 'static {
     /// Removes sessions idle since before `cutoff` (Unix seconds); returns how many.
     async fn remove_idle(&self, cutoff: i64) -> Result<usize, StoreError>;
 
-    /// Log entries after id `after` (exclusive), oldest first, at most `limit`.
-    async fn log_after(&self, after: Option<u64>, limit: usize) -> Result<Vec<LogEntry>, StoreError>;
-
     /// Log entries with `from <= ts < to` (Unix seconds), in time order,
     /// starting after `cursor` (the `(ts, id)` of the last entry of the
     /// previous page), at most `limit`.

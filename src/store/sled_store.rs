@@ -395,22 +395,6 @@ impl Store for SledStore {
         Ok(removed)
     }
 
-    async fn log_after(&self, after: Option<u64>, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.log.iter() {
-            let (k, v) = item.map_err(io)?;
-            let entry = log_entry(&k, &v)?;
-            if after.is_some_and(|a| entry.id <= a) {
-                continue;
-            }
-            out.push(entry);
-            if out.len() >= limit {
-                break;
-            }
-        }
-        Ok(out)
-    }
-
     async fn log_range(
         &self,
         from: i64,
