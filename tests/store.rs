@@ -8,7 +8,7 @@ use xinfang_guide::engine::session::{Session, SessionKey};
 use xinfang_guide::engine::understand::Plain;
 use xinfang_guide::service::Bot;
 use xinfang_guide::store::sled_store::SledOptions;
-use xinfang_guide::store::{Commit, MemStore, SledStore, Store};
+use xinfang_guide::store::{Commit, MemStore, SledStore, Store, Swept};
 
 fn key(user: &str) -> SessionKey {
     SessionKey::parse("web", user).expect("valid key")
@@ -48,7 +48,7 @@ async fn contract(store: Arc<dyn Store>) {
     let fresh = Session::new(key("bob"), "main", 5000);
     store.commit(None, &fresh, &log(5000, "e")).await.expect("commit");
     assert_eq!(store.session_count().await.expect("count"), 2);
-    assert_eq!(store.remove_idle(2000).await.expect("sweep"), 1);
+    assert_eq!(store.remove_idle(2000).await.expect("sweep"), Swept { removed: 1, remaining: 1 });
     assert_eq!(store.load(&k).await.expect("load"), None);
     assert!(store.load(&key("bob")).await.expect("load").is_some());
     // Date-range scans, paged by (ts, id) cursor.

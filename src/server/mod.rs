@@ -230,15 +230,16 @@ async fn sweep_loop(state: AppState, s: crate::config::SessionSettings) {
         }
         let cutoff = (state.clock)() - s.idle_minutes * 60;
         match state.bot.store.remove_idle(cutoff).await {
-            Ok(n) if n > 0 => tracing::info!(removed = n, "idle sessions swept"),
-            Ok(_) => {}
+            Ok(swept) => {
+                if swept.removed > 0 {
+                    tracing::info!(removed = swept.removed, "idle sessions swept");
+                }
+                metrics::gauge!("xg_active_sessions").set(swept.remaining as f64);
+            }
             Err(e) => tracing::error!(error = %e, "sweeping idle sessions failed"),
         }
         if let Err(e) = state.bot.store.remove_expired_tickets((state.clock)()).await {
             tracing::error!(error = %e, "removing expired links failed");
-        }
-        if let Ok(n) = state.bot.store.session_count().await {
-            metrics::gauge!("xg_active_sessions").set(n as f64);
         }
         state.limits.shrink();
     }

@@ -1,7 +1,7 @@
 //! In-memory store: the terminal chat and tests. Same contract as sled,
 //! without durability.
 
-use super::{Commit, LogEntry, Store, StoreError, Ticket, next_version};
+use super::{Commit, LogEntry, Store, StoreError, Swept, Ticket, next_version};
 use crate::engine::reply::LogRecord;
 use crate::engine::session::{Session, SessionKey};
 use async_trait::async_trait;
@@ -52,11 +52,12 @@ impl Store for MemStore {
         Ok(Commit::Done { version })
     }
 
-    async fn remove_idle(&self, cutoff: i64) -> Result<usize, StoreError> {
+    async fn remove_idle(&self, cutoff: i64) -> Result<Swept, StoreError> {
         let mut inner = self.lock()?;
         let before = inner.sessions.len();
         inner.sessions.retain(|_, s| s.last_active >= cutoff);
-        Ok(before - inner.sessions.len())
+        let remaining = inner.sessions.len();
+        Ok(Swept { removed: before - remaining, remaining })
     }
 
     async fn log_range(

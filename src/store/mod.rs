@@ -31,6 +31,14 @@ pub enum StoreError {
     Closed,
 }
 
+/// What an idle sweep did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub removed: usize,
+    /// Sessions left after the sweep.
+    pub remaining: usize,
+}
+
 /// Result of a compare-and-swap commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Commit {
@@ -66,8 +74,9 @@ pub trait Store: Send + Sync + 'static {
     /// after both are durable.
     async fn commit(&self, expected: Option<u64>, session: &Session, log: &LogRecord) -> Result<Commit, StoreError>;
 
-    /// Removes sessions idle since before `cutoff` (Unix seconds); returns how many.
-    async fn remove_idle(&self, cutoff: i64) -> Result<usize, StoreError>;
+    /// Removes sessions idle since before `cutoff` (Unix seconds); says how
+    /// many went and how many stay (the sweep sees them all anyway).
+    async fn remove_idle(&self, cutoff: i64) -> Result<Swept, StoreError>;
 
     /// Log entries with `from <= ts < to` (Unix seconds), in time order,
     /// starting after `cursor` (the `(ts, id)` of the last entry of the

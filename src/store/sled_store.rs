@@ -33,7 +33,7 @@
 //! 400 MB of disk per 320,000 messages in the load benchmark: its inserts
 //! land all over the tree.)
 
-use super::{Commit, LogEntry, Store, StoreError, Ticket, next_version};
+use super::{Commit, LogEntry, Store, StoreError, Swept, Ticket, next_version};
 use crate::engine::reply::LogRecord;
 use crate::engine::session::{Session, SessionKey};
 use async_trait::async_trait;
@@ -255,6 +255,40 @@ fn migrate_index(db: &sled::Db, sessions: &Tree, log: &Tree, ended: &Tree) -> Re
     Ok(())
 }
 
+/// Removes the sessions last active before `cutoff`, each by compare-and-swap
+/// (a session touched since it was read stays), and counts the rest. Only
+/// `last_active` is read from each session.
+fn sweep(sessions: &Tree, ended: &Tree, cutoff: i64) -> Result<Swept, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Activity {
+        last_active: i64,
+    }
+    let (mut removed, mut remaining) = (0, 0);
+    for item in sessions.iter() {
+        let (k, v) = item.map_err(io)?;
+        let idle = match serde_json::from_slice::<Activity>(unlink(&v).1) {
+            Ok(a) => a.last_active < cutoff,
+            Err(_) => true, // unreadable: nothing can resume it
+        };
+        if !idle {
+            remaining += 1;
+            continue;
+        }
+        // Where the conversation ends, kept before the session goes (a
+        // session that starts with this key meanwhile finds it). Should
+        // the swap below fail, the live session's own link wins anyway.
+        if let Some(tail) = unlink(&v).0 {
+            ended.insert(&k, &tail[..]).map_err(io)?;
+        }
+        if sessions.compare_and_swap(&k, Some(&v), None as Option<&[u8]>).map_err(io)?.is_ok() {
+            removed += 1;
+        } else {
+            remaining += 1;
+        }
+    }
+    Ok(Swept { removed, remaining })
+}
+
 /// The first `limit` records of a walk over the log tree, in its order.
 fn entries(
     walk: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
@@ -367,32 +401,16 @@ impl Store for SledStore {
         Ok(Commit::Done { version })
     }
 
-    async fn remove_idle(&self, cutoff: i64) -> Result<usize, StoreError> {
-        let mut removed = 0;
-        for item in self.sessions.iter() {
-            let (k, v) = item.map_err(io)?;
-            let idle = match Self::decode(&v) {
-                Ok(s) => s.last_active < cutoff,
-                Err(_) => true, // unreadable: nothing can resume it
-            };
-            if !idle {
-                continue;
-            }
-            // Where the conversation ends, kept before the session goes (a
-            // session that starts with this key meanwhile finds it). Should
-            // the swap below fail, the live session's own link wins anyway.
-            if let Some(tail) = unlink(&v).0 {
-                self.ended.insert(&k, &tail[..]).map_err(io)?;
-            }
-            // Compare-and-swap: a session touched since we read it stays.
-            if self.sessions.compare_and_swap(&k, Some(&v), None as Option<&[u8]>).map_err(io)?.is_ok() {
-                removed += 1;
-            }
-        }
-        if removed > 0 {
+    async fn remove_idle(&self, cutoff: i64) -> Result<Swept, StoreError> {
+        // A scan of every session: on a blocking thread, not a request worker.
+        let (sessions, ended) = (self.sessions.clone(), self.ended.clone());
+        let swept = tokio::task::spawn_blocking(move || sweep(&sessions, &ended, cutoff))
+            .await
+            .map_err(|e| StoreError::Io(format!("idle sweep: {e}")))??;
+        if swept.removed > 0 {
             self.durable().await?;
         }
-        Ok(removed)
+        Ok(swept)
     }
 
     async fn log_range(

@@ -1,0 +1,48 @@
+//! The idle sweep on a store with many live sessions: how long one sweep
+//! (which sees every session) and a plain count take.
+//!   cargo run --release --example sweep_bench -- [sessions]   (default 100000)
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+use xinfang_guide::engine::Engine;
+use xinfang_guide::engine::reply::Inbound;
+use xinfang_guide::engine::session::SessionKey;
+use xinfang_guide::engine::understand::Plain;
+use xinfang_guide::service::Bot;
+use xinfang_guide::store::{SledStore, Store};
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let dir = tempfile::tempdir()?;
+    let (content, diags) = xinfang_guide::content::load(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let content = content.ok_or_else(|| anyhow::anyhow!("{diags}"))?;
+    let store = SledStore::open(dir.path(), &Default::default())?;
+    let bot = Bot::new(Arc::new(Engine::new(Arc::new(content), Arc::new(Plain), 1800)), store.clone());
+    let mut hs = Vec::new();
+    for t in 0..64 {
+        let bot = bot.clone();
+        hs.push(tokio::spawn(async move {
+            for i in (t..n).step_by(64) {
+                let key = SessionKey::parse("web", &format!("{i:032x}"))?;
+                bot.handle(&key, &Inbound::text("1"), 1_795_744_800).await?;
+                bot.handle(&key, &Inbound::text("1"), 1_795_744_800).await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for h in hs {
+        h.await??;
+    }
+    for _ in 0..3 {
+        let t = Instant::now();
+        // Nothing is idle since 1970: every session is read, none removed.
+        let swept = store.remove_idle(0).await?;
+        let sweep = t.elapsed();
+        let t = Instant::now();
+        let count = store.session_count().await?;
+        println!("sweep {swept:?} in {sweep:.0?}; session_count {count} in {:.0?}", t.elapsed());
+    }
+    Ok(())
+}
