@@ -11,7 +11,9 @@ for a category with xinfang_ok = false), and the most frequent confusions.
 
 Also, as a measure of what a chat user sees rather than the evaluation's
 target: how often a right first channel is among the categories the chat
-offers (`offered`: one to confirm when confident, else up to three buttons).
+offers (`offered`: one to confirm when confident, else up to three buttons),
+and among those or the ones offered when the person answers 不是 to the one
+to confirm (`offered_after_no`).
 """
 import argparse
 import collections
@@ -62,7 +64,7 @@ def report(label, rows, preds, forbidden, first_of):
     cat_ok = chan_ok = violations = 0
     confusions = collections.Counter()
     high_conf = [r for r in rows if preds[r["id"]]["confidence"] >= 0.55]
-    hc_ok = offered_ok = offered_n = 0
+    hc_ok = offered_ok = offered_n = after_no_ok = 0
     for r in rows:
         p = preds[r["id"]]
         good = p["category"] in [r["category"], *r.get("also", [])]
@@ -78,16 +80,20 @@ def report(label, rows, preds, forbidden, first_of):
         offered = p.get("offered", [])
         offered_n += len(offered)
         if offered:
-            offered_ok += any(first_of.get(c) in r["channels"] for c in offered)
+            right = any(first_of.get(c) in r["channels"] for c in offered)
+            offered_ok += right
+            after_no = p.get("offered_after_no", [])
+            after_no_ok += right or any(first_of.get(c) in r["channels"] for c in after_no)
         else:
             offered_ok += r["category"] == "out_of_scope"
+            after_no_ok += r["category"] == "out_of_scope"
     for r in high_conf:
         hc_ok += preds[r["id"]]["category"] in [r["category"], *r.get("also", [])]
     n = len(rows)
     print(f"  {label:>4}: category {cat_ok / n:6.1%}  first channel {chan_ok / n:6.1%}  violations {violations}  "
           f"(bot-confident rows: {len(high_conf)}, category {hc_ok / max(len(high_conf), 1):6.1%})")
     print(f"        chat: right first channel among the offered categories {offered_ok / n:6.1%} "
-          f"(categories offered per question: {offered_n / n:.2f})")
+          f"(categories offered per question: {offered_n / n:.2f}); after one 不是 {after_no_ok / n:6.1%}")
     top = ", ".join(f"{a}→{b} {c}" for (a, b), c in confusions.most_common(6))
     print(f"        confusions: {top}")
 

@@ -127,3 +127,38 @@ fn a_question_about_petitioning_itself_stays_with_petitioning() {
         assert_eq!(c.category, "xinfang_procedure", "{q}: {c:?}");
     }
 }
+
+#[test]
+fn no_to_a_confident_guess_offers_the_next_likeliest_kinds_of_matter() {
+    use xinfang_guide::engine::Engine;
+    use xinfang_guide::engine::reply::Inbound;
+    use xinfang_guide::engine::session::SessionKey;
+    let (loaded, diags) = load_all(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let (content, understanding) = loaded.unwrap_or_else(|| panic!("{diags}"));
+    let engine =
+        Engine::new(content, Arc::new(xinfang_guide::understand::Smart { understanding: understanding.clone() }), 1800);
+    let key = SessionKey::parse("web", "not-that").expect("key");
+    let ids = |s: &xinfang_guide::engine::Step| -> Vec<String> {
+        s.replies.iter().flat_map(|r| &r.choices).map(|c| c.id.clone()).collect()
+    };
+    let text = "开发商延期交房一年多了";
+    let (offered, confident) = understanding.offered(&understanding.classify(text));
+    assert!(confident && offered.len() > 1, "a confident guess with runners-up: {offered:?}");
+    let guess = engine.step(None, &key, &Inbound::text(text), 1000);
+    let choices = ids(&guess);
+    assert_eq!(choices[0], format!("cat:{}", offered[0]));
+    assert_eq!(choices[1], format!("not:{}", offered[1..].join(",")));
+    // Typed or pressed, "no" offers the others (and the menu), not a guess.
+    for no in [Inbound::text("不是"), Inbound::choice(&choices[1])] {
+        let step = engine.step(Some(&guess.session), &key, &no, 1001);
+        let want: Vec<String> =
+            offered[1..].iter().map(|c| format!("cat:{c}")).chain(["cmd:menu".to_string()]).collect();
+        assert_eq!(ids(&step), want);
+        assert!(step.log.low_confidence);
+    }
+    // A forged "not:" id offers only known categories; none known: the menu.
+    let step = engine.step(Some(&guess.session), &key, &Inbound::choice("not:labor,<script>,../x"), 1001);
+    assert_eq!(ids(&step), ["cat:labor", "cmd:menu"]);
+    let step = engine.step(Some(&guess.session), &key, &Inbound::choice("not:nothing"), 1001);
+    assert!(step.replies.iter().any(|r| r.text.contains("依法信访指引")), "{:?}", step.replies);
+}

@@ -1,7 +1,9 @@
 //! `xinfang-guide classify`: one JSON line out per question in (JSONL with
 //! `id` and `question`, or plain lines), for evaluation scripts. Besides the
 //! category, its channels and the FAQ entry, `offered` lists the categories
-//! the chat would put before the person (one to confirm, or up to three).
+//! the chat would put before the person (one to confirm, or up to three) and
+//! `offered_after_no` the ones it offers when the person says the one to
+//! confirm is wrong.
 
 use crate::understand::Understanding;
 use serde_json::{Value, json};
@@ -24,7 +26,11 @@ pub fn run(u: &Understanding, input: impl BufRead, out: &mut impl Write) -> anyh
         let c = u.classify(&question);
         let channels = if c.category == "out_of_scope" { Vec::new() } else { u.channels(&c.category) };
         let faq = c.faq.map(|i| u.faq_id(i).to_string());
-        let row = json!({"id": id, "category": c.category, "channels": channels, "confidence": (c.confidence * 1000.0).round() / 1000.0, "faq": faq, "offered": u.offered(&c).0});
+        // What the chat shows first, and what it shows if the person says
+        // its confident guess is wrong.
+        let (mut offered, confident) = u.offered(&c);
+        let after_no = if confident { offered.split_off(1) } else { Vec::new() };
+        let row = json!({"id": id, "category": c.category, "channels": channels, "confidence": (c.confidence * 1000.0).round() / 1000.0, "faq": faq, "offered": offered, "offered_after_no": after_no});
         writeln!(out, "{row}")?;
     }
     Ok(())

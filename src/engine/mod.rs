@@ -147,6 +147,16 @@ impl<'a> Turn<'a> {
                 _ => self.not_understood(),
             };
         }
+        if let Some(list) = id.strip_prefix(NOT_THAT) {
+            // Only known categories: the id comes back from the person.
+            let cats: Vec<String> = list
+                .split(',')
+                .filter(|c| self.content.category_entry.contains_key(*c))
+                .take(3)
+                .map(str::to_string)
+                .collect();
+            return if cats.is_empty() { self.command(Command::Restart) } else { self.suggest(&cats, false) };
+        }
         if let Some(cat) = id.strip_prefix("cat:") {
             return match self.content.category_entry.get(cat) {
                 Some(&entry) => self.go(entry, &[("category".to_string(), cat.to_string())]),
@@ -239,17 +249,25 @@ impl<'a> Turn<'a> {
         let dir = &self.content.directory;
         let name = |c: &String| dir.categories.get(c).map(|x| x.name.clone()).unwrap_or_else(|| c.clone());
         let texts = &self.content.texts;
-        let (text, mut choices) = match (confident, categories.first()) {
-            (true, Some(c)) => (
-                texts.confirm.replace("{category}", &name(c)),
-                vec![ChoiceOut { id: format!("cat:{c}"), label: "对".to_string() }],
-            ),
-            _ => (
-                texts.suggest.clone(),
-                categories.iter().map(|c| ChoiceOut { id: format!("cat:{c}"), label: name(c) }).collect(),
-            ),
+        let menu = ChoiceOut { id: "cmd:menu".to_string(), label: "都不是，看菜单".to_string() };
+        let (text, choices) = match (confident, categories.split_first()) {
+            (true, Some((c, others))) => {
+                let yes = ChoiceOut { id: format!("cat:{c}"), label: "对".to_string() };
+                // "No" offers the next likeliest kinds of matter, if any.
+                let no = if others.is_empty() {
+                    menu
+                } else {
+                    ChoiceOut { id: format!("{NOT_THAT}{}", others.join(",")), label: "不是".to_string() }
+                };
+                (texts.confirm.replace("{category}", &name(c)), vec![yes, no])
+            }
+            _ => {
+                let mut choices: Vec<ChoiceOut> =
+                    categories.iter().map(|c| ChoiceOut { id: format!("cat:{c}"), label: name(c) }).collect();
+                choices.push(menu);
+                (texts.suggest.clone(), choices)
+            }
         };
-        choices.push(ChoiceOut { id: "cmd:menu".to_string(), label: "都不是，看菜单".to_string() });
         self.s.offered = choices.iter().map(|c| (c.id.clone(), c.label.clone())).collect();
         self.replies.push(Reply { text, cites: Vec::new(), choices, card: None });
     }
@@ -397,9 +415,16 @@ fn pick_offered(content: &Content, offered: &[(String, String)], text: &str) -> 
     if let Some((id, _)) = offered.iter().find(|(_, label)| understand::normalize(label) == t) {
         return Some(id.clone());
     }
+    // A confirmation ("…，对吗？"): yes takes the category, no its alternative.
     let confirm = offered.len() == 2 && offered[0].0.starts_with("cat:");
-    (confirm && content.commands.yes.contains(&t)).then(|| offered[0].0.clone())
+    if confirm && content.commands.yes.contains(&t) {
+        return Some(offered[0].0.clone());
+    }
+    (confirm && content.commands.no.contains(&t)).then(|| offered[1].0.clone())
 }
+
+/// Choice id prefix of "not that one": the categories to offer instead.
+const NOT_THAT: &str = "not:";
 
 /// Buttons when the bot is lost: the menu and a person.
 /// 有帮助 / 没帮助, under answers and channel cards.

@@ -28,7 +28,9 @@ pub enum Intent {
     },
     /// A FAQ entry answers the question (index into `Content::faq`).
     Faq(usize),
-    /// Offer categories as buttons: one to confirm, or the top few to pick from.
+    /// Offer categories as buttons: when `confident`, the first to confirm
+    /// (the rest are offered if the person says it is not that), else the
+    /// top few to pick from.
     Suggest {
         categories: Vec<String>,
         confident: bool,

@@ -155,18 +155,19 @@ impl Understanding {
     }
 
     /// The categories a chat offers for this classification, and whether it
-    /// is sure enough to ask about the best one alone ("…，对吗？"); else up
-    /// to three plausible ones as buttons, none when nothing fits.
-    /// Not a matter at all (greetings, chat): nothing.
+    /// is sure enough to ask about the best one first ("…，对吗？", the next
+    /// likeliest ones following should the person say no); else up to three
+    /// plausible ones as buttons. Not a matter at all (greetings, chat): none.
     pub fn offered(&self, c: &Classification) -> (Vec<String>, bool) {
         if c.category == "out_of_scope" {
             return (Vec::new(), false);
         }
+        let plausible = c.top.iter().filter(|(cat, p)| *p >= UNSURE && cat != "out_of_scope").map(|(cat, _)| cat);
         if c.confidence >= CONFIDENT {
-            return (vec![c.category.clone()], true);
+            let others = plausible.filter(|cat| **cat != c.category).take(2).cloned();
+            return (std::iter::once(c.category.clone()).chain(others).collect(), true);
         }
-        let top = c.top.iter().filter(|(cat, p)| *p >= UNSURE && cat != "out_of_scope").take(3);
-        (top.map(|(cat, _)| cat.clone()).collect(), false)
+        (plausible.take(3).cloned().collect(), false)
     }
 
     /// First lawful channels for a category (taxonomy order).
