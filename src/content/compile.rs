@@ -350,6 +350,7 @@ impl Cx<'_> {
                 .as_ref()
                 .map(|s| self.non_empty(src, s, "text"))
                 .unwrap_or_else(|| "您的问题可能属于下面哪一类？".into()),
+            other_kinds: opt(self, &t.other_kinds, "那么，您的问题更接近下面哪一类？"),
             lost: t
                 .lost
                 .as_ref()

@@ -142,6 +142,7 @@ pub struct Texts {
     pub notice: String,
     pub confirm: String,
     pub suggest: String,
+    pub other_kinds: String,
     pub lost: String,
     pub helpful_label: String,
     pub unhelpful_label: String,

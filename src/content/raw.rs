@@ -146,6 +146,9 @@ pub struct CommandTexts {
     /// Shown above the top-3 category buttons.
     #[serde(default)]
     pub suggest: Option<Spanned<String>>,
+    /// After 不是 to a confirmation: above the next likeliest kinds of matter.
+    #[serde(default)]
+    pub other_kinds: Option<Spanned<String>>,
     /// When nothing fits: say so honestly.
     #[serde(default)]
     pub lost: Option<Spanned<String>>,

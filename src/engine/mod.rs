@@ -155,7 +155,10 @@ impl<'a> Turn<'a> {
                 .take(3)
                 .map(str::to_string)
                 .collect();
-            return if cats.is_empty() { self.command(Command::Restart) } else { self.suggest(&cats, false) };
+            if cats.is_empty() {
+                return self.command(Command::Restart);
+            }
+            return self.suggest(&cats, Ask::Instead);
         }
         if let Some(cat) = id.strip_prefix("cat:") {
             return match self.content.category_entry.get(cat) {
@@ -179,7 +182,9 @@ impl<'a> Turn<'a> {
                 self.go(node, &sets);
             }
             Intent::Faq(i) => self.faq(i),
-            Intent::Suggest { categories, confident } => self.suggest(&categories, confident),
+            Intent::Suggest { categories, confident } => {
+                self.suggest(&categories, if confident { Ask::Confirm } else { Ask::Pick })
+            }
             Intent::Lost => {
                 self.matched = false;
                 let lost = self.content.texts.lost.clone();
@@ -244,14 +249,14 @@ impl<'a> Turn<'a> {
         }
     }
 
-    fn suggest(&mut self, categories: &[String], confident: bool) {
-        self.low_confidence = !confident;
+    fn suggest(&mut self, categories: &[String], ask: Ask) {
+        self.low_confidence = ask != Ask::Confirm;
         let dir = &self.content.directory;
         let name = |c: &String| dir.categories.get(c).map(|x| x.name.clone()).unwrap_or_else(|| c.clone());
         let texts = &self.content.texts;
         let menu = ChoiceOut { id: "cmd:menu".to_string(), label: "都不是，看菜单".to_string() };
-        let (text, choices) = match (confident, categories.split_first()) {
-            (true, Some((c, others))) => {
+        let (text, choices) = match (ask, categories.split_first()) {
+            (Ask::Confirm, Some((c, others))) => {
                 let yes = ChoiceOut { id: format!("cat:{c}"), label: "对".to_string() };
                 // "No" offers the next likeliest kinds of matter, if any.
                 let no = if others.is_empty() {
@@ -265,7 +270,8 @@ impl<'a> Turn<'a> {
                 let mut choices: Vec<ChoiceOut> =
                     categories.iter().map(|c| ChoiceOut { id: format!("cat:{c}"), label: name(c) }).collect();
                 choices.push(menu);
-                (texts.suggest.clone(), choices)
+                let heading = if ask == Ask::Instead { &texts.other_kinds } else { &texts.suggest };
+                (heading.clone(), choices)
             }
         };
         self.s.offered = choices.iter().map(|c| (c.id.clone(), c.label.clone())).collect();
@@ -421,6 +427,17 @@ fn pick_offered(content: &Content, offered: &[(String, String)], text: &str) -> 
         return Some(offered[0].0.clone());
     }
     (confirm && content.commands.no.contains(&t)).then(|| offered[1].0.clone())
+}
+
+/// How categories are put to the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ask {
+    /// "Is it X?" (the rest follow a no).
+    Confirm,
+    /// "Which is closest?"
+    Pick,
+    /// After a no to a confirmation: "Closer to which, then?"
+    Instead,
 }
 
 /// Choice id prefix of "not that one": the categories to offer instead.
