@@ -1,6 +1,6 @@
 //! The idle sweep on a store with many live sessions: how long one sweep
 //! (which sees every session) and a plain count take.
-//!   cargo run --release --example sweep_bench -- [sessions]   (default 100000)
+//!   cargo run --release --example sweep_bench -- [sessions] [cache MiB]   (default 100000, 16)
 
 use std::path::Path;
 use std::sync::Arc;
@@ -18,7 +18,11 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let (content, diags) = xinfang_guide::content::load(Path::new(env!("CARGO_MANIFEST_DIR")));
     let content = content.ok_or_else(|| anyhow::anyhow!("{diags}"))?;
-    let store = SledStore::open(dir.path(), &Default::default())?;
+    let mut opts = xinfang_guide::store::sled_store::SledOptions::default();
+    if let Some(mb) = std::env::args().nth(2).and_then(|a| a.parse::<u64>().ok()) {
+        opts.cache_bytes = mb * 1024 * 1024;
+    }
+    let store = SledStore::open(dir.path(), &opts)?;
     let bot = Bot::new(Arc::new(Engine::new(Arc::new(content), Arc::new(Plain), 1800)), store.clone());
     let mut hs = Vec::new();
     for t in 0..64 {
@@ -35,6 +39,7 @@ async fn main() -> anyhow::Result<()> {
     for h in hs {
         h.await??;
     }
+    println!("filled; {}", rss());
     for _ in 0..3 {
         let t = Instant::now();
         // Nothing is idle since 1970: every session is read, none removed.
@@ -42,7 +47,19 @@ async fn main() -> anyhow::Result<()> {
         let sweep = t.elapsed();
         let t = Instant::now();
         let count = store.session_count().await?;
-        println!("sweep {swept:?} in {sweep:.0?}; session_count {count} in {:.0?}", t.elapsed());
+        println!("sweep {swept:?} in {sweep:.0?}; session_count {count} in {:.0?}; {}", t.elapsed(), rss());
     }
     Ok(())
+}
+
+/// This process's resident memory (Linux), for seeing what a sweep costs.
+fn rss() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS"))
+        .unwrap_or("VmRSS: unknown")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
