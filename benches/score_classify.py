@@ -58,6 +58,14 @@ def main():
                 print(f"   {r['category']:>20} → {preds[r['id']]['category']:<20} {r['question'][:60]}")
 
 
+def reaches(categories, row, first_of):
+    """A right first channel among these categories' (offering none is
+    right only for out_of_scope rows, as for the first channel)."""
+    if not categories:
+        return row["category"] == "out_of_scope"
+    return any(first_of.get(c) in row["channels"] for c in categories)
+
+
 def report(label, rows, preds, forbidden, first_of):
     if not rows:
         return
@@ -79,14 +87,8 @@ def report(label, rows, preds, forbidden, first_of):
         violations += first == "xinfang" and r["category"] in forbidden
         offered = p.get("offered", [])
         offered_n += len(offered)
-        if offered:
-            right = any(first_of.get(c) in r["channels"] for c in offered)
-            offered_ok += right
-            after_no = p.get("offered_after_no", [])
-            after_no_ok += right or any(first_of.get(c) in r["channels"] for c in after_no)
-        else:
-            offered_ok += r["category"] == "out_of_scope"
-            after_no_ok += r["category"] == "out_of_scope"
+        offered_ok += reaches(offered, r, first_of)
+        after_no_ok += reaches(offered + p.get("offered_after_no", []), r, first_of)
     for r in high_conf:
         hc_ok += preds[r["id"]]["category"] in [r["category"], *r.get("also", [])]
     n = len(rows)

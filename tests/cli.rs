@@ -1,20 +1,27 @@
-//! The terminal chat, driven through stdin as an editor would use it.
+//! The command line: the terminal chat driven through stdin as an editor
+//! would use it, QR codes and posters, and `classify` for evaluation scripts.
 
 mod common;
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
+
+/// Runs a command on the shipped content with `input` on stdin.
+fn on_content(command: &str, input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+        .args([command, "--content", env!("CARGO_MANIFEST_DIR")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {command}: {e}"));
+    child.stdin.take().expect("stdin").write_all(input).expect("write");
+    child.wait_with_output().expect("output")
+}
 
 #[test]
 fn terminal_chat_walks_to_a_channel_card_with_numbered_choices() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
-        .args(["chat", "--content", env!("CARGO_MANIFEST_DIR")])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start chat");
-    child.stdin.take().expect("stdin").write_all("1\n1\n1\n1\n是\n人工\n退出\n".as_bytes()).expect("write");
-    let out = child.wait_with_output().expect("output");
+    let out = on_content("chat", "1\n1\n1\n1\n是\n人工\n退出\n".as_bytes());
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).expect("utf8");
     assert!(text.contains("  1. 我的问题该找哪里"), "{text}");
@@ -54,21 +61,13 @@ fn qr_codes_and_the_poster_open_the_chat_tagged_with_the_source() {
 
 #[test]
 fn classify_answers_every_line_in_the_evaluation_format() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
-        .args(["classify", "--content", env!("CARGO_MANIFEST_DIR")])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start classify");
     let mut input = Vec::new();
     input.extend_from_slice("{\"id\": \"a1\", \"question\": \"老板拖欠我三个月工资，我要去上访\"}\n".as_bytes());
     input.extend_from_slice("法院判决已经生效了，我不服\n\n".as_bytes());
     // Not UTF-8, then a JSON object without a question, then a huge line.
     input.extend_from_slice(b"\xff\xfe\xe5\xb7 broken\n{\"id\": 7}\n");
     input.extend_from_slice("楼上太吵".repeat(20_000).as_bytes());
-    child.stdin.take().expect("stdin").write_all(&input).expect("write");
-    let out = child.wait_with_output().expect("output");
+    let out = on_content("classify", &input);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rows: Vec<serde_json::Value> =
         String::from_utf8(out.stdout).expect("utf8").lines().map(|l| serde_json::from_str(l).expect("json")).collect();

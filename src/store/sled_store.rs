@@ -164,17 +164,12 @@ impl SledStore {
     }
 
     /// Where a conversation's chain of log records starts (its newest
-    /// record): the live session's link, else the link its last removed
-    /// session left.
-    fn chain_start(&self, key: &[u8]) -> Result<Option<[u8; 16]>, StoreError> {
-        match self.sessions.get(key).map_err(io)?.and_then(|v| unlink(&v).0) {
-            Some(tail) => Ok(Some(tail)),
-            None => self.ended_tail(key),
+    /// record): the link of the live session's stored value `session`, else
+    /// the link its last removed session left in `ended`.
+    fn chain_start(&self, key: &[u8], session: Option<&[u8]>) -> Result<Option<[u8; 16]>, StoreError> {
+        if let Some(tail) = session.and_then(|v| unlink(v).0) {
+            return Ok(Some(tail));
         }
-    }
-
-    /// The newest record of the last removed session with this key.
-    fn ended_tail(&self, key: &[u8]) -> Result<Option<[u8; 16]>, StoreError> {
         Ok(self.ended.get(key).map_err(io)?.and_then(|v| <[u8; 16]>::try_from(&v[..]).ok()))
     }
 
@@ -266,7 +261,8 @@ fn sweep(sessions: &Tree, ended: &Tree, cutoff: i64) -> Result<Swept, StoreError
     let (mut removed, mut remaining) = (0, 0);
     for item in sessions.iter() {
         let (k, v) = item.map_err(io)?;
-        let idle = match serde_json::from_slice::<Activity>(unlink(&v).1) {
+        let (tail, json) = unlink(&v);
+        let idle = match serde_json::from_slice::<Activity>(json) {
             Ok(a) => a.last_active < cutoff,
             Err(_) => true, // unreadable: nothing can resume it
         };
@@ -277,7 +273,7 @@ fn sweep(sessions: &Tree, ended: &Tree, cutoff: i64) -> Result<Swept, StoreError
         // Where the conversation ends, kept before the session goes (a
         // session that starts with this key meanwhile finds it). Should
         // the swap below fail, the live session's own link wins anyway.
-        if let Some(tail) = unlink(&v).0 {
+        if let Some(tail) = tail {
             ended.insert(&k, &tail[..]).map_err(io)?;
         }
         if sessions.compare_and_swap(&k, Some(&v), None as Option<&[u8]>).map_err(io)?.is_ok() {
@@ -381,10 +377,7 @@ impl Store for SledStore {
         }
         // This conversation's previous record: the one the session we swap
         // out links to, or for a new session the end of an earlier one.
-        let prev = match current.as_deref().and_then(|b| unlink(b).0) {
-            Some(tail) => Some(tail),
-            None => self.ended_tail(&key)?,
-        };
+        let prev = self.chain_start(&key, current.as_deref())?;
         let record = linked(prev.as_ref(), &serde_json::to_vec(log).map_err(io)?);
         // The record goes in before the session that links to it, so a crash
         // cannot leave a link to nothing (which would cut the transcript
@@ -455,7 +448,8 @@ impl Store for SledStore {
 
     async fn log_for_session(&self, key: &SessionKey, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
         let mut out = Vec::new();
-        let mut next = self.chain_start(&key.to_bytes())?;
+        let key = key.to_bytes();
+        let mut next = self.chain_start(&key, self.sessions.get(&key).map_err(io)?.as_deref())?;
         while let Some(log_key) = next.filter(|_| out.len() < limit) {
             // Purged by retention: the rest of the chain is older still.
             let Some(v) = self.log.get(log_key).map_err(io)? else { break };
