@@ -87,7 +87,10 @@ pub struct TelegramSettings {
 pub struct WechatSettings {
     /// The Token set in the MP admin console; the channel is on only when set.
     pub token: Secret,
-    /// AppID, needed for safe mode.
+    /// Message encryption as set in the MP console: `plain` (明文), `compat`
+    /// (兼容) or `safe` (安全); empty: safe when `aes_key` is set, else plain.
+    pub mode: String,
+    /// AppID, needed for compatible and safe mode.
     pub appid: String,
     /// EncodingAESKey (43 characters); set it to use safe mode (安全模式).
     pub aes_key: Secret,

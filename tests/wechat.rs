@@ -43,6 +43,13 @@ struct ReplyXml {
 }
 
 async fn start(safe: bool) -> Wx {
+    start_mode(if safe { "safe" } else { "plain" }).await
+}
+
+/// A server in the given WeChat mode (`plain`, `compat`, `safe`); the test
+/// client encrypts its pushes unless the mode is plain.
+async fn start_mode(mode: &str) -> Wx {
+    let safe = mode != "plain";
     let dir = tempfile::tempdir().expect("tempdir");
     let store: Arc<dyn Store> = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -53,6 +60,7 @@ async fn start(safe: bool) -> Wx {
     s.limits.per_session_per_second = 0;
     s.wechat.token = Secret::new(TOKEN);
     s.wechat.web_url = "https://xf.example.org/".into();
+    s.wechat.mode = mode.into();
     if safe {
         s.wechat.appid = APPID.into();
         s.wechat.aes_key = Secret::new(AES_KEY);
@@ -298,4 +306,79 @@ async fn menu_clicks_enter_dialogs_and_other_kinds_get_a_polite_reply() {
     assert!(wages.contains("劳动"), "{wages}");
     let r: Vec<_> = wx.store.log_range(0, i64::MAX, None, 100).await.expect("log");
     assert!(r.iter().all(|e| e.record.channel == "wechat"));
+}
+
+/// Regression (review D1): with the AES key set, a plaintext push passed on
+/// the outer signature alone — which covers no part of the body — and was
+/// answered in clear for any openid.
+#[tokio::test]
+async fn safe_mode_refuses_plaintext_pushes_and_logs_nothing() {
+    let wx = start(true).await;
+    let plain = text_xml("oVictim", 31, "你好");
+    assert_eq!(wx.raw(plain.clone(), now(), TOKEN).await.0, 403, "no encrypt_type");
+    let (ts, nonce) = (now().to_string(), "9");
+    for kind in ["raw", "", "none"] {
+        let url = format!(
+            "{}/wechat?signature={}&timestamp={ts}&nonce={nonce}&encrypt_type={kind}",
+            wx.base,
+            signature(&[TOKEN, &ts, nonce])
+        );
+        let r = wx.http.post(url).body(plain.clone()).send().await.expect("post");
+        assert_eq!(r.status().as_u16(), 403, "encrypt_type={kind}");
+    }
+    let log = wx.store.log_range(0, i64::MAX, None, 100).await.expect("log");
+    assert!(log.is_empty(), "a refused push made a turn: {log:?}");
+    // The encrypted form of the same message is taken.
+    assert!(!wx.push(&plain).await.is_empty());
+}
+
+/// 兼容模式: WeChat may send either form; each is answered in kind.
+#[tokio::test]
+async fn compatible_mode_takes_both_forms_and_answers_each_in_kind() {
+    let wx = start_mode("compat").await;
+    let encrypted_reply = wx.push(&text_xml("oCompat", 1, "你好")).await;
+    assert!(!encrypted_reply.is_empty());
+    let (status, body) = wx.raw(text_xml("oCompat", 2, "菜单"), now(), TOKEN).await;
+    assert_eq!(status, 200, "{body}");
+    let r: ReplyXml = quick_xml::de::from_str(&body).expect("plain reply");
+    assert!(r.encrypt.is_empty() && r.content.contains("请回复数字"), "{body}");
+}
+
+#[test]
+fn the_mode_setting_is_explicit_and_checked() {
+    use xinfang_guide::channels::wechat::{Mode, WechatConfigError};
+    let mut s = Settings::load_with_env(None, std::iter::empty()).expect("defaults").wechat;
+    assert_eq!(Mode::from_settings(&s).expect("plain"), Mode::Plain);
+    s.aes_key = Secret::new(AES_KEY);
+    assert_eq!(Mode::from_settings(&s).expect("key set: safe"), Mode::Safe);
+    s.mode = "兼容".into();
+    assert_eq!(Mode::from_settings(&s).expect("compat"), Mode::Compat);
+    s.mode = "plain".into();
+    assert!(matches!(Mode::from_settings(&s), Err(WechatConfigError::KeyInPlainMode)));
+    s.mode = "secure".into();
+    assert!(matches!(Mode::from_settings(&s), Err(WechatConfigError::Mode(_))));
+    s.mode = "safe".into();
+    s.aes_key = Secret::new("");
+    assert!(matches!(Mode::from_settings(&s), Err(WechatConfigError::NoKey(_))));
+}
+
+/// Regression (review D9): `(t - now).abs()` wrapped for a signed timestamp
+/// near `i64::MIN`, and such a push was accepted.
+#[tokio::test]
+async fn timestamps_far_from_now_are_refused_without_overflow() {
+    let wx = start(false).await;
+    let n = now();
+    for ts in [i64::MIN + n, i64::MIN, i64::MAX, i64::MIN + n + 1, n - 301] {
+        assert_eq!(wx.raw(text_xml("oClock", 1, "你好"), ts, TOKEN).await.0, 403, "timestamp {ts}");
+    }
+}
+
+/// Regression (review D10): `<!DocType …>` passed a case-sensitive check.
+#[tokio::test]
+async fn declarations_in_any_letter_case_are_refused() {
+    let wx = start(false).await;
+    for decl in ["<!DocType xml>", "<!dOcTyPe xml SYSTEM \"file:///etc/passwd\">", "<!Entity a \"b\">"] {
+        let body = format!("{decl}{}", text_xml("oDecl", 1, "你好"));
+        assert_eq!(wx.raw(body, now(), TOKEN).await.0, 400, "{decl}");
+    }
 }

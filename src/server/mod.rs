@@ -174,7 +174,7 @@ pub async fn run(
     let telegram = telegram::start(&app.settings.telegram, state.bot.clone(), state.clock.clone()).await?;
     let mut on = vec!["web".to_string()];
     if let Some(w) = &app.wechat {
-        on.push(format!("wechat ({}, {})", wechat::PATH, if w.safe_mode() { "safe mode" } else { "plain mode" }));
+        on.push(format!("wechat ({}, {} mode)", wechat::PATH, w.mode().as_str()));
     }
     let mut router = app.router();
     if let Some(t) = &telegram {

@@ -38,10 +38,56 @@ pub const BUSY: &str = "系统正忙，请稍后再发一次。";
 
 #[derive(Debug, thiserror::Error)]
 pub enum WechatConfigError {
-    #[error("[wechat] aes_key is set but appid is empty: safe mode needs the AppID")]
+    #[error("[wechat] aes_key is set but appid is empty: compatible and safe mode need the AppID")]
     NoAppId,
     #[error("[wechat] aes_key: {0}")]
     Key(#[from] crypto::CryptoError),
+    #[error("[wechat] mode {0:?}: expected plain (明文), compat (兼容) or safe (安全)")]
+    Mode(String),
+    #[error("[wechat] mode is {0} but aes_key is empty: set the EncodingAESKey of the MP console")]
+    NoKey(&'static str),
+    #[error("[wechat] mode is plain but aes_key is set: say mode = \"compat\" or \"safe\", or clear the key")]
+    KeyInPlainMode,
+}
+
+/// The message encryption mode chosen in the MP console (消息加解密方式).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// 明文模式: pushes and replies in clear, authenticated by `signature` only.
+    Plain,
+    /// 兼容模式: WeChat sends both; an encrypted push is checked and answered
+    /// encrypted, a plaintext one is answered in clear.
+    Compat,
+    /// 安全模式: only encrypted pushes with a valid `msg_signature` are taken.
+    Safe,
+}
+
+impl Mode {
+    /// `[wechat] mode`; empty means safe when an AES key is set, else plain.
+    pub fn from_settings(s: &WechatSettings) -> Result<Self, WechatConfigError> {
+        let key = s.aes_key.is_set();
+        let mode = match s.mode.trim() {
+            "" if key => Mode::Safe,
+            "" => Mode::Plain,
+            "plain" | "明文" => Mode::Plain,
+            "compat" | "兼容" => Mode::Compat,
+            "safe" | "安全" => Mode::Safe,
+            other => return Err(WechatConfigError::Mode(other.to_string())),
+        };
+        match (mode, key) {
+            (Mode::Plain, true) => Err(WechatConfigError::KeyInPlainMode),
+            (Mode::Compat | Mode::Safe, false) => Err(WechatConfigError::NoKey(mode.as_str())),
+            _ => Ok(mode),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Plain => "plain",
+            Mode::Compat => "compat",
+            Mode::Safe => "safe",
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -52,8 +98,9 @@ pub struct Wechat {
 struct Inner {
     bot: Bot,
     token: Secret,
+    mode: Mode,
     cipher: Option<Cipher>,
-    max_skew: i64,
+    max_skew: u64,
     web_url: String,
     clock: ClockFn,
 }
@@ -64,7 +111,8 @@ impl Wechat {
         if !s.token.is_set() {
             return Ok(None);
         }
-        let cipher = if s.aes_key.is_set() {
+        let mode = Mode::from_settings(s)?;
+        let cipher = if mode != Mode::Plain {
             if s.appid.trim().is_empty() {
                 return Err(WechatConfigError::NoAppId);
             }
@@ -75,16 +123,17 @@ impl Wechat {
         let inner = Inner {
             bot,
             token: s.token.clone(),
+            mode,
             cipher,
-            max_skew: s.max_clock_skew_secs,
+            max_skew: s.max_clock_skew_secs.max(0).unsigned_abs(),
             web_url: s.web_url.clone(),
             clock,
         };
         Ok(Some(Self { inner: Arc::new(inner) }))
     }
 
-    pub fn safe_mode(&self) -> bool {
-        self.inner.cipher.is_some()
+    pub fn mode(&self) -> Mode {
+        self.inner.mode
     }
 
     pub fn router(&self) -> Router {
@@ -118,6 +167,8 @@ enum Refused {
     Xml(#[from] xml::XmlError),
     #[error("encrypted message but safe mode is not configured")]
     NoSafeMode,
+    #[error("safe mode takes only encrypted messages")]
+    Plaintext,
     #[error("{0}")]
     Crypto(#[from] crypto::CryptoError),
     #[error("missing sender")]
@@ -127,9 +178,10 @@ enum Refused {
 impl IntoResponse for Refused {
     fn into_response(self) -> Response {
         let status = match self {
-            Refused::Signature | Refused::Stale | Refused::Crypto(crypto::CryptoError::WrongAppId) => {
-                StatusCode::FORBIDDEN
-            }
+            Refused::Signature
+            | Refused::Stale
+            | Refused::Plaintext
+            | Refused::Crypto(crypto::CryptoError::WrongAppId) => StatusCode::FORBIDDEN,
             Refused::Xml(xml::XmlError::TooLarge) => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::BAD_REQUEST,
         };
@@ -149,7 +201,8 @@ impl Inner {
             return Err(Refused::Signature);
         }
         let t: i64 = ts.trim().parse().map_err(|_| Refused::Stale)?;
-        if (t - (self.clock)()).abs() > self.max_skew {
+        // `abs_diff` cannot overflow, whatever timestamp was signed.
+        if t.abs_diff((self.clock)()) > self.max_skew {
             return Err(Refused::Stale);
         }
         Ok((ts, nonce))
@@ -166,7 +219,12 @@ async fn push(State(w): State<Wechat>, Query(q): Query<Params>, body: Bytes) -> 
     let inner = &w.inner;
     let (ts, nonce) = inner.authenticate(&q)?;
     let outer = xml::parse(&body)?;
-    let encrypted = q.encrypt_type.as_deref() == Some("aes");
+    let encrypted = q.encrypt_type.as_deref().is_some_and(|t| t.trim().eq_ignore_ascii_case("aes"));
+    if inner.mode == Mode::Safe && !encrypted {
+        // The outer signature covers no part of the body: in safe mode only
+        // `msg_signature` (over the ciphertext) authenticates a message.
+        return Err(Refused::Plaintext);
+    }
     let msg = if encrypted {
         let cipher = inner.cipher.as_ref().ok_or(Refused::NoSafeMode)?;
         let enc = outer.encrypt.as_deref().ok_or(Refused::Missing)?;

@@ -39,10 +39,32 @@ pub fn parse(body: &[u8]) -> Result<Incoming, XmlError> {
         return Err(XmlError::TooLarge);
     }
     let text = std::str::from_utf8(body).map_err(|_| XmlError::Encoding)?;
-    if text.contains("<!") && (text.contains("<!DOCTYPE") || text.contains("<!ENTITY") || text.contains("<!doctype")) {
+    if has_declaration(text) {
         return Err(XmlError::Doctype);
     }
     quick_xml::de::from_str(text).map_err(|e| XmlError::Malformed(e.to_string()))
+}
+
+/// Whether the text holds a markup declaration (`<!DOCTYPE`, `<!ENTITY`,
+/// `<!ELEMENT` … in any letter case): a `<!` that opens neither a CDATA
+/// section nor a comment, outside those (inside them `<!` is only text).
+fn has_declaration(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(i) = rest.find("<!") {
+        let after = &rest[i + 2..];
+        let close = if after.starts_with("[CDATA[") {
+            "]]>"
+        } else if after.starts_with("--") {
+            "-->"
+        } else {
+            return true;
+        };
+        match after.find(close) {
+            Some(j) => rest = &after[j + close.len()..],
+            None => return false, // unterminated: the parser refuses it
+        }
+    }
+    false
 }
 
 /// A passive text reply.
@@ -96,6 +118,15 @@ mod tests {
     fn refuses_hostile_documents() {
         let bomb = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]><xml><Content>&b;</Content></xml>";
         assert_eq!(parse(bomb.as_bytes()), Err(XmlError::Doctype));
+        // Regression (review D10): the check was case-sensitive.
+        for decl in
+            ["<!DocType xml>", "<!dOcTyPe xml SYSTEM \"file:///etc/passwd\">", "<!Entity a \"b\">", "<!ELEMENT x ANY>"]
+        {
+            let doc = format!("{decl}<xml><Content><![CDATA[x]]></Content><!-- c --></xml>");
+            assert_eq!(parse(doc.as_bytes()), Err(XmlError::Doctype), "{decl}");
+        }
+        let fine = "<xml><!-- note --><Content><![CDATA[<!DOCTYPE is text here]]></Content></xml>";
+        assert_eq!(parse(fine.as_bytes()).map(|m| m.content), Ok(Some("<!DOCTYPE is text here".into())));
         assert_eq!(parse(&vec![b'a'; MAX_BODY_BYTES + 1]), Err(XmlError::TooLarge));
         assert_eq!(parse(b"<xml>\xff\xfe</xml>"), Err(XmlError::Encoding));
         assert!(matches!(parse(b"<xml><Content>unclosed"), Err(XmlError::Malformed(_))));
