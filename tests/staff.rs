@@ -308,3 +308,70 @@ async fn editors_annotate_unanswered_questions_and_admins_manage_users_and_reten
         assert!(audit.contains(&format!("<td>{action}</td>")), "{action} audited");
     }
 }
+
+/// Regression (review D2): numbers typed with a country code, dots, double
+/// spaces, full-width digits or glued to Latin letters reached the query
+/// log, the console, the CSV export and the sled files as typed.
+#[tokio::test]
+async fn personal_numbers_in_any_typed_form_reach_no_view_and_no_file() {
+    let c = console().await;
+    let forms = [
+        ("+8613812345678", "13812345678"),
+        ("+86 139 8765 4321", "13987654321"),
+        ("0086 13712345678", "13712345678"),
+        ("86-13612345678", "13612345678"),
+        ("135.1234.5678", "13512345678"),
+        ("134  1234  5678", "13412345678"),
+        ("１５８１２３４５６７８", "15812345678"),
+        ("ID110105199003151234", "110105199003151234"),
+        ("tel15912345678", "15912345678"),
+        ("卡号No6228480012345678", "6228480012345678"),
+        ("6222  0212  3456  7890", "6222021234567890"),
+    ];
+    let keep = "（2024）豫0102民初123号，2026.7.1送达，欠薪12000元";
+    let mut session = None;
+    for (typed, _) in forms {
+        let mut body = json!({"text": format!("我的号码是{typed}，{keep}")});
+        if let Some(s) = &session {
+            body["session"] = json!(s);
+        }
+        let r = c.chat(body).await;
+        session = r["session"].as_str().map(str::to_string);
+    }
+    let comment =
+        json!({"session": session, "feedback": {"helpful": false, "comment": "回电＋８６ １３８ ０００１ ２３４５"}});
+    c.chat(comment).await;
+    let leaked = |what: &str, text: &str| {
+        let flat: String = text.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '\u{3000}')).collect();
+        for (typed, digits) in forms.iter().copied().chain([("comment", "13800012345")]) {
+            let wide: String = digits.chars().map(|d| char::from_u32(d as u32 + 0xFEE0).unwrap_or(d)).collect();
+            assert!(!flat.contains(digits) && !flat.contains(&wide), "{typed} left in {what}");
+        }
+    };
+    let log = c.store.log_range(0, i64::MAX, None, 100).await.expect("log");
+    assert_eq!(log.len(), forms.len() + 1);
+    leaked("the query log", &format!("{log:?}"));
+    assert!(log[0].record.input.contains(keep), "dates, amounts and case numbers kept: {}", log[0].record.input);
+    let admin = c.session("admin").await;
+    let list = c.get("/staff/queries", &admin).await.body;
+    leaked("the query list", &list);
+    let link = list.split(r#"href="/staff/transcript?"#).nth(1).and_then(|x| x.split('"').next()).expect("link");
+    leaked("the transcript", &c.get(&format!("/staff/transcript?{}", link.replace("&amp;", "&")), &admin).await.body);
+    leaked("the CSV export", &c.get("/staff/export.csv", &admin).await.body);
+    let Console { router, store, _dir, .. } = c;
+    drop(router);
+    store.flush().await.expect("flush");
+    drop(store);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let mut files = vec![_dir.path().to_path_buf()];
+    let mut scanned = 0;
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(std::fs::read_dir(&p).expect("dir").map(|e| e.expect("entry").path()));
+        } else {
+            leaked(&p.display().to_string(), &String::from_utf8_lossy(&std::fs::read(&p).expect("file")));
+            scanned += 1;
+        }
+    }
+    assert!(scanned > 0);
+}
