@@ -3,6 +3,7 @@
 //! command-line flags.
 
 use serde::Deserialize;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 /// The shipped `config/server.toml`, built into the binary.
@@ -19,6 +20,16 @@ pub struct Settings {
     pub wechat: WechatSettings,
     pub kiosk: KioskSettings,
     pub staff: StaffSettings,
+    pub metrics: MetricsSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Scrapers allowed by socket address (IPs or CIDR networks).
+    pub allow: Vec<Network>,
+    /// Scrapers allowed by `Authorization: Bearer <token>`.
+    pub token: Secret,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -114,6 +125,9 @@ pub struct ServerSettings {
     /// Address phones use to reach this server (QR codes, take-away links),
     /// e.g. `https://xf.example.org`; empty: the request's Host header.
     pub public_url: String,
+    /// Reverse proxies (IPs or CIDR networks) whose `X-Forwarded-For` names
+    /// the client; from any other peer the header is ignored.
+    pub trusted_proxies: Vec<Network>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -139,6 +153,67 @@ pub struct StoreSettings {
     pub cache_mb: u64,
     /// Microseconds the flusher waits for more commits before each flush.
     pub group_commit_us: u64,
+}
+
+/// An IP network (`10.0.0.0/8`, `::1/128`; a bare address is one host).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Network {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl std::str::FromStr for Network {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("{s:?} is not an IP address or network (e.g. 10.0.0.2 or 10.0.0.0/8)");
+        let (addr, prefix) = match s.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s.trim(), None),
+        };
+        let addr: IpAddr = addr.parse().map_err(|_| bad())?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.parse::<u8>().ok().filter(|&p| p <= max).ok_or_else(bad)?,
+            None => max,
+        };
+        Ok(Self { addr, prefix })
+    }
+}
+
+impl Network {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        match (self.addr, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => prefix_eq(&n.octets(), &a.octets(), self.prefix),
+            (IpAddr::V6(n), IpAddr::V6(a)) => prefix_eq(&n.octets(), &a.octets(), self.prefix),
+            _ => false,
+        }
+    }
+}
+
+/// IPv4-mapped IPv6 addresses (`::ffff:10.0.0.2`) as IPv4.
+pub fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+fn prefix_eq(a: &[u8], b: &[u8], bits: u8) -> bool {
+    let (whole, rest) = (usize::from(bits / 8), bits % 8);
+    if a[..whole] != b[..whole] {
+        return false;
+    }
+    rest == 0 || (a[whole] ^ b[whole]) >> (8 - rest) == 0
+}
+
+impl TryFrom<String> for Network {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -224,6 +299,10 @@ fn apply_env(table: &mut toml::Table, var: &str, value: &str) -> Result<(), Conf
         toml::Value::Boolean(_) => {
             toml::Value::Boolean(value.trim().parse().map_err(|_| err("expected true or false"))?)
         }
+        // Lists: comma-separated (`XG_SERVER_TRUSTED_PROXIES=10.0.0.2,10.0.1.0/24`).
+        toml::Value::Array(_) => toml::Value::Array(
+            value.split(',').map(str::trim).filter(|v| !v.is_empty()).map(|v| toml::Value::String(v.into())).collect(),
+        ),
         _ => toml::Value::String(value.to_string()),
     };
     sec.insert(key.to_string(), new);
@@ -236,6 +315,16 @@ mod tests {
 
     fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
         pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>().into_iter()
+    }
+
+    #[test]
+    fn networks_contain_their_addresses() {
+        let n: Network = "10.1.0.0/16".parse().expect("net");
+        assert!(n.contains("10.1.200.3".parse().expect("ip")) && !n.contains("10.2.0.1".parse().expect("ip")));
+        let one: Network = "127.0.0.1".parse().expect("host");
+        assert!(one.contains("::ffff:127.0.0.1".parse().expect("mapped")));
+        assert!("10.0.0.0/33".parse::<Network>().is_err() && "proxy".parse::<Network>().is_err());
+        assert!("fd00::/8".parse::<Network>().expect("v6").contains("fd12::1".parse().expect("ip")));
     }
 
     #[test]
@@ -254,6 +343,12 @@ mod tests {
         .expect("settings");
         assert_eq!(s.server.addr, "0.0.0.0:9000");
         assert_eq!(s.session.idle_minutes, 5);
+        let s = Settings::load_with_env(None, env(&[("XG_SERVER_TRUSTED_PROXIES", "10.0.0.2, 10.0.1.0/24")]))
+            .expect("settings");
+        let want: Vec<Network> = vec!["10.0.0.2".parse().expect("ip"), "10.0.1.0/24".parse().expect("net")];
+        assert_eq!(s.server.trusted_proxies, want);
+        let e = Settings::load_with_env(None, env(&[("XG_METRICS_ALLOW", "10.0.0.0/40")])).unwrap_err();
+        assert!(e.to_string().contains("10.0.0.0/40"), "{e}");
     }
 
     #[test]

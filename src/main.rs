@@ -117,16 +117,20 @@ struct DataPlace {
     /// sled data directory (default: the settings' data_dir).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// The running server to ask when the data dir is in use (default: the settings' addr).
+    /// The running server to ask when the data dir is in use (default: the
+    /// address the server wrote into the data dir).
     #[arg(long)]
     server: Option<String>,
 }
 
 impl DataPlace {
-    /// The data dir and the server address, defaults from the settings.
-    fn resolve(self) -> anyhow::Result<(PathBuf, String)> {
-        let settings = Settings::load(self.config.as_deref())?;
-        Ok((self.data.unwrap_or(settings.server.data_dir), self.server.unwrap_or(settings.server.addr)))
+    /// The data dir (default from the settings) and the server to ask, if given.
+    fn resolve(self) -> anyhow::Result<(PathBuf, Option<String>)> {
+        let data = match self.data {
+            Some(d) => d,
+            None => Settings::load(self.config.as_deref())?.server.data_dir,
+        };
+        Ok((data, self.server))
     }
 }
 
@@ -153,7 +157,7 @@ fn main() -> anyhow::Result<()> {
             let (data, server) = place.resolve()?;
             let q = xinfang_guide::server::admin::query(src.as_deref(), &from, &to).map_err(anyhow::Error::msg)?;
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            let report = rt.block_on(xinfang_guide::cli::stats::fetch(&data, &server, &q))?;
+            let report = rt.block_on(xinfang_guide::cli::stats::fetch(&data, server.as_deref(), &q))?;
             print!("{}", xinfang_guide::cli::stats::render(&report, &format)?);
             Ok(())
         }
@@ -174,7 +178,14 @@ fn main() -> anyhow::Result<()> {
             let role = role.parse().map_err(|e: xinfang_guide::staff::accounts::StaffError| anyhow::anyhow!("{e}"))?;
             let password = xinfang_guide::cli::staff::read_password()?;
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            rt.block_on(xinfang_guide::cli::staff::add(&data, &server, &name, role, &password, server::unix_now()))?;
+            rt.block_on(xinfang_guide::cli::staff::add(
+                &data,
+                server.as_deref(),
+                &name,
+                role,
+                &password,
+                server::unix_now(),
+            ))?;
             println!("account {name} created");
             Ok(())
         }

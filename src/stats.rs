@@ -225,10 +225,21 @@ pub fn csv(r: &Report) -> String {
     s
 }
 
-/// A CSV field: quoted when needed; a leading = + - @ (or tab, CR) is
-/// defused so a spreadsheet does not run what a citizen typed as a formula.
+/// Bidi override and isolate controls (U+202A–202E, U+2066–2069): shown
+/// as U+FFFD wherever staff read citizen text, so it cannot display
+/// reversed or reorder what follows it.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A CSV field: quoted when needed; a leading = + - @ (also full-width, or
+/// after blanks, or a tab or CR) is defused so a spreadsheet does not run
+/// what a citizen typed as a formula; bidi controls become U+FFFD.
 pub fn csv_field(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{v}") } else { v.to_string() };
+    let v: String = v.chars().map(|c| if is_bidi_control(c) { '\u{fffd}' } else { c }).collect();
+    let formula = ['=', '+', '-', '@', '\t', '\r', '\n', '＝', '＋', '－', '＠'];
+    let first = v.trim_start_matches([' ', '\u{3000}']).chars().next();
+    let v = if first.is_some_and(|c| formula.contains(&c)) { format!("'{v}") } else { v };
     if v.contains([',', '"', '\n', '\r']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v }
 }
 
@@ -256,6 +267,17 @@ mod tests {
             category: Some("labor".into()),
             ..LogRecord::default()
         }
+    }
+
+    /// Regression (review D11): bidi controls reached the CSV export raw.
+    #[test]
+    fn csv_fields_defuse_formulas_and_bidi_controls() {
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        for f in ["＝1+1", " =1+1", "\n=1", "@SUM(A1)", "-1+1"] {
+            assert!(csv_field(f).trim_start_matches('"').starts_with('\''), "{f:?} → {}", csv_field(f));
+        }
+        assert_eq!(csv_field("\u{202e}gnp.exe 工资\u{2066}"), "\u{fffd}gnp.exe 工资\u{fffd}");
+        assert_eq!(csv_field("欠薪 3000 元"), "欠薪 3000 元");
     }
 
     #[test]

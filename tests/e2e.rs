@@ -231,3 +231,63 @@ async fn staff_accounts_are_added_with_and_without_the_running_server() {
         xinfang_guide::staff::accounts::list(&*store).await.expect("list").into_iter().map(|a| a.name).collect();
     assert_eq!(names, ["li", "wang"]);
 }
+
+/// Regression (review D3): `/admin/staff` trusted any loopback peer, and
+/// behind a reverse proxy on the same host every client is loopback: a
+/// proxied request created a working admin. Now only the data dir's token
+/// (a file only the server's user can read) is authority, and the CLI finds
+/// the server through the address file it wrote.
+#[tokio::test]
+async fn admin_endpoints_need_the_data_dirs_token_not_a_loopback_address() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = spawn(dir.path());
+    let token_file = dir.path().join("admin.token");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&token_file).expect("token file").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "readable by the server's user only");
+    }
+    let proxied = reqwest::Client::new()
+        .post(format!("{}/admin/staff", server.base))
+        .header("x-forwarded-for", "203.0.113.9")
+        .header("host", "xf.example.org")
+        .json(&json!({"name": "proxied", "role": "admin", "password": "proxied-password-1"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(proxied.status().as_u16(), 403);
+    let stats = reqwest::get(format!("{}/admin/stats?from=2026-01-01&to=2026-01-02", server.base)).await.expect("get");
+    assert_eq!(stats.status().as_u16(), 403);
+    // The command line needs no --server: the data dir says where the server is.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+        .args(["staff", "add", "chen", "--role", "admin", "--data"])
+        .arg(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    use std::io::Write as _;
+    child.stdin.take().expect("stdin").write_all(b"a long enough password\n").expect("write");
+    let out = child.wait_with_output().expect("output");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A refusal reads as the server's message, not its JSON.
+    let mut again = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+        .args(["staff", "add", "chen", "--role", "admin", "--data"])
+        .arg(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    again.stdin.take().expect("stdin").write_all(b"a long enough password\n").expect("write");
+    let out = again.wait_with_output().expect("output");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("exists already") && !err.contains("{\""), "{err}");
+    let list = reqwest::Client::new()
+        .get(format!("{}/admin/stats?from=2026-01-01&to=2026-01-02", server.base))
+        .bearer_auth(std::fs::read_to_string(&token_file).expect("token").trim())
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(list.status().as_u16(), 200);
+}

@@ -205,7 +205,10 @@ async fn per_ip_rate_limit_applies_before_anything_else() {
 
 #[tokio::test]
 async fn health_metrics_and_the_chat_page() {
-    let app = app();
+    let mut s = Settings::load_with_env(None, std::iter::empty()).expect("defaults");
+    s.limits.per_ip_per_second = 0;
+    s.metrics.allow = vec!["203.0.113.0/24".parse().expect("net")];
+    let app = app_with(s);
     post(&app, json!({"text": "你好"})).await;
     let get = |path: &str| Request::get(path).body(Body::empty()).expect("request");
     let resp = app.router.clone().oneshot(get("/healthz")).await.expect("health");
@@ -274,10 +277,144 @@ async fn feedback_with_a_comment_is_logged_and_admin_stats_refuse_remote_clients
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = post(&app, json!({"session": token, "text": "x", "feedback": {"helpful": true}})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    // The router test client is a remote address: stats are for this machine only.
+    // Stats need the data dir's admin token, whatever the address.
     let req = Request::get("/admin/stats?from=2026-01-01&to=2026-12-31").body(Body::empty()).expect("req");
     let resp = app.router.clone().oneshot(req).await.expect("response");
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}
+
+/// Regression (review D15): `/metrics` answered anyone.
+#[tokio::test]
+async fn metrics_answer_only_configured_scrapers() {
+    let get = |auth: Option<&str>| {
+        let mut r = Request::get("/metrics");
+        if let Some(a) = auth {
+            r = r.header(header::AUTHORIZATION, a);
+        }
+        r.body(Body::empty()).expect("request")
+    };
+    let off = app();
+    assert_eq!(call(&off, get(None)).await.0, StatusCode::FORBIDDEN, "off unless configured");
+    let mut s = Settings::load_with_env(None, std::iter::empty()).expect("defaults");
+    s.metrics.token = xinfang_guide::config::Secret::new("scrape-secret-0123456789");
+    s.metrics.allow = vec!["10.9.0.0/16".parse().expect("net")];
+    let app = app_with(s);
+    assert_eq!(call(&app, get(None)).await.0, StatusCode::FORBIDDEN, "203.0.113.7 is not in the list");
+    assert_eq!(call(&app, get(Some("Bearer wrong"))).await.0, StatusCode::FORBIDDEN);
+    let (status, body) = call(&app, get(Some("Bearer scrape-secret-0123456789"))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Regression (review D15): `text/plain` and form bodies were taken, so any
+/// web page could post to the chat API without asking the browser first.
+#[tokio::test]
+async fn the_chat_api_takes_only_json() {
+    let app = app();
+    for ct in [Some("text/plain"), Some("application/x-www-form-urlencoded"), Some("multipart/form-data"), None] {
+        let mut r = Request::post("/api/v1/chat");
+        if let Some(ct) = ct {
+            r = r.header(header::CONTENT_TYPE, ct);
+        }
+        let (status, _) = call(&app, r.body(Body::from(r#"{"text":"你好"}"#)).expect("req")).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{ct:?}");
+    }
+    let r = Request::post("/api/v1/chat").header(header::CONTENT_TYPE, "Application/JSON; charset=utf-8");
+    assert_eq!(call(&app, r.body(Body::from(r#"{"text":"你好"}"#)).expect("req")).await.0, StatusCode::OK);
+    assert!(app.store.log_range(0, i64::MAX, None, 10).await.expect("log").len() == 1, "only the JSON one was taken");
+}
+
+/// Regression (review D12): no response said `nosniff`, and error bodies
+/// echoed what was sent.
+#[tokio::test]
+async fn every_response_says_nosniff_and_no_error_echoes_the_request() {
+    let app = app();
+    for req in [
+        Request::get("/").body(Body::empty()),
+        Request::get("/healthz").body(Body::empty()),
+        Request::get("/no/such/page").body(Body::empty()),
+        Request::get("/staff/login").body(Body::empty()),
+        Request::get("/staff/dashboard?from=%3Cscript%3E").body(Body::empty()),
+        Request::get("/admin/stats?from=%3Cscript%3E&to=x").body(Body::empty()),
+        Request::post("/api/v1/chat")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"<script>alert(1)</script>": 1}"#)),
+        Request::post("/api/v1/chat").header(header::CONTENT_TYPE, "application/json").body(Body::from("<script>")),
+        Request::post("/api/v1/transfer")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"session": "x", "<script>": 1}"#)),
+    ] {
+        let req = req.expect("request");
+        let what = format!("{} {}", req.method(), req.uri());
+        let resp = app.router.clone().oneshot(req).await.expect("response");
+        assert_eq!(
+            resp.headers().get(header::X_CONTENT_TYPE_OPTIONS).map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "{what}"
+        );
+        let failed = resp.status().is_client_error();
+        let body = String::from_utf8_lossy(&resp.into_body().collect().await.expect("body").to_bytes()).into_owned();
+        assert!(!(failed && body.contains("<script>")), "{what} echoes: {body}");
+    }
+}
+
+/// Regression (review D3): there was no Host check (DNS rebinding).
+#[tokio::test]
+async fn browser_pages_answer_only_known_hosts() {
+    let with_host =
+        |path: &str, host: &str| Request::get(path).header(header::HOST, host).body(Body::empty()).expect("req");
+    let lan = app();
+    for host in ["127.0.0.1:8080", "localhost:8080", "192.168.1.20:8080", "[::1]:8080"] {
+        assert_eq!(call(&lan, with_host("/", host)).await.0, StatusCode::OK, "{host}");
+    }
+    for path in ["/", "/staff/login", "/g/0123456789abcdef0123456789abcdef"] {
+        assert_eq!(
+            call(&lan, with_host(path, "rebind.attacker.example")).await.0,
+            StatusCode::MISDIRECTED_REQUEST,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        call(&lan, with_host("/healthz", "lb.internal")).await.0,
+        StatusCode::OK,
+        "health checks come with any Host"
+    );
+    let mut s = Settings::load_with_env(None, std::iter::empty()).expect("defaults");
+    s.server.public_url = "https://xf.example.org".into();
+    let public = app_with(s);
+    assert_eq!(call(&public, with_host("/", "xf.example.org")).await.0, StatusCode::OK);
+    assert_eq!(call(&public, with_host("/", "127.0.0.1:8080")).await.0, StatusCode::MISDIRECTED_REQUEST);
+}
+
+/// Regression (review D8): behind a proxy every citizen shared one bucket.
+#[tokio::test]
+async fn per_ip_limits_key_on_the_client_a_trusted_proxy_names() {
+    let limited = |trusted: bool| {
+        let mut s = Settings::load_with_env(None, std::iter::empty()).expect("defaults");
+        s.limits.per_ip_per_second = 1;
+        s.limits.per_ip_burst = 1;
+        s.limits.per_session_per_second = 0;
+        if trusted {
+            s.server.trusted_proxies = vec!["203.0.113.7".parse().expect("ip")];
+        }
+        app_with(s)
+    };
+    let send = |app: &TestApp, client: usize| {
+        let req = Request::post("/api/v1/chat")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-forwarded-for", format!("198.51.100.{client}"))
+            .body(Body::from(r#"{"text":"你好"}"#))
+            .expect("req");
+        let router = app.router.clone();
+        async move { router.oneshot(req).await.expect("response").status() }
+    };
+    let proxied = limited(true);
+    for client in 1..=20 {
+        assert_eq!(send(&proxied, client).await, StatusCode::OK, "client {client} has its own bucket");
+    }
+    assert_eq!(send(&proxied, 1).await, StatusCode::TOO_MANY_REQUESTS, "and that bucket is limited");
+    let direct = limited(false);
+    assert_eq!(send(&direct, 1).await, StatusCode::OK);
+    assert_eq!(send(&direct, 2).await, StatusCode::TOO_MANY_REQUESTS, "an untrusted peer cannot claim other addresses");
 }
 
 async fn call(app: &TestApp, req: Request<Body>) -> (StatusCode, String) {
@@ -290,7 +427,7 @@ async fn call(app: &TestApp, req: Request<Body>) -> (StatusCode, String) {
 fn post_json(path: &str, body: Value) -> Request<Body> {
     Request::post(path)
         .header(header::CONTENT_TYPE, "application/json")
-        .header(header::HOST, "kiosk.local:8080")
+        .header(header::HOST, "192.168.1.20:8080")
         .body(Body::from(body.to_string()))
         .expect("request")
 }
@@ -315,7 +452,7 @@ async fn a_kiosk_conversation_moves_to_a_phone_once_and_leaves_the_kiosk_clean()
     assert_eq!(status, StatusCode::OK, "{body}");
     let link: Value = serde_json::from_str(&body).expect("json");
     let ticket = link["ticket"].as_str().expect("ticket").to_string();
-    assert_eq!(link["url"], format!("http://kiosk.local:8080/?t={ticket}"));
+    assert_eq!(link["url"], format!("http://192.168.1.20:8080/?t={ticket}"));
     assert!(link["qr"].as_str().expect("qr").starts_with("data:image/svg+xml;base64,"));
     let status_of = |t: String| Request::get(format!("/api/v1/transfer/{t}")).body(Body::empty()).expect("req");
     assert_eq!(call(&app, status_of(ticket.clone())).await.1, r#"{"pending":true}"#);
@@ -351,7 +488,7 @@ async fn a_channel_card_can_be_taken_away_as_a_read_only_page_that_expires() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let link: Value = serde_json::from_str(&body).expect("json");
     let url = link["url"].as_str().expect("url");
-    let path = url.strip_prefix("http://kiosk.local:8080").expect("same host");
+    let path = url.strip_prefix("http://192.168.1.20:8080").expect("same host");
     assert!(path.starts_with("/g/") && path.len() == 3 + 32, "{path}");
     let (status, html) = call(&app, Request::get(path).body(Body::empty()).expect("req")).await;
     assert_eq!(status, StatusCode::OK);

@@ -179,6 +179,10 @@ async fn staff_log_in_with_csrf_and_citizen_text_never_becomes_markup() {
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.body.starts_with('\u{feff}'), "BOM for Excel");
     assert_eq!(csv.body.lines().count(), 3, "{}", csv.body);
+    // Regression (review D12): a bad date was echoed back as sent.
+    let bad = c.get("/staff/dashboard?from=%3Cscript%3Ealert(1)%3C/script%3E", &admin).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(!bad.body.contains("<script>") && bad.body.contains("from"), "{}", bad.body);
     let audit = c.get("/staff/audit", &admin).await;
     for action in ["login", "view_transcript", "export"] {
         assert!(audit.body.contains(&format!("<td>{action}</td>")), "{action} audited");

@@ -2,7 +2,7 @@
 //! console account. The password is prompted for (not echoed) on a
 //! terminal, or read as one line from stdin otherwise. When the running
 //! server holds the data dir, the server is asked to create it
-//! (`POST /admin/staff`, loopback only).
+//! (`POST /admin/staff`, with the data dir's admin token).
 
 use crate::staff::accounts::{self, Role};
 use crate::store::sled_store::SledOptions;
@@ -26,7 +26,14 @@ pub fn read_password() -> anyhow::Result<String> {
     }
 }
 
-pub async fn add(data: &Path, server: &str, name: &str, role: Role, password: &str, now: i64) -> anyhow::Result<()> {
+pub async fn add(
+    data: &Path,
+    server: Option<&str>,
+    name: &str,
+    role: Role,
+    password: &str,
+    now: i64,
+) -> anyhow::Result<()> {
     match SledStore::open(data, &SledOptions::default()) {
         Ok(store) => {
             accounts::add(&*store, name, role, password, now).await?;
@@ -41,18 +48,9 @@ pub async fn add(data: &Path, server: &str, name: &str, role: Role, password: &s
             Ok(())
         }
         Err(StoreError::Locked(why)) => {
-            let base = super::stats::loopback_base(server);
+            let running = super::server::Running::find(data, server, &why)?;
             let body = serde_json::json!({"name": name, "role": role.as_str(), "password": password});
-            let resp = reqwest::Client::new()
-                .post(format!("{base}/admin/staff"))
-                .json(&body)
-                .send()
-                .await
-                .with_context(|| format!("{why}; asking the server at {base} failed too"))?;
-            if !resp.status().is_success() {
-                let text = resp.text().await.unwrap_or_default();
-                bail!("the server refused: {text}");
-            }
+            running.send(running.post("/admin/staff").json(&body)).await?;
             Ok(())
         }
         Err(e) => Err(e).with_context(|| format!("opening data dir {}", data.display())),

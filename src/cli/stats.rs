@@ -29,8 +29,8 @@ pub async fn from_store(store: &dyn Store, q: &Query) -> Result<Report, StoreErr
     Ok(stats::report(q, &records))
 }
 
-/// Opens the data dir if it is free; otherwise asks the server at `server`.
-pub async fn fetch(data: &Path, server: &str, q: &Query) -> anyhow::Result<Report> {
+/// Opens the data dir if it is free; otherwise asks the server holding it.
+pub async fn fetch(data: &Path, server: Option<&str>, q: &Query) -> anyhow::Result<Report> {
     if !data.join("conf").exists() && !data.join("db").exists() {
         bail!("data dir {} holds no data (wrong --data?)", data.display());
     }
@@ -40,31 +40,16 @@ pub async fn fetch(data: &Path, server: &str, q: &Query) -> anyhow::Result<Repor
             Ok(r)
         }
         Err(StoreError::Locked(why)) => {
-            let base = loopback_base(server);
-            let mut url = reqwest::Url::parse(&format!("{base}/admin/stats")).context("server address")?;
-            url.query_pairs_mut().append_pair("from", &q.from.to_string()).append_pair("to", &q.to.to_string());
+            let running = super::server::Running::find(data, server, &why)?;
+            let mut query = vec![("from", q.from.to_string()), ("to", q.to.to_string())];
             if let Some(src) = &q.src {
-                url.query_pairs_mut().append_pair("src", src);
+                query.push(("src", src.clone()));
             }
-            let resp = reqwest::get(url.clone())
-                .await
-                .with_context(|| format!("{why}; asking the server at {base} failed too"))?;
-            if !resp.status().is_success() {
-                bail!("{why}; the server at {base} answered {}", resp.status());
-            }
+            let resp = running.send(running.get("/admin/stats").query(&query)).await?;
             resp.json().await.context("reading the server's report")
         }
         Err(e) => Err(e).with_context(|| format!("opening data dir {}", data.display())),
     }
-}
-
-/// `0.0.0.0:8080` (listen on all) is reached as `127.0.0.1:8080`.
-pub fn loopback_base(addr: &str) -> String {
-    if addr.starts_with("http://") || addr.starts_with("https://") {
-        return addr.trim_end_matches('/').to_string();
-    }
-    let addr = addr.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]");
-    format!("http://{addr}")
 }
 
 pub fn render(r: &Report, format: &str) -> anyhow::Result<String> {
@@ -74,13 +59,4 @@ pub fn render(r: &Report, format: &str) -> anyhow::Result<String> {
         "json" => serde_json::to_string_pretty(r)? + "\n",
         other => bail!("unknown format {other:?} (table, csv or json)"),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn listen_all_is_asked_on_loopback() {
-        assert_eq!(super::loopback_base("0.0.0.0:8080"), "http://127.0.0.1:8080");
-        assert_eq!(super::loopback_base("http://10.0.0.2:9/"), "http://10.0.0.2:9");
-    }
 }

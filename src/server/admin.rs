@@ -1,14 +1,106 @@
-//! Operator endpoints, answered only to loopback clients (the `stats`
-//! command asks here when the server holds the data dir). The staff console
-//! with accounts comes later; until then nothing here leaves the machine.
+//! Operator endpoints for the command line (`stats`, `staff add` ask here
+//! when the server holds the data dir).
+//!
+//! Authority: the token file `admin.token` in the data dir, created at the
+//! first start with mode 0600 (only the server's user can read it), sent by
+//! the CLI as `Authorization: Bearer …`. Whoever can read the data dir can
+//! already read everything in it; nobody else can call these endpoints,
+//! whatever address a request seems to come from (behind a reverse proxy
+//! on the same host every client is loopback). The address the server
+//! listens on is written next to it (`server.addr`) so the CLI finds the
+//! server that holds a data dir.
 
 use super::AppState;
 use super::error::AppError;
+use crate::config::Secret;
 use crate::stats::Query;
 use axum::Json;
-use axum::extract::{ConnectInfo, Query as UrlQuery, State};
+use axum::extract::{Query as UrlQuery, State};
+use axum::http::{HeaderMap, header};
 use serde::Deserialize;
+use std::io::Write as _;
 use std::net::SocketAddr;
+use std::path::Path;
+
+pub const TOKEN_FILE: &str = "admin.token";
+pub const ADDR_FILE: &str = "server.addr";
+
+/// The data dir's admin token, created (mode 0600) when missing. A token
+/// file that others can read is narrowed to the owner again.
+pub fn load_or_create_token(data_dir: &Path) -> std::io::Result<Secret> {
+    let path = data_dir.join(TOKEN_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(t) if t.trim().len() >= 32 => {
+            restrict(&path)?;
+            return Ok(Secret::new(t.trim()));
+        }
+        Ok(_) => std::fs::remove_file(&path)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let token = format!("{}{}", super::chat::new_token(), super::chat::new_token());
+    let mut f = owner_only().open(&path)?;
+    f.write_all(token.as_bytes())?;
+    f.sync_all()?;
+    Ok(Secret::new(token))
+}
+
+#[cfg(unix)]
+fn owner_only() -> std::fs::OpenOptions {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true).mode(0o600);
+    o
+}
+
+#[cfg(not(unix))]
+fn owner_only() -> std::fs::OpenOptions {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    o
+}
+
+#[cfg(unix)]
+fn restrict(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        tracing::warn!(file = %path.display(), "admin token was readable by others: narrowed to the owner");
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn restrict(_: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Writes the address the server listens on into the data dir.
+pub fn announce(data_dir: &Path, addr: SocketAddr) -> std::io::Result<()> {
+    let tmp = data_dir.join(format!("{ADDR_FILE}.tmp"));
+    std::fs::write(&tmp, addr.to_string())?;
+    std::fs::rename(tmp, data_dir.join(ADDR_FILE))
+}
+
+/// Compares two secrets in time independent of where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The request carries the data dir's admin token.
+fn authorize(app: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match bearer {
+        Some(t) if same_secret(t, app.admin_token.expose()) => Ok(()),
+        _ => Err(AppError::Forbidden("only for the command line of this server's data dir".into())),
+    }
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,13 +113,11 @@ pub struct StatsParams {
 
 pub async fn stats(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     params: Result<UrlQuery<StatsParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<crate::stats::Report>, AppError> {
-    if !peer.ip().is_loopback() {
-        return Err(AppError::Forbidden("only from this machine".into()));
-    }
-    let UrlQuery(p) = params.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    authorize(&app, &headers)?;
+    let UrlQuery(p) = params?;
     let q = query(p.src.as_deref(), &p.from, &p.to).map_err(AppError::BadRequest)?;
     let report = crate::cli::stats::from_store(&*app.bot.store, &q).await.map_err(|e| AppError::Internal(e.into()))?;
     Ok(Json(report))
@@ -35,8 +125,10 @@ pub async fn stats(
 
 /// Validates a report query: a source tag, and `from <= to` as YYYY-MM-DD.
 pub fn query(src: Option<&str>, from: &str, to: &str) -> Result<Query, String> {
-    let date = |s: &str| crate::stats::parse_day(s).ok_or_else(|| format!("{s:?} is not a date (YYYY-MM-DD)"));
-    let (from, to) = (date(from)?, date(to)?);
+    // The message names the parameter; it does not echo what was sent.
+    let date =
+        |s: &str, name: &str| crate::stats::parse_day(s).ok_or_else(|| format!("`{name}` is not a date (YYYY-MM-DD)"));
+    let (from, to) = (date(from, "from")?, date(to, "to")?);
     if from > to {
         return Err("`from` is after `to`".into());
     }
@@ -52,15 +144,13 @@ pub struct NewStaff {
     pub password: String,
 }
 
-/// `staff add` while the server holds the data dir (loopback only).
+/// `staff add` while the server holds the data dir.
 pub async fn add_staff(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     body: Result<Json<NewStaff>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    if !peer.ip().is_loopback() {
-        return Err(AppError::Forbidden("only from this machine".into()));
-    }
+    authorize(&app, &headers)?;
     let n = super::kiosk::body(body)?;
     let role: crate::staff::accounts::Role =
         n.role.parse().map_err(|e: crate::staff::accounts::StaffError| AppError::BadRequest(e.to_string()))?;

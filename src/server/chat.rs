@@ -2,16 +2,17 @@
 //! `Inbound` and a session key, and the engine's replies back to JSON.
 
 use super::AppState;
+use super::client::ClientIp;
 use super::error::AppError;
 use crate::engine::reply::{Inbound, Reply, UserInput};
 use crate::engine::session::SessionKey;
 use crate::service::ServiceError;
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use std::time::Instant;
 
 pub const CHANNEL: &str = "web";
@@ -49,17 +50,23 @@ pub struct ChatResponse {
 
 pub async fn chat(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ChatResponse>, AppError> {
     let started = Instant::now();
-    app.limits.check_ip(peer.ip()).map_err(|s| AppError::RateLimited { retry_after_secs: s })?;
+    app.limits.check_ip(ip).map_err(|s| AppError::RateLimited { retry_after_secs: s })?;
+    // Only JSON: a cross-site page can send text/plain or a form without
+    // asking first, but not application/json.
+    if !is_json(&headers) {
+        return Err(AppError::UnsupportedMediaType);
+    }
     let body = body.map_err(|e| match e.status().as_u16() {
         413 => AppError::TooLarge(app.max_text_bytes),
         _ => AppError::BadRequest(format!("cannot read request body: {e}")),
     })?;
     let req: ChatRequest =
-        serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(format!("invalid JSON: {e}")))?;
+        serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(super::error::json_error(&e)))?;
     let input = input(&req, app.max_text_bytes)?;
     let src = source_tag(req.src.as_deref())?;
     let inbound = Inbound { input, source: src };
@@ -77,6 +84,15 @@ pub async fn chat(
     let token = new_token();
     let handled = app.bot.handle(&web_key(&token)?, &inbound, now).await.map_err(service_error)?;
     Ok(reply(started, token, handled.replies))
+}
+
+/// `Content-Type: application/json` (parameters such as charset allowed).
+pub fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
 }
 
 fn reply(started: Instant, session: String, replies: Vec<Reply>) -> Json<ChatResponse> {

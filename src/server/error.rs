@@ -1,6 +1,8 @@
 //! HTTP errors as JSON with a clear message; internals are logged, not shown.
 
 use axum::Json;
+use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -21,6 +23,8 @@ pub enum AppError {
     Forbidden(String),
     #[error("not found")]
     NotFound,
+    #[error("send the body as application/json")]
+    UnsupportedMediaType,
 }
 
 impl AppError {
@@ -29,6 +33,9 @@ impl AppError {
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request", "请求格式不正确。"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "没有权限。"),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found", "没有找到，可能已经过期。"),
+            AppError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "请求格式不正确。")
+            }
             AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", "消息太长了，请分几次发送。"),
             AppError::RateLimited { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "发送太快了，请稍等片刻再试。")
@@ -55,3 +62,55 @@ impl IntoResponse for AppError {
         resp
     }
 }
+
+/// What is wrong with a JSON body, without echoing any of it (serde's own
+/// messages quote unknown field names and values as sent).
+pub fn json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Syntax => "is not valid JSON",
+        Category::Eof => "ends before the JSON does",
+        Category::Data => "does not match the request format (unknown field, wrong type or missing value)",
+        Category::Io => "could not be read",
+    };
+    format!("the body {what} (line {}, column {})", e.line(), e.column())
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(e: JsonRejection) -> Self {
+        match e {
+            JsonRejection::JsonDataError(_) | JsonRejection::JsonSyntaxError(_) => {
+                AppError::BadRequest("the body is not JSON of the request format".into())
+            }
+            JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType,
+            e if e.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge(super::MAX_BODY_BYTES),
+            _ => AppError::BadRequest("the body could not be read".into()),
+        }
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(_: QueryRejection) -> Self {
+        AppError::BadRequest("the query parameters are malformed or unknown".into())
+    }
+}
+
+impl From<FormRejection> for AppError {
+    fn from(e: FormRejection) -> Self {
+        match e.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge(super::MAX_BODY_BYTES),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType,
+            _ => AppError::BadRequest("the form fields are malformed or unknown".into()),
+        }
+    }
+}
+
+/// `Query`, refused with a message that does not echo the request.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct Params<T>(pub T);
+
+/// `Form`, refused with a message that does not echo the request.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Form), rejection(AppError))]
+pub struct FormBody<T>(pub T);

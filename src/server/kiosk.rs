@@ -7,6 +7,7 @@
 
 use super::AppState;
 use super::chat::{ChatResponse, is_token, new_token, service_error, web_key};
+use super::client::ClientIp;
 use super::error::AppError;
 use super::html::base_url;
 use crate::engine::reply::Inbound;
@@ -14,10 +15,9 @@ use crate::service::ServiceError;
 use crate::store::Ticket;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 
 pub const TRANSFER: &str = "transfer";
 
@@ -50,12 +50,12 @@ pub struct Status {
 
 pub async fn transfer(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     req: Result<Json<SessionRef>, JsonRejection>,
 ) -> Result<Json<Link>, AppError> {
     let req = body(req)?;
-    app.limits.check_ip(peer.ip()).map_err(|s| AppError::RateLimited { retry_after_secs: s })?;
+    app.limits.check_ip(ip).map_err(|s| AppError::RateLimited { retry_after_secs: s })?;
     let session = existing(&app, &req.session).await?;
     let expires = (app.clock)() + app.kiosk.transfer_minutes.max(1) * 60;
     let data = serde_json::json!({ "session": session.key.user() });
@@ -93,11 +93,11 @@ pub async fn transfer_status(
 
 pub async fn claim(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     req: Result<Json<Claim>, JsonRejection>,
 ) -> Result<Json<ChatResponse>, AppError> {
     let req = body(req)?;
-    app.limits.check_ip(peer.ip()).map_err(|s| AppError::RateLimited { retry_after_secs: s })?;
+    app.limits.check_ip(ip).map_err(|s| AppError::RateLimited { retry_after_secs: s })?;
     if !is_token(&req.ticket) {
         return Err(AppError::BadRequest("malformed ticket".into()));
     }
@@ -131,8 +131,5 @@ pub async fn existing(app: &AppState, token: &str) -> Result<crate::engine::sess
 
 /// A JSON body, or the API's own 400/413 error.
 pub fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
-    r.map(|Json(t)| t).map_err(|e| match e.status().as_u16() {
-        413 => AppError::TooLarge(super::MAX_BODY_BYTES),
-        _ => AppError::BadRequest(e.body_text()),
-    })
+    r.map(|Json(t)| t).map_err(AppError::from)
 }

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod chat;
+pub mod client;
 pub mod error;
 pub mod html;
 pub mod kiosk;
@@ -11,7 +12,7 @@ pub mod page;
 pub mod takeaway;
 
 use crate::channels::{telegram, wechat, wechat::Wechat};
-use crate::config::Settings;
+use crate::config::{MetricsSettings, Network, Secret, Settings};
 use crate::engine::Engine;
 use crate::engine::understand::Understand;
 use crate::service::Bot;
@@ -48,6 +49,14 @@ pub struct AppState {
     pub public_url: Arc<str>,
     pub kiosk: crate::config::KioskSettings,
     pub retention_days: i64,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<[Network]>,
+    /// Which Host headers browser-facing routes answer.
+    pub hosts: Arc<client::HostPolicy>,
+    /// The command line's authority for `/admin/*` (the token file in the
+    /// data dir; random per process when there is no data dir).
+    pub admin_token: Secret,
+    pub metrics_access: Arc<MetricsSettings>,
 }
 
 pub fn unix_now() -> i64 {
@@ -76,6 +85,8 @@ pub struct App {
     pub settings: Settings,
     /// The WeChat Official Account channel, when `[wechat] token` is set.
     pub wechat: Option<Wechat>,
+    /// The data dir this process holds (`build`), where it writes its address.
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 impl App {
@@ -94,7 +105,11 @@ impl App {
         };
         let store = SledStore::open(&settings.server.data_dir, &opts)
             .with_context(|| format!("opening data dir {}", settings.server.data_dir.display()))?;
-        let app = Self::with_store(settings, content, Arc::new(Smart { understanding }), store);
+        let token = admin::load_or_create_token(&settings.server.data_dir)
+            .with_context(|| format!("admin token in {}", settings.server.data_dir.display()))?;
+        let mut app = Self::with_store(settings, content, Arc::new(Smart { understanding }), store);
+        app.state.admin_token = token;
+        app.data_dir = Some(app.settings.server.data_dir.clone());
         app.with_channels()
     }
 
@@ -121,8 +136,12 @@ impl App {
             public_url: settings.server.public_url.trim().trim_end_matches('/').into(),
             kiosk: settings.kiosk.clone(),
             retention_days: settings.staff.retention_days,
+            trusted_proxies: settings.server.trusted_proxies.clone().into(),
+            hosts: Arc::new(client::HostPolicy::from_public_url(&settings.server.public_url)),
+            admin_token: Secret::new(chat::new_token()),
+            metrics_access: Arc::new(settings.metrics.clone()),
         };
-        Self { state, settings, wechat: None }
+        Self { state, settings, wechat: None, data_dir: None }
     }
 
     /// The web routes plus those of the configured channels.
@@ -131,12 +150,21 @@ impl App {
         if let Some(w) = &self.wechat {
             r = r.merge(w.router());
         }
-        r
+        hardened(r)
     }
 }
 
+/// Headers every response carries, whichever route answered.
+pub fn hardened(r: Router) -> Router {
+    r.layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    ))
+}
+
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    // What a browser opens or calls: answered only for known Hosts.
+    let browser = Router::new()
         .route("/", get(page::index))
         .route("/api/v1/chat", post(chat::chat))
         .route("/api/v1/transfer", post(kiosk::transfer))
@@ -144,10 +172,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/claim", post(kiosk::claim))
         .route("/api/v1/takeaway", post(takeaway::create))
         .route("/g/{ticket}", get(takeaway::page))
+        .merge(crate::staff::router())
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), client::check_host));
+    Router::new()
+        .merge(browser)
         .route("/healthz", get(healthz))
         .route("/admin/stats", get(admin::stats))
         .route("/admin/staff", post(admin::add_staff))
-        .merge(crate::staff::router())
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -158,8 +189,28 @@ async fn healthz() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#)
 }
 
-async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render())
+/// `/metrics` for configured scrapers only: a socket peer in `[metrics]
+/// allow`, or the bearer token. Loopback alone is not enough: behind a
+/// reverse proxy on this host every client is loopback.
+async fn metrics(
+    State(app): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
+    headers: header::HeaderMap,
+) -> axum::response::Response {
+    let access = &app.metrics_access;
+    let listed = access.allow.iter().any(|n| n.contains(peer.ip()));
+    let bearer =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let token_ok = access.token.is_set() && bearer.is_some_and(|b| admin::same_secret(b.trim(), access.token.expose()));
+    if !(listed || token_ok) {
+        let why = if access.allow.is_empty() && !access.token.is_set() {
+            "metrics are off: set [metrics] allow or token"
+        } else {
+            "not an allowed scraper"
+        };
+        return error::AppError::Forbidden(why.into()).into_response();
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render()).into_response()
 }
 
 /// Serves until `shutdown` resolves, then flushes the store. Starts the
@@ -180,10 +231,20 @@ pub async fn run(
     if let Some(t) = &telegram {
         on.push(format!("telegram (@{}, {})", t.username, t.mode));
         if let Some(r) = &t.router {
-            router = router.merge(r.clone());
+            router = hardened(router.merge(r.clone()));
         }
     }
+    match &*state.hosts {
+        client::HostPolicy::Only(h) => tracing::info!(host = %h, "browser pages answer only this Host (public_url)"),
+        client::HostPolicy::LocalOrAddress => tracing::info!(
+            "public_url is empty: browser pages answer Hosts that are localhost or an IP address; set [server] public_url to serve a domain name"
+        ),
+    }
     tracing::info!(channels = %on.join(", "), "channels on");
+    if let Some(dir) = &app.data_dir {
+        let addr = listener.local_addr().context("reading the bound address")?;
+        admin::announce(dir, addr).with_context(|| format!("writing the server address into {}", dir.display()))?;
+    }
     let sweeper = spawn_sweeper(state.clone(), app.settings.session.clone());
     let upkeep = spawn_metrics_upkeep(state.metrics.clone());
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
@@ -194,6 +255,9 @@ pub async fn run(
     sweeper.abort();
     upkeep.abort();
     state.bot.store.flush().await.context("flushing the store at shutdown")?;
+    if let Some(dir) = &app.data_dir {
+        let _ = std::fs::remove_file(dir.join(admin::ADDR_FILE));
+    }
     tracing::info!("store flushed, bye");
     Ok(())
 }

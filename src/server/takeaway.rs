@@ -5,28 +5,28 @@
 //! conversation goes on, and no session token is exposed.
 
 use super::AppState;
+use super::client::ClientIp;
 use super::error::AppError;
 use super::html::escape;
 use super::kiosk::{Link, SessionRef, body, existing};
 use crate::engine::reply::Card;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 
 pub const TAKEAWAY: &str = "takeaway";
 
 pub async fn create(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     req: Result<Json<SessionRef>, JsonRejection>,
 ) -> Result<Json<Link>, AppError> {
     let req = body(req)?;
-    app.limits.check_ip(peer.ip()).map_err(|s| AppError::RateLimited { retry_after_secs: s })?;
+    app.limits.check_ip(ip).map_err(|s| AppError::RateLimited { retry_after_secs: s })?;
     let session = existing(&app, &req.session).await?;
     let now = (app.clock)();
     let content = &app.bot.engine.content;

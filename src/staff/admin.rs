@@ -5,8 +5,8 @@ use super::accounts::{self, Role};
 use super::audit;
 use super::web::{bad_csrf, csrf_ok, page, require, time_text};
 use crate::server::AppState;
+use crate::server::error::FormBody;
 use crate::server::html::escape;
-use axum::Form;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -68,7 +68,7 @@ pub struct UserForm {
     password: String,
 }
 
-pub async fn change_user(State(app): State<AppState>, headers: HeaderMap, Form(f): Form<UserForm>) -> Response {
+pub async fn change_user(State(app): State<AppState>, headers: HeaderMap, FormBody(f): FormBody<UserForm>) -> Response {
     let s = match require(&app, &headers, Role::Admin).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -188,7 +188,7 @@ pub async fn retention(State(app): State<AppState>, headers: HeaderMap) -> Respo
 pub async fn purge_now(
     State(app): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<super::web::CsrfForm>,
+    FormBody(f): FormBody<super::web::CsrfForm>,
 ) -> Response {
     let s = match require(&app, &headers, Role::Admin).await {
         Ok(s) => s,

@@ -6,9 +6,10 @@
 use super::accounts::Role;
 use super::web::require;
 use crate::server::AppState;
+use crate::server::error::Params;
 use crate::server::html::escape;
 use crate::stats::{self, Count, Report};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -104,7 +105,7 @@ fn bars(title: &str, items: &[Count], name: impl Fn(&str) -> String) -> String {
     svg
 }
 
-pub async fn page(State(app): State<AppState>, headers: HeaderMap, Query(r): Query<Range>) -> Response {
+pub async fn page(State(app): State<AppState>, headers: HeaderMap, Params(r): Params<Range>) -> Response {
     let s = match require(&app, &headers, Role::Viewer).await {
         Ok(s) => s,
         Err(resp) => return resp,
@@ -147,7 +148,7 @@ pub async fn page(State(app): State<AppState>, headers: HeaderMap, Query(r): Que
     super::web::page("数据看板", Some(&s), &b)
 }
 
-pub async fn csv(State(app): State<AppState>, headers: HeaderMap, Query(r): Query<Range>) -> Response {
+pub async fn csv(State(app): State<AppState>, headers: HeaderMap, Params(r): Params<Range>) -> Response {
     if let Err(resp) = require(&app, &headers, Role::Viewer).await {
         return resp;
     }
@@ -164,7 +165,7 @@ pub async fn csv(State(app): State<AppState>, headers: HeaderMap, Query(r): Quer
     }
 }
 
-pub async fn json(State(app): State<AppState>, headers: HeaderMap, Query(r): Query<Range>) -> Response {
+pub async fn json(State(app): State<AppState>, headers: HeaderMap, Params(r): Params<Range>) -> Response {
     if let Err(resp) = require(&app, &headers, Role::Viewer).await {
         return resp;
     }

@@ -8,10 +8,10 @@ use super::audit;
 use super::dashboard::Range;
 use super::web::{Filters, bad_csrf, csrf_ok, find, page, require, time_text};
 use crate::server::AppState;
+use crate::server::error::{FormBody, Params};
 use crate::server::html::escape;
 use crate::store::{LogEntry, Store, StoreError};
-use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -101,7 +101,11 @@ pub struct AnnotateForm {
     back: String,
 }
 
-pub async fn annotate(State(app): State<AppState>, headers: HeaderMap, Form(f): Form<AnnotateForm>) -> Response {
+pub async fn annotate(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    FormBody(f): FormBody<AnnotateForm>,
+) -> Response {
     let s = match require(&app, &headers, Role::Editor).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -178,7 +182,7 @@ pub fn group(entries: &[LogEntry], threshold: f64) -> Vec<Vec<&LogEntry>> {
     out
 }
 
-pub async fn unanswered(State(app): State<AppState>, headers: HeaderMap, Query(r): Query<Range>) -> Response {
+pub async fn unanswered(State(app): State<AppState>, headers: HeaderMap, Params(r): Params<Range>) -> Response {
     let s = match require(&app, &headers, Role::Viewer).await {
         Ok(s) => s,
         Err(r) => return r,

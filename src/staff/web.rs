@@ -8,10 +8,10 @@ use super::audit;
 use crate::engine::reply::LogRecord;
 use crate::server::AppState;
 use crate::server::chat::new_token;
+use crate::server::error::{FormBody, Params};
 use crate::server::html::escape;
 use crate::store::{LogEntry, Store, Ticket};
-use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -188,7 +188,7 @@ pub struct LoginForm {
     csrf: String,
 }
 
-pub async fn login(State(app): State<AppState>, headers: HeaderMap, Form(f): Form<LoginForm>) -> Response {
+pub async fn login(State(app): State<AppState>, headers: HeaderMap, FormBody(f): FormBody<LoginForm>) -> Response {
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if expected.is_empty() || !crate::channels::wechat::crypto::signature_matches(&expected, &f.csrf) {
         let mut r = login_page(&app, &headers, "页面已过期，请重新登录。").await;
@@ -232,7 +232,7 @@ pub struct CsrfForm {
     pub csrf: String,
 }
 
-pub async fn logout(State(app): State<AppState>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
+pub async fn logout(State(app): State<AppState>, headers: HeaderMap, FormBody(f): FormBody<CsrfForm>) -> Response {
     let Some(s) = current(&app, &headers).await else { return to_login() };
     if !csrf_ok(&s, &f.csrf) {
         return bad_csrf();
@@ -356,7 +356,7 @@ pub(crate) fn time_text(ts: i64) -> String {
     format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), t.month() as u8, t.day(), t.hour(), t.minute())
 }
 
-pub async fn queries(State(app): State<AppState>, headers: HeaderMap, Query(f): Query<Filters>) -> Response {
+pub async fn queries(State(app): State<AppState>, headers: HeaderMap, Params(f): Params<Filters>) -> Response {
     let Some(s) = current(&app, &headers).await else { return to_login() };
     let (rows, next) = match find(&*app.bot.store, &f, PAGE).await {
         Ok(x) => x,
@@ -446,7 +446,7 @@ pub struct Who {
     user: String,
 }
 
-pub async fn transcript(State(app): State<AppState>, headers: HeaderMap, Query(w): Query<Who>) -> Response {
+pub async fn transcript(State(app): State<AppState>, headers: HeaderMap, Params(w): Params<Who>) -> Response {
     let Some(s) = current(&app, &headers).await else { return to_login() };
     let Ok(key) = crate::engine::session::SessionKey::parse(&w.channel, &w.user) else {
         return (StatusCode::BAD_REQUEST, "bad conversation").into_response();
@@ -505,7 +505,7 @@ pub async fn transcript(State(app): State<AppState>, headers: HeaderMap, Query(w
     page("对话记录", Some(&s), &b)
 }
 
-pub async fn export(State(app): State<AppState>, headers: HeaderMap, Query(f): Query<Filters>) -> Response {
+pub async fn export(State(app): State<AppState>, headers: HeaderMap, Params(f): Params<Filters>) -> Response {
     let Some(s) = current(&app, &headers).await else { return to_login() };
     if s.role != Role::Admin {
         return forbidden(&s);
