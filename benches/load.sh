@@ -14,7 +14,7 @@ trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$DAT
 
 start=$(date +%s%N)
 # Rate limits off: one generator on one IP would otherwise be limited.
-XG_LIMITS_PER_IP_PER_SECOND=0 XG_LIMITS_PER_SESSION_PER_SECOND=0 RUST_LOG=warn \
+XG_LIMITS_PER_IP_PER_SECOND=0 XG_LIMITS_PER_SESSION_PER_SECOND=0 XG_METRICS_ALLOW=127.0.0.1 RUST_LOG=warn \
   ./target/release/xinfang-guide serve --addr 127.0.0.1:$PORT --data "$DATA" >/dev/null &
 PID=$!
 until curl -sf http://127.0.0.1:$PORT/healthz >/dev/null; do sleep 0.005; done

@@ -145,6 +145,9 @@ pub struct LimitSettings {
     pub per_ip_burst: u32,
     pub per_session_per_second: u32,
     pub per_session_burst: u32,
+    /// Login attempts per minute per client address; 0 turns it off.
+    pub login_per_minute: u32,
+    pub login_burst: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -8,6 +8,10 @@ use std::num::NonZeroU32;
 
 pub struct Limits {
     per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// `POST /staff/login` per client address: each attempt costs a
+    /// password check, so this guards the CPU (the failure counts that
+    /// guard the accounts are shared through the store).
+    login: Option<DefaultKeyedRateLimiter<IpAddr>>,
     per_session: Option<DefaultKeyedRateLimiter<String>>,
     clock: DefaultClock,
 }
@@ -18,10 +22,17 @@ fn quota(per_second: u32, burst: u32) -> Option<Quota> {
     Some(Quota::per_second(rate).allow_burst(burst))
 }
 
+fn login_quota(per_minute: u32, burst: u32) -> Option<Quota> {
+    let rate = NonZeroU32::new(per_minute)?;
+    let burst = NonZeroU32::new(burst).unwrap_or(rate);
+    Some(Quota::per_minute(rate).allow_burst(burst))
+}
+
 impl Limits {
     pub fn new(s: &LimitSettings) -> Self {
         Self {
             per_ip: quota(s.per_ip_per_second, s.per_ip_burst).map(RateLimiter::keyed),
+            login: login_quota(s.login_per_minute, s.login_burst).map(RateLimiter::keyed),
             per_session: quota(s.per_session_per_second, s.per_session_burst).map(RateLimiter::keyed),
             clock: DefaultClock::default(),
         }
@@ -30,6 +41,14 @@ impl Limits {
     /// `Err(seconds to wait)` when the IP is over its limit.
     pub fn check_ip(&self, ip: IpAddr) -> Result<(), u64> {
         match &self.per_ip {
+            Some(l) => l.check_key(&ip).map_err(|nu| nu.wait_time_from(self.clock.now()).as_secs() + 1),
+            None => Ok(()),
+        }
+    }
+
+    /// `Err(seconds to wait)` when the address tries to log in too often.
+    pub fn check_login(&self, ip: IpAddr) -> Result<(), u64> {
+        match &self.login {
             Some(l) => l.check_key(&ip).map_err(|nu| nu.wait_time_from(self.clock.now()).as_secs() + 1),
             None => Ok(()),
         }
@@ -45,6 +64,10 @@ impl Limits {
     /// Forgets keys whose buckets are full again (called by the sweeper).
     pub fn shrink(&self) {
         if let Some(l) = &self.per_ip {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+        if let Some(l) = &self.login {
             l.retain_recent();
             l.shrink_to_fit();
         }

@@ -288,9 +288,14 @@ async fn sweep_loop(state: AppState, s: crate::config::SessionSettings) {
     loop {
         tick.tick().await;
         let now = (state.clock)();
-        if state.retention_days > 0 && last_purge.is_none_or(|t| now.saturating_sub(t) >= 3600) {
+        if last_purge.is_none_or(|t| now.saturating_sub(t) >= 3600) {
             last_purge = Some(now);
-            crate::staff::admin::purge(&state, "(scheduled)").await;
+            if state.retention_days > 0 {
+                crate::staff::admin::purge(&state, "(scheduled)").await;
+            }
+            if let Err(e) = crate::staff::accounts::forget_old_failures(&*state.bot.store, now).await {
+                tracing::error!(error = %e, "forgetting old login failures failed");
+            }
         }
         let cutoff = (state.clock)() - s.idle_minutes * 60;
         match state.bot.store.remove_idle(cutoff).await {

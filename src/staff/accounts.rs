@@ -1,18 +1,41 @@
-//! Staff accounts: argon2id password hashes, roles, lock-out after repeated
-//! failed logins. Stored as records (`staff` space) and updated with
-//! compare-and-swap, so several instances agree on failure counts.
+//! Staff accounts: argon2id password hashes, roles, and login throttling.
+//! Stored as records and updated with compare-and-swap, so several
+//! instances agree on accounts and on failure counts.
+//!
+//! Throttling, not lock-out: failed logins are counted per name and client
+//! address, per client address, and per name (known and unknown names
+//! alike, so the answers do not tell which names exist). After some free
+//! failures each next attempt waits twice as long as the one before: a
+//! guesser's address, on one name or on many, up to `ADDR_CAP_SECS`; a name
+//! from every address together (many guessers) only up to `NAME_CAP_SECS`,
+//! so nobody can keep a colleague out for longer than that. An attempt
+//! during a wait is refused without checking the password. argon2 runs on
+//! the blocking pool, at most `ARGON_PARALLEL` at a time, never on a
+//! request worker.
 
 use crate::store::{Store, StoreError};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
 
 const SPACE: &str = "staff";
-/// Failed logins in a row before the account is locked.
-pub const MAX_FAILURES: u32 = 5;
-/// How long a locked account stays locked.
-pub const LOCK_SECS: i64 = 15 * 60;
+const THROTTLE: &str = "throttle";
+/// Failures on one name from one address before attempts have to wait.
+pub const PAIR_FREE: u32 = 5;
+/// Failures on one name from all addresses before attempts have to wait.
+pub const NAME_FREE: u32 = 20;
+/// The longest wait a name's failures from all addresses impose (seconds).
+pub const NAME_CAP_SECS: i64 = 30;
+/// Failures from one client address before attempts have to wait.
+pub const ADDR_FREE: u32 = 10;
+/// The longest wait an address's failures impose, on one name or all (seconds).
+pub const ADDR_CAP_SECS: i64 = 15 * 60;
+/// A count with no new failure for this long starts again from zero.
+pub const FORGET_SECS: i64 = 30 * 60;
+/// Password checks running at once (each is ~20 ms of one core).
+pub const ARGON_PARALLEL: usize = 1;
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -52,8 +75,6 @@ pub struct Account {
     /// PHC string ($argon2id$…).
     pub hash: String,
     pub created: i64,
-    pub failed: u32,
-    pub locked_until: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,11 +89,15 @@ pub enum StaffError {
     Hash,
 }
 
-/// Why a login failed. Unknown user and wrong password look the same outside.
+/// Why a login failed. Unknown name, wrong password and a wait still
+/// running look the same outside.
 #[derive(Debug, PartialEq)]
 pub enum LoginError {
     Wrong,
-    Locked { until: i64 },
+    /// Too many failures for this name or address: try again after `until`.
+    Throttled {
+        until: i64,
+    },
     Store,
 }
 
@@ -82,12 +107,29 @@ pub fn valid_name(n: &str) -> bool {
         && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
-pub fn hash_password(pw: &str) -> Result<String, StaffError> {
+fn hash_now(pw: &str) -> Result<String, StaffError> {
     Argon2::default().hash_password(pw.as_bytes()).map(|h| h.to_string()).map_err(|_| StaffError::Hash)
 }
 
-pub fn verify_password(hash: &str, pw: &str) -> bool {
+fn verify_now(hash: &str, pw: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+}
+
+/// Runs argon2 work on the blocking pool, `ARGON_PARALLEL` at a time.
+async fn argon<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    static GATE: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(ARGON_PARALLEL);
+    let _permit = GATE.acquire().await.ok()?;
+    tokio::task::spawn_blocking(work).await.ok()
+}
+
+pub async fn hash_password(pw: &str) -> Result<String, StaffError> {
+    let pw = pw.to_string();
+    argon(move || hash_now(&pw)).await.unwrap_or(Err(StaffError::Hash))
+}
+
+pub async fn verify_password(hash: &str, pw: &str) -> bool {
+    let (hash, pw) = (hash.to_string(), pw.to_string());
+    argon(move || verify_now(&hash, &pw)).await.unwrap_or(false)
 }
 
 fn key(name: &str) -> String {
@@ -113,8 +155,7 @@ pub async fn add(store: &dyn Store, name: &str, role: Role, password: &str, now:
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(StaffError::Invalid(format!("password must have at least {MIN_PASSWORD_CHARS} characters")));
     }
-    let a =
-        Account { name: name.into(), role, hash: hash_password(password)?, created: now, failed: 0, locked_until: 0 };
+    let a = Account { name: name.into(), role, hash: hash_password(password).await?, created: now };
     let bytes = serde_json::to_vec(&a).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     if store.record_cas(SPACE, &key(name), None, Some(&bytes)).await? {
         Ok(())
@@ -123,42 +164,158 @@ pub async fn add(store: &dyn Store, name: &str, role: Role, password: &str, now:
     }
 }
 
-/// Checks a password; counts failures and locks the account after
-/// `MAX_FAILURES` in a row for `LOCK_SECS`.
-pub async fn login(store: &dyn Store, name: &str, password: &str, now: i64) -> Result<Account, LoginError> {
-    for _ in 0..8 {
-        let found = get(store, name).await.map_err(|_| LoginError::Store)?;
-        let Some((mut a, raw)) = found else {
-            // Same work as a real check, so timing does not tell names apart.
-            static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-            let dummy = DUMMY.get_or_init(|| hash_password("not a real password").unwrap_or_default());
-            let _ = verify_password(dummy, password);
-            return Err(LoginError::Wrong);
-        };
-        if a.locked_until > now {
-            return Err(LoginError::Locked { until: a.locked_until });
-        }
-        let ok = verify_password(&a.hash, password);
-        if ok && a.failed == 0 {
-            return Ok(a);
-        }
-        if ok {
-            a.failed = 0;
-        } else {
-            a.failed += 1;
-            if a.failed >= MAX_FAILURES {
-                a.failed = 0;
-                a.locked_until = now + LOCK_SECS;
-            }
-        }
-        let bytes = serde_json::to_vec(&a).map_err(|_| LoginError::Store)?;
-        if store.record_cas(SPACE, &key(name), Some(&raw), Some(&bytes)).await.map_err(|_| LoginError::Store)? {
-            return match (ok, a.locked_until > now) {
-                (true, _) => Ok(a),
-                (false, true) => Err(LoginError::Locked { until: a.locked_until }),
-                (false, false) => Err(LoginError::Wrong),
-            };
+/// Failed logins counted for one name or one client address.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Failures {
+    pub count: u32,
+    /// When the last one happened (Unix seconds).
+    pub last: i64,
+}
+
+impl Failures {
+    /// The count as it stands at `now` (forgotten after `FORGET_SECS`).
+    fn at(self, now: i64) -> Self {
+        if now.saturating_sub(self.last) > FORGET_SECS { Self::default() } else { self }
+    }
+
+    /// When the next attempt may be made: after `free` failures, 1, 2, 4 …
+    /// seconds after the last one, at most `cap`.
+    pub fn next_attempt(self, free: u32, cap: i64) -> i64 {
+        match self.count.checked_sub(free) {
+            None => i64::MIN,
+            Some(over) => self.last.saturating_add(1i64.checked_shl(over.min(30)).unwrap_or(cap).min(cap)),
         }
     }
-    Err(LoginError::Store)
+}
+
+fn name_key(name: &str) -> String {
+    format!("n:{name}")
+}
+
+fn addr_key(ip: IpAddr) -> String {
+    format!("a:{ip}")
+}
+
+fn pair_key(name: &str, ip: IpAddr) -> String {
+    format!("p:{ip}|{name}")
+}
+
+async fn failures(store: &dyn Store, key: &str, now: i64) -> Result<(Failures, Option<Vec<u8>>), StoreError> {
+    let raw = store.record_get(THROTTLE, key).await?;
+    let f = raw.as_deref().and_then(|r| serde_json::from_slice::<Failures>(r).ok()).unwrap_or_default();
+    Ok((f.at(now), raw))
+}
+
+/// Adds one failure to a count (compare-and-swap, retried).
+async fn count_failure(store: &dyn Store, key: &str, now: i64) -> Result<(), StoreError> {
+    for _ in 0..16 {
+        let (f, raw) = failures(store, key, now).await?;
+        let next = Failures { count: f.count.saturating_add(1), last: now };
+        let bytes = serde_json::to_vec(&next).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if store.record_cas(THROTTLE, key, raw.as_deref(), Some(&bytes)).await? {
+            return Ok(());
+        }
+    }
+    Err(StoreError::Io("failure count kept changing".into()))
+}
+
+/// A name's failed logins as they stand at `now`, and when it may try again.
+pub async fn name_failures(store: &dyn Store, name: &str, now: i64) -> Result<(Failures, i64), StoreError> {
+    let (f, _) = failures(store, &name_key(name), now).await?;
+    Ok((f, f.next_attempt(NAME_FREE, NAME_CAP_SECS)))
+}
+
+async fn clear(store: &dyn Store, key: &str) -> Result<(), StoreError> {
+    if let Some(raw) = store.record_get(THROTTLE, key).await? {
+        store.record_cas(THROTTLE, key, Some(&raw), None).await?;
+    }
+    Ok(())
+}
+
+/// Forgets a name's failures from every address (an admin's unlock).
+pub async fn clear_failures(store: &dyn Store, name: &str) -> Result<(), StoreError> {
+    clear(store, &name_key(name)).await?;
+    for (key, raw) in store.record_scan(THROTTLE, "p:", 100_000).await? {
+        if key.rsplit_once('|').is_some_and(|(_, n)| n == name) {
+            store.record_cas(THROTTLE, &key, Some(&raw), None).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Drops counts nobody has added to for `FORGET_SECS` (the sweeper's job);
+/// returns how many went.
+pub async fn forget_old_failures(store: &dyn Store, now: i64) -> Result<usize, StoreError> {
+    let mut removed = 0;
+    for (key, raw) in store.record_scan(THROTTLE, "", 100_000).await? {
+        let f: Failures = serde_json::from_slice(&raw).unwrap_or_default();
+        if f.at(now) == Failures::default() && store.record_cas(THROTTLE, &key, Some(&raw), None).await? {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Checks a password for `name` from client address `from`.
+pub async fn login(
+    store: &dyn Store,
+    name: &str,
+    password: &str,
+    from: IpAddr,
+    now: i64,
+) -> Result<Account, LoginError> {
+    let keys = [
+        (name_key(name), NAME_FREE, NAME_CAP_SECS),
+        (addr_key(from), ADDR_FREE, ADDR_CAP_SECS),
+        (pair_key(name, from), PAIR_FREE, ADDR_CAP_SECS),
+    ];
+    let mut until = i64::MIN;
+    for (key, free, cap) in &keys {
+        let (f, _) = failures(store, key, now).await.map_err(|_| LoginError::Store)?;
+        until = until.max(f.next_attempt(*free, *cap));
+    }
+    if until > now {
+        return Err(LoginError::Throttled { until });
+    }
+    let found = get(store, name).await.map_err(|_| LoginError::Store)?;
+    let ok = match &found {
+        Some((a, _)) => verify_password(&a.hash, password).await,
+        None => {
+            // Same work as a real check, so timing does not tell names apart.
+            static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+            let dummy = DUMMY.get_or_init(|| async { hash_password("not a real password").await.unwrap_or_default() });
+            let _ = verify_password(dummy.await, password).await;
+            false
+        }
+    };
+    match found {
+        Some((a, _)) if ok => {
+            for key in [name_key(name), pair_key(name, from)] {
+                clear(store, &key).await.map_err(|_| LoginError::Store)?;
+            }
+            Ok(a)
+        }
+        _ => {
+            for (key, _, _) in &keys {
+                count_failure(store, key, now).await.map_err(|_| LoginError::Store)?;
+            }
+            Err(LoginError::Wrong)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_double_after_the_free_failures_up_to_the_cap() {
+        let f = |count| Failures { count, last: 1000 };
+        assert_eq!(f(4).next_attempt(5, 60), i64::MIN, "still free");
+        assert_eq!(f(5).next_attempt(5, 60), 1001);
+        assert_eq!(f(7).next_attempt(5, 60), 1004);
+        assert_eq!(f(40).next_attempt(5, 60), 1060, "capped");
+        assert_eq!(f(u32::MAX).next_attempt(0, 900), 1900, "no overflow");
+        assert_eq!(f(9).at(1000 + FORGET_SECS + 1), Failures::default(), "forgotten");
+    }
 }

@@ -23,7 +23,17 @@ pub async fn users(State(app): State<AppState>, headers: HeaderMap) -> Response 
     let csrf = escape(&s.csrf);
     let mut b = String::from("<table><tr><th>用户名</th><th>角色</th><th>创建时间</th><th>状态</th><th></th></tr>");
     for a in &list {
-        let state = if a.locked_until > now { "已锁定" } else { "正常" };
+        let state = match accounts::name_failures(&*app.bot.store, &a.name, now).await {
+            Ok((f, until)) if f.count > 0 => {
+                let wait = if until > now { format!("，需等 {} 秒", until - now) } else { String::new() };
+                format!(
+                    r#"登录失败 {} 次{wait} <form method="post" action="/staff/users" class="inline"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="action" value="unlock"><input type="hidden" name="name" value="{n}"><button>解除</button></form>"#,
+                    f.count,
+                    n = escape(&a.name)
+                )
+            }
+            _ => "正常".to_string(),
+        };
         let options: String = [Role::Viewer, Role::Editor, Role::Admin]
             .iter()
             .map(|r| format!("<option{}>{}</option>", if *r == a.role { " selected" } else { "" }, r.as_str()))
@@ -96,6 +106,10 @@ pub async fn change_user(State(app): State<AppState>, headers: HeaderMap, FormBo
                 }
             }
             _ => Err("没有这个账号或角色不对".into()),
+        },
+        "unlock" => match accounts::clear_failures(store, &f.name).await {
+            Ok(()) => Ok(format!("unlock_user {}", f.name)),
+            Err(_) => Err("解除失败，请重试".into()),
         },
         "delete" if f.name != s.name => match accounts::get(store, &f.name).await {
             Ok(Some((_, raw))) => match store.record_cas("staff", &format!("u:{}", f.name), Some(&raw), None).await {

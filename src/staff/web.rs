@@ -1,5 +1,5 @@
 //! The staff console at `/staff`: login (CSRF-protected form, HttpOnly
-//! SameSite=Strict cookie, idle timeout, lock-out), the query list with
+//! SameSite=Strict cookie, idle timeout, throttling), the query list with
 //! filters, search and cursor pagination, a conversation's transcript, CSV
 //! export and the audit log. Every piece of stored text is escaped.
 
@@ -8,6 +8,7 @@ use super::audit;
 use crate::engine::reply::LogRecord;
 use crate::server::AppState;
 use crate::server::chat::new_token;
+use crate::server::client::ClientIp;
 use crate::server::error::{FormBody, Params};
 use crate::server::html::escape;
 use crate::store::{LogEntry, Store, Ticket};
@@ -188,7 +189,15 @@ pub struct LoginForm {
     csrf: String,
 }
 
-pub async fn login(State(app): State<AppState>, headers: HeaderMap, FormBody(f): FormBody<LoginForm>) -> Response {
+/// What every failed login is told.
+pub const LOGIN_FAILED: &str = "用户名或密码不正确。连续失败后需稍等片刻才能再试。";
+
+pub async fn login(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    FormBody(f): FormBody<LoginForm>,
+) -> Response {
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if expected.is_empty() || !crate::channels::wechat::crypto::signature_matches(&expected, &f.csrf) {
         let mut r = login_page(&app, &headers, "页面已过期，请重新登录。").await;
@@ -198,7 +207,15 @@ pub async fn login(State(app): State<AppState>, headers: HeaderMap, FormBody(f):
     let now = (app.clock)();
     let store = &*app.bot.store;
     let name = f.username.trim().to_ascii_lowercase();
-    match accounts::login(store, &name, &f.password, now).await {
+    if let Err(wait) = app.limits.check_login(ip) {
+        let mut r = login_page(&app, &headers, "尝试过于频繁，请稍等片刻再试。").await;
+        *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return r;
+    }
+    match accounts::login(store, &name, &f.password, ip, now).await {
         Ok(a) => {
             let token = new_token();
             let csrf = new_token();
@@ -214,13 +231,12 @@ pub async fn login(State(app): State<AppState>, headers: HeaderMap, FormBody(f):
             r.headers_mut().append(header::SET_COOKIE, set_cookie(LOGIN_COOKIE, "", 0, sec));
             r
         }
-        Err(LoginError::Locked { .. }) => {
-            let _ = audit::record(store, now, &name, "login_locked", "").await;
-            login_page(&app, &headers, "登录失败次数过多，账号已暂时锁定，请 15 分钟后再试。").await
-        }
-        Err(LoginError::Wrong) => {
-            let _ = audit::record(store, now, &name, "login_failed", "").await;
-            login_page(&app, &headers, "用户名或密码不正确。").await
+        // One answer for an unknown name, a wrong password and a wait
+        // still running: none of them tells which names exist.
+        Err(e @ (LoginError::Wrong | LoginError::Throttled { .. })) => {
+            let action = if e == LoginError::Wrong { "login_failed" } else { "login_throttled" };
+            let _ = audit::record(store, now, &name, action, &ip.to_string()).await;
+            login_page(&app, &headers, LOGIN_FAILED).await
         }
         Err(LoginError::Store) => (StatusCode::SERVICE_UNAVAILABLE, "暂时无法登录，请稍后再试").into_response(),
     }
