@@ -128,6 +128,14 @@ pub struct ServerSettings {
     /// Reverse proxies (IPs or CIDR networks) whose `X-Forwarded-For` names
     /// the client; from any other peer the header is ignored.
     pub trusted_proxies: Vec<Network>,
+    /// Seconds a client may take to send a request's headers.
+    pub header_timeout_secs: u64,
+    /// Seconds a client may take to send a request's body.
+    pub body_timeout_secs: u64,
+    /// Seconds a keep-alive connection may wait for its next request.
+    pub idle_timeout_secs: u64,
+    /// Connections open at once; at the cap the quietest idle one makes room.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -248,9 +256,31 @@ impl Settings {
         for (var, value) in env {
             apply_env(&mut table, &var, &value)?;
         }
-        toml::Value::Table(table)
+        let s: Self = toml::Value::Table(table)
             .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::File { path: "settings".into(), message: e.to_string() })
+            .map_err(|e: toml::de::Error| ConfigError::File { path: "settings".into(), message: e.to_string() })?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Settings where zero makes no sense are refused, by name.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("[server] header_timeout_secs", self.server.header_timeout_secs),
+            ("[server] body_timeout_secs", self.server.body_timeout_secs),
+            ("[server] idle_timeout_secs", self.server.idle_timeout_secs),
+            ("[server] max_connections", self.server.max_connections as u64),
+            ("[server] max_text_bytes", self.server.max_text_bytes as u64),
+            ("[session] sweep_seconds", self.session.sweep_seconds),
+            ("[kiosk] idle_seconds", self.kiosk.idle_seconds),
+            ("[kiosk] countdown_seconds", self.kiosk.countdown_seconds),
+        ];
+        match positive.iter().find(|(_, v)| *v == 0) {
+            Some((name, _)) => {
+                Err(ConfigError::File { path: "settings".into(), message: format!("{name} must be more than 0") })
+            }
+            None => Ok(()),
+        }
     }
 
     /// The content directory, falling back to the source tree when the
@@ -375,6 +405,14 @@ mod tests {
         assert!(!shown.contains("secret-"), "{shown}");
         let off = Settings::load_with_env(None, env(&[])).expect("defaults");
         assert!(!off.telegram.token.is_set() && !off.wechat.token.is_set(), "channels are off by default");
+    }
+
+    #[test]
+    fn zero_where_zero_makes_no_sense_is_refused_by_name() {
+        let e = Settings::load_with_env(None, env(&[("XG_KIOSK_IDLE_SECONDS", "0")])).unwrap_err();
+        assert!(e.to_string().contains("[kiosk] idle_seconds"), "{e}");
+        let e = Settings::load_with_env(None, env(&[("XG_SERVER_HEADER_TIMEOUT_SECS", "0")])).unwrap_err();
+        assert!(e.to_string().contains("header_timeout_secs"), "{e}");
     }
 
     #[test]

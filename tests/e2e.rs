@@ -291,3 +291,70 @@ async fn admin_endpoints_need_the_data_dirs_token_not_a_loopback_address() {
         .expect("get");
     assert_eq!(list.status().as_u16(), 200);
 }
+
+/// Bytes a connection gets before the server closes it (`None`: still open
+/// after `wait`).
+fn closed_within(stream: &mut std::net::TcpStream, wait: Duration) -> Option<usize> {
+    use std::io::Read as _;
+    stream.set_read_timeout(Some(wait)).expect("timeout");
+    let mut got = 0;
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return Some(got),
+            Ok(n) => got += n,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => return None,
+            Err(_) => return Some(got),
+        }
+    }
+}
+
+fn stalled(base: &str) -> std::net::TcpStream {
+    use std::io::Write as _;
+    let addr = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.write_all(b"POST /api/v1/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: appl").expect("write");
+    s
+}
+
+/// Regression (review D4): stalled half-requests stayed open indefinitely
+/// and, past the file limit, no new client was served.
+#[tokio::test]
+async fn a_slowloris_flood_beyond_the_connection_cap_leaves_new_clients_served() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let envs = [("XG_SERVER_MAX_CONNECTIONS", "16"), ("XG_SERVER_HEADER_TIMEOUT_SECS", "60")];
+    let server = spawn_with(dir.path(), &envs, std::process::Stdio::inherit());
+    let mut flood: Vec<_> = (0..48).map(|_| stalled(&server.base)).collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The cap holds: the server closed all but 16 of them to make room.
+    let open = flood.iter_mut().map(|s| closed_within(s, Duration::from_millis(50))).filter(Option::is_none).count();
+    assert!(open <= 16, "{open} stalled connections still open");
+    for i in 0..10 {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("client");
+        let r = client
+            .post(format!("{}/api/v1/chat", server.base))
+            .json(&json!({"text": "你好"}))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("client {i} not served: {e}"));
+        assert_eq!(r.status().as_u16(), 200, "client {i}");
+    }
+    drop(flood);
+}
+
+#[tokio::test]
+async fn stalled_headers_and_idle_keep_alive_connections_are_closed() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let envs = [("XG_SERVER_HEADER_TIMEOUT_SECS", "1"), ("XG_SERVER_IDLE_TIMEOUT_SECS", "60")];
+    let server = spawn_with(dir.path(), &envs, std::process::Stdio::inherit());
+    let mut half = stalled(&server.base);
+    assert!(closed_within(&mut half, Duration::from_secs(5)).is_some(), "a stalled request is closed");
+    drop(server);
+    let envs = [("XG_SERVER_HEADER_TIMEOUT_SECS", "60"), ("XG_SERVER_IDLE_TIMEOUT_SECS", "1")];
+    let server = spawn_with(dir.path(), &envs, std::process::Stdio::inherit());
+    let mut keep = std::net::TcpStream::connect(server.base.trim_start_matches("http://")).expect("connect");
+    keep.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").expect("write");
+    let got = closed_within(&mut keep, Duration::from_secs(6)).expect("an idle keep-alive connection is closed");
+    assert!(got > 0, "after its answer");
+}

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod chat;
 pub mod client;
+pub mod conn;
 pub mod error;
 pub mod html;
 pub mod kiosk;
@@ -247,8 +248,15 @@ pub async fn run(
     }
     let sweeper = spawn_sweeper(state.clone(), app.settings.session.clone());
     let upkeep = spawn_metrics_upkeep(state.metrics.clone());
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
+    let srv = &app.settings.server;
+    let limits = conn::ConnLimits {
+        header_timeout: Duration::from_secs(srv.header_timeout_secs),
+        idle_timeout: Duration::from_secs(srv.idle_timeout_secs),
+        max_connections: srv.max_connections,
+    };
+    let router =
+        router.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(Duration::from_secs(srv.body_timeout_secs)));
+    conn::serve(listener, router, limits, shutdown).await.context("serving HTTP")?;
     if let Some(t) = telegram {
         t.stop().await;
     }

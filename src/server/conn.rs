@@ -1,0 +1,252 @@
+//! Accepting connections with limits: how long a client may take to send
+//! its request headers (`header_timeout`, hyper's timer), how long a
+//! keep-alive connection may sit idle (`idle_timeout`), and how many may be
+//! open at once (`max_connections`). Body reads have their own timeout
+//! (a tower layer in `server::run`).
+//!
+//! At the cap, a new connection takes the place of the open one that has
+//! been quiet longest and has no request in progress — a stalled half-sent
+//! request (slowloris) or an idle keep-alive connection — so a flood of
+//! stalled connections cannot keep new clients out. Only when every open
+//! connection is busy with a request is the new one closed.
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use tower::ServiceExt as _;
+
+#[derive(Debug, Clone, Copy)]
+pub struct ConnLimits {
+    pub header_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
+}
+
+/// One open connection, as the registry sees it.
+struct Conn {
+    /// Milliseconds since the registry's epoch of the last byte in or out.
+    active: Arc<AtomicU64>,
+    /// Requests being answered on it now.
+    busy: Arc<AtomicUsize>,
+    close: Arc<Notify>,
+}
+
+#[derive(Default)]
+struct Registry {
+    next: AtomicU64,
+    open: Mutex<HashMap<u64, Conn>>,
+}
+
+fn millis(epoch: Instant) -> u64 {
+    u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Registry {
+    fn len(&self) -> usize {
+        self.open.lock().map_or(0, |m| m.len())
+    }
+
+    /// Closes the connection quiet longest with no request in progress;
+    /// false when every one is busy.
+    fn evict_one(&self) -> bool {
+        let Ok(mut open) = self.open.lock() else { return false };
+        let victim = open
+            .iter()
+            .filter(|(_, c)| c.busy.load(Ordering::SeqCst) == 0)
+            .min_by_key(|(_, c)| c.active.load(Ordering::SeqCst))
+            .map(|(id, _)| *id);
+        // Out of the count at once, so the next accept does not pick it again.
+        match victim.and_then(|id| open.remove(&id)) {
+            Some(c) => {
+                c.close.notify_one();
+                metrics::counter!("xg_connections_evicted_total").increment(1);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Closes connections idle longer than `idle` with nothing in progress.
+    fn close_idle(&self, epoch: Instant, idle: Duration) {
+        let now = millis(epoch);
+        let idle = u64::try_from(idle.as_millis()).unwrap_or(u64::MAX);
+        let Ok(open) = self.open.lock() else { return };
+        for c in open.values() {
+            if c.busy.load(Ordering::SeqCst) == 0 && now.saturating_sub(c.active.load(Ordering::SeqCst)) > idle {
+                c.close.notify_one();
+            }
+        }
+    }
+}
+
+/// A socket that notes when bytes last went through it.
+struct Tracked {
+    inner: TcpStream,
+    active: Arc<AtomicU64>,
+    epoch: Instant,
+}
+
+impl Tracked {
+    fn touch(&self) {
+        self.active.store(millis(self.epoch), Ordering::SeqCst);
+    }
+}
+
+impl AsyncRead for Tracked {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.touch();
+        }
+        r
+    }
+}
+
+impl AsyncWrite for Tracked {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, data);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.touch();
+        }
+        r
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.touch();
+        }
+        r
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+/// Counts a request as in progress while it lives.
+struct Busy(Arc<AtomicUsize>);
+
+impl Busy {
+    fn new(n: &Arc<AtomicUsize>) -> Self {
+        n.fetch_add(1, Ordering::SeqCst);
+        Self(n.clone())
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets open
+/// requests finish (up to 10 s).
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: ConnLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let registry = Arc::new(Registry::default());
+    let epoch = Instant::now();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+    builder.http2().timer(TokioTimer::new()).keep_alive_interval(None);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let watchdog = {
+        let registry = registry.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(500).min(limits.idle_timeout));
+            loop {
+                tick.tick().await;
+                registry.close_idle(epoch, limits.idle_timeout);
+                metrics::gauge!("xg_open_connections").set(registry.len() as f64);
+            }
+        })
+    };
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off, go on.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        if registry.len() >= limits.max_connections && !registry.evict_one() {
+            metrics::counter!("xg_connections_refused_total").increment(1);
+            drop(stream);
+            continue;
+        }
+        let _ = stream.set_nodelay(true);
+        let id = registry.next.fetch_add(1, Ordering::SeqCst);
+        let conn = Conn {
+            active: Arc::new(AtomicU64::new(millis(epoch))),
+            busy: Arc::new(AtomicUsize::new(0)),
+            close: Arc::new(Notify::new()),
+        };
+        let (busy, close) = (conn.busy.clone(), conn.close.clone());
+        let io = TokioIo::new(Tracked { inner: stream, active: conn.active.clone(), epoch });
+        if let Ok(mut open) = registry.open.lock() {
+            open.insert(id, conn);
+        }
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            let guard = Busy::new(&busy);
+            let router = router.clone();
+            async move {
+                let resp = router.oneshot(req.map(axum::body::Body::new)).await;
+                drop(guard);
+                resp
+            }
+        });
+        let connection = graceful.watch(builder.serve_connection_with_upgrades(io, service).into_owned());
+        let registry = registry.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = connection => {}
+                () = close.notified() => {}
+            }
+            if let Ok(mut open) = registry.open.lock() {
+                open.remove(&id);
+            }
+        });
+    }
+    drop(listener);
+    watchdog.abort();
+    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await.is_err() {
+        tracing::warn!("connections still open 10 s after shutdown began: closed");
+    }
+    Ok(())
+}
