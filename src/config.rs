@@ -156,6 +156,9 @@ pub struct LimitSettings {
     /// Login attempts per minute per client address; 0 turns it off.
     pub login_per_minute: u32,
     pub login_burst: u32,
+    /// A refused login attempt (rate limit or a wait still running) is
+    /// answered after this many milliseconds, so a flood paces itself.
+    pub login_tarpit_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

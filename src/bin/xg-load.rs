@@ -4,7 +4,8 @@
 //! dialog as a person would: it answers with the first non-navigation choice
 //! of every reply, and starts over from the menu after a channel card.
 //! With `--new-sessions`, every request starts a new session instead (for
-//! the memory-per-session measurement).
+//! the memory-per-session measurement). With `--texts FILE`, every request
+//! starts a new session with the next line of the file as a typed question.
 //!
 //! ```text
 //! xg-load --url http://127.0.0.1:8080 --concurrency 64 --messages 200000
@@ -39,6 +40,9 @@ struct Args {
     /// Runtime worker threads for the generator itself.
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Typed questions, one per line: each request asks the next one in a new session.
+    #[arg(long)]
+    texts: Option<std::path::PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -61,6 +65,7 @@ struct Shared {
     errors: AtomicU64,
     limit: u64,
     deadline: Instant,
+    texts: Vec<String>,
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
@@ -75,6 +80,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
         errors: AtomicU64::new(0),
         limit: args.messages,
         deadline: Instant::now() + Duration::from_secs(args.max_seconds),
+        texts: match &args.texts {
+            Some(p) => std::fs::read_to_string(p)
+                .with_context(|| format!("reading {}", p.display()))?
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(str::to_string)
+                .collect(),
+            None => Vec::new(),
+        },
     });
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -119,8 +133,15 @@ async fn worker(
     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
     let mut session: Option<String> = None;
     let mut next = Next::Choice("cmd:menu".to_string());
-    while shared.sent.fetch_add(1, Ordering::Relaxed) < shared.limit && Instant::now() < shared.deadline {
-        let body = next.body(if fresh { None } else { session.as_deref() });
+    loop {
+        let n = shared.sent.fetch_add(1, Ordering::Relaxed);
+        if n >= shared.limit || Instant::now() >= shared.deadline {
+            break;
+        }
+        if !shared.texts.is_empty() {
+            next = Next::Text(shared.texts[n as usize % shared.texts.len()].clone());
+        }
+        let body = next.body(if fresh || !shared.texts.is_empty() { None } else { session.as_deref() });
         let t = Instant::now();
         let resp = client.post(&endpoint).header("content-type", "application/json").body(body).send().await;
         let bytes = match resp {
@@ -167,6 +188,7 @@ struct ChoiceView<'a> {
 enum Next {
     Choice(String),
     Date,
+    Text(String),
 }
 
 impl Next {
@@ -186,6 +208,7 @@ impl Next {
         let input = match self {
             Next::Choice(id) => format!(r#""choice":{}"#, serde_json::Value::from(id.as_str())),
             Next::Date => r#""text":"2026-03-15""#.to_string(),
+            Next::Text(t) => format!(r#""text":{}"#, serde_json::Value::from(t.as_str())),
         };
         match session {
             Some(s) => format!(r#"{{"session":"{s}",{input}}}"#),

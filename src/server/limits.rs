@@ -12,6 +12,7 @@ pub struct Limits {
     /// password check, so this guards the CPU (the failure counts that
     /// guard the accounts are shared through the store).
     login: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    pub login_tarpit: std::time::Duration,
     per_session: Option<DefaultKeyedRateLimiter<String>>,
     clock: DefaultClock,
 }
@@ -33,6 +34,7 @@ impl Limits {
         Self {
             per_ip: quota(s.per_ip_per_second, s.per_ip_burst).map(RateLimiter::keyed),
             login: login_quota(s.login_per_minute, s.login_burst).map(RateLimiter::keyed),
+            login_tarpit: std::time::Duration::from_millis(s.login_tarpit_ms),
             per_session: quota(s.per_session_per_second, s.per_session_burst).map(RateLimiter::keyed),
             clock: DefaultClock::default(),
         }

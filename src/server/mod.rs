@@ -58,6 +58,8 @@ pub struct AppState {
     /// data dir; random per process when there is no data dir).
     pub admin_token: Secret,
     pub metrics_access: Arc<MetricsSettings>,
+    /// Console views that read many records, off the request workers.
+    pub heavy: Arc<crate::staff::heavy::Heavy>,
 }
 
 pub fn unix_now() -> i64 {
@@ -141,6 +143,7 @@ impl App {
             hosts: Arc::new(client::HostPolicy::from_public_url(&settings.server.public_url)),
             admin_token: Secret::new(chat::new_token()),
             metrics_access: Arc::new(settings.metrics.clone()),
+            heavy: Arc::default(),
         };
         Self { state, settings, wechat: None, data_dir: None }
     }

@@ -32,7 +32,11 @@ async fn report(app: &AppState, r: &Range) -> Result<Report, String> {
     let or = |s: &str, d: time::Date| if s.trim().is_empty() { d.to_string() } else { s.to_string() };
     let from = or(&r.from, today - time::Duration::days(29));
     let q = crate::server::admin::query(Some(&r.src), &from, &or(&r.to, today))?;
-    crate::cli::stats::from_store(&*app.bot.store, &q).await.map_err(|e| e.to_string())
+    // Folding every record of the range: off the request workers, reused.
+    let key = format!("dashboard:{:?}:{}:{}", q.src, q.from, q.to);
+    let store = app.bot.store.clone();
+    let work = async move { crate::cli::stats::from_store(&*store, &q).await.map_err(|e| e.to_string()) };
+    app.heavy.run(&key, work).await.unwrap_or_else(|| Err("busy".into()))
 }
 
 /// Vertical bars: one per day, messages (blue) and people (orange).

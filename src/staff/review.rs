@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 
 const SPACE: &str = "annotations";
@@ -161,25 +161,81 @@ fn shingles(t: &str) -> Shingles {
     cs.windows(2).map(|w| (w[0], w[1])).collect()
 }
 
-fn jaccard(a: &Shingles, b: &Shingles) -> f64 {
-    let inter = a.intersection(b).count() as f64;
-    let union = (a.len() + b.len()) as f64 - inter;
-    if union == 0.0 { 0.0 } else { inter / union }
-}
-
-/// Groups similar questions (greedy, against each group's first member).
+/// Groups similar questions (greedy, against each group's first member):
+/// each question joins the first group whose first member shares at least
+/// `threshold` of their bigrams (Jaccard), else starts a group. Candidate
+/// groups come from an index of bigrams, so a question is compared only
+/// with groups it shares a bigram with, not with every group.
 pub fn group(entries: &[LogEntry], threshold: f64) -> Vec<Vec<&LogEntry>> {
-    let mut groups: Vec<(Shingles, Vec<&LogEntry>)> = Vec::new();
+    let mut sizes: Vec<usize> = Vec::new();
+    let mut members: Vec<Vec<&LogEntry>> = Vec::new();
+    let mut index: HashMap<(char, char), Vec<usize>> = HashMap::new();
     for e in entries {
         let sh = shingles(&e.record.input);
-        match groups.iter_mut().find(|(rep, _)| jaccard(rep, &sh) >= threshold) {
-            Some((_, members)) => members.push(e),
-            None => groups.push((sh, vec![e])),
+        let mut shared: HashMap<usize, usize> = HashMap::new();
+        for b in &sh {
+            for &g in index.get(b).map(Vec::as_slice).unwrap_or_default() {
+                *shared.entry(g).or_default() += 1;
+            }
+        }
+        let joins = shared
+            .iter()
+            .filter(|&(&g, &inter)| {
+                let union = (sizes[g] + sh.len() - inter) as f64;
+                union > 0.0 && inter as f64 / union >= threshold
+            })
+            .map(|(&g, _)| g)
+            .min();
+        match joins {
+            Some(g) => members[g].push(e),
+            None => {
+                let g = members.len();
+                for b in &sh {
+                    index.entry(*b).or_default().push(g);
+                }
+                sizes.push(sh.len());
+                members.push(vec![e]);
+            }
         }
     }
-    let mut out: Vec<Vec<&LogEntry>> = groups.into_iter().map(|(_, m)| m).collect();
-    out.sort_by_key(|g| std::cmp::Reverse(g.len()));
-    out
+    members.sort_by_key(|g| std::cmp::Reverse(g.len()));
+    members
+}
+
+/// Groups shown on the unanswered page.
+const SHOWN_GROUPS: usize = 100;
+
+/// The unanswered queue as the page shows it.
+#[derive(Debug, Clone)]
+struct Queue {
+    questions: usize,
+    groups: Vec<QueueGroup>,
+}
+
+#[derive(Debug, Clone)]
+struct QueueGroup {
+    count: usize,
+    samples: Vec<String>,
+    /// The newest question's time and its transcript's query string.
+    ts: i64,
+    link: String,
+}
+
+async fn queue(store: &dyn crate::store::Store, f: &Filters) -> Result<Queue, String> {
+    let (rows, _) = find(store, f, 5_000).await?;
+    let typed: Vec<LogEntry> = rows.into_iter().filter(|e| e.record.input_kind == "text").collect();
+    let groups = group(&typed, 0.5);
+    let mut shown = Vec::new();
+    for g in groups.iter().take(SHOWN_GROUPS) {
+        let first = g[0];
+        let link = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("channel", &first.record.channel)
+            .append_pair("user", &first.record.user)
+            .finish();
+        let samples = g.iter().take(3).map(|e| e.record.input.chars().take(200).collect()).collect();
+        shown.push(QueueGroup { count: g.len(), samples, ts: first.record.ts, link });
+    }
+    Ok(Queue { questions: typed.len(), groups: shown })
 }
 
 pub async fn unanswered(State(app): State<AppState>, headers: HeaderMap, Params(r): Params<Range>) -> Response {
@@ -194,36 +250,29 @@ pub async fn unanswered(State(app): State<AppState>, headers: HeaderMap, Params(
         src: r.src.clone(),
         ..Filters::default()
     };
-    let (rows, _) = match find(&*app.bot.store, &f, 5_000).await {
-        Ok(x) => x,
-        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "读取记录失败").into_response(),
+    let key = format!("unanswered:{}:{}:{}", f.from, f.to, f.src);
+    let store = app.bot.store.clone();
+    let Some(Ok(queue)) = app.heavy.run(&key, async move { queue(&*store, &f).await }).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "读取记录失败").into_response();
     };
-    let typed: Vec<LogEntry> = rows.into_iter().filter(|e| e.record.input_kind == "text").collect();
-    let groups = group(&typed, 0.5);
     let mut b = format!(
         r#"<form class="filters" method="get"><input name="from" placeholder="起 YYYY-MM-DD" value="{}"> <input name="to" placeholder="止 YYYY-MM-DD" value="{}"> <input name="src" placeholder="来源标签" value="{}"> <button>筛选</button></form>
 <p class="muted">{} 条没看懂的文字提问，归为 {} 组，按组的大小排列：先为大组写 FAQ 或补充例句。</p><table><tr><th>次数</th><th>问题（示例）</th><th>最近一次</th><th></th></tr>"#,
         escape(&r.from),
         escape(&r.to),
         escape(&r.src),
-        typed.len(),
-        groups.len()
+        queue.questions,
+        queue.groups.len()
     );
-    for g in groups.iter().take(100) {
-        let first = g[0];
-        let samples: Vec<String> =
-            g.iter().take(3).map(|e| escape(&e.record.input.chars().take(200).collect::<String>())).collect();
-        let link = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("channel", &first.record.channel)
-            .append_pair("user", &first.record.user)
-            .finish();
+    for g in queue.groups.iter().take(SHOWN_GROUPS) {
+        let samples: Vec<String> = g.samples.iter().map(|t| escape(t)).collect();
         let _ = write!(
             b,
             r#"<tr><td>{}</td><td class="text">{}</td><td>{}</td><td><a href="/staff/transcript?{}">对话与标注</a></td></tr>"#,
-            g.len(),
+            g.count,
             samples.join("<br>"),
-            time_text(first.record.ts),
-            escape(&link)
+            time_text(g.ts),
+            escape(&g.link)
         );
     }
     b.push_str("</table>");

@@ -208,6 +208,7 @@ pub async fn login(
     let store = &*app.bot.store;
     let name = f.username.trim().to_ascii_lowercase();
     if let Err(wait) = app.limits.check_login(ip) {
+        tokio::time::sleep(app.limits.login_tarpit).await;
         let mut r = login_page(&app, &headers, "尝试过于频繁，请稍等片刻再试。").await;
         *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
@@ -235,6 +236,9 @@ pub async fn login(
         // still running: none of them tells which names exist.
         Err(e @ (LoginError::Wrong | LoginError::Throttled { .. })) => {
             let action = if e == LoginError::Wrong { "login_failed" } else { "login_throttled" };
+            if action == "login_throttled" {
+                tokio::time::sleep(app.limits.login_tarpit).await;
+            }
             let _ = audit::record(store, now, &name, action, &ip.to_string()).await;
             login_page(&app, &headers, LOGIN_FAILED).await
         }
@@ -526,9 +530,10 @@ pub async fn export(State(app): State<AppState>, headers: HeaderMap, Params(f): 
     if s.role != Role::Admin {
         return forbidden(&s);
     }
-    let (rows, _) = match find(&*app.bot.store, &Filters { before: String::new(), ..f.clone() }, 100_000).await {
-        Ok(x) => x,
-        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "读取记录失败").into_response(),
+    let (store, all) = (app.bot.store.clone(), Filters { before: String::new(), ..f.clone() });
+    let found = app.heavy.run("", async move { find(&*store, &all, 100_000).await }).await;
+    let Some(Ok((rows, _))) = found else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "读取记录失败").into_response();
     };
     let mut csv = String::from(
         "\u{feff}time,channel,user,source,input_kind,input,matched,category,channel_chosen,helpful,comment\r\n",
