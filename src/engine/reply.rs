@@ -145,6 +145,10 @@ pub struct LogRecord {
     /// Understood only well enough to offer the likeliest categories.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub low_confidence: bool,
+    /// The message spoke of danger: its kind (self_harm, violence, fire,
+    /// medical), so staff can follow up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub danger: Option<String>,
     /// The replies as the person saw them, as plain text (filled in by the
     /// service before the record is stored; capped), for staff transcripts.
     #[serde(default, skip_serializing_if = "String::is_empty")]
