@@ -141,7 +141,7 @@ fn no_to_a_confident_guess_offers_the_next_likeliest_kinds_of_matter() {
     let ids = |s: &xinfang_guide::engine::Step| -> Vec<String> {
         s.replies.iter().flat_map(|r| &r.choices).map(|c| c.id.clone()).collect()
     };
-    let text = "开发商延期交房一年多了";
+    let text = "营业执照被市场监管局吊销了";
     let (offered, confident) = understanding.offered(&understanding.classify(text));
     assert!(confident && offered.len() > 1, "a confident guess with runners-up: {offered:?}");
     let guess = engine.step(None, &key, &Inbound::text(text), 1000);

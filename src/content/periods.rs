@@ -167,7 +167,6 @@ fn articles(cites: &[&str]) -> BTreeSet<(String, u32)> {
 /// Checks that every text states exactly the periods it declares and cites
 /// the article of each.
 pub fn check(raw: &RawContent, periods: &Periods, diags: &mut Diagnostics) {
-    let strict = raw.deadlines.as_ref().is_some_and(|(_, d)| d.strict);
     for e in elements(raw) {
         let p = &e.src.path;
         let mut declared: Vec<&PeriodDef> = Vec::new();
@@ -191,9 +190,6 @@ pub fn check(raw: &RawContent, periods: &Periods, diags: &mut Diagnostics) {
                 );
                 diags.error(p, e.src.line(id.span()), Kind::Invalid, msg);
             }
-        }
-        if !strict && e.declared.is_empty() {
-            continue;
         }
         let mut stated: BTreeSet<Span> = BTreeSet::new();
         for t in &e.texts {

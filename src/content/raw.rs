@@ -297,10 +297,6 @@ pub struct RawFaq {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeadlinesFile {
-    /// Transitional: check every text of the content, not only those that
-    /// declare periods.
-    #[serde(default)]
-    pub strict: bool,
     #[serde(default)]
     pub period: BTreeMap<String, RawPeriod>,
     /// What is still possible once a period has passed.

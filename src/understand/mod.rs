@@ -134,10 +134,9 @@ impl Understanding {
         // A FAQ entry answers only a question about its own kind of matter.
         let faq = self
             .faq
-            .best_share(&tokens)
+            .best_share_where(&tokens, |i| self.content.faq[i].answers(&category))
             .filter(|(_, s)| *s >= FAQ_SHARE)
-            .map(|(i, _)| i)
-            .filter(|i| self.content.faq[*i].answers(&category));
+            .map(|(i, _)| i);
         Classification {
             category,
             confidence,
