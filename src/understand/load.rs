@@ -28,6 +28,9 @@ pub struct Lexicon {
 pub struct Rule {
     pub all: Vec<String>,
     pub category: String,
+    /// The FAQ entry (id) that answers such a question, unless one matches
+    /// the wording much better.
+    pub faq: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -52,6 +55,8 @@ struct RawLexicon {
 struct RawRule {
     all: Vec<String>,
     category: Spanned<String>,
+    #[serde(default)]
+    faq: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -94,7 +99,13 @@ pub struct Examples {
     pub prior: HashMap<String, f64>,
 }
 
-pub fn load(root: &Path, categories: &[String], diags: &mut Diagnostics) -> Option<(Lexicon, Examples)> {
+/// `faqs`: the FAQ ids a rule may name (not checked when `None`).
+pub fn load(
+    root: &Path,
+    categories: &[String],
+    faqs: Option<&[String]>,
+    diags: &mut Diagnostics,
+) -> Option<(Lexicon, Examples)> {
     let dir = root.join("dialogs/understand");
     let (lex_src, lex): (Source, RawLexicon) = parse_file(&dir.join("lexicon.toml"), diags)?;
     let (src, ex): (Source, RawExamples) = parse_file(&dir.join("examples.toml"), diags)?;
@@ -112,6 +123,14 @@ pub fn load(root: &Path, categories: &[String], diags: &mut Diagnostics) -> Opti
     };
     for r in &lex.rule {
         check(&r.category, &lex_src, diags);
+    }
+    if let Some(known) = faqs {
+        for f in lex.rule.iter().filter_map(|r| r.faq.as_ref()) {
+            if !known.iter().any(|k| k == f.get_ref()) {
+                let msg = format!("rule names FAQ entry `{}`, which does not exist", f.get_ref());
+                diags.error(&lex_src.path, lex_src.line(f.span()), Kind::DanglingNode, msg);
+            }
+        }
     }
     for c in lex.requires.keys() {
         check(c, &lex_src, diags);
@@ -138,7 +157,11 @@ pub fn load(root: &Path, categories: &[String], diags: &mut Diagnostics) -> Opti
         synonyms: lex.synonyms.into_iter().collect(),
         danger: danger_words(&lex.danger, &lex.danger_order),
         not_danger: lex.not_danger.iter().map(|d| crate::engine::understand::normalize(d)).collect(),
-        rules: lex.rule.into_iter().map(|r| Rule { all: r.all, category: r.category.into_inner() }).collect(),
+        rules: lex
+            .rule
+            .into_iter()
+            .map(|r| Rule { all: r.all, category: r.category.into_inner(), faq: r.faq.map(Spanned::into_inner) })
+            .collect(),
         requires: lex.requires.into_iter().map(|(k, v)| (k.into_inner(), v)).collect(),
     };
     (ok && !unreadable).then_some((lexicon, examples))
@@ -179,7 +202,7 @@ mod tests {
         ]);
         let mut diags = Diagnostics::default();
         let cats = ["labor".to_string(), "consumer".to_string()];
-        let (_, ex) = load(dir.path(), &cats, &mut diags).expect("loads");
+        let (_, ex) = load(dir.path(), &cats, None, &mut diags).expect("loads");
         assert!(!diags.has_errors());
         let texts: Vec<&str> = ex.items.iter().map(|(_, t)| t.as_str()).collect();
         assert_eq!(texts, ["老板欠薪", "不发工资", "买到假货"]);
@@ -189,7 +212,7 @@ mod tests {
     fn an_unknown_category_in_an_extra_file_is_an_error_with_its_line() {
         let dir = setup(&[("more.toml", "# comment\n[examples]\nlabour = [\"x\"]\n")]);
         let mut diags = Diagnostics::default();
-        assert!(load(dir.path(), &["labor".to_string()], &mut diags).is_none());
+        assert!(load(dir.path(), &["labor".to_string()], None, &mut diags).is_none());
         let e = diags.errors().next().expect("an error");
         assert!(e.file.ends_with("examples/more.toml"), "{e:?}");
         assert_eq!(e.line, 3);
@@ -200,7 +223,7 @@ mod tests {
     fn a_broken_extra_file_is_reported_not_skipped() {
         let dir = setup(&[("bad.toml", "[examples]\nlabor = [\"x\"\n")]);
         let mut diags = Diagnostics::default();
-        assert!(load(dir.path(), &["labor".to_string()], &mut diags).is_none());
+        assert!(load(dir.path(), &["labor".to_string()], None, &mut diags).is_none());
         assert!(diags.errors().any(|e| e.file.ends_with("examples/bad.toml")));
     }
 }

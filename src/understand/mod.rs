@@ -24,6 +24,9 @@ pub const CONFIDENT: f64 = 0.55;
 pub const UNSURE: f64 = 0.12;
 /// Share of the best possible BM25 score from which a FAQ entry answers.
 pub const FAQ_SHARE: f64 = 0.5;
+/// Share from which a FAQ entry answers instead of the one a legal-fact
+/// rule names.
+pub const RULE_FAQ_SHARE: f64 = 0.8;
 
 pub struct Understanding {
     tokenizer: Tokenizer,
@@ -125,18 +128,28 @@ impl Understanding {
             self.lexicon.requires.get(c).is_none_or(|words| words.iter().any(|w| norm.contains(w.as_str())))
         });
         // Legal facts override the statistics (e.g. 判决 + 生效 → judgment_dispute).
-        if let Some(rule) = self.lexicon.rules.iter().find(|r| r.all.iter().all(|w| norm.contains(w.as_str()))) {
+        let rule = self.lexicon.rules.iter().find(|r| r.all.iter().all(|w| norm.contains(w.as_str())));
+        if let Some(rule) = rule {
             top.retain(|(c, _)| *c != rule.category);
             top.insert(0, (rule.category.clone(), 0.9));
         }
         self.prefer_legal_channel(&mut top);
         let (category, confidence) = top.first().cloned().unwrap_or_else(|| ("out_of_scope".into(), 0.0));
         // A FAQ entry answers only a question about its own kind of matter.
-        let faq = self
-            .faq
-            .best_share_where(&tokens, |i| self.content.faq[i].answers(&category))
-            .filter(|(_, s)| *s >= FAQ_SHARE)
-            .map(|(i, _)| i);
+        let matched = self.faq.best_share_where(&tokens, |i| self.content.faq[i].answers(&category));
+        // A rule's FAQ entry answers unless another matches the wording much
+        // better ("上诉状交到哪个法院" is its own entry; "一审输了几天内上诉" the
+        // appeal periods for every kind of case, not the criminal ones).
+        let by_rule = rule
+            .filter(|r| r.category == category)
+            .and_then(|r| r.faq.as_deref())
+            .and_then(|id| self.content.faq.iter().position(|f| f.id == id));
+        let faq = match (matched, by_rule) {
+            (Some((i, s)), _) if s >= RULE_FAQ_SHARE => Some(i),
+            (_, Some(i)) => Some(i),
+            (Some((i, s)), None) if s >= FAQ_SHARE => Some(i),
+            _ => None,
+        };
         Classification {
             category,
             confidence,
@@ -342,7 +355,8 @@ pub fn build(
     diags: &mut crate::content::Diagnostics,
 ) -> Option<Understanding> {
     let cats: Vec<String> = content.directory.categories.keys().cloned().collect();
-    let (lexicon, examples) = load::load(root, &cats, diags)?;
+    let faqs: Vec<String> = content.faq.iter().map(|f| f.id.clone()).collect();
+    let (lexicon, examples) = load::load(root, &cats, Some(&faqs), diags)?;
     Some(Understanding::new(content, lexicon, &examples))
 }
 
