@@ -79,7 +79,8 @@ fn bench_understand(c: &mut Criterion) {
     let (lexicon, examples) = {
         let cats: Vec<String> = big.directory.categories.keys().cloned().collect();
         let mut d = xinfang_guide::content::Diagnostics::default();
-        xinfang_guide::understand::load::load(Path::new(env!("CARGO_MANIFEST_DIR")), &cats, &mut d).expect("lexicon")
+        xinfang_guide::understand::load::load(Path::new(env!("CARGO_MANIFEST_DIR")), &cats, None, &mut d)
+            .expect("lexicon")
     };
     let u = xinfang_guide::understand::Understanding::new(std::sync::Arc::new(big), lexicon, &examples);
     eprintln!("index with 1,000 FAQ entries built in {:?}", started.elapsed());

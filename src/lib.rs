@@ -4,9 +4,12 @@
 //!
 //! # Map of the parts
 //!
-//! - [`content`]: dialogs (`dialogs/*.toml`), FAQ (`faq/*.toml`) and the agency
-//!   directory (`config/directory.toml`), read as raw TOML, then validated once
-//!   into typed structures; `check` reports every problem with file:line.
+//! - [`content`]: dialogs (`dialogs/*.toml`), FAQ (`faq/*.toml`), the agency
+//!   directory (`config/directory.toml`) and the time limits they state
+//!   (`config/deadlines.toml`), read as raw TOML, then validated once into
+//!   typed structures; `check` reports every problem with file:line, and with
+//!   `--laws` checks citations and periods against statute texts
+//!   ([`content::laws`]).
 //! - [`engine`]: the pure core. `Engine::step(session, inbound, now)` returns
 //!   the new session, the replies and a query-log record; no I/O, clock or
 //!   randomness inside. [`engine::understand`] is the boundary that turns free

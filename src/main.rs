@@ -43,6 +43,10 @@ enum Command {
     Check {
         #[arg(long, default_value = ".")]
         content: PathBuf,
+        /// A folder of statute texts (one Markdown file per law, named as
+        /// cited): check every citation and time limit against them.
+        #[arg(long)]
+        laws: Option<PathBuf>,
     },
     /// Classify questions: JSONL (`id`, `question`) or plain lines on stdin,
     /// one JSON line per question on stdout.
@@ -137,9 +141,10 @@ impl DataPlace {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { content } => {
+        Command::Check { content, laws } => {
             let mut out = std::io::stdout().lock();
-            let failed = xinfang_guide::cli::check::run(&content, &mut out).context("writing the report")?;
+            let failed =
+                xinfang_guide::cli::check::run(&content, laws.as_deref(), &mut out).context("writing the report")?;
             if failed {
                 std::process::exit(1);
             }

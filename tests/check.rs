@@ -44,7 +44,7 @@ fn broken_fixtures_report_every_error_kind_at_its_line() {
     let actual: BTreeSet<_> = diags.items.iter().map(|d| (d.file.clone(), d.line, d.kind.code().to_string())).collect();
     assert_eq!(actual, expected, "diagnostics:\n{diags}");
     let kinds: BTreeSet<_> = expected.iter().map(|(_, _, k)| k.as_str()).collect();
-    assert_eq!(kinds.len(), 13, "fixtures should show all 13 kinds, got {kinds:?}");
+    assert_eq!(kinds.len(), 15, "fixtures should show all 15 kinds `check` finds without --laws, got {kinds:?}");
 }
 
 #[test]
@@ -61,4 +61,54 @@ fn check_command_exits_1_on_errors_and_0_on_shipped_content() {
     assert_eq!(bad.status.code(), Some(1));
     let out = String::from_utf8_lossy(&bad.stdout);
     assert!(out.contains("nodes.toml:8: error[dangling-node]"), "{out}");
+}
+
+/// `check --laws`: a missing article, paragraph or item of a law in the
+/// folder is an error at its line; a law not in the folder is a warning that
+/// lists what was not checked; a period its article does not state is an
+/// error in config/deadlines.toml. Without `--laws` it says so.
+#[test]
+fn check_with_laws_reports_bad_citations_and_periods_at_their_lines() {
+    let bin = env!("CARGO_BIN_EXE_xinfang-guide");
+    let fixtures = root().join("tests/fixtures");
+    let out = Command::new(bin)
+        .args(["check", "--content"])
+        .arg(fixtures.join("broken"))
+        .arg("--laws")
+        .arg(fixtures.join("laws"))
+        .output()
+        .expect("run check");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "faq.toml:25: error[bad-citation]: 《示例法》第一条第三款: the statute text article 1 has 2 paragraph(s), not 3",
+        "faq.toml:25: error[bad-citation]: 《示例法》第一条第二款第三项: the statute text article 1 paragraph 2 has 2 item(s), not 3",
+        "faq.toml:25: warning[unchecked-law]: 《没有收录的法》 is not in the statute folder; 1 citation(s) not checked",
+        "deadlines.toml:13: error[period-not-in-article]: period `reply` (20日) cites 《示例法》第二条",
+        "citations: 5 references checked against 1 statute texts",
+    ] {
+        assert!(text.contains(want), "missing `{want}` in:\n{text}");
+    }
+    assert!(!text.contains("notice_apply` (15日) cites"), "十五日 is in 第一条第一款:\n{text}");
+    let plain = Command::new(bin).args(["check", "--content"]).arg(root()).output().expect("run check");
+    assert!(String::from_utf8_lossy(&plain.stdout).contains("citations were not checked"));
+}
+
+/// The shipped content against the statute folder beside the checkout (as
+/// CI runs it): no bad citation, every period stated by its article.
+#[test]
+fn shipped_citations_and_periods_match_the_statute_texts() {
+    let laws = root().join("../shared/reference/law");
+    if !laws.is_dir() {
+        assert!(std::env::var_os("CI").is_none(), "../shared/reference/law is missing in CI");
+        eprintln!("skipped: ../shared/reference/law is not beside the checkout");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_xinfang-guide");
+    let out =
+        Command::new(bin).args(["check", "--content"]).arg(root()).arg("--laws").arg(&laws).output().expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(!text.contains("error["), "{text}");
+    assert!(text.contains("citations: "), "{text}");
 }

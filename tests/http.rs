@@ -515,3 +515,37 @@ async fn a_channel_card_can_be_taken_away_as_a_read_only_page_that_expires() {
     let (status, _) = call(&app, post_json("/api/v1/takeaway", json!({"session": menu_token}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+/// The web chat with the free-text understanding: self-harm gets the crisis
+/// reply (no 有帮助/没帮助 choice), the log record carries the danger kind,
+/// and "我现在安全了" offers the matter of the rest of the message.
+#[tokio::test]
+async fn a_crisis_message_gets_care_then_its_matter_on_the_web() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
+    let (loaded, diags) = xinfang_guide::understand::load_all(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let (content, understanding) = loaded.unwrap_or_else(|| panic!("{diags}"));
+    let mut s = Settings::load_with_env(None, std::iter::empty()).expect("defaults");
+    s.limits.per_ip_per_second = 0;
+    s.limits.per_session_per_second = 0;
+    let smart = Arc::new(xinfang_guide::understand::Smart { understanding });
+    let app = App::with_store(s, content, smart, store.clone());
+    let addr: SocketAddr = "203.0.113.8:4000".parse().expect("addr");
+    let app = TestApp { router: app.router().layer(MockConnectInfo(addr)), store, _dir: dir };
+    let (status, v) = post(&app, json!({"text": "我离婚的事情一直解决不了，今天就想跳楼"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let reply = &v["replies"][0];
+    let text = reply["text"].as_str().expect("text");
+    assert!(text.contains("12356") && text.contains("120") && text.contains("110"), "{text}");
+    assert!(!text.contains("家庭暴力"), "{text}");
+    let ids: Vec<&str> =
+        reply["choices"].as_array().expect("choices").iter().filter_map(|c| c["id"].as_str()).collect();
+    assert!(!ids.iter().any(|id| id.starts_with("fb:")), "{ids:?}");
+    let log = app.store.log_range(0, i64::MAX, None, 10).await.expect("log");
+    assert_eq!(log[0].record.danger.as_deref(), Some("self_harm"));
+    let session = v["session"].as_str().expect("session").to_string();
+    let offer = choose(&app, &session, &v, "我现在安全了").await;
+    assert!(offer["replies"][0]["text"].as_str().expect("t").contains("婚姻家庭继承"), "{offer}");
+    let family = choose(&app, &session, &offer, "对").await;
+    assert!(family.to_string().contains("是否正在遭受家庭暴力"), "{family}");
+}

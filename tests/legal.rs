@@ -3,9 +3,10 @@
 //! and item) exists in the statute texts we have. When the reference folder
 //! is absent the tests say so, and fail only in CI.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use xinfang_guide::content::{self, Content, NodeKind};
+use xinfang_guide::content::laws::{Laws, Missing, citations_in, states};
+use xinfang_guide::content::{self, Content, NodeKind, Span};
 
 fn reference() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference");
@@ -56,100 +57,6 @@ fn no_route_recommends_xinfang_first_where_the_law_routes_elsewhere() {
     }
 }
 
-/// One statute: article number → paragraphs, each a list of item counts.
-struct Statute {
-    articles: BTreeMap<u32, Vec<usize>>,
-}
-
-fn cn_num(s: &str) -> Option<u32> {
-    let digit = |c| "零一二三四五六七八九".chars().position(|d| d == c).map(|p| p as u32);
-    let (mut total, mut cur) = (0u32, 0u32);
-    for ch in s.chars() {
-        match ch {
-            '十' => {
-                total += cur.max(1) * 10;
-                cur = 0;
-            }
-            '百' => {
-                total += cur * 100;
-                cur = 0;
-            }
-            '千' => {
-                total += cur * 1000;
-                cur = 0;
-            }
-            c => cur = digit(c)?,
-        }
-    }
-    Some(total + cur)
-}
-
-fn parse_statute(text: &str) -> Statute {
-    let mut articles: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    let mut current: Option<u32> = None;
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        if line.starts_with('#') {
-            current = None;
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix('第') {
-            if let Some((num, _)) = rest.split_once("条 ") {
-                if let Some(n) = cn_num(num) {
-                    current = Some(n);
-                    articles.insert(n, vec![0]);
-                    continue;
-                }
-            }
-        }
-        let Some(n) = current else { continue };
-        let paras = articles.entry(n).or_default();
-        if line.starts_with('（') {
-            if let Some(last) = paras.last_mut() {
-                *last += 1;
-            }
-        } else {
-            paras.push(0);
-        }
-    }
-    Statute { articles }
-}
-
-/// `《名》第A条第B款第C项、第D款…` → the law and (article, paragraph, item) triples.
-/// (article, paragraph, item) of one reference.
-type Ref = (u32, Option<u32>, Option<u32>);
-
-fn parse_cite(cite: &str) -> Option<(String, Vec<Ref>)> {
-    let rest = cite.strip_prefix('《')?;
-    let (law, refs) = rest.split_once('》')?;
-    let refs = refs.split('（').next().unwrap_or("");
-    let mut out = Vec::new();
-    let (mut art, mut para) = (None, None);
-    for part in refs.split('、').filter(|p| !p.trim().is_empty()) {
-        let mut s = part.trim();
-        let mut item = None;
-        let mut new_para = None;
-        while let Some(r) = s.strip_prefix('第') {
-            let end = r.find(['条', '款', '项'])?;
-            let n = cn_num(&r[..end])?;
-            let unit = r[end..].chars().next()?;
-            match unit {
-                '条' => {
-                    art = Some(n);
-                    para = None;
-                }
-                '款' => new_para = Some(n),
-                _ => item = Some(n),
-            }
-            s = &r[end + unit.len_utf8()..];
-        }
-        if new_para.is_some() {
-            para = new_para;
-        }
-        out.push((art?, para, item));
-    }
-    Some((law.to_string(), out))
-}
-
 fn all_cites(c: &Content) -> Vec<(String, String)> {
     let mut v = Vec::new();
     for n in &c.nodes {
@@ -163,62 +70,119 @@ fn all_cites(c: &Content) -> Vec<(String, String)> {
     for f in &c.faq {
         v.extend(f.cites.iter().map(|x| (format!("faq {}", f.id), x.clone())));
     }
+    for (id, ch) in &c.directory.channels {
+        v.push((format!("channel {id}"), ch.basis.clone()));
+    }
+    for p in c.periods.values() {
+        v.push((format!("period {}", p.id), p.cite.clone()));
+    }
     v
+}
+
+fn laws() -> Option<Laws> {
+    let dir = reference()?.join("law");
+    Some(Laws::load(&dir).expect("statute folder reads"))
 }
 
 #[test]
 fn every_cited_article_exists_in_the_statute_texts_we_have() {
-    let Some(dir) = reference() else { return };
-    let mut laws = BTreeMap::new();
-    for e in std::fs::read_dir(dir.join("law")).expect("law dir") {
-        let p = e.expect("entry").path();
-        let name = p.file_stem().and_then(|s| s.to_str()).unwrap_or("").split('(').next().unwrap_or("").to_string();
-        laws.insert(name, parse_statute(&std::fs::read_to_string(&p).expect("law text")));
-    }
+    let Some(laws) = laws() else { return };
     let mut problems = Vec::new();
     let mut unverifiable = BTreeSet::new();
     let mut checked = 0;
     for (node, cite) in all_cites(&shipped()) {
-        let Some((law, refs)) = parse_cite(&cite) else {
-            if cite.contains('第') {
-                problems.push(format!("{node}: cannot read citation `{cite}`"));
-            }
-            continue;
-        };
-        let Some(statute) = laws.get(&law) else {
-            unverifiable.insert(law);
-            continue;
-        };
-        for (art, para, item) in refs {
-            checked += 1;
-            let Some(paras) = statute.articles.get(&art) else {
-                problems.push(format!("{node}: `{cite}`: 《{law}》 has no article {art}"));
+        let found = citations_in(&cite);
+        if found.is_empty() && cite.contains('第') {
+            problems.push(format!("{node}: cannot read citation `{cite}`"));
+        }
+        for c in found {
+            if laws.get(&c.law).is_none() {
+                unverifiable.insert(c.law);
                 continue;
-            };
-            let p = para.unwrap_or(1) as usize;
-            if para.is_some() && p > paras.len() {
-                problems.push(format!("{node}: `{cite}`: article {art} has {} paragraphs", paras.len()));
-            } else if let Some(i) = item {
-                if i as usize > paras[p - 1] {
-                    problems.push(format!("{node}: `{cite}`: article {art} paragraph {p} has {} items", paras[p - 1]));
+            }
+            for r in &c.refs {
+                checked += 1;
+                if let Err(why) = laws.text_of(&c.law, r) {
+                    problems.push(format!("{node}: `{cite}`: 《{}》{r}: {why:?}", c.law));
                 }
             }
         }
     }
     eprintln!("checked {checked} article references; laws not in the reference folder: {unverifiable:?}");
-    assert!(checked > 100, "expected the shipped content to cite many articles, found {checked}");
+    assert!(checked > 300, "expected the shipped content to cite many articles, found {checked}");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Every time limit a card or FAQ states is a row of config/deadlines.toml;
+/// here each row's cited article must state that period in its own words
+/// (第一百七十一条 contains 十五日), so a wrong number fails.
+#[test]
+fn every_stated_period_is_in_the_article_it_cites() {
+    let Some(laws) = laws() else { return };
+    let c = shipped();
+    assert!(c.periods.len() >= 60, "only {} periods", c.periods.len());
+    let (mut problems, mut unverifiable) = (Vec::new(), BTreeSet::new());
+    for p in c.periods.values() {
+        let mut texts = Vec::new();
+        for cite in citations_in(&p.cite) {
+            for r in &cite.refs {
+                match laws.text_of(&cite.law, r) {
+                    Ok(t) => texts.push(t),
+                    Err(Missing::Law) => {
+                        unverifiable.insert(format!("{} ({})", p.id, p.cite));
+                    }
+                    Err(e) => problems.push(format!("{}: {} {e:?}", p.id, p.cite)),
+                }
+            }
+        }
+        if !texts.is_empty() && !texts.iter().any(|t| states(t, p.span)) {
+            problems.push(format!("{}: {} does not state {}", p.id, p.cite, p.span));
+        }
+    }
+    eprintln!("periods whose law is not in the folder: {unverifiable:?}");
+    assert!(unverifiable.len() <= 2, "{unverifiable:?}");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The periods where citizens lose most, pinned to their statutes (the
+/// 2026-12 legal review): a change of any of them must be deliberate.
+#[test]
+fn the_periods_the_review_found_wrong_are_pinned() {
+    let c = shipped();
+    let span = |id: &str| c.periods.get(id).unwrap_or_else(|| panic!("period {id}")).span;
+    for (id, want) in [
+        ("civil_appeal_judgment", Span::Days(15)),
+        ("civil_appeal_ruling", Span::Days(10)),
+        ("admin_appeal_judgment", Span::Days(15)),
+        ("admin_appeal_ruling", Span::Days(10)),
+        ("criminal_appeal_judgment", Span::Days(10)),
+        ("criminal_appeal_ruling", Span::Days(5)),
+        ("victim_protest", Span::Days(5)),
+        ("disability_reassessment", Span::Days(15)),
+        ("land_contract_arbitration", Span::Years(2)),
+        ("enforce_delay", Span::Months(6)),
+        ("enforce_objection_reconsider", Span::Days(10)),
+        ("third_party_suit", Span::Days(15)),
+        ("admin_review", Span::Days(60)),
+        ("admin_suit", Span::Months(6)),
+        ("admin_retrial", Span::Months(6)),
+        ("police_nofile_review", Span::Days(7)),
+        ("labor_final_set_aside", Span::Days(30)),
+        ("divorce_certificate", Span::Days(30)),
+        ("protection_order", Span::Hours(72)),
+        ("protection_order_urgent", Span::Hours(24)),
+    ] {
+        assert_eq!(span(id), want, "{id}");
+    }
 }
 
 #[test]
 fn chinese_numerals_and_citations_parse() {
+    use xinfang_guide::content::laws::{Ref, cn_num};
     assert_eq!(cn_num("二百一十六"), Some(216));
-    assert_eq!(cn_num("十七"), Some(17));
     assert_eq!(cn_num("一千零七十六"), Some(1076));
-    assert_eq!(cn_num("二百零五"), Some(205));
-    let (law, refs) = parse_cite("《信访工作条例》第二十条第一款、第二款").expect("parses");
-    assert_eq!(law, "信访工作条例");
-    assert_eq!(refs, vec![(20, Some(1), None), (20, Some(2), None)]);
-    let (_, refs) = parse_cite("《信访工作条例》第三十一条第一项、第四项").expect("parses");
-    assert_eq!(refs, vec![(31, None, Some(1)), (31, None, Some(4))]);
+    let c = citations_in("《信访工作条例》第二十条第一款、第二款");
+    assert_eq!(c[0].law, "信访工作条例");
+    let r = |article, paragraph| Ref { article, paragraph, item: None };
+    assert_eq!(c[0].refs, vec![r(20, Some(1)), r(20, Some(2))]);
 }

@@ -463,3 +463,25 @@ async fn personal_numbers_in_any_typed_form_reach_no_view_and_no_file() {
     }
     assert!(scanned > 0);
 }
+
+/// A message about self-harm is flagged in the query log with its kind of
+/// danger (the engine sets it: tests/crisis.rs); the query list has a filter
+/// for such turns so staff can follow up.
+#[tokio::test]
+async fn crisis_turns_can_be_filtered_in_the_query_list() {
+    let c = console().await;
+    c.chat(json!({"text": "隔壁装修太吵了"})).await;
+    let key = xinfang_guide::engine::session::SessionKey::parse("web", "crisis").expect("key");
+    let session = xinfang_guide::engine::session::Session::new(key, "crisis", NOW);
+    let mut rec = c.store.log_range(0, i64::MAX, None, 1).await.expect("log")[0].record.clone();
+    rec.input = "老板欠了我三个月工资，我真的不想活了".into();
+    rec.danger = Some("self_harm".into());
+    c.store.commit(None, &session, &rec).await.expect("commit");
+    let viewer = c.session("viewer").await;
+    let danger = c.get("/staff/queries?status=danger", &viewer).await;
+    assert_eq!(danger.body.matches("<tr><td>").count(), 1, "{}", danger.body);
+    assert!(danger.body.contains("不想活了") && danger.body.contains("自伤自杀"));
+    assert!(danger.body.contains(r#"<option value="danger" selected>"#));
+    let all = c.get("/staff/queries", &viewer).await;
+    assert_eq!(all.body.matches("<tr><td>").count(), 2);
+}

@@ -363,3 +363,30 @@ async fn webhook_mode_registers_and_checks_the_secret_header() {
     button(last_with_keyboard(&h.sent()), "我的问题该找哪里");
     assert_eq!(h.calls("getupdates"), 0, "no polling in webhook mode");
 }
+
+/// Self-harm in a message gets the crisis reply (care, 12356, 120/110) with
+/// no 有帮助/没帮助 buttons; "我现在安全了" then offers the matter the rest of
+/// the message was about, and 对 goes on with it.
+#[tokio::test]
+async fn a_crisis_message_gets_care_and_then_its_matter() {
+    let mut h = start(false).await;
+    h.wait_started().await;
+    let msg = h.text("老板欠了我三个月工资不给，我真的不想活了");
+    let got = h.exchange(vec![msg], 1).await;
+    let reply = last_with_keyboard(&got);
+    let text = reply["text"].as_str().expect("text");
+    assert!(text.contains("12356") && text.contains("120") && text.contains("110"), "{text}");
+    assert!(!text.contains("家庭暴力"), "{text}");
+    for label in ["有帮助", "没帮助"] {
+        assert!(!reply["reply_markup"].to_string().contains(label), "{reply}");
+    }
+    let safe = h.press(3000, &button(reply, "我现在安全了"));
+    let got = h.exchange(vec![safe], 1).await;
+    let offer = last_with_keyboard(&got);
+    assert!(offer["text"].as_str().expect("t").contains("劳动争议"), "{offer}");
+    let yes = h.press(3001, &button(offer, "对"));
+    let got = h.exchange(vec![yes], 1).await;
+    assert!(got[0]["text"].as_str().expect("t").contains("劳动仲裁"), "{got:?}");
+    let log = h.store.log_range(0, i64::MAX, None, 10).await.expect("log");
+    assert_eq!(log.iter().filter(|e| e.record.danger.as_deref() == Some("self_harm")).count(), 1);
+}

@@ -141,7 +141,7 @@ fn no_to_a_confident_guess_offers_the_next_likeliest_kinds_of_matter() {
     let ids = |s: &xinfang_guide::engine::Step| -> Vec<String> {
         s.replies.iter().flat_map(|r| &r.choices).map(|c| c.id.clone()).collect()
     };
-    let text = "开发商延期交房一年多了";
+    let text = "营业执照被市场监管局吊销了";
     let (offered, confident) = understanding.offered(&understanding.classify(text));
     assert!(confident && offered.len() > 1, "a confident guess with runners-up: {offered:?}");
     let guess = engine.step(None, &key, &Inbound::text(text), 1000);
@@ -161,4 +161,25 @@ fn no_to_a_confident_guess_offers_the_next_likeliest_kinds_of_matter() {
     assert_eq!(ids(&step), ["cat:labor", "cmd:menu"]);
     let step = engine.step(Some(&guess.session), &key, &Inbound::choice("not:nothing"), 1001);
     assert!(step.replies.iter().any(|r| r.text.contains("依法信访指引")), "{:?}", step.replies);
+}
+
+/// For a message about danger, `classify` says which kind, and `offered` is
+/// what the chat offers to go on with once the person says they are safe:
+/// the matter the rest of the message is about, or nothing.
+#[test]
+fn a_crisis_message_is_classified_by_its_danger_and_its_matter() {
+    let u = u();
+    let c = u.classify("老板欠了我三个月工资不给，我真的不想活了");
+    assert_eq!((c.category.as_str(), c.danger_kind.as_deref()), ("emergency", Some("self_harm")));
+    assert!(u.offered(&c).1, "a confident guess at the matter: {c:?}");
+    assert_eq!(u.offered(&c).0.first().map(String::as_str), Some("labor"));
+    let alone = u.classify("我现在就想跳楼");
+    assert_eq!(alone.danger_kind.as_deref(), Some("self_harm"));
+    assert!(u.offered(&alone).0.is_empty(), "{alone:?}");
+    assert_eq!(
+        u.classify("他拿刀要杀我，我也不想活了").danger_kind.as_deref(),
+        Some("violence"),
+        "violence now comes first"
+    );
+    assert_eq!(u.classify("厨房着火了").danger_kind.as_deref(), Some("fire"));
 }

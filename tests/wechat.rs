@@ -382,3 +382,20 @@ async fn declarations_in_any_letter_case_are_refused() {
         assert_eq!(wx.raw(body, now(), TOKEN).await.0, 400, "{decl}");
     }
 }
+
+/// Self-harm in a typed message gets the crisis reply with numbered choices
+/// and no 有帮助/没帮助; typing "我安全了" offers the matter understood from
+/// the rest of the message.
+#[tokio::test]
+async fn a_crisis_message_gets_care_and_then_its_matter() {
+    let wx = start(false).await;
+    let user = "oUser_crisis";
+    let r = wx.push(&text_xml(user, 900, "村里把我的承包地收回了，我不想活了")).await;
+    assert!(r.contains("12356") && r.contains("120") && r.contains("110"), "{r}");
+    assert!(!r.contains("有帮助") && !r.contains("没帮助") && !r.contains("家庭暴力"), "{r}");
+    assert!(r.contains("请回复数字") && r.contains("我现在安全了"), "{r}");
+    let r = wx.push(&text_xml(user, 901, "我安全了")).await;
+    assert!(r.contains("民事纠纷"), "{r}");
+    let r = wx.push(&text_xml(user, 902, &number_of(&r, "对"))).await;
+    assert!(r.contains("是哪一类纠纷"), "{r}");
+}

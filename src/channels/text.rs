@@ -43,18 +43,10 @@ pub fn render_card(c: &Card) -> String {
         let _ = writeln!(s, "本地：{}，地址：{}，电话：{}，时间：{}", o.name, o.address, o.phone, o.hours);
     }
     if let Some(d) = &c.deadline {
-        let _ = write!(s, "期限：{}", d.text);
-        if let Some(due) = &d.due {
-            let _ = write!(s, "（按您提供的日期推算，最后一天约为 {due}");
-            match d.days_left {
-                Some(n) if n >= 0 => {
-                    let _ = write!(s, "，还剩约 {n} 天）");
-                }
-                Some(_) => s.push_str("，可能已经超过，请尽快咨询 12348）"),
-                None => s.push('）'),
-            }
+        let _ = writeln!(s, "期限：{}", d.text);
+        if let Some(status) = &d.status {
+            let _ = writeln!(s, "{status}");
         }
-        s.push('\n');
     }
     if !c.bring.is_empty() {
         let _ = writeln!(s, "带上：{}", c.bring.join("；"));

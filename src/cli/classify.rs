@@ -3,7 +3,9 @@
 //! category, its channels and the FAQ entry, `offered` lists the categories
 //! the chat would put before the person (one to confirm, or up to three) and
 //! `offered_after_no` the ones it offers when the person says the one to
-//! confirm is wrong.
+//! confirm is wrong. For a message about danger (`danger`: its kind) the
+//! category is `emergency` and `offered` is what the bot offers to go on
+//! with once the person says they are safe.
 
 use crate::understand::Understanding;
 use serde_json::{Value, json};
@@ -30,7 +32,10 @@ pub fn run(u: &Understanding, input: impl BufRead, out: &mut impl Write) -> anyh
         // its confident guess is wrong.
         let (mut offered, confident) = u.offered(&c);
         let after_no = if confident { offered.split_off(1) } else { Vec::new() };
-        let row = json!({"id": id, "category": c.category, "channels": channels, "confidence": (c.confidence * 1000.0).round() / 1000.0, "faq": faq, "offered": offered, "offered_after_no": after_no});
+        let mut row = json!({"id": id, "category": c.category, "channels": channels, "confidence": (c.confidence * 1000.0).round() / 1000.0, "faq": faq, "offered": offered, "offered_after_no": after_no});
+        if let Some(kind) = &c.danger_kind {
+            row["danger"] = json!(kind);
+        }
         writeln!(out, "{row}")?;
     }
     Ok(())

@@ -29,7 +29,8 @@ pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
             nodes.push(cx.node(src, n, me));
         }
     }
-    let Globals { category_entry, commands, texts, start, handoff, help, entries } = match &raw.commands {
+    let (periods, late) = super::periods::compile(raw.deadlines.as_ref(), cx.diags);
+    let Globals { category_entry, danger_entry, commands, texts, start, handoff, help, entries } = match &raw.commands {
         Some((src, c)) => cx.commands(src, c),
         None => return None,
     };
@@ -39,21 +40,39 @@ pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
     let mut roots = vec![start, handoff, help];
     roots.extend(entries.iter().copied());
     roots.extend(category_entry.values().copied());
+    roots.extend(danger_entry.values().copied());
     roots.extend(faq.iter().filter_map(|f| f.node));
     let locs = std::mem::take(&mut cx.locs);
     super::graph::check(&nodes, &locs, &roots, start, cx.diags);
+    super::periods::check(raw, &periods, cx.diags);
     let Cx { diags, index, .. } = cx;
     if diags.has_errors() {
         return None;
     }
     let directory = directory?;
     let index = index.into_iter().map(|(k, (ix, _))| (k, ix)).collect();
-    Some(Content { nodes, index, start, handoff, help, entries, category_entry, commands, texts, directory, faq })
+    Some(Content {
+        nodes,
+        index,
+        start,
+        handoff,
+        help,
+        entries,
+        category_entry,
+        danger_entry,
+        periods,
+        late,
+        commands,
+        texts,
+        directory,
+        faq,
+    })
 }
 
 /// What `dialogs/commands.toml` compiles to.
 struct Globals {
     category_entry: BTreeMap<String, NodeIx>,
+    danger_entry: BTreeMap<String, NodeIx>,
     commands: Commands,
     texts: Texts,
     start: NodeIx,
@@ -140,7 +159,8 @@ impl Cx<'_> {
         if !matches!(kind, NodeKind::Ask { .. }) && n.choices.iter().any(|c| c.value.is_some()) {
             self.diags.error(&src.path, line, Kind::Invalid, "only `ask` nodes take choice values");
         }
-        Node { id: n.id.get_ref().clone(), text: body, cites, kind }
+        let periods = n.periods.iter().map(|p| p.get_ref().clone()).collect();
+        Node { id: n.id.get_ref().clone(), text: body, cites, kind, periods, feedback: n.feedback.unwrap_or(true) }
     }
 
     fn non_empty(&mut self, src: &Source, s: &Spanned<String>, what: &str) -> String {
@@ -172,7 +192,7 @@ impl Cx<'_> {
         if let Some(v) = &c.value {
             sets.push((String::new(), v.get_ref().clone()));
         }
-        Choice { label, next, sets }
+        Choice { label, next, sets, resume: c.resume }
     }
 
     fn ask(&mut self, src: &Source, n: &RawNode, mut choices: Vec<Choice>, me: NodeIx) -> NodeKind {
@@ -270,29 +290,25 @@ impl Cx<'_> {
             deadline,
             bring: r.bring.iter().map(|b| self.non_empty(src, b, "`bring` item")).collect(),
             then: r.then.iter().map(|t| t.get_ref().clone()).collect(),
+            how: r.how.as_ref().map(|h| self.non_empty(src, h, "rule `how`")),
+            periods: r.periods.iter().map(|p| p.get_ref().clone()).collect(),
         }
     }
 
     fn deadline(&mut self, src: &Source, d: &raw::RawDeadline) -> Deadline {
-        let period = match (d.days, d.months, d.years) {
-            (Some(n), None, None) => Some(Period::Days(n)),
-            (None, Some(n), None) => Some(Period::Months(n)),
-            (None, None, Some(n)) => Some(Period::Months(n * 12)),
-            (None, None, None) => None,
-            _ => {
-                let msg = "a deadline takes one of `days`, `months`, `years`";
-                self.diags.error(&src.path, src.line(d.text.span()), Kind::Invalid, msg);
-                None
-            }
-        };
-        if d.from.is_some() && period.is_none() {
-            let msg = "a deadline with `from` needs a period (`days`, `months` or `years`)";
+        if d.from.is_some() == d.routes.is_empty() {
+            let msg = "a deadline computes its `routes` from the date in `from`: give both or neither";
+            self.diags.error(&src.path, src.line(d.text.span()), Kind::Invalid, msg);
+        }
+        if d.after.is_some() && d.from.is_none() {
+            let msg = "a deadline with `after` needs `from`";
             self.diags.error(&src.path, src.line(d.text.span()), Kind::Invalid, msg);
         }
         Deadline {
             text: self.non_empty(src, &d.text, "deadline text"),
-            period,
             from: d.from.as_ref().map(|f| f.get_ref().clone()),
+            after: d.after.as_ref().map(|f| f.get_ref().clone()),
+            routes: d.routes.iter().map(|r| r.get_ref().clone()).collect(),
         }
     }
 
@@ -327,6 +343,7 @@ impl Cx<'_> {
             yes: norm(&s.yes),
             no: norm(&s.no),
             comment: s.comment.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect(),
+            safe: norm(&s.safe),
         };
         let t = &c.texts;
         let opt = |me: &mut Self, v: &Option<toml::Spanned<String>>, default: &str| {
@@ -361,6 +378,8 @@ impl Cx<'_> {
             feedback_thanks: opt(self, &t.feedback_thanks, "谢谢您的反馈！"),
             feedback_ask: opt(self, &t.feedback_ask, "如果愿意，可以发送“意见：”加一句话，告诉我们哪里没帮上。"),
             comment_thanks: opt(self, &t.comment_thanks, "已记下您的意见，谢谢！"),
+            resume_confirm: opt(self, &t.resume_confirm, "您刚才还提到“{category}”方面的问题，要接着看看该找哪里吗？"),
+            resume_pick: opt(self, &t.resume_pick, "您刚才提到的事情，更接近下面哪一类？"),
         };
         let mut category_entry = BTreeMap::new();
         for (cat, node) in &c.category_entry {
@@ -371,12 +390,14 @@ impl Cx<'_> {
             }
             category_entry.insert(cat.clone(), self.resolve(src, node, 0));
         }
-        Globals { category_entry, commands, texts, start, handoff, help, entries }
+        let danger_entry =
+            c.danger_entry.iter().map(|(kind, node)| (kind.clone(), self.resolve(src, node, 0))).collect();
+        Globals { category_entry, danger_entry, commands, texts, start, handoff, help, entries }
     }
 
     fn faq(&mut self, src: &Source, q: &raw::RawFaq) -> Faq {
         let node = q.node.as_ref().map(|n| self.resolve(src, n, 0));
-        if let Some(c) = &q.category {
+        for c in q.category.iter().chain(&q.also) {
             self.category_ref(src, c);
         }
         if time::Date::parse(q.reviewed.get_ref(), DATE_FORMAT).is_err() {
@@ -393,6 +414,8 @@ impl Cx<'_> {
             related: q.related.iter().map(|r| r.get_ref().clone()).collect(),
             node,
             category: q.category.as_ref().map(|c| c.get_ref().clone()),
+            also: q.also.iter().map(|c| c.get_ref().clone()).collect(),
+            periods: q.periods.iter().map(|p| p.get_ref().clone()).collect(),
             reviewed: q.reviewed.get_ref().clone(),
         }
     }
@@ -451,6 +474,7 @@ fn compile_directory(src: &Source, d: &raw::DirectoryFile, diags: &mut Diagnosti
             hotline: c.hotline.as_ref().map(|h| field(h, "hotline", diags)),
             website: c.website.as_ref().map(|w| field(w, "website", diags)),
             basis: field(&c.basis, "channel basis", diags),
+            periods: c.periods.iter().map(|p| p.get_ref().clone()).collect(),
         };
         channels.insert(id.clone(), ch);
     }

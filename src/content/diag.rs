@@ -36,6 +36,19 @@ pub enum Kind {
     NoDefaultRule,
     /// Any other invalid value (unknown node kind, bad input type, bad date).
     Invalid,
+    /// A reference to a time limit that `config/deadlines.toml` does not define.
+    UnknownPeriod,
+    /// A text states a time limit it does not declare, declares one it does
+    /// not state, or states one without citing the article that sets it.
+    PeriodMismatch,
+    /// The article a time limit cites does not state that period (`check --laws`).
+    PeriodNotInArticle,
+    /// A citation names an article, paragraph or item its law does not have
+    /// (`check --laws`).
+    BadCitation,
+    /// A cited law is not in the statute folder, so its citations could not
+    /// be checked (warning, `check --laws`).
+    UncheckedLaw,
 }
 
 impl Kind {
@@ -54,6 +67,11 @@ impl Kind {
             Kind::XinfangFirst => "xinfang-first",
             Kind::NoDefaultRule => "no-default-rule",
             Kind::Invalid => "invalid",
+            Kind::UnknownPeriod => "unknown-period",
+            Kind::PeriodMismatch => "period-mismatch",
+            Kind::PeriodNotInArticle => "period-not-in-article",
+            Kind::BadCitation => "bad-citation",
+            Kind::UncheckedLaw => "unchecked-law",
         }
     }
 }

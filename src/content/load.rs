@@ -2,7 +2,7 @@
 //! `config/directory.toml`. Parse errors become diagnostics with lines.
 
 use super::diag::{Diagnostics, Kind, Source};
-use super::raw::{CommandsFile, DialogFile, DirectoryFile, FaqFile};
+use super::raw::{CommandsFile, DeadlinesFile, DialogFile, DirectoryFile, FaqFile};
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
@@ -13,6 +13,8 @@ pub struct RawContent {
     pub commands: Option<(Source, CommandsFile)>,
     pub directory: Option<(Source, DirectoryFile)>,
     pub faq: Vec<(Source, FaqFile)>,
+    /// `config/deadlines.toml`, when there is one.
+    pub deadlines: Option<(Source, DeadlinesFile)>,
 }
 
 pub const COMMANDS_FILE: &str = "commands.toml";
@@ -37,8 +39,14 @@ pub fn read_dir(root: &Path, diags: &mut Diagnostics) -> RawContent {
     }
     let dir_path = root.join("config").join("directory.toml");
     raw.directory = parse_file(&dir_path, diags);
+    let deadlines = root.join("config").join(DEADLINES_FILE);
+    if deadlines.exists() {
+        raw.deadlines = parse_file(&deadlines, diags);
+    }
     raw
 }
+
+pub const DEADLINES_FILE: &str = "deadlines.toml";
 
 fn toml_files(dir: &Path, diags: &mut Diagnostics) -> Vec<PathBuf> {
     let entries = match std::fs::read_dir(dir) {

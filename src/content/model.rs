@@ -16,6 +16,12 @@ pub struct Content {
     pub entries: Vec<NodeIx>,
     /// Where free-text understanding enters the dialog for a category.
     pub category_entry: BTreeMap<String, NodeIx>,
+    /// Where a message about danger enters, per kind (self_harm, violence…).
+    pub danger_entry: BTreeMap<String, NodeIx>,
+    /// Every time limit the content states (`config/deadlines.toml`).
+    pub periods: BTreeMap<String, PeriodDef>,
+    /// What is still possible once a period has passed.
+    pub late: BTreeMap<String, LateDef>,
     pub commands: Commands,
     pub texts: Texts,
     pub directory: Directory,
@@ -38,6 +44,10 @@ pub struct Node {
     pub text: String,
     pub cites: Vec<String>,
     pub kind: NodeKind,
+    /// Time limits the text states (ids of `Content::periods`).
+    pub periods: Vec<String>,
+    /// 有帮助 / 没帮助 under an answer or card (not under a crisis reply).
+    pub feedback: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +94,9 @@ pub struct Choice {
     pub next: NodeIx,
     /// Slot writes made when this choice is taken (ask value, category).
     pub sets: Vec<(String, String)>,
+    /// Go on with the matter understood earlier (slot `resume`), if any,
+    /// instead of `next`.
+    pub resume: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -104,19 +117,43 @@ pub struct Rule {
     pub deadline: Option<Deadline>,
     pub bring: Vec<String>,
     pub then: Vec<String>,
+    /// Replaces the channel's `how` on this card.
+    pub how: Option<String>,
+    /// Time limits `why` and the deadline state besides the routes.
+    pub periods: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Deadline {
     pub text: String,
-    pub period: Option<Period>,
+    /// The date slot the routes run from.
     pub from: Option<String>,
+    /// A period that passes before the routes start (ids of `Content::periods`).
+    pub after: Option<String>,
+    /// Each lawful route's period (ids of `Content::periods`), computed from `from`.
+    pub routes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Period {
-    Days(u32),
-    Months(u32),
+pub use super::laws::Span;
+
+/// One time limit: what is done within it, how long, from when, and where
+/// the law sets it.
+#[derive(Debug, Clone)]
+pub struct PeriodDef {
+    pub id: String,
+    pub step: String,
+    pub span: Span,
+    pub start: String,
+    pub cite: String,
+    /// What is still possible once it has passed (an id of `Content::late`).
+    pub late: Option<String>,
+}
+
+/// What a person can still do after a period has passed, with its basis.
+#[derive(Debug, Clone)]
+pub struct LateDef {
+    pub text: String,
+    pub cite: String,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +166,8 @@ pub struct Commands {
     pub no: Vec<String>,
     /// Comment prefixes, as written (not normalized).
     pub comment: Vec<String>,
+    /// "I am safe now" words.
+    pub safe: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -149,6 +188,8 @@ pub struct Texts {
     pub feedback_thanks: String,
     pub feedback_ask: String,
     pub comment_thanks: String,
+    pub resume_confirm: String,
+    pub resume_pick: String,
 }
 
 #[derive(Debug, Clone)]
@@ -182,6 +223,8 @@ pub struct Channel {
     pub hotline: Option<String>,
     pub website: Option<String>,
     pub basis: String,
+    /// Time limits `how` states.
+    pub periods: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -204,7 +247,18 @@ pub struct Faq {
     pub related: Vec<String>,
     pub node: Option<NodeIx>,
     pub category: Option<String>,
+    /// Other categories this entry also answers.
+    pub also: Vec<String>,
+    /// Time limits the answer states.
+    pub periods: Vec<String>,
     pub reviewed: String,
+}
+
+impl Faq {
+    /// Does this entry answer a question about `category`?
+    pub fn answers(&self, category: &str) -> bool {
+        self.category.as_deref().is_none_or(|c| c == category) || self.also.iter().any(|c| c == category)
+    }
 }
 
 /// Placeholder marker for contact data that must be filled in per deployment.

@@ -50,6 +50,13 @@ pub struct RawNode {
     /// `route`: rules tried in order; the last one must have no `when`.
     #[serde(default)]
     pub rule: Vec<RawRule>,
+    /// Time limits the node's text states (ids in `config/deadlines.toml`).
+    #[serde(default)]
+    pub periods: Vec<Spanned<String>>,
+    /// `answer`: show 有帮助 / 没帮助 under it (default true). A crisis reply
+    /// asks no such thing.
+    #[serde(default)]
+    pub feedback: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,6 +71,11 @@ pub struct RawChoice {
     /// Sets the `category` slot (a category id).
     #[serde(default)]
     pub category: Option<Spanned<String>>,
+    /// Instead of `next`, offer to go on with the matter understood from
+    /// the message that led here (a crisis reply's "我现在安全了"), when
+    /// one was understood.
+    #[serde(default)]
+    pub resume: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,21 +94,31 @@ pub struct RawRule {
     /// Other channels worth naming after the first step.
     #[serde(default)]
     pub then: Vec<Spanned<String>>,
+    /// How to reach the channel for this matter, when the channel's general
+    /// `how` in the directory does not fit (e.g. 复核 at the traffic police).
+    #[serde(default)]
+    pub how: Option<Spanned<String>>,
+    /// Time limits `why` and the deadline text state besides the computed
+    /// `routes` (ids in `config/deadlines.toml`).
+    #[serde(default)]
+    pub periods: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDeadline {
     pub text: Spanned<String>,
-    #[serde(default)]
-    pub days: Option<u32>,
-    #[serde(default)]
-    pub months: Option<u32>,
-    #[serde(default)]
-    pub years: Option<u32>,
-    /// A date slot the period runs from.
+    /// A date slot the periods run from.
     #[serde(default)]
     pub from: Option<Spanned<String>>,
+    /// A period that must pass after `from` before the routes start (an
+    /// agency's time to act, before inaction can be challenged).
+    #[serde(default)]
+    pub after: Option<Spanned<String>>,
+    /// The lawful routes, each with its own period (ids in
+    /// `config/deadlines.toml`): the card computes the last day of each.
+    #[serde(default)]
+    pub routes: Vec<Spanned<String>>,
 }
 
 /// `dialogs/commands.toml`: start node and global commands.
@@ -114,6 +136,10 @@ pub struct CommandsFile {
     /// Where free-text understanding enters the dialog for each category.
     #[serde(default)]
     pub category_entry: BTreeMap<String, Spanned<String>>,
+    /// Where a message about danger enters, per kind of danger (the kinds of
+    /// `[danger]` in `dialogs/understand/lexicon.toml`).
+    #[serde(default)]
+    pub danger_entry: BTreeMap<String, Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,6 +154,9 @@ pub struct Synonyms {
     /// Prefixes that mark a message as a comment on the bot ("意见：…").
     #[serde(default)]
     pub comment: Vec<String>,
+    /// Typed words that mean "I am safe now" (they take a `resume` choice).
+    #[serde(default)]
+    pub safe: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -164,6 +193,12 @@ pub struct CommandTexts {
     pub feedback_ask: Option<Spanned<String>>,
     #[serde(default)]
     pub comment_thanks: Option<Spanned<String>>,
+    /// After "I am safe": "you also wrote about {category}; go on?"
+    #[serde(default)]
+    pub resume_confirm: Option<Spanned<String>>,
+    /// After "I am safe", when the matter was not clear: pick one.
+    #[serde(default)]
+    pub resume_pick: Option<Spanned<String>>,
 }
 
 /// `config/directory.toml`: categories, channels, local offices, free help.
@@ -204,6 +239,9 @@ pub struct RawChannel {
     #[serde(default)]
     pub website: Option<Spanned<String>>,
     pub basis: Spanned<String>,
+    /// Time limits `how` states (ids in `config/deadlines.toml`).
+    #[serde(default)]
+    pub periods: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -244,5 +282,57 @@ pub struct RawFaq {
     pub node: Option<Spanned<String>>,
     #[serde(default)]
     pub category: Option<Spanned<String>>,
+    /// Other kinds of matter this entry also answers (an appeal question
+    /// may be understood as litigation or as a judgment dispute).
+    #[serde(default)]
+    pub also: Vec<Spanned<String>>,
+    /// Time limits the answer states (ids in `config/deadlines.toml`).
+    #[serde(default)]
+    pub periods: Vec<Spanned<String>>,
     pub reviewed: Spanned<String>,
+}
+
+/// `config/deadlines.toml`: every time limit the content states, with what
+/// starts the clock and the article that sets it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlinesFile {
+    #[serde(default)]
+    pub period: BTreeMap<String, RawPeriod>,
+    /// What is still possible once a period has passed.
+    #[serde(default)]
+    pub late: BTreeMap<String, RawLate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPeriod {
+    /// What is to be done within the period ("提起上诉").
+    pub step: Spanned<String>,
+    #[serde(default)]
+    pub hours: Option<u32>,
+    #[serde(default)]
+    pub days: Option<u32>,
+    #[serde(default)]
+    pub working_days: Option<u32>,
+    #[serde(default)]
+    pub months: Option<u32>,
+    #[serde(default)]
+    pub years: Option<u32>,
+    /// What starts the clock ("判决书送达之日").
+    pub start: Spanned<String>,
+    /// The article that sets the period; its text must state it.
+    pub cite: Spanned<String>,
+    /// What is still possible once it has passed (an id in `[late]`).
+    #[serde(default)]
+    pub late: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLate {
+    pub text: Spanned<String>,
+    pub cite: Spanned<String>,
+    #[serde(default)]
+    pub periods: Vec<Spanned<String>>,
 }

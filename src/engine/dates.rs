@@ -1,7 +1,7 @@
 //! Calendar arithmetic for deadlines, in China Standard Time (UTC+8).
 //! Pure: "today" is derived from the `now` the caller passes.
 
-use crate::content::Period;
+use crate::content::Span;
 use time::{Date, Duration, Month, OffsetDateTime, UtcOffset};
 
 const CST: i32 = 8 * 3600;
@@ -29,14 +29,17 @@ pub fn parse_date(text: &str) -> Option<Date> {
     Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()
 }
 
-/// The last day of a period that starts on `from`, as Chinese law counts it:
-/// the start day is not counted, so N days after May 1 ends on May 1 + N; a
-/// month period ends on the same day number N months later, or the month's
-/// last day when that month is shorter.
-pub fn period_end(from: Date, period: Period) -> Option<Date> {
+/// The last day of a period that starts on `from`, as Chinese law counts it
+/// (民事诉讼法第八十五条第二款: the start day is not counted), so N days after
+/// May 1 ends on May 1 + N; a month period ends on the same day number N
+/// months later, or the month's last day when that month is shorter. Hours
+/// and working days are not computed (`None`).
+pub fn period_end(from: Date, period: Span) -> Option<Date> {
     match period {
-        Period::Days(n) => from.checked_add(Duration::days(i64::from(n))),
-        Period::Months(n) => {
+        Span::Days(n) => from.checked_add(Duration::days(i64::from(n))),
+        Span::Years(n) => period_end(from, Span::Months(n.checked_mul(12)?)),
+        Span::Hours(_) | Span::WorkingDays(_) => None,
+        Span::Months(n) => {
             let total = from.year() * 12 + (from.month() as i32 - 1) + n as i32;
             let (y, m) = (total.div_euclid(12), Month::try_from((total.rem_euclid(12) + 1) as u8).ok()?);
             let last = time::util::days_in_month(m, y);
@@ -64,9 +67,9 @@ mod tests {
 
     #[test]
     fn month_periods_clamp_to_the_end_of_short_months() {
-        assert_eq!(period_end(date!(2024 - 08 - 31), Period::Months(6)), Some(date!(2025 - 02 - 28)));
-        assert_eq!(period_end(date!(2024 - 05 - 01), Period::Months(24)), Some(date!(2026 - 05 - 01)));
-        assert_eq!(period_end(date!(2024 - 05 - 01), Period::Days(60)), Some(date!(2024 - 06 - 30)));
+        assert_eq!(period_end(date!(2024 - 08 - 31), Span::Months(6)), Some(date!(2025 - 02 - 28)));
+        assert_eq!(period_end(date!(2024 - 05 - 01), Span::Years(2)), Some(date!(2026 - 05 - 01)));
+        assert_eq!(period_end(date!(2024 - 05 - 01), Span::Days(60)), Some(date!(2024 - 06 - 30)));
     }
 
     #[test]

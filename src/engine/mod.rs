@@ -45,6 +45,8 @@ struct Turn<'a> {
     feedback: Option<Feedback>,
     /// The message was understood only well enough to offer choices.
     low_confidence: bool,
+    /// The message spoke of danger (its kind), for the query log.
+    danger: Option<String>,
     now: i64,
 }
 
@@ -77,8 +79,17 @@ impl Engine {
         let node_from = s.node.clone();
         let offered = std::mem::take(&mut s.offered);
         let fresh = prev.is_none() || !replies.is_empty();
-        let mut turn =
-            Turn { content, s, replies, matched: true, card_channel: None, feedback: None, low_confidence: false, now };
+        let mut turn = Turn {
+            content,
+            s,
+            replies,
+            matched: true,
+            card_channel: None,
+            feedback: None,
+            low_confidence: false,
+            danger: None,
+            now,
+        };
         match &inbound.input {
             UserInput::Choice(id) => turn.choice(id),
             UserInput::Feedback { helpful, comment } => turn.feedback(*helpful, comment.as_deref()),
@@ -181,6 +192,15 @@ impl<'a> Turn<'a> {
                 let sets: Vec<_> = category.into_iter().map(|c| ("category".to_string(), c)).collect();
                 self.go(node, &sets);
             }
+            Intent::Danger { node, kind, resume, confident } => {
+                self.danger = Some(kind);
+                let sets = [
+                    ("category".to_string(), "emergency".to_string()),
+                    (RESUME.to_string(), resume.join(",")),
+                    (RESUME_SURE.to_string(), if confident { "yes" } else { "no" }.to_string()),
+                ];
+                self.go(node, &sets);
+            }
             Intent::Faq(i) => self.faq(i),
             Intent::Suggest { categories, confident } => {
                 self.suggest(&categories, if confident { Ask::Confirm } else { Ask::Pick })
@@ -250,6 +270,31 @@ impl<'a> Turn<'a> {
     }
 
     fn suggest(&mut self, categories: &[String], ask: Ask) {
+        self.suggest_as(categories, ask, None);
+    }
+
+    /// Once a person who wrote about danger says they are safe: the matter
+    /// understood from the rest of their message, if there was one.
+    fn resume(&mut self, fallback: NodeIx, sets: &[(String, String)]) {
+        let cats: Vec<String> = self
+            .s
+            .slots
+            .get(RESUME)
+            .map(|v| {
+                v.split(',').filter(|c| self.content.category_entry.contains_key(*c)).map(str::to_string).collect()
+            })
+            .unwrap_or_default();
+        if cats.is_empty() {
+            return self.go(fallback, sets);
+        }
+        let sure = self.s.slots.get(RESUME_SURE).is_some_and(|v| v == "yes");
+        let t = &self.content.texts;
+        let (ask, heading) =
+            if sure { (Ask::Confirm, t.resume_confirm.clone()) } else { (Ask::Pick, t.resume_pick.clone()) };
+        self.suggest_as(&cats, ask, Some(&heading));
+    }
+
+    fn suggest_as(&mut self, categories: &[String], ask: Ask, heading: Option<&str>) {
         self.low_confidence = ask != Ask::Confirm;
         let dir = &self.content.directory;
         let name = |c: &String| dir.categories.get(c).map(|x| x.name.clone()).unwrap_or_else(|| c.clone());
@@ -264,14 +309,14 @@ impl<'a> Turn<'a> {
                 } else {
                     ChoiceOut { id: format!("{NOT_THAT}{}", others.join(",")), label: "不是".to_string() }
                 };
-                (texts.confirm.replace("{category}", &name(c)), vec![yes, no])
+                (heading.unwrap_or(&texts.confirm).replace("{category}", &name(c)), vec![yes, no])
             }
             _ => {
                 let mut choices: Vec<ChoiceOut> =
                     categories.iter().map(|c| ChoiceOut { id: format!("cat:{c}"), label: name(c) }).collect();
                 choices.push(menu);
-                let heading = if ask == Ask::Instead { &texts.other_kinds } else { &texts.suggest };
-                (heading.clone(), choices)
+                let default = if ask == Ask::Instead { &texts.other_kinds } else { &texts.suggest };
+                (heading.unwrap_or(default).to_string(), choices)
             }
         };
         self.s.offered = choices.iter().map(|c| (c.id.clone(), c.label.clone())).collect();
@@ -337,6 +382,7 @@ impl<'a> Turn<'a> {
             };
         }
         match node.kind.choices().get(i) {
+            Some(ch) if ch.resume => self.resume(ch.next, &ch.sets),
             Some(ch) => self.go(ch.next, &ch.sets),
             None => self.not_understood(),
         }
@@ -402,6 +448,7 @@ impl<'a> Turn<'a> {
             reply_summary: summary.chars().take(120).collect(),
             feedback: self.feedback,
             low_confidence: self.low_confidence,
+            danger: self.danger,
             shown: String::new(),
         };
         Step { session: s, replies: self.replies, log }
@@ -442,6 +489,11 @@ enum Ask {
 
 /// Choice id prefix of "not that one": the categories to offer instead.
 const NOT_THAT: &str = "not:";
+
+/// Slots of a crisis turn: the categories understood from the rest of the
+/// message, and whether the first was a confident guess.
+const RESUME: &str = "resume";
+const RESUME_SURE: &str = "resume_sure";
 
 /// Buttons when the bot is lost: the menu and a person.
 /// 有帮助 / 没帮助, under answers and channel cards.
@@ -495,7 +547,7 @@ pub fn render(content: &Content, ix: NodeIx, s: &Session, now: i64) -> Reply {
             choices.push(ChoiceOut { id: format!("{}.{}", node.id, i + 1), label: label.to_string() });
         }
     }
-    if matches!(node.kind, NodeKind::Answer { .. } | NodeKind::Route { .. }) {
+    if node.feedback && matches!(node.kind, NodeKind::Answer { .. } | NodeKind::Route { .. }) {
         choices.extend(feedback_choices(content));
     }
     if ix != content.start {

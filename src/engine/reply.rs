@@ -100,6 +100,26 @@ pub struct DeadlineOut {
     pub due: Option<String>,
     /// Days from today to `due` (negative: already passed).
     pub days_left: Option<i64>,
+    /// Each lawful route's last day, when the card has several (or one)
+    /// computed from the date the person gave. `due` and `days_left` are
+    /// those of the route that ends last, so `days_left` is negative only
+    /// when every route has passed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<RouteDue>,
+    /// The computed last days in words, and when all have passed what is
+    /// still possible: what every channel shows under the deadline text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteDue {
+    /// What is done by then ("申请行政复议").
+    pub step: String,
+    pub due: String,
+    pub days_left: Option<i64>,
+    /// The article that sets the period.
+    pub cite: String,
 }
 
 /// One line of the query log: what was asked and what the bot did.
@@ -125,6 +145,10 @@ pub struct LogRecord {
     /// Understood only well enough to offer the likeliest categories.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub low_confidence: bool,
+    /// The message spoke of danger: its kind (self_harm, violence, fire,
+    /// medical), so staff can follow up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub danger: Option<String>,
     /// The replies as the person saw them, as plain text (filled in by the
     /// service before the record is stored; capped), for staff transcripts.
     #[serde(default, skip_serializing_if = "String::is_empty")]

@@ -26,6 +26,15 @@ pub enum Intent {
         node: NodeIx,
         category: Option<String>,
     },
+    /// A message about danger: go to `node` (the reply for this kind of
+    /// danger) and remember the categories understood from the rest of the
+    /// message, to offer once the person is safe.
+    Danger {
+        node: NodeIx,
+        kind: String,
+        resume: Vec<String>,
+        confident: bool,
+    },
     /// A FAQ entry answers the question (index into `Content::faq`).
     Faq(usize),
     /// Offer categories as buttons: when `confident`, the first to confirm
@@ -78,6 +87,12 @@ impl Understand for Plain {
         }
         if c.no.contains(&t) {
             return Intent::No;
+        }
+        // "我安全了" takes the choice that goes on from a crisis reply.
+        if c.safe.contains(&t) {
+            if let Some(i) = choices.iter().position(|ch| ch.resume) {
+                return Intent::Choice(i);
+            }
         }
         // A label typed in part ("欠薪" for "拖欠工资、欠薪") when exactly one matches.
         let partial: Vec<usize> = choices

@@ -128,8 +128,8 @@ fn render(c: &Card, deployment: &str, expires: i64) -> String {
     list(&mut b, "本地办理地点", &offices);
     if let Some(d) = &c.deadline {
         let mut t = d.text.clone();
-        if let Some(due) = &d.due {
-            t.push_str(&format!("（按您提供的日期推算，最后一天约为 {due}，请以有关机关的认定为准）"));
+        if let Some(status) = &d.status {
+            t.push_str(&format!("\n{status}（请以有关机关的认定为准）"));
         }
         let _ = write!(b, r#"<h2>期限</h2><p class="deadline">{}</p>"#, escape(&t));
     }

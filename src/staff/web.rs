@@ -276,7 +276,8 @@ pub struct Filters {
     pub src: String,
     #[serde(default)]
     pub category: String,
-    /// `unmatched`, `matched`, `low` (low confidence), `feedback` or empty.
+    /// `unmatched`, `matched`, `low` (low confidence), `feedback`, `danger`
+    /// (a message about danger or self-harm, to follow up) or empty.
     #[serde(default)]
     pub status: String,
     /// YYYY-MM-DD, China time, inclusive.
@@ -310,6 +311,7 @@ impl Filters {
             "matched" => r.matched && r.feedback.is_none(),
             "low" => r.low_confidence,
             "feedback" => r.feedback.is_some(),
+            "danger" => r.danger.is_some(),
             _ => !r.input_kind.starts_with("transfer"),
         };
         status
@@ -369,6 +371,17 @@ pub async fn find(store: &dyn Store, f: &Filters, want: usize) -> Result<(Vec<Lo
     }
 }
 
+/// A danger kind as staff read it.
+pub(crate) fn danger_name(kind: Option<&str>) -> &'static str {
+    match kind {
+        Some("self_harm") => "自伤自杀",
+        Some("violence") => "暴力",
+        Some("fire") => "火灾、燃气",
+        Some("medical") => "急病",
+        _ => "其他",
+    }
+}
+
 pub(crate) fn time_text(ts: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(ts)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
@@ -393,7 +406,7 @@ pub async fn queries(State(app): State<AppState>, headers: HeaderMap, Params(f):
 <input name="q" placeholder="搜索提问内容" value="{}"> <input name="from" placeholder="起 YYYY-MM-DD" value="{}"> <input name="to" placeholder="止 YYYY-MM-DD" value="{}">
 <select name="channel"><option value="">全部渠道</option><option{}>web</option><option{}>wechat</option><option{}>telegram</option></select>
 <input name="src" placeholder="来源标签" value="{}"> <input name="category" placeholder="类别 id" value="{}">
-<select name="status"><option value="">全部</option><option value="unmatched"{}>未理解</option><option value="matched"{}>已理解</option><option value="low"{}>把握不大</option><option value="feedback"{}>反馈</option></select>
+<select name="status"><option value="">全部</option><option value="unmatched"{}>未理解</option><option value="matched"{}>已理解</option><option value="low"{}>把握不大</option><option value="feedback"{}>反馈</option><option value="danger"{}>危险与危机</option></select>
 <button>筛选</button></form>"#,
         escape(&f.q),
         escape(&f.from),
@@ -407,6 +420,7 @@ pub async fn queries(State(app): State<AppState>, headers: HeaderMap, Params(f):
         sel(&f.status, "matched"),
         sel(&f.status, "low"),
         sel(&f.status, "feedback"),
+        sel(&f.status, "danger"),
     );
     if s.role == Role::Admin {
         let _ = write!(b, r#"<p><a href="/staff/export.csv?{}">导出 CSV</a></p>"#, escape(&f.query_string("")));
@@ -423,6 +437,7 @@ pub async fn queries(State(app): State<AppState>, headers: HeaderMap, Params(f):
                 Some(false) => "反馈：没帮助".to_string(),
                 None => "反馈：意见".to_string(),
             },
+            (None, _) if r.danger.is_some() => format!("危险/危机（{}）：请跟进", danger_name(r.danger.as_deref())),
             (None, true) if r.low_confidence => "把握不大：请对方选择".to_string(),
             (None, true) => {
                 r.channel_chosen.clone().map(|c| format!("已理解 → {c}")).unwrap_or_else(|| "已理解".into())

@@ -42,9 +42,15 @@ impl Bm25 {
     /// Best owner and its score as a share of what the query's known tokens
     /// could score (about 1.0 for a document that is the query), if any matched.
     pub fn best_share(&self, query: &[String]) -> Option<(usize, f64)> {
+        self.best_share_where(query, |_| true)
+    }
+
+    /// Like `best_share`, among the owners `keep` accepts (the FAQ entries
+    /// about the kind of matter the question was understood to be).
+    pub fn best_share_where(&self, query: &[String], keep: impl Fn(usize) -> bool) -> Option<(usize, f64)> {
         let unique: HashSet<&String> = query.iter().collect();
         let ceiling: f64 = unique.iter().filter_map(|q| self.postings.get(*q).map(|p| p.0)).sum();
-        let (owner, s, shared) = self.best_with_shared(&unique)?;
+        let (owner, s, shared) = self.best_with_shared(&unique, &keep)?;
         // Sharing only single characters (找, 谁) is no match when the
         // question has words of its own: "房子的问题找谁" is not
         // "紧急情况找谁".
@@ -61,7 +67,7 @@ impl Bm25 {
     }
 
     /// Best owner, its score, and how many distinct query tokens its best document shares.
-    fn best_with_shared(&self, unique: &HashSet<&String>) -> Option<(usize, f64, usize)> {
+    fn best_with_shared(&self, unique: &HashSet<&String>, keep: &dyn Fn(usize) -> bool) -> Option<(usize, f64, usize)> {
         let mut scores = vec![(0.0f64, 0usize); self.owner.len()];
         for q in unique {
             let Some((idf, list)) = self.postings.get(*q) else { continue };
@@ -73,8 +79,11 @@ impl Bm25 {
                 e.1 += usize::from(q.chars().count() >= 2);
             }
         }
-        let (d, (s, shared)) =
-            scores.iter().enumerate().fold((0, (0.0, 0)), |best, (d, &e)| if e.0 > best.1.0 { (d, e) } else { best });
+        let (d, (s, shared)) = scores
+            .iter()
+            .enumerate()
+            .filter(|(d, _)| keep(self.owner[*d]))
+            .fold((0, (0.0, 0)), |best, (d, &e)| if e.0 > best.1.0 { (d, e) } else { best });
         (s > 0.0).then(|| (self.owner[d], s, shared))
     }
 

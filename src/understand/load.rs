@@ -13,7 +13,9 @@ use toml::Spanned;
 pub struct Lexicon {
     pub terms: Vec<String>,
     pub synonyms: HashMap<String, String>,
-    pub danger: Vec<String>,
+    /// (kind, word), kinds in the order they take precedence when a message
+    /// has words of several (violence now before fire, before self-harm).
+    pub danger: Vec<(String, String)>,
     /// Words that contain a danger word but name something harmless
     /// (跳楼机, a fairground ride; 跳楼价, a sales slogan).
     pub not_danger: Vec<String>,
@@ -26,13 +28,19 @@ pub struct Lexicon {
 pub struct Rule {
     pub all: Vec<String>,
     pub category: String,
+    /// The FAQ entry (id) that answers such a question, unless one matches
+    /// the wording much better.
+    pub faq: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLexicon {
     terms: Vec<String>,
-    danger: Vec<String>,
+    /// Kind of danger → words; `danger_order` says which kind wins.
+    danger: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    danger_order: Vec<String>,
     #[serde(default)]
     not_danger: Vec<String>,
     synonyms: BTreeMap<String, String>,
@@ -47,6 +55,8 @@ struct RawLexicon {
 struct RawRule {
     all: Vec<String>,
     category: Spanned<String>,
+    #[serde(default)]
+    faq: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -89,7 +99,13 @@ pub struct Examples {
     pub prior: HashMap<String, f64>,
 }
 
-pub fn load(root: &Path, categories: &[String], diags: &mut Diagnostics) -> Option<(Lexicon, Examples)> {
+/// `faqs`: the FAQ ids a rule may name (not checked when `None`).
+pub fn load(
+    root: &Path,
+    categories: &[String],
+    faqs: Option<&[String]>,
+    diags: &mut Diagnostics,
+) -> Option<(Lexicon, Examples)> {
     let dir = root.join("dialogs/understand");
     let (lex_src, lex): (Source, RawLexicon) = parse_file(&dir.join("lexicon.toml"), diags)?;
     let (src, ex): (Source, RawExamples) = parse_file(&dir.join("examples.toml"), diags)?;
@@ -107,6 +123,14 @@ pub fn load(root: &Path, categories: &[String], diags: &mut Diagnostics) -> Opti
     };
     for r in &lex.rule {
         check(&r.category, &lex_src, diags);
+    }
+    if let Some(known) = faqs {
+        for f in lex.rule.iter().filter_map(|r| r.faq.as_ref()) {
+            if !known.iter().any(|k| k == f.get_ref()) {
+                let msg = format!("rule names FAQ entry `{}`, which does not exist", f.get_ref());
+                diags.error(&lex_src.path, lex_src.line(f.span()), Kind::DanglingNode, msg);
+            }
+        }
     }
     for c in lex.requires.keys() {
         check(c, &lex_src, diags);
@@ -131,12 +155,26 @@ pub fn load(root: &Path, categories: &[String], diags: &mut Diagnostics) -> Opti
     let lexicon = Lexicon {
         terms: lex.terms,
         synonyms: lex.synonyms.into_iter().collect(),
-        danger: lex.danger.iter().map(|d| crate::engine::understand::normalize(d)).collect(),
+        danger: danger_words(&lex.danger, &lex.danger_order),
         not_danger: lex.not_danger.iter().map(|d| crate::engine::understand::normalize(d)).collect(),
-        rules: lex.rule.into_iter().map(|r| Rule { all: r.all, category: r.category.into_inner() }).collect(),
+        rules: lex
+            .rule
+            .into_iter()
+            .map(|r| Rule { all: r.all, category: r.category.into_inner(), faq: r.faq.map(Spanned::into_inner) })
+            .collect(),
         requires: lex.requires.into_iter().map(|(k, v)| (k.into_inner(), v)).collect(),
     };
     (ok && !unreadable).then_some((lexicon, examples))
+}
+
+/// Danger words with their kind, in `order` (kinds it does not name last).
+fn danger_words(by_kind: &BTreeMap<String, Vec<String>>, order: &[String]) -> Vec<(String, String)> {
+    let mut kinds: Vec<&String> = order.iter().filter(|k| by_kind.contains_key(*k)).collect();
+    kinds.extend(by_kind.keys().filter(|k| !order.contains(k)));
+    kinds
+        .into_iter()
+        .flat_map(|k| by_kind[k].iter().map(move |w| (k.clone(), crate::engine::understand::normalize(w))))
+        .collect()
 }
 
 #[cfg(test)]
@@ -147,7 +185,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let u = dir.path().join("dialogs/understand");
         std::fs::create_dir_all(u.join("examples")).expect("mkdir");
-        std::fs::write(u.join("lexicon.toml"), "terms = []\ndanger = []\n[synonyms]\n").expect("write");
+        std::fs::write(u.join("lexicon.toml"), "terms = []\n[danger]\n[synonyms]\n").expect("write");
         std::fs::write(u.join("examples.toml"), "[examples]\nlabor = [\"老板欠薪\"]\n").expect("write");
         for (name, text) in extra {
             std::fs::write(u.join("examples").join(name), text).expect("write");
@@ -164,7 +202,7 @@ mod tests {
         ]);
         let mut diags = Diagnostics::default();
         let cats = ["labor".to_string(), "consumer".to_string()];
-        let (_, ex) = load(dir.path(), &cats, &mut diags).expect("loads");
+        let (_, ex) = load(dir.path(), &cats, None, &mut diags).expect("loads");
         assert!(!diags.has_errors());
         let texts: Vec<&str> = ex.items.iter().map(|(_, t)| t.as_str()).collect();
         assert_eq!(texts, ["老板欠薪", "不发工资", "买到假货"]);
@@ -174,7 +212,7 @@ mod tests {
     fn an_unknown_category_in_an_extra_file_is_an_error_with_its_line() {
         let dir = setup(&[("more.toml", "# comment\n[examples]\nlabour = [\"x\"]\n")]);
         let mut diags = Diagnostics::default();
-        assert!(load(dir.path(), &["labor".to_string()], &mut diags).is_none());
+        assert!(load(dir.path(), &["labor".to_string()], None, &mut diags).is_none());
         let e = diags.errors().next().expect("an error");
         assert!(e.file.ends_with("examples/more.toml"), "{e:?}");
         assert_eq!(e.line, 3);
@@ -185,7 +223,7 @@ mod tests {
     fn a_broken_extra_file_is_reported_not_skipped() {
         let dir = setup(&[("bad.toml", "[examples]\nlabor = [\"x\"\n")]);
         let mut diags = Diagnostics::default();
-        assert!(load(dir.path(), &["labor".to_string()], &mut diags).is_none());
+        assert!(load(dir.path(), &["labor".to_string()], None, &mut diags).is_none());
         assert!(diags.errors().any(|e| e.file.ends_with("examples/bad.toml")));
     }
 }

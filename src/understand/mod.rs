@@ -24,6 +24,9 @@ pub const CONFIDENT: f64 = 0.55;
 pub const UNSURE: f64 = 0.12;
 /// Share of the best possible BM25 score from which a FAQ entry answers.
 pub const FAQ_SHARE: f64 = 0.5;
+/// Share from which a FAQ entry answers instead of the one a legal-fact
+/// rule names.
+pub const RULE_FAQ_SHARE: f64 = 0.8;
 
 pub struct Understanding {
     tokenizer: Tokenizer,
@@ -44,6 +47,13 @@ pub struct Classification {
     pub top: Vec<(String, f64)>,
     pub faq: Option<usize>,
     pub danger: bool,
+    /// The kind of danger (self_harm, violence, fire, medical), if any.
+    pub danger_kind: Option<String>,
+    /// For a message about danger: the categories understood from the rest
+    /// of it, which the bot offers to go on with once the person is safe
+    /// (the first to confirm when `resume_confident`).
+    pub resume: Vec<String>,
+    pub resume_confident: bool,
 }
 
 impl Understanding {
@@ -66,18 +76,51 @@ impl Understanding {
     /// A danger word anywhere in the message, not counting the harmless
     /// words that contain one ("跳楼机旁有人要跳楼" is still danger).
     pub fn is_danger(&self, text: &str) -> bool {
+        self.danger_kind(text).is_some()
+    }
+
+    /// The kind of danger a message speaks of (the first kind of the
+    /// lexicon's `danger_order` with a word in it).
+    pub fn danger_kind(&self, text: &str) -> Option<&str> {
+        let t = self.without_harmless(text);
+        self.lexicon.danger.iter().find(|(_, w)| t.contains(w.as_str())).map(|(k, _)| k.as_str())
+    }
+
+    fn without_harmless(&self, text: &str) -> String {
         let mut t = crate::engine::understand::normalize(text);
         for harmless in &self.lexicon.not_danger {
             t = t.replace(harmless.as_str(), " ");
         }
-        self.lexicon.danger.iter().any(|d| t.contains(d.as_str()))
+        t
     }
 
     pub fn classify(&self, text: &str) -> Classification {
-        let danger = self.is_danger(text);
-        if danger {
-            return Classification { category: "emergency".into(), confidence: 1.0, top: vec![], faq: None, danger };
+        let Some(kind) = self.danger_kind(text) else { return self.classify_matter(text) };
+        // What else the message is about: the text without its danger words.
+        let mut rest = self.without_harmless(text);
+        for (_, w) in &self.lexicon.danger {
+            rest = rest.replace(w.as_str(), "，");
         }
+        let matter = self.classify_matter(&rest);
+        let (mut resume, resume_confident) = self.offered(&matter);
+        // A guess from a few words left over ("我现在就想…") is no matter.
+        if !resume_confident && rest.chars().filter(|c| c.is_alphanumeric()).count() < MATTER_CHARS {
+            resume.clear();
+        }
+        Classification {
+            category: "emergency".into(),
+            confidence: 1.0,
+            top: vec![],
+            faq: None,
+            danger: true,
+            danger_kind: Some(kind.to_string()),
+            resume,
+            resume_confident,
+        }
+    }
+
+    /// What a message is about, leaving danger aside.
+    fn classify_matter(&self, text: &str) -> Classification {
         let norm = crate::engine::understand::normalize(text);
         let tokens = self.tokenizer.tokens(text);
         let mut top = self.rank(text, &tokens);
@@ -85,20 +128,38 @@ impl Understanding {
             self.lexicon.requires.get(c).is_none_or(|words| words.iter().any(|w| norm.contains(w.as_str())))
         });
         // Legal facts override the statistics (e.g. 判决 + 生效 → judgment_dispute).
-        if let Some(rule) = self.lexicon.rules.iter().find(|r| r.all.iter().all(|w| norm.contains(w.as_str()))) {
+        let rule = self.lexicon.rules.iter().find(|r| r.all.iter().all(|w| norm.contains(w.as_str())));
+        if let Some(rule) = rule {
             top.retain(|(c, _)| *c != rule.category);
             top.insert(0, (rule.category.clone(), 0.9));
         }
         self.prefer_legal_channel(&mut top);
         let (category, confidence) = top.first().cloned().unwrap_or_else(|| ("out_of_scope".into(), 0.0));
         // A FAQ entry answers only a question about its own kind of matter.
-        let faq = self
-            .faq
-            .best_share(&tokens)
-            .filter(|(_, s)| *s >= FAQ_SHARE)
-            .map(|(i, _)| i)
-            .filter(|i| self.content.faq[*i].category.as_ref().is_none_or(|c| *c == category));
-        Classification { category, confidence, top, faq, danger }
+        let matched = self.faq.best_share_where(&tokens, |i| self.content.faq[i].answers(&category));
+        // A rule's FAQ entry answers unless another matches the wording much
+        // better ("上诉状交到哪个法院" is its own entry; "一审输了几天内上诉" the
+        // appeal periods for every kind of case, not the criminal ones).
+        let by_rule = rule
+            .filter(|r| r.category == category)
+            .and_then(|r| r.faq.as_deref())
+            .and_then(|id| self.content.faq.iter().position(|f| f.id == id));
+        let faq = match (matched, by_rule) {
+            (Some((i, s)), _) if s >= RULE_FAQ_SHARE => Some(i),
+            (_, Some(i)) => Some(i),
+            (Some((i, s)), None) if s >= FAQ_SHARE => Some(i),
+            _ => None,
+        };
+        Classification {
+            category,
+            confidence,
+            top,
+            faq,
+            danger: false,
+            danger_kind: None,
+            resume: Vec::new(),
+            resume_confident: false,
+        }
     }
 
     /// Category probabilities, best first: the naive Bayes and the logistic
@@ -158,7 +219,12 @@ impl Understanding {
     /// is sure enough to ask about the best one first ("…，对吗？", the next
     /// two likeliest following should the person say no); else up to three
     /// plausible ones as buttons. Not a matter at all (greetings, chat): none.
+    /// For a message about danger: the categories offered once the person
+    /// is safe.
     pub fn offered(&self, c: &Classification) -> (Vec<String>, bool) {
+        if c.danger {
+            return (c.resume.clone(), c.resume_confident);
+        }
         if c.category == "out_of_scope" {
             return (Vec::new(), false);
         }
@@ -178,6 +244,10 @@ impl Understanding {
         self.content.directory.categories.get(category).map(|c| c.channels.clone()).unwrap_or_default()
     }
 }
+
+/// Fewest letters a message about danger needs besides its danger words for
+/// an unsure guess at its matter to be offered once the person is safe.
+const MATTER_CHARS: usize = 8;
 
 /// A 涉法涉诉 category within this share of the best (信访-first) category's
 /// probability takes the lead: close calls go to the legal procedure.
@@ -285,7 +355,8 @@ pub fn build(
     diags: &mut crate::content::Diagnostics,
 ) -> Option<Understanding> {
     let cats: Vec<String> = content.directory.categories.keys().cloned().collect();
-    let (lexicon, examples) = load::load(root, &cats, diags)?;
+    let faqs: Vec<String> = content.faq.iter().map(|f| f.id.clone()).collect();
+    let (lexicon, examples) = load::load(root, &cats, Some(&faqs), diags)?;
     Some(Understanding::new(content, lexicon, &examples))
 }
 
@@ -297,9 +368,16 @@ pub struct Smart {
 impl Understand for Smart {
     fn interpret(&self, content: &Content, node: &Node, text: &str) -> Intent {
         let u = &self.understanding;
-        if u.is_danger(text) {
-            if let Some(&node) = content.category_entry.get("emergency") {
-                return Intent::Enter { node, category: Some("emergency".into()) };
+        if let Some(kind) = u.danger_kind(text) {
+            let entry = content.danger_entry.get(kind).or_else(|| content.category_entry.get("emergency"));
+            if let Some(&node) = entry {
+                let c = u.classify(text);
+                return Intent::Danger {
+                    node,
+                    kind: kind.to_string(),
+                    resume: c.resume,
+                    confident: c.resume_confident,
+                };
             }
         }
         let plain = Plain.interpret(content, node, text);

@@ -67,6 +67,16 @@ const shots = process.env.SHOTS;
   assert.equal(await page.locator('.card').last().getAttribute('data-channel'), 'court_retrial');
   await page.screenshot({ path: `${shots}/chat-card-retrial.png` });
 
+  // Self-harm in a message: the crisis reply (12356, 120/110), no 有帮助/没帮助.
+  await send('工资一直要不回来，我真的不想活了');
+  const crisis = page.locator('.msg.bot').last();
+  assert.match(await crisis.innerText(), /12356/);
+  assert.match(await crisis.innerText(), /120 急救或 110 报警/);
+  assert.equal(await page.locator(live, { hasText: '有帮助' }).count(), 0, 'no feedback buttons under a crisis reply');
+  await page.screenshot({ path: `${shots}/chat-crisis.png` });
+  await click('我现在安全了');
+  assert.match(await lastBot(), /劳动争议/);
+
   // Hostile text is shown as text, never run.
   await send('<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>');
   assert.equal(await page.locator('#log img, #log script').count(), 0);
