@@ -16,6 +16,7 @@ fn key(user: &str) -> SessionKey {
 
 fn log(ts: i64, input: &str) -> LogRecord {
     LogRecord {
+        shown: format!("回复 {input}"),
         ts,
         channel: "web".into(),
         user: "u".into(),
@@ -65,8 +66,12 @@ async fn contract(store: Arc<dyn Store>) {
     let last = store.log_range_rev(0, i64::MAX, None, 2).await.expect("rev").last().map(|e| (e.record.ts, e.id));
     assert_eq!(inputs(store.log_range_rev(0, i64::MAX, last, 10).await.expect("rev")), ["a"]);
     assert_eq!(inputs(store.log_range_rev(1001, 5000, None, 10).await.expect("rev")), ["c"]);
-    // One conversation's entries through the index.
+    // One conversation's entries through the index; the replies as shown
+    // come with the conversation, not with scans.
     assert_eq!(inputs(store.log_for_session(&key("bob"), 10).await.expect("by session")), ["e"]);
+    let shown = store.log_for_session(&key("bob"), 10).await.expect("by session");
+    assert_eq!(shown[0].record.shown, "回复 e");
+    assert!(store.log_range(0, i64::MAX, None, 10).await.expect("range").iter().all(|e| e.record.shown.is_empty()));
     assert_eq!(inputs(store.log_for_session(&key("alice"), 10).await.expect("by session")), ["a", "c"]);
     // A new session with a removed session's key continues its conversation;
     // the limit keeps the newest entries.
@@ -218,4 +223,122 @@ async fn sled_data_dir_with_the_old_transcript_index_is_migrated() {
     let inputs = |v: Vec<xinfang_guide::store::LogEntry>| v.into_iter().map(|e| e.record.input).collect::<Vec<_>>();
     assert_eq!(inputs(store.log_for_session(&key("alice"), 10).await.expect("alice")), ["a1", "a2", "a3"]);
     assert_eq!(inputs(store.log_for_session(&key("bob"), 10).await.expect("bob")), ["b1", "b2"]);
+}
+
+/// The data dir opened with sled itself, once the store's background
+/// threads have let go of its lock.
+fn raw(dir: &std::path::Path) -> sled::Db {
+    for _ in 0..40 {
+        match sled::open(dir) {
+            Ok(db) => return db,
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(25)),
+        }
+    }
+    sled::open(dir).expect("raw sled")
+}
+
+fn raw_count(dir: &std::path::Path, tree: &str) -> usize {
+    let db = raw(dir);
+    db.open_tree(tree).expect("tree").len()
+}
+
+/// Most replies are a node's text, the same for everyone: each distinct
+/// text is stored once (review D13), and retention drops the texts no kept
+/// record shows.
+#[tokio::test]
+async fn sled_keeps_each_reply_text_once_and_retention_drops_unused_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let store = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
+        for i in 0..40 {
+            let rec = LogRecord { shown: "同一段回复".repeat(50), user: format!("u{i}"), ..log(1000 + i, "x") };
+            store.commit(None, &Session::new(key(&format!("u{i}")), "main", 1000 + i), &rec).await.expect("commit");
+        }
+        let rec = LogRecord { shown: "另一段".into(), user: "late".into(), ..log(900_000, "y") };
+        store.commit(None, &Session::new(key("late"), "main", 900_000), &rec).await.expect("commit");
+        let t = store.log_for_session(&key("u7"), 10).await.expect("transcript");
+        assert_eq!(t[0].record.shown, "同一段回复".repeat(50), "transcripts show what was seen");
+    }
+    assert_eq!(raw_count(dir.path(), "shown"), 2, "40 records, one text");
+    {
+        let store = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
+        assert_eq!(store.remove_log_before(800_000).await.expect("retention"), 40);
+    }
+    assert_eq!(raw_count(dir.path(), "shown"), 1, "the text only purged records showed is gone");
+}
+
+/// Regression (review D14): after a SIGKILL a log record could stay without
+/// the session write that followed it, and stats counted a turn nobody was
+/// answered for. Opening after an unclean shutdown removes such records.
+#[tokio::test]
+async fn a_turn_a_crash_left_unanswered_is_removed_when_the_store_opens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let store = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
+        let of = |user: &str, ts, input| LogRecord { user: user.into(), ..log(ts, input) };
+        let s = Session::new(key("alice"), "main", 1000);
+        store.commit(None, &s, &of("alice", 1000, "a1")).await.expect("commit");
+        let s = store.load(&key("alice")).await.expect("load").expect("kept");
+        store.commit(Some(1), &s, &of("alice", 1001, "a2")).await.expect("commit");
+        store.commit(None, &Session::new(key("bob"), "main", 1002), &of("bob", 1002, "b1")).await.expect("commit");
+    }
+    let orphan = |db: &sled::Db, ts: u64, input: &str, user: &str| {
+        let k = [ts.to_be_bytes(), (1u64 << 40).to_be_bytes()].concat();
+        let rec = LogRecord { user: user.into(), ..log(ts as i64, input) };
+        db.open_tree("log").expect("t").insert(k, serde_json::to_vec(&rec).expect("json")).expect("insert");
+    };
+    {
+        // A clean shutdown leaves no marker: a record nothing links to stays.
+        let db = raw(dir.path());
+        orphan(&db, 900, "kept", "carol");
+        db.flush().expect("flush");
+    }
+    {
+        let store = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
+        assert_eq!(store.log_range(0, i64::MAX, None, 100).await.expect("log").len(), 4);
+    }
+    {
+        // The crash: the store was open, a's third turn and dave's first
+        // were logged, their session writes lost.
+        let db = raw(dir.path());
+        db.open_tree("meta").expect("t").insert("open", "1").expect("mark");
+        orphan(&db, 1004, "a3", "alice");
+        orphan(&db, 1004, "d1", "dave");
+        db.flush().expect("flush");
+    }
+    let store = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
+    let inputs: Vec<String> =
+        store.log_range(0, i64::MAX, None, 100).await.expect("log").into_iter().map(|e| e.record.input).collect();
+    assert_eq!(inputs, ["kept", "a1", "a2", "b1"], "the unanswered turns are gone, nothing else");
+    let t: Vec<String> =
+        store.log_for_session(&key("alice"), 10).await.expect("t").into_iter().map(|e| e.record.input).collect();
+    assert_eq!(t, ["a1", "a2"]);
+}
+
+/// The sweep reads the activity index, not every session: it still finds
+/// every idle session, including those of a data dir from before the index.
+#[tokio::test]
+async fn the_sweep_finds_idle_sessions_through_the_activity_index() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        // An old data dir: sessions, no activity index.
+        let db = raw(dir.path());
+        let sessions = db.open_tree("sessions").expect("t");
+        for (user, at) in [("old1", 1000), ("old2", 2000), ("live", 90_000)] {
+            let s = Session { version: 1, ..Session::new(key(user), "main", at) };
+            sessions.insert(key(user).to_bytes(), serde_json::to_vec(&s).expect("json")).expect("insert");
+        }
+        db.flush().expect("flush");
+    }
+    let store = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
+    // A session that moves to a later bucket is not swept for its old one.
+    let s = store.load(&key("old2")).await.expect("load").expect("kept");
+    let moved = Session { last_active: 95_000, ..s };
+    store.commit(Some(1), &moved, &log(95_000, "again")).await.expect("commit");
+    store.commit(None, &Session::new(key("new"), "main", 500), &log(500, "n")).await.expect("commit");
+    assert_eq!(store.remove_idle(50_000).await.expect("sweep"), Swept { removed: 2, remaining: 2 });
+    for (user, kept) in [("old1", false), ("new", false), ("old2", true), ("live", true)] {
+        assert_eq!(store.load(&key(user)).await.expect("load").is_some(), kept, "{user}");
+    }
+    assert_eq!(store.remove_idle(100_000).await.expect("sweep"), Swept { removed: 2, remaining: 0 });
 }

@@ -72,7 +72,7 @@ impl Store for MemStore {
             .log
             .iter()
             .filter(|(_, r)| r.ts >= from && r.ts < to)
-            .map(|(i, r)| LogEntry { id: *i, record: r.clone() })
+            .map(|(i, r)| LogEntry { id: *i, record: LogRecord { shown: String::new(), ..r.clone() } })
             .collect();
         all.sort_by_key(|e| (e.record.ts, e.id));
         Ok(all.into_iter().filter(|e| cursor.is_none_or(|c| (e.record.ts, e.id) > c)).take(limit).collect())

@@ -80,7 +80,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Log entries with `from <= ts < to` (Unix seconds), in time order,
     /// starting after `cursor` (the `(ts, id)` of the last entry of the
-    /// previous page), at most `limit`.
+    /// previous page), at most `limit`. Records come without `shown` (the
+    /// replies as the person saw them are read with the conversation, by
+    /// `log_for_session`): scans for lists and figures do not need them.
     async fn log_range(
         &self,
         from: i64,
@@ -101,7 +103,8 @@ pub trait Store: Send + Sync + 'static {
     async fn session_count(&self) -> Result<usize, StoreError>;
 
     /// One conversation's log entries (every session that had this key,
-    /// as long as retention kept them): the newest `limit`, oldest first.
+    /// as long as retention kept them): the newest `limit`, oldest first,
+    /// each with `shown`.
     async fn log_for_session(&self, key: &SessionKey, limit: usize) -> Result<Vec<LogEntry>, StoreError>;
 
     /// Deletes log entries with `ts < cutoff` (retention); returns how many.
