@@ -92,77 +92,117 @@ pub struct Report {
 
 /// Folds log records (any order) into the report for `q`.
 pub fn report<'a>(q: &Query, records: impl IntoIterator<Item = &'a LogRecord>) -> Report {
-    let (start, end) = q.range();
-    let mut days: BTreeMap<Date, (BTreeSet<(String, String)>, Day)> = BTreeMap::new();
-    let mut people = BTreeSet::new();
-    let mut questions: HashMap<String, u64> = HashMap::new();
-    let mut categories: HashMap<String, BTreeSet<(String, String)>> = HashMap::new();
-    let (mut messages, mut typed, mut understood) = (0u64, 0u64, 0u64);
-    let mut by_channel: HashMap<String, u64> = HashMap::new();
-    let mut by_source: HashMap<String, u64> = HashMap::new();
-    let mut fb = Feedback::default();
+    let mut f = Fold::new(q);
     for r in records {
-        if r.ts < start || r.ts >= end || (q.src.is_some() && r.source != q.src) {
-            continue;
+        f.add(r);
+    }
+    f.finish()
+}
+
+/// A report being folded one record at a time (a scan of the log holds one
+/// page of records, not the whole range).
+pub struct Fold {
+    q: Query,
+    start: i64,
+    end: i64,
+    days: BTreeMap<Date, (BTreeSet<(String, String)>, Day)>,
+    people: BTreeSet<(String, String)>,
+    questions: HashMap<String, u64>,
+    categories: HashMap<String, BTreeSet<(String, String)>>,
+    messages: u64,
+    typed: u64,
+    understood: u64,
+    by_channel: HashMap<String, u64>,
+    by_source: HashMap<String, u64>,
+    fb: Feedback,
+}
+
+impl Fold {
+    pub fn new(q: &Query) -> Self {
+        let (start, end) = q.range();
+        Self {
+            q: q.clone(),
+            start,
+            end,
+            days: BTreeMap::new(),
+            people: BTreeSet::new(),
+            questions: HashMap::new(),
+            categories: HashMap::new(),
+            messages: 0,
+            typed: 0,
+            understood: 0,
+            by_channel: HashMap::new(),
+            by_source: HashMap::new(),
+            fb: Feedback::default(),
         }
-        let Ok(t) = OffsetDateTime::from_unix_timestamp(r.ts) else { continue };
+    }
+
+    pub fn add(&mut self, r: &LogRecord) {
+        if r.ts < self.start || r.ts >= self.end || (self.q.src.is_some() && r.source != self.q.src) {
+            return;
+        }
+        let Ok(t) = OffsetDateTime::from_unix_timestamp(r.ts) else { return };
         let date = t.to_offset(CHINA).date();
         let who = (r.channel.clone(), r.user.clone());
-        let (seen, day) = days.entry(date).or_default();
+        let (seen, day) = self.days.entry(date).or_default();
         seen.insert(who.clone());
-        people.insert(who.clone());
+        self.people.insert(who.clone());
         if let Some(f) = &r.feedback {
             let counts = [(f.helpful == Some(true), 0), (f.helpful == Some(false), 1), (f.comment.is_some(), 2)];
             for (yes, i) in counts {
                 if yes {
-                    for target in [&mut day.feedback, &mut fb] {
+                    for target in [&mut day.feedback, &mut self.fb] {
                         *[&mut target.helpful, &mut target.not_helpful, &mut target.comments][i] += 1;
                     }
                 }
             }
-            continue;
+            return;
         }
         if r.input_kind.starts_with("transfer") {
-            continue;
+            return;
         }
         day.messages += 1;
-        messages += 1;
-        *by_channel.entry(r.channel.clone()).or_default() += 1;
-        *by_source.entry(r.source.clone().unwrap_or_default()).or_default() += 1;
+        self.messages += 1;
+        *self.by_channel.entry(r.channel.clone()).or_default() += 1;
+        *self.by_source.entry(r.source.clone().unwrap_or_default()).or_default() += 1;
         if r.input_kind == "text" {
-            typed += 1;
-            understood += u64::from(r.matched);
+            self.typed += 1;
+            self.understood += u64::from(r.matched);
             let text: String = r.input.split_whitespace().collect::<Vec<_>>().join(" ");
             if !text.is_empty() {
-                *questions.entry(text.chars().take(80).collect()).or_default() += 1;
+                *self.questions.entry(text.chars().take(80).collect()).or_default() += 1;
             }
         }
         if let Some(c) = &r.category {
-            categories.entry(c.clone()).or_default().insert(who);
+            self.categories.entry(c.clone()).or_default().insert(who);
         }
     }
-    let days = days
-        .into_iter()
-        .map(|(date, (seen, mut d))| {
-            d.date = date.to_string();
-            d.sessions = seen.len() as u64;
-            d
-        })
-        .collect();
-    Report {
-        src: q.src.clone(),
-        from: q.from.to_string(),
-        to: q.to.to_string(),
-        sessions: people.len() as u64,
-        messages,
-        feedback: fb,
-        days,
-        top_questions: top(questions),
-        top_categories: top(categories.into_iter().map(|(k, v)| (k, v.len() as u64)).collect()),
-        understood_share: (typed > 0).then(|| understood as f64 / typed as f64),
-        unmatched: typed - understood,
-        by_channel: top(by_channel),
-        by_source: top(by_source),
+
+    pub fn finish(self) -> Report {
+        let days = self
+            .days
+            .into_iter()
+            .map(|(date, (seen, mut d))| {
+                d.date = date.to_string();
+                d.sessions = seen.len() as u64;
+                d
+            })
+            .collect();
+        Report {
+            src: self.q.src.clone(),
+            from: self.q.from.to_string(),
+            to: self.q.to.to_string(),
+            sessions: self.people.len() as u64,
+            messages: self.messages,
+            feedback: self.fb,
+            days,
+            top_questions: top(self.questions),
+            top_categories: top(self.categories.into_iter().map(|(k, v)| (k, v.len() as u64)).collect()),
+            understood_share: (self.typed > 0).then(|| self.understood as f64 / self.typed as f64),
+            unmatched: self.typed - self.understood,
+            by_channel: top(self.by_channel),
+            by_source: top(self.by_source),
+        }
     }
 }
 

@@ -10,23 +10,25 @@ use anyhow::{Context, bail};
 use std::path::Path;
 
 /// Log records read per page while folding a report.
-const PAGE: usize = 10_000;
+const PAGE: usize = 2_000;
 
 /// Reads the report for `q` from a store (the server's, or the CLI's own).
 pub async fn from_store(store: &dyn Store, q: &Query) -> Result<Report, StoreError> {
     let (start, end) = q.range();
-    let mut records = Vec::new();
+    let mut fold = stats::Fold::new(q);
     let mut cursor = None;
     loop {
         let page = store.log_range(start, end, cursor, PAGE).await?;
         let full = page.len() == PAGE;
         cursor = page.last().map(|e| (e.record.ts, e.id));
-        records.extend(page.into_iter().map(|e| e.record));
+        for e in &page {
+            fold.add(&e.record);
+        }
         if !full {
             break;
         }
     }
-    Ok(stats::report(q, &records))
+    Ok(fold.finish())
 }
 
 /// Opens the data dir if it is free; otherwise asks the server holding it.

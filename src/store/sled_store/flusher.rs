@@ -8,9 +8,11 @@
 //! `sync_file_range`, which survives a killed process but flushes neither
 //! the device's write cache nor the file's metadata (sled issue #1452), so
 //! each flush is followed by one `fdatasync` of the data file: one per
-//! group, amortised like the flush itself.
+//! group, amortised like the flush itself. Log record bodies live in segment
+//! files (`segments`), synced first in the same group.
 
 use super::super::StoreError;
+use super::segments::Segments;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -30,6 +32,7 @@ impl Flusher {
     /// Starts the flusher thread for `db`, whose data file is `data_file`.
     pub fn start(
         db: sled::Db,
+        segments: Arc<Segments>,
         data_file: std::fs::File,
         gather: Duration,
     ) -> std::io::Result<(Arc<Self>, std::thread::JoinHandle<()>)> {
@@ -42,8 +45,9 @@ impl Flusher {
             stop: AtomicBool::new(false),
         });
         let me = f.clone();
-        let thread =
-            std::thread::Builder::new().name("xg-flusher".into()).spawn(move || me.run(&db, &data_file, gather))?;
+        let thread = std::thread::Builder::new()
+            .name("xg-flusher".into())
+            .spawn(move || me.run(&db, &segments, &data_file, gather))?;
         Ok((f, thread))
     }
 
@@ -71,7 +75,7 @@ impl Flusher {
         self.wake.1.notify_all();
     }
 
-    fn run(&self, db: &sled::Db, data_file: &std::fs::File, gather: Duration) {
+    fn run(&self, db: &sled::Db, segments: &Segments, data_file: &std::fs::File, gather: Duration) {
         loop {
             // Let more commits join this flush: fewer syncs, more CPU for requests.
             if !gather.is_zero() && self.requested.load(Ordering::SeqCst) > *self.done.borrow() {
@@ -81,9 +85,11 @@ impl Flusher {
             if target > *self.done.borrow() {
                 let started = Instant::now();
                 let batch = target - *self.done.borrow();
-                let synced = db
-                    .flush()
+                // Record bodies first: on disk before, or with, what points at them.
+                let synced = segments
+                    .sync()
                     .map_err(|e| e.to_string())
+                    .and_then(|()| db.flush().map_err(|e| e.to_string()))
                     .and_then(|_| data_file.sync_data().map_err(|e| e.to_string()));
                 if let Err(e) = synced {
                     tracing::error!(error = %e, "flush to disk failed");

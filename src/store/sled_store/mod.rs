@@ -33,12 +33,18 @@
 //! texts no record kept can refer to.
 //!
 //! Idle sweep: the `activity` tree holds one key per session, 5-minute
-//! bucket of its last activity ‖ session key, so a sweep reads only the
-//! sessions that may be idle, never the whole sessions tree (a full scan
-//! kept ~80 MB per 100,000 sessions resident, whatever sled's cache size).
+//! bucket of its last activity ‖ a sequence number (so new keys are
+//! appended at the end of the tree, not scattered through it: scattered
+//! keys cost ~20 MB resident per 100,000 sessions), whose value is the
+//! session key; the session's value carries its activity key, so a move to
+//! a later bucket removes the old one. A sweep reads only the buckets up to
+//! the cutoff's and the sessions in them, never the whole sessions tree (a
+//! full scan kept ~80 MB per 100,000 sessions resident, whatever sled's
+//! cache size).
 
 mod flusher;
 mod recover;
+mod segments;
 mod value;
 
 use super::{Commit, LogEntry, Store, StoreError, Swept, Ticket, next_version};
@@ -46,11 +52,14 @@ use crate::engine::reply::LogRecord;
 use crate::engine::session::{Session, SessionKey};
 use async_trait::async_trait;
 use flusher::Flusher;
+use segments::Segments;
 use sled::Tree;
+use std::borrow::Cow;
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use value::{LogKey, ShownHash};
+use value::{ActivityKey, LogKey, ShownHash};
 
 pub struct SledStore {
     db: sled::Db,
@@ -63,16 +72,22 @@ pub struct SledStore {
 /// The trees of one data dir.
 pub(crate) struct Trees {
     sessions: Tree,
+    /// Log key → pointer to the record in `segments` (older data dirs: the
+    /// record itself).
     log: Tree,
+    segments: Arc<Segments>,
     /// Session key bytes → key of the newest log record of its removed
     /// (idle) session, where its conversation's chain starts.
     ended: Tree,
     tickets: Tree,
     /// 12-byte hash → last used (u64 BE Unix seconds) ‖ reply text.
     shown: Tree,
-    /// Activity bucket (u64 BE) ‖ session key → nothing.
+    /// Activity bucket (u64 BE) ‖ sequence (u64 BE) → session key.
     activity: Tree,
-    /// Markers: the store is open (a crash leaves it), migrations done.
+    /// Sessions stored (for the gauge; counted from `activity` at open).
+    live: std::sync::atomic::AtomicUsize,
+    /// Markers: the store is open (a crash leaves it), migrations done;
+    /// `seg:<n>` → newest record time (u64 BE) of closed segment n.
     meta: Tree,
 }
 
@@ -100,6 +115,10 @@ const SHOWN_REFRESH_SECS: i64 = 86_400;
 /// Meta key present while the store is open.
 const OPEN: &[u8] = b"open";
 
+fn segment_key(segment: u32) -> String {
+    format!("seg:{segment:08}")
+}
+
 fn is_lock_error(e: &sled::Error) -> bool {
     matches!(e, sled::Error::Io(i) if i.kind() == std::io::ErrorKind::WouldBlock)
         || e.to_string().contains("could not acquire lock")
@@ -122,11 +141,15 @@ fn bucket(ts: i64) -> u64 {
     (ts.max(0) / BUCKET_SECS) as u64
 }
 
-fn activity_key(bucket: u64, session: &[u8]) -> Vec<u8> {
-    let mut k = Vec::with_capacity(8 + session.len());
-    k.extend_from_slice(&bucket.to_be_bytes());
-    k.extend_from_slice(session);
+fn activity_key(bucket: u64, seq: u64) -> ActivityKey {
+    let mut k = [0u8; 16];
+    k[..8].copy_from_slice(&bucket.to_be_bytes());
+    k[8..].copy_from_slice(&seq.to_be_bytes());
     k
+}
+
+fn key_bucket(k: &[u8]) -> u64 {
+    k.get(..8).and_then(|b| b.try_into().ok()).map_or(0, u64::from_be_bytes)
 }
 
 /// Only what the sweep and recovery read of a stored session.
@@ -170,14 +193,18 @@ impl SledStore {
         let trees = Trees {
             sessions: tree("sessions")?,
             log: tree("log")?,
+            segments: Arc::new(Segments::open(dir)?),
             ended: tree("ended")?,
             tickets: tree("tickets")?,
             shown: tree("shown")?,
             activity: tree("activity")?,
+            live: Default::default(),
             meta: tree("meta")?,
         };
         recover::migrate_index(&db, &trees)?;
-        recover::build_activity(&trees)?;
+        recover::build_activity(&db, &trees)?;
+        trees.live.store(trees.activity.len(), Ordering::SeqCst);
+        recover::segment_times(&trees)?;
         if trees.meta.insert(OPEN, &b"1"[..]).map_err(io)?.is_some() {
             let removed = recover::orphans(&trees)?;
             if removed > 0 {
@@ -188,7 +215,8 @@ impl SledStore {
         // The directory entries of the files sled created, made durable once.
         std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
         let data_file = std::fs::File::open(dir.join("db")).map_err(io)?;
-        let (flusher, thread) = Flusher::start(db.clone(), data_file, opts.gather).map_err(io)?;
+        let (flusher, thread) =
+            Flusher::start(db.clone(), trees.segments.clone(), data_file, opts.gather).map_err(io)?;
         Ok(Arc::new(Self { db, trees: Arc::new(trees), flusher, flusher_thread: Mutex::new(Some(thread)) }))
     }
 
@@ -242,11 +270,32 @@ impl Trees {
         Ok(Some(h))
     }
 
-    /// A stored log record, with its reply text when `with_shown`.
-    fn entry(&self, key: &[u8], value: &[u8], with_shown: bool) -> Result<LogEntry, StoreError> {
+    /// A `log` tree value's record as stored: from its segment, or inline
+    /// (older data dirs). `None`: its body never reached the disk.
+    fn body<'a>(&self, value: &'a [u8]) -> Result<Option<Cow<'a, [u8]>>, StoreError> {
+        match value::as_pointer(value) {
+            Some(p) => Ok(self.segments.read(p)?.map(Cow::Owned)),
+            None => Ok(Some(Cow::Borrowed(value))),
+        }
+    }
+
+    /// Appends a record's body to the current segment; the value for `log`.
+    fn append(&self, ts: i64, body: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let mut closed = None;
+        let at = self.segments.append(ts, body, |n, newest| closed = Some((n, newest)))?;
+        if let Some((n, newest)) = closed {
+            self.meta.insert(segment_key(n), &newest.to_be_bytes()[..]).map_err(io)?;
+        }
+        Ok(value::pointer(at))
+    }
+
+    /// A stored log record, with its reply text when `with_shown`; `None`
+    /// when its body never reached the disk.
+    fn entry(&self, key: &[u8], value: &[u8], with_shown: bool) -> Result<Option<LogEntry>, StoreError> {
         let id = key.get(8..16).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes);
         let id = id.ok_or_else(|| StoreError::Corrupt("log key".into()))?;
-        let parts = value::decode(value);
+        let Some(body) = self.body(value)? else { return Ok(None) };
+        let parts = value::decode(&body);
         let mut record: LogRecord =
             serde_json::from_slice(parts.json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if !with_shown {
@@ -256,7 +305,7 @@ impl Trees {
                 record.shown = String::from_utf8_lossy(v.get(8..).unwrap_or_default()).into_owned();
             }
         }
-        Ok(LogEntry { id, record })
+        Ok(Some(LogEntry { id, record }))
     }
 
     /// The first `limit` records of a walk over the log tree, in its order.
@@ -265,7 +314,15 @@ impl Trees {
         walk: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
         limit: usize,
     ) -> Result<Vec<LogEntry>, StoreError> {
-        walk.take(limit).map(|item| item.map_err(io).and_then(|(k, v)| self.entry(&k, &v, false))).collect()
+        let mut out = Vec::new();
+        for item in walk {
+            let (k, v) = item.map_err(io)?;
+            out.extend(self.entry(&k, &v, false)?);
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     /// Removes the sessions last active before `cutoff`, each by
@@ -275,38 +332,29 @@ impl Trees {
         let end = (bucket(cutoff) + 1).to_be_bytes();
         let mut removed = 0;
         for item in self.activity.range(..&end[..]) {
-            let (k, _) = item.map_err(io)?;
-            let Some((b, session)) = k.split_at_checked(8) else { continue };
-            let entry_bucket = b.try_into().map(u64::from_be_bytes).unwrap_or(0);
-            let Some(v) = self.sessions.get(session).map_err(io)? else {
+            let (k, session) = item.map_err(io)?;
+            let current = self.sessions.get(&session).map_err(io)?;
+            // Another key of this session's (it moved on, or it is gone): stale.
+            let Some(v) = current.filter(|v| value::decode(v).activity.is_some_and(|a| a[..] == k[..])) else {
                 self.activity.remove(&k).map_err(io)?;
                 continue;
             };
-            let active = last_active(&v);
-            match active {
-                // Unreadable: nothing can resume it.
-                Some(t) if t >= cutoff => {
-                    if bucket(t) != entry_bucket {
-                        self.activity.remove(&k).map_err(io)?;
-                    }
-                }
-                _ => {
-                    // Where the conversation ends, kept before the session
-                    // goes (a session that starts with this key meanwhile
-                    // finds it). Should the swap below fail, the live
-                    // session's own link wins anyway.
-                    if let Some(tail) = value::decode(&v).link {
-                        self.ended.insert(session, &tail[..]).map_err(io)?;
-                    }
-                    if self.sessions.compare_and_swap(session, Some(&v), None as Option<&[u8]>).map_err(io)?.is_ok() {
-                        removed += 1;
-                        self.activity.remove(&k).map_err(io)?;
-                    }
-                }
+            // Unreadable: nothing can resume it.
+            if last_active(&v).is_some_and(|t| t >= cutoff) {
+                continue;
+            }
+            // Where the conversation ends, kept before the session goes (a
+            // session that starts with this key meanwhile finds it). Should
+            // the swap below fail, the live session's own link wins anyway.
+            if let Some(tail) = value::decode(&v).link {
+                self.ended.insert(&session, &tail[..]).map_err(io)?;
+            }
+            if self.sessions.compare_and_swap(&session, Some(&v), None as Option<&[u8]>).map_err(io)?.is_ok() {
+                removed += 1;
+                self.activity.remove(&k).map_err(io)?;
             }
         }
-        // Live sessions: one activity key each (a few stale ones at most).
-        let remaining = self.activity.range(&end[..]..).count();
+        let remaining = self.live.fetch_sub(removed, Ordering::SeqCst).saturating_sub(removed);
         Ok(Swept { removed, remaining })
     }
 
@@ -319,6 +367,16 @@ impl Trees {
             let (k, _) = item.map_err(io)?;
             self.log.remove(k).map_err(io)?;
             removed += 1;
+        }
+        // Segments whose newest record is older than the cutoff hold only
+        // records just removed: deleted whole, so the data dir shrinks.
+        for n in self.segments.segments()? {
+            let newest = self.meta.get(segment_key(n)).map_err(io)?;
+            let newest = newest.and_then(|v| <[u8; 8]>::try_from(&v[..]).ok()).map(i64::from_be_bytes);
+            if newest.is_some_and(|t| t < cutoff) {
+                self.segments.remove(n)?;
+                self.meta.remove(segment_key(n)).map_err(io)?;
+            }
         }
         for item in self.ended.iter() {
             let (k, v) = item.map_err(io)?;
@@ -347,7 +405,10 @@ impl Drop for SledStore {
             let _ = t.join();
         }
         // Everything is on disk: say so for the next open.
-        if self.db.flush().is_ok() {
+        if let Some((n, newest)) = self.trees.segments.current() {
+            let _ = self.trees.meta.insert(segment_key(n), &newest.to_be_bytes()[..]);
+        }
+        if self.trees.segments.sync().is_ok() && self.db.flush().is_ok() {
             let _ = self.trees.meta.remove(OPEN);
             let _ = self.db.flush();
         }
@@ -373,15 +434,11 @@ impl Store for SledStore {
         let key = session.key.to_bytes();
         let log_key = log_key(log.ts, self.db.generate_id().map_err(io)?);
         let json = serde_json::to_vec(&Session { version, ..session.clone() }).map_err(io)?;
-        let value = value::encode(Some(&log_key), None, &json);
         // Compare-and-swap on the exact bytes whose version we checked: if
         // anyone wrote the session since, the swap fails and we report a conflict.
         let current = t.sessions.get(&key).map_err(io)?;
-        let (current_version, current_active) = match &current {
-            Some(b) => {
-                let s = Self::decode(b)?;
-                (Some(s.version), Some(s.last_active))
-            }
+        let (current_version, old_activity) = match &current {
+            Some(b) => (Some(Self::decode(b)?.version), value::decode(b).activity),
             None => (None, None),
         };
         if current_version != expected {
@@ -392,25 +449,33 @@ impl Store for SledStore {
         let prev = t.chain_start(&key, current.as_deref())?;
         let shown = t.keep_shown(&log.shown, log.ts)?;
         let record_json = serde_json::to_vec(&LogRecord { shown: String::new(), ..log.clone() }).map_err(io)?;
-        let record = value::encode(prev.as_ref(), shown.as_ref(), &record_json);
-        // The record (and its activity key) go in before the session that
-        // links to it, so a crash cannot leave a link to nothing (which
+        let record = t.append(log.ts, &value::encode(prev.as_ref(), shown.as_ref(), &record_json))?;
+        // The session's activity key: kept while it stays in its bucket.
+        let new_bucket = bucket(session.last_active);
+        let activity = match old_activity.filter(|a| key_bucket(a) == new_bucket) {
+            Some(a) => a,
+            None => activity_key(new_bucket, self.db.generate_id().map_err(io)?),
+        };
+        let value = value::encode_session(Some(&log_key), &activity, &json);
+        // The record and the activity entry go in before the session that
+        // links to them, so a crash cannot leave a link to nothing (which
         // would cut the transcript there) or a session the sweep cannot
         // find; all are written before the flush this commit waits for.
-        let (old_bucket, new_bucket) = (current_active.map(bucket), bucket(session.last_active));
-        if old_bucket != Some(new_bucket) {
-            t.activity.insert(activity_key(new_bucket, &key), &[][..]).map_err(io)?;
+        if old_activity != Some(activity) {
+            t.activity.insert(activity, key.as_slice()).map_err(io)?;
         }
         t.log.insert(&log_key[..], record.as_slice()).map_err(io)?;
         let swapped = t.sessions.compare_and_swap(&key, current.as_deref(), Some(value.as_slice())).map_err(io)?;
         if swapped.is_err() {
-            // Another turn of this session won: this one did not happen. (Its
-            // activity key, if new, is only stale: the sweep checks.)
+            // Another turn of this session won: this one did not happen (its
+            // activity entry, if new, is only stale: the sweep checks).
             t.log.remove(&log_key[..]).map_err(io)?;
             return Ok(Commit::Conflict);
         }
-        if let Some(old) = old_bucket.filter(|b| *b != new_bucket) {
-            t.activity.remove(activity_key(old, &key)).map_err(io)?;
+        match old_activity {
+            Some(old) if old != activity => drop(t.activity.remove(old).map_err(io)?),
+            Some(_) => {}
+            None => drop(t.live.fetch_add(1, Ordering::SeqCst)),
         }
         self.durable().await?;
         Ok(Commit::Done { version })
@@ -472,8 +537,9 @@ impl Store for SledStore {
         while let Some(k) = next.filter(|_| out.len() < limit) {
             // Purged by retention: the rest of the chain is older still.
             let Some(v) = t.log.get(k).map_err(io)? else { break };
-            next = value::decode(&v).link;
-            out.push(t.entry(&k, &v, true)?);
+            let Some(body) = t.body(&v)? else { break };
+            next = value::decode(&body).link;
+            out.extend(t.entry(&k, &v, true)?);
         }
         out.reverse();
         Ok(out)

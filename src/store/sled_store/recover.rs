@@ -2,7 +2,7 @@
 //! clean-up after a crash.
 
 use super::value::{self, LogKey};
-use super::{Trees, activity_key, bucket, io, last_active, log_key};
+use super::{Trees, activity_key, bucket, io, last_active, log_key, segment_key};
 use crate::engine::session::SessionKey;
 use crate::store::StoreError;
 use std::collections::HashSet;
@@ -13,7 +13,7 @@ use std::collections::HashSet;
 /// write is among the last ones written.
 const CRASH_WINDOW_SECS: i64 = 30;
 /// Meta key set once the activity index covers every session.
-const ACTIVITY_BUILT: &[u8] = b"activity_v1";
+const ACTIVITY_BUILT: &[u8] = b"activity_v2";
 
 /// Data dirs written before records were linked have a per-message index
 /// tree (session key ‖ 0xff ‖ log key). Link its records, hand each
@@ -62,17 +62,48 @@ pub fn migrate_index(db: &sled::Db, t: &Trees) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Data dirs written before the activity index: one key per session, once.
-pub fn build_activity(t: &Trees) -> Result<(), StoreError> {
+/// Data dirs written before the activity index: one entry per session,
+/// and the session's value rewritten with its key, once.
+pub fn build_activity(db: &sled::Db, t: &Trees) -> Result<(), StoreError> {
     if t.meta.contains_key(ACTIVITY_BUILT).map_err(io)? {
         return Ok(());
     }
     for item in t.sessions.iter() {
         let (k, v) = item.map_err(io)?;
-        let b = last_active(&v).map_or(0, bucket);
-        t.activity.insert(activity_key(b, &k), &[][..]).map_err(io)?;
+        let parts = value::decode(&v);
+        if parts.activity.is_some() {
+            continue;
+        }
+        let key = activity_key(last_active(&v).map_or(0, bucket), db.generate_id().map_err(io)?);
+        t.activity.insert(key, &k[..]).map_err(io)?;
+        t.sessions.insert(&k, value::encode_session(parts.link.as_ref(), &key, parts.json)).map_err(io)?;
     }
     t.meta.insert(ACTIVITY_BUILT, &b"1"[..]).map_err(io)?;
+    Ok(())
+}
+
+/// Every segment on disk is closed when a store opens (appends go to a new
+/// one): the newest record time of each, for retention, kept in `meta`. A
+/// segment the last run did not close (a crash) is read once to learn it.
+pub fn segment_times(t: &Trees) -> Result<(), StoreError> {
+    #[derive(serde::Deserialize)]
+    struct When {
+        ts: i64,
+    }
+    for n in t.segments.segments()? {
+        if t.meta.contains_key(segment_key(n)).map_err(io)? {
+            continue;
+        }
+        let newest = t
+            .segments
+            .bodies(n)?
+            .iter()
+            .filter_map(|b| serde_json::from_slice::<When>(value::decode(b).json).ok())
+            .map(|w| w.ts)
+            .max()
+            .unwrap_or(0);
+        t.meta.insert(segment_key(n), &newest.to_be_bytes()[..]).map_err(io)?;
+    }
     Ok(())
 }
 
@@ -97,7 +128,12 @@ pub fn orphans(t: &Trees) -> Result<usize, StoreError> {
     for item in t.log.range(start..) {
         let (k, v) = item.map_err(io)?;
         let Ok(key) = <LogKey>::try_from(&k[..]) else { continue };
-        let parts = value::decode(&v);
+        let Some(body) = t.body(&v)? else {
+            // Its body never reached the disk: a turn nobody was answered for.
+            window.push(key);
+            continue;
+        };
+        let parts = value::decode(&body);
         linked.extend(parts.link);
         let Ok(who) = serde_json::from_slice::<Who>(parts.json) else { continue };
         let Ok(session) = SessionKey::parse(&who.channel, &who.user) else { continue };
