@@ -172,3 +172,39 @@ pub async fn add_staff(
         Err(e) => Err(AppError::BadRequest(e.to_string())),
     }
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Who {
+    channel: String,
+    user: String,
+}
+
+/// One conversation's log and where it stands, for operators' checks (the
+/// crash benchmark, several instances): `GET /admin/conversation?channel=&user=`.
+pub async fn conversation(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    params: Result<UrlQuery<Who>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    authorize(&app, &headers)?;
+    let UrlQuery(w) = params?;
+    let key = crate::engine::session::SessionKey::parse(&w.channel, &w.user)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let store = &app.bot.store;
+    let log = store.log_for_session(&key, 10_000).await.map_err(|e| AppError::Internal(e.into()))?;
+    let session = store.load(&key).await.map_err(|e| AppError::Internal(e.into()))?;
+    let turns: Vec<serde_json::Value> = log
+        .iter()
+        .map(|e| {
+            let r = &e.record;
+            serde_json::json!({"ts": r.ts, "id": e.id, "input_kind": r.input_kind, "input": r.input,
+                "node_from": r.node_from, "node": r.node})
+        })
+        .collect();
+    Ok(Json(serde_json::json!({
+        "turns": turns,
+        "node": session.as_ref().map(|s| s.node.clone()),
+        "version": session.as_ref().map(|s| s.version),
+    })))
+}

@@ -183,6 +183,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/admin/stats", get(admin::stats))
         .route("/admin/staff", post(admin::add_staff))
+        .route("/admin/conversation", get(admin::conversation))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
