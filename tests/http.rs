@@ -129,6 +129,13 @@ async fn bad_requests_get_clear_json_errors() {
         (Body::from(r#"{"text": "a", "evil": 1}"#), StatusCode::BAD_REQUEST),
         (Body::from(r#"{"text": "a", "src": "<script>"}"#), StatusCode::BAD_REQUEST),
         (Body::from(vec![0xff, 0xfe, 0x00]), StatusCode::BAD_REQUEST),
+        // Choice ids are parsed where the request comes in: malformed ones never reach the engine.
+        (Body::from(r#"{"choice": "main.0"}"#), StatusCode::BAD_REQUEST),
+        (Body::from(r#"{"choice": "cmd:unknown"}"#), StatusCode::BAD_REQUEST),
+        (Body::from(r#"{"choice": "not:labor,<script>"}"#), StatusCode::BAD_REQUEST),
+        (Body::from(r#"{"choice": "date:2026-02-30"}"#), StatusCode::BAD_REQUEST),
+        (Body::from(r#"{"choice": ""}"#), StatusCode::BAD_REQUEST),
+        (Body::from(json!({"choice": "a".repeat(300)}).to_string()), StatusCode::BAD_REQUEST),
         (Body::from(json!({"text": "字".repeat(1400)}).to_string()), StatusCode::PAYLOAD_TOO_LARGE),
         (Body::from(json!({"text": "a".repeat(100 * 1024)}).to_string()), StatusCode::PAYLOAD_TOO_LARGE),
     ];

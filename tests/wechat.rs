@@ -292,6 +292,11 @@ async fn menu_clicks_enter_dialogs_and_other_kinds_get_a_polite_reply() {
     assert!(howto.contains("请回复数字"), "{howto}");
     let labor = wx.push(&event_xml("oUser_menu", "CLICK", "cat:labor")).await;
     assert_ne!(howto, labor);
+    // A key that names no choice (set wrongly in the MP console) gets a polite reply, no turn.
+    let before = wx.store.log_range(0, i64::MAX, None, 100).await.expect("log").len();
+    let bad = wx.push(&event_xml("oUser_menu", "CLICK", "Route Start")).await;
+    assert!(bad.contains("这个菜单暂时用不了"), "{bad}");
+    assert_eq!(wx.store.log_range(0, i64::MAX, None, 100).await.expect("log").len(), before);
     let image = format!(
         "<xml><ToUserName><![CDATA[gh_xf]]></ToUserName><FromUserName><![CDATA[oUser_menu]]></FromUserName>\
          <CreateTime>{}</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://x/y.jpg]]></PicUrl>\

@@ -72,7 +72,7 @@ pub fn numbered(r: &Reply) -> String {
 /// The choices of a reply as lines to type from (see the module docs).
 pub fn choices_text(r: &Reply) -> String {
     let mut s = String::new();
-    if r.choices.iter().any(|c| !c.id.starts_with("cmd:")) {
+    if r.choices.iter().any(|c| !c.id.is_command()) {
         s.push_str("请回复数字：\n");
         for (i, c) in r.choices.iter().enumerate() {
             let _ = writeln!(s, "{}. {}", i + 1, c.label);
@@ -134,7 +134,7 @@ mod tests {
 
     fn reply(ids: &[&str]) -> Reply {
         let mut r = Reply::plain("请选择");
-        r.choices = ids.iter().map(|id| ChoiceOut { id: id.to_string(), label: format!("L{id}") }).collect();
+        r.choices = ids.iter().map(|id| ChoiceOut { id: id.parse().expect("id"), label: format!("L{id}") }).collect();
         r
     }
 

@@ -104,6 +104,10 @@ impl Cx<'_> {
                     self.diags.error(&loc.file, loc.line, Kind::DuplicateId, msg);
                 } else if id.trim().is_empty() {
                     self.diags.error(&loc.file, loc.line, Kind::EmptyText, "node id is empty");
+                } else if !crate::engine::choice::is_name(&id) {
+                    // Button ids are built from node ids (`<node>.<n>`, `faq:<node>`).
+                    let msg = format!("node id `{id}` must be 1-64 lowercase letters a-z, digits or `_`");
+                    self.diags.error(&loc.file, loc.line, Kind::Invalid, msg);
                 } else {
                     self.index.insert(id, (self.locs.len(), loc.clone()));
                 }
@@ -480,6 +484,11 @@ fn compile_directory(src: &Source, d: &raw::DirectoryFile, diags: &mut Diagnosti
     }
     let mut categories = BTreeMap::new();
     for (id, c) in &d.categories {
+        if !crate::engine::choice::is_name(id) {
+            // Buttons name categories (`cat:<id>`).
+            let msg = format!("category id `{id}` must be 1-64 lowercase letters a-z, digits or `_`");
+            diags.error(p, src.line(c.name.span()), Kind::Invalid, msg);
+        }
         for ch in &c.channels {
             if !channels.contains_key(ch.get_ref()) {
                 let msg = format!("category `{id}` lists unknown channel `{}`", ch.get_ref());

@@ -1,7 +1,7 @@
 //! Route node → channel card: picks the first rule whose conditions hold and
 //! fills in contacts from the directory and the running deadline.
 
-use super::dates::{parse_date, period_end, today};
+use super::dates::{Given, period_end, today};
 use super::reply::{Card, DeadlineOut, NamedChannel, OfficeOut, RouteDue};
 use crate::content::{Content, Deadline, Rule};
 use std::collections::BTreeMap;
@@ -52,7 +52,7 @@ pub fn build(
 /// The deadline text and, from the date the person gave, the last day of
 /// each route.
 fn deadline(content: &Content, d: &Deadline, slots: &BTreeMap<String, String>, now: i64) -> DeadlineOut {
-    let mut start = d.from.as_ref().and_then(|s| slots.get(s)).and_then(|v| parse_date(v));
+    let mut start = d.from.as_ref().and_then(|s| slots.get(s)).and_then(|v| Given::from_slot(v)).map(Given::first_day);
     if let Some(wait) = d.after.as_ref().and_then(|id| content.periods.get(id)) {
         start = start.and_then(|s| period_end(s, wait.span));
     }

@@ -2,6 +2,7 @@
 //! now) → (new session, replies, log record). No I/O, clock or randomness.
 
 pub mod card;
+pub mod choice;
 pub mod dates;
 pub mod mask;
 pub mod reply;
@@ -9,6 +10,7 @@ pub mod session;
 pub mod understand;
 
 use crate::content::{Content, Input, Node, NodeIx, NodeKind};
+use choice::{ChoiceId, Cmd};
 use reply::{ChoiceOut, Feedback, Inbound, LogRecord, Reply, UserInput};
 use session::{Frame, MAX_HISTORY, Session, SessionKey};
 use std::sync::Arc;
@@ -124,63 +126,42 @@ impl<'a> Turn<'a> {
         self.replies.push(Reply::plain(text.to_string()));
     }
 
-    fn choice(&mut self, id: &str) {
-        let cmd = match id {
-            "cmd:back" => Some(Command::Back),
-            "cmd:menu" | "cmd:start" => Some(Command::Restart),
-            "cmd:handoff" => Some(Command::Handoff),
-            "cmd:help" => Some(Command::Help),
-            _ => None,
-        };
-        if let Some(cmd) = cmd {
-            return self.command(cmd);
-        }
-        if id == "cmd:resume" {
-            return self.show_current();
-        }
-        if let Some(v) = id.strip_prefix("fb:") {
-            return match v {
-                "yes" => self.feedback(Some(true), None),
-                "no" => self.feedback(Some(false), None),
-                _ => self.not_understood(),
-            };
-        }
-        if let Some(node) = id.strip_prefix("faq:") {
-            return match self.content.find(node) {
+    fn choice(&mut self, id: &ChoiceId) {
+        match id {
+            ChoiceId::Command(Cmd::Resume) => self.show_current(),
+            ChoiceId::Command(Cmd::Back) => self.command(Command::Back),
+            ChoiceId::Command(Cmd::Menu | Cmd::Start) => self.command(Command::Restart),
+            ChoiceId::Command(Cmd::Handoff) => self.command(Command::Handoff),
+            ChoiceId::Command(Cmd::Help) => self.command(Command::Help),
+            ChoiceId::Helpful(h) => self.feedback(Some(*h), None),
+            ChoiceId::SkipComment => self.feedback(None, None),
+            ChoiceId::Faq(node) => match self.content.find(node.as_str()) {
                 Some(ix) if self.content.faq.iter().any(|f| f.node == Some(ix)) => self.go(ix, &[]),
                 _ => self.not_understood(),
-            };
-        }
-        if let Some(node) = id.strip_prefix("enter:") {
+            },
             // Entry points that messaging-app menus may open directly.
-            return match self.content.find(node) {
+            ChoiceId::Enter(node) => match self.content.find(node.as_str()) {
                 Some(ix) if self.content.entries.contains(&ix) => self.go(ix, &[]),
                 _ => self.not_understood(),
-            };
-        }
-        if let Some(list) = id.strip_prefix(NOT_THAT) {
-            // Only known categories: the id comes back from the person.
-            let cats: Vec<String> = list
-                .split(',')
-                .filter(|c| self.content.category_entry.contains_key(*c))
-                .take(3)
-                .map(str::to_string)
-                .collect();
-            if cats.is_empty() {
-                return self.command(Command::Restart);
+            },
+            ChoiceId::NotThat(list) => {
+                // Only known categories: the id comes back from the person.
+                let cats: Vec<String> = list
+                    .iter()
+                    .filter(|c| self.content.category_entry.contains_key(c.as_str()))
+                    .map(|c| c.as_str().to_string())
+                    .collect();
+                if cats.is_empty() {
+                    return self.command(Command::Restart);
+                }
+                self.suggest(&cats, Ask::Instead)
             }
-            return self.suggest(&cats, Ask::Instead);
-        }
-        if let Some(cat) = id.strip_prefix("cat:") {
-            return match self.content.category_entry.get(cat) {
+            ChoiceId::Category(cat) => match self.content.category_entry.get(cat.as_str()) {
                 Some(&entry) => self.go(entry, &[("category".to_string(), cat.to_string())]),
                 None => self.not_understood(),
-            };
-        }
-        let parsed = id.rsplit_once('.').and_then(|(node, n)| Some((node, n.parse::<usize>().ok()?)));
-        match parsed {
-            Some((node, n)) if node == self.s.node && n >= 1 => self.take_choice(n - 1),
-            _ => self.not_understood(),
+            },
+            ChoiceId::Option { node, n } if node.as_str() == self.s.node => self.take_choice(usize::from(*n) - 1),
+            ChoiceId::Option { .. } | ChoiceId::Date(_) | ChoiceId::DateUnknown => self.not_understood(),
         }
     }
 
@@ -228,9 +209,9 @@ impl<'a> Turn<'a> {
         let value = match (input, &intent) {
             (Input::YesNo { yes, .. }, Intent::Yes) => Some((*yes, "yes".to_string())),
             (Input::YesNo { no, .. }, Intent::No) => Some((*no, "no".to_string())),
-            (Input::Date { next }, _) => dates::parse_date(text)
-                .filter(|d| dates::today(self.now).is_none_or(|t| *d <= t))
-                .map(|d| (*next, d.to_string())),
+            (Input::Date { next }, _) => {
+                dates::today(self.now).and_then(|t| dates::parse(text, t).ok()).map(|d| (*next, d.to_slot()))
+            }
             (Input::Number { next }, _) => {
                 let t = understand::normalize(text);
                 t.parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0).map(|_| (*next, t))
@@ -258,7 +239,7 @@ impl<'a> Turn<'a> {
         let mut choices = Vec::new();
         if let Some(node) = f.node {
             let label = "详细了解".to_string();
-            choices.push(ChoiceOut { id: format!("faq:{}", self.content.node(node).id), label });
+            choices.push(ChoiceOut { id: ChoiceId::Faq(ChoiceId::name(&self.content.node(node).id)), label });
         }
         choices.extend(feedback_choices(self.content));
         choices.extend(lost_choices(self.content));
@@ -299,21 +280,23 @@ impl<'a> Turn<'a> {
         let dir = &self.content.directory;
         let name = |c: &String| dir.categories.get(c).map(|x| x.name.clone()).unwrap_or_else(|| c.clone());
         let texts = &self.content.texts;
-        let menu = ChoiceOut { id: "cmd:menu".to_string(), label: "都不是，看菜单".to_string() };
+        let menu = ChoiceOut { id: ChoiceId::cmd(Cmd::Menu), label: "都不是，看菜单".to_string() };
+        let cat = |c: &String| ChoiceId::Category(ChoiceId::name(c));
         let (text, choices) = match (ask, categories.split_first()) {
             (Ask::Confirm, Some((c, others))) => {
-                let yes = ChoiceOut { id: format!("cat:{c}"), label: "对".to_string() };
+                let yes = ChoiceOut { id: cat(c), label: "对".to_string() };
                 // "No" offers the next likeliest kinds of matter, if any.
                 let no = if others.is_empty() {
                     menu
                 } else {
-                    ChoiceOut { id: format!("{NOT_THAT}{}", others.join(",")), label: "不是".to_string() }
+                    let ids = others.iter().take(choice::MAX_NOT_THAT).map(|c| ChoiceId::name(c)).collect();
+                    ChoiceOut { id: ChoiceId::NotThat(ids), label: "不是".to_string() }
                 };
                 (heading.unwrap_or(&texts.confirm).replace("{category}", &name(c)), vec![yes, no])
             }
             _ => {
                 let mut choices: Vec<ChoiceOut> =
-                    categories.iter().map(|c| ChoiceOut { id: format!("cat:{c}"), label: name(c) }).collect();
+                    categories.iter().map(|c| ChoiceOut { id: cat(c), label: name(c) }).collect();
                 choices.push(menu);
                 let default = if ask == Ask::Instead { &texts.other_kinds } else { &texts.suggest };
                 (heading.unwrap_or(default).to_string(), choices)
@@ -335,9 +318,9 @@ impl<'a> Turn<'a> {
         }
         let mut choices = Vec::new();
         if self.current_ix() != self.content.start {
-            choices.push(ChoiceOut { id: "cmd:back".into(), label: t.back_label.clone() });
+            choices.push(ChoiceOut { id: ChoiceId::cmd(Cmd::Back), label: t.back_label.clone() });
         }
-        choices.push(ChoiceOut { id: "cmd:menu".into(), label: t.menu_label.clone() });
+        choices.push(ChoiceOut { id: ChoiceId::cmd(Cmd::Menu), label: t.menu_label.clone() });
         self.replies.push(Reply { text, cites: Vec::new(), choices, card: None });
         self.feedback = Some(Feedback { helpful, comment });
     }
@@ -415,10 +398,14 @@ impl<'a> Turn<'a> {
     }
 
     fn finish(self, node_from: String, inbound: &Inbound) -> Step {
+        let choice_text = match &inbound.input {
+            UserInput::Choice(c) => c.to_string(),
+            _ => String::new(),
+        };
         let (kind, raw) = match (&self.feedback, &inbound.input) {
             (Some(f), _) => ("feedback", f.comment.as_deref().unwrap_or_default()),
             (None, UserInput::Text(t)) => ("text", t.as_str()),
-            (None, UserInput::Choice(c)) => ("choice", c.as_str()),
+            (None, UserInput::Choice(_)) => ("choice", &*choice_text),
             (None, UserInput::Feedback { .. }) => ("feedback", ""),
         };
         // Text-only channels number every button; remember them so a typed
@@ -427,7 +414,7 @@ impl<'a> Turn<'a> {
         let mut s = self.s;
         if s.offered.is_empty() {
             if let Some(r) = self.replies.iter().rev().find(|r| !r.choices.is_empty()) {
-                if r.choices.iter().any(|c| !c.id.starts_with("cmd:")) {
+                if r.choices.iter().any(|c| !c.id.is_command()) {
                     s.offered = r.choices.iter().map(|c| (c.id.clone(), c.label.clone())).collect();
                 }
             }
@@ -457,7 +444,7 @@ impl<'a> Turn<'a> {
 
 /// A typed answer to buttons that belong to no node: their number, their
 /// label, or a "yes" word for a single suggestion.
-fn pick_offered(content: &Content, offered: &[(String, String)], text: &str) -> Option<String> {
+fn pick_offered(content: &Content, offered: &[(ChoiceId, String)], text: &str) -> Option<ChoiceId> {
     if offered.is_empty() {
         return None;
     }
@@ -469,7 +456,7 @@ fn pick_offered(content: &Content, offered: &[(String, String)], text: &str) -> 
         return Some(id.clone());
     }
     // A confirmation ("…，对吗？"): yes takes the category, no its alternative.
-    let confirm = offered.len() == 2 && offered[0].0.starts_with("cat:");
+    let confirm = offered.len() == 2 && matches!(offered[0].0, ChoiceId::Category(_));
     if confirm && content.commands.yes.contains(&t) {
         return Some(offered[0].0.clone());
     }
@@ -487,9 +474,6 @@ enum Ask {
     Instead,
 }
 
-/// Choice id prefix of "not that one": the categories to offer instead.
-const NOT_THAT: &str = "not:";
-
 /// Slots of a crisis turn: the categories understood from the rest of the
 /// message, and whether the first was a confident guess.
 const RESUME: &str = "resume";
@@ -500,8 +484,8 @@ const RESUME_SURE: &str = "resume_sure";
 fn feedback_choices(content: &Content) -> [ChoiceOut; 2] {
     let t = &content.texts;
     [
-        ChoiceOut { id: "fb:yes".to_string(), label: t.helpful_label.clone() },
-        ChoiceOut { id: "fb:no".to_string(), label: t.unhelpful_label.clone() },
+        ChoiceOut { id: ChoiceId::Helpful(true), label: t.helpful_label.clone() },
+        ChoiceOut { id: ChoiceId::Helpful(false), label: t.unhelpful_label.clone() },
     ]
 }
 
@@ -513,8 +497,8 @@ fn comment_text<'t>(content: &Content, text: &'t str) -> Option<&'t str> {
 
 fn lost_choices(content: &Content) -> Vec<ChoiceOut> {
     vec![
-        ChoiceOut { id: "cmd:menu".to_string(), label: content.texts.menu_label.clone() },
-        ChoiceOut { id: "cmd:handoff".to_string(), label: "联系工作人员".to_string() },
+        ChoiceOut { id: ChoiceId::cmd(Cmd::Menu), label: content.texts.menu_label.clone() },
+        ChoiceOut { id: ChoiceId::cmd(Cmd::Handoff), label: "联系工作人员".to_string() },
     ]
 }
 
@@ -540,11 +524,11 @@ pub fn render(content: &Content, ix: NodeIx, s: &Session, now: i64) -> Reply {
         .choices()
         .iter()
         .enumerate()
-        .map(|(i, c)| ChoiceOut { id: format!("{}.{}", node.id, i + 1), label: c.label.clone() })
+        .map(|(i, c)| ChoiceOut { id: ChoiceId::option(&node.id, i + 1), label: c.label.clone() })
         .collect();
     if let NodeKind::Ask { input: Input::YesNo { .. }, .. } = node.kind {
         for (i, label) in ["是", "否"].iter().enumerate() {
-            choices.push(ChoiceOut { id: format!("{}.{}", node.id, i + 1), label: label.to_string() });
+            choices.push(ChoiceOut { id: ChoiceId::option(&node.id, i + 1), label: label.to_string() });
         }
     }
     if node.feedback && matches!(node.kind, NodeKind::Answer { .. } | NodeKind::Route { .. }) {
@@ -552,8 +536,8 @@ pub fn render(content: &Content, ix: NodeIx, s: &Session, now: i64) -> Reply {
     }
     if ix != content.start {
         let t = &content.texts;
-        choices.push(ChoiceOut { id: "cmd:back".into(), label: t.back_label.clone() });
-        choices.push(ChoiceOut { id: "cmd:menu".into(), label: t.menu_label.clone() });
+        choices.push(ChoiceOut { id: ChoiceId::cmd(Cmd::Back), label: t.back_label.clone() });
+        choices.push(ChoiceOut { id: ChoiceId::cmd(Cmd::Menu), label: t.menu_label.clone() });
     }
     Reply { text, cites: node.cites.clone(), choices, card: card_out }
 }

@@ -1,6 +1,7 @@
 //! What goes into the engine and what comes out: inbound messages, replies,
 //! channel cards and the query-log record.
 
+use super::choice::ChoiceId;
 use serde::{Deserialize, Serialize};
 
 /// What a person sent, already translated from the channel's wire format.
@@ -14,8 +15,8 @@ pub struct Inbound {
 #[derive(Debug, Clone, PartialEq)]
 pub enum UserInput {
     Text(String),
-    /// A choice id from an earlier reply (`node.N` or `cmd:…`).
-    Choice(String),
+    /// A choice from an earlier reply, parsed where the request came in.
+    Choice(ChoiceId),
     /// Feedback on the last answer: helpful or not, with an optional comment.
     Feedback {
         helpful: Option<bool>,
@@ -28,8 +29,13 @@ impl Inbound {
         Self { input: UserInput::Text(t.into()), source: None }
     }
 
-    pub fn choice(id: impl Into<String>) -> Self {
-        Self { input: UserInput::Choice(id.into()), source: None }
+    pub fn choice(id: ChoiceId) -> Self {
+        Self { input: UserInput::Choice(id), source: None }
+    }
+
+    /// A choice id as it came in; a malformed one is refused.
+    pub fn parse_choice(id: &str) -> Result<Self, super::choice::BadChoice> {
+        id.parse().map(Self::choice)
     }
 }
 
@@ -52,7 +58,7 @@ impl Reply {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChoiceOut {
-    pub id: String,
+    pub id: ChoiceId,
     pub label: String,
 }
 

@@ -87,7 +87,7 @@ pub struct Session {
     /// suggestions, FAQ follow-ups) as (choice id, label), so a typed
     /// number, label or "对" can pick them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub offered: Vec<(String, String)>,
+    pub offered: Vec<(crate::engine::choice::ChoiceId, String)>,
     /// Channel message ids already answered, newest last, with the replies
     /// given, so a channel that re-delivers (WeChat retries a push up to three
     /// times) gets the same answer without a second turn. Kept by the service

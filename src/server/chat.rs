@@ -127,8 +127,9 @@ fn input(req: &ChatRequest, max: usize) -> Result<UserInput, AppError> {
             }
             Ok(UserInput::Text(clean(t)))
         }
-        (None, Some(c)) if c.len() <= 128 => Ok(UserInput::Choice(clean(c))),
-        (None, Some(_)) => Err(AppError::BadRequest("choice id is too long".into())),
+        (None, Some(c)) => {
+            c.parse().map(UserInput::Choice).map_err(|_| AppError::BadRequest("malformed choice id".into()))
+        }
         (Some(_), Some(_)) => Err(AppError::BadRequest("send either `text` or `choice`, not both".into())),
         (None, None) => Err(AppError::BadRequest("`text` or `choice` is required".into())),
     }
