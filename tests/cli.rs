@@ -27,6 +27,7 @@ fn terminal_chat_walks_to_a_channel_card_with_numbered_choices() {
     assert!(text.contains("  1. 我的问题该找哪里"), "{text}");
     assert!(text.contains("【建议途径】人力资源和社会保障部门（12333）（labor_inspection_12333）"), "{text}");
     assert!(text.contains("解放区信访局 接待窗口"), "{text}");
+    assert!(!text.contains("待核实"), "placeholder contacts are never shown: {text}");
 }
 
 #[test]

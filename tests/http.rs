@@ -266,6 +266,29 @@ async fn the_sweeper_removes_sessions_idle_longer_than_the_limit() {
     sweeper.abort();
 }
 
+/// Regression (review, phone 7): a button tapped on a page whose session was
+/// swept got "抱歉，我没有看懂" and the menu, as if the person had erred.
+#[tokio::test]
+async fn a_page_holding_a_swept_session_is_told_it_timed_out() {
+    let app = app();
+    let (_, v) = post(&app, json!({"choice": "cmd:start"})).await;
+    let token = v["session"].as_str().expect("token").to_string();
+    let v = choose(&app, &token, &v, "我的问题该找哪里").await;
+    let id = v["replies"][0]["choices"][1]["id"].as_str().expect("id").to_string();
+    let swept = app.store.remove_idle(i64::MAX).await.expect("sweep");
+    assert_eq!(swept.remaining, 0);
+    for body in [json!({"session": token, "choice": id}), json!({"session": token, "choice": "cmd:resume"})] {
+        let (status, v) = post(&app, body.clone()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(v["replies"][0]["text"], "对话已超时，已为您重新开始。", "{body}: {v}");
+        assert!(v["replies"][1]["text"].as_str().expect("menu").contains("依法信访指引"), "{v}");
+        assert_ne!(v["session"], token.as_str(), "a fresh token");
+    }
+    // A first visit (no token) is no timeout.
+    let (_, v) = post(&app, json!({"choice": "cmd:resume"})).await;
+    assert!(!v["replies"][0]["text"].as_str().expect("text").contains("超时"), "{v}");
+}
+
 #[tokio::test]
 async fn feedback_with_a_comment_is_logged_and_admin_stats_refuse_remote_clients() {
     let app = app();

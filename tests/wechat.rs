@@ -166,10 +166,10 @@ async fn conversation(wx: &Wx) {
     assert!(card.contains("【建议途径】") && card.contains("labor_inspection_12333"), "{card}");
     assert!(card.len() <= 2048, "{} bytes", card.len());
     // Back shows the question again; the menu word and handoff work too.
-    // Feedback by number, then a comment, then back by word.
+    // Feedback by number, then a comment (no prefix needed), then back by word.
     let asked = wx.push(&say(number_of(&card, "没帮助"))).await;
-    assert!(asked.contains("意见："), "{asked}");
-    let thanks = wx.push(&say("意见：希望写得再短一点，电话 13912345678".into())).await;
+    assert!(asked.contains("哪里没帮上") && asked.contains("不填了"), "{asked}");
+    let thanks = wx.push(&say("希望写得再短一点，电话 13912345678".into())).await;
     assert!(thanks.contains("已记下") && thanks.contains("可回复“返回上一步”"), "{thanks}");
     let back = wx.push(&say("返回上一步".into())).await;
     assert_eq!(back.lines().next(), question.lines().next(), "{back}");

@@ -201,7 +201,7 @@ pub fn command(t: &str) -> Inbound {
         "start" => {
             // Deep links (t.me/bot?start=TAG) carry the source tag.
             let source = words.next().and_then(|p| source_tag(Some(p)).ok().flatten());
-            return Inbound { input: UserInput::Choice(ChoiceId::cmd(Cmd::Start)), source };
+            return Inbound::new(UserInput::Choice(ChoiceId::cmd(Cmd::Start)), source);
         }
         "menu" | "reset" => Cmd::Start,
         "help" => Cmd::Help,

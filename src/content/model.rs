@@ -42,6 +42,8 @@ impl Content {
 pub struct Node {
     pub id: String,
     pub text: String,
+    /// The text where choices are numbered lines (WeChat, terminal), if it differs.
+    pub text_numbers: Option<String>,
     pub cites: Vec<String>,
     pub kind: NodeKind,
     /// Time limits the text states (ids of `Content::periods`).
@@ -168,6 +170,10 @@ pub struct Commands {
     pub comment: Vec<String>,
     /// "I am safe now" words.
     pub safe: Vec<String>,
+    /// "I don't remember" at a date question.
+    pub unsure: Vec<String>,
+    pub thanks: Vec<String>,
+    pub hello: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -190,6 +196,15 @@ pub struct Texts {
     pub comment_thanks: String,
     pub resume_confirm: String,
     pub resume_pick: String,
+    pub date_malformed: String,
+    pub date_future: String,
+    pub date_unknown_label: String,
+    pub thanks_reply: String,
+    pub hello_reply: String,
+    pub comment_skip_label: String,
+    pub comment_skipped: String,
+    pub too_long: String,
+    pub handoff_pending: String,
 }
 
 #[derive(Debug, Clone)]

@@ -94,6 +94,9 @@ pub struct Session {
     /// layer, carried unchanged by the engine.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub receipts: Vec<Receipt>,
+    /// 没帮助 was pressed: the next message is the comment.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wants_comment: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,6 +122,7 @@ impl Session {
             turns: 0,
             offered: Vec::new(),
             receipts: Vec::new(),
+            wants_comment: false,
         }
     }
 

@@ -69,7 +69,7 @@ pub async fn chat(
         serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(super::error::json_error(&e)))?;
     let input = input(&req, app.max_text_bytes)?;
     let src = source_tag(req.src.as_deref())?;
-    let inbound = Inbound { input, source: src };
+    let mut inbound = Inbound::new(input, src);
     let now = (app.clock)();
     // A known token continues its session; a missing, malformed or unknown
     // one gets a new random token (a client cannot choose its session id).
@@ -77,7 +77,8 @@ pub async fn chat(
         app.limits.check_session(t).map_err(|s| AppError::RateLimited { retry_after_secs: s })?;
         match app.bot.handle_existing(&web_key(t)?, &inbound, now).await {
             Ok(h) => return Ok(reply(started, t.to_string(), h.replies)),
-            Err(ServiceError::NoSession) => {}
+            // The page held a session the store no longer knows: it timed out.
+            Err(ServiceError::NoSession) => inbound.session_gone = true,
             Err(e) => return Err(service_error(e)),
         }
     }

@@ -315,7 +315,7 @@ fn inbound(m: &xml::Incoming) -> Option<Result<Inbound, &'static str>> {
                 // Following by a parametric QR code carries `qrscene_<tag>`.
                 Some("subscribe") => {
                     let src = key.strip_prefix("qrscene_").and_then(|t| source_tag(Some(t)).ok().flatten());
-                    Some(Ok(Inbound { input: UserInput::Choice(ChoiceId::cmd(Cmd::Start)), source: src }))
+                    Some(Ok(Inbound::new(UserInput::Choice(ChoiceId::cmd(Cmd::Start)), src)))
                 }
                 Some("click") => Some(menu_choice(key).map(Inbound::choice).ok_or(UNKNOWN_MENU)),
                 _ => None,
