@@ -118,8 +118,10 @@ pub struct ServerSettings {
     /// Directory holding `dialogs/`, `faq/` and `config/directory.toml`.
     pub content_dir: PathBuf,
     pub data_dir: PathBuf,
-    /// Longest accepted message text, in bytes.
-    pub max_text_bytes: usize,
+    /// Longest accepted message text, in characters (shared with the chat
+    /// page, which counts and warns before sending); at most
+    /// `engine::MAX_LOG_CHARS`, what the query log keeps.
+    pub max_text_chars: usize,
     /// `text` or `json` log lines.
     pub log_format: String,
     /// Address phones use to reach this server (QR codes, take-away links),
@@ -273,11 +275,18 @@ impl Settings {
             ("[server] body_timeout_secs", self.server.body_timeout_secs),
             ("[server] idle_timeout_secs", self.server.idle_timeout_secs),
             ("[server] max_connections", self.server.max_connections as u64),
-            ("[server] max_text_bytes", self.server.max_text_bytes as u64),
+            ("[server] max_text_chars", self.server.max_text_chars as u64),
             ("[session] sweep_seconds", self.session.sweep_seconds),
             ("[kiosk] idle_seconds", self.kiosk.idle_seconds),
             ("[kiosk] countdown_seconds", self.kiosk.countdown_seconds),
         ];
+        if self.server.max_text_chars > crate::engine::MAX_LOG_CHARS {
+            let message = format!(
+                "[server] max_text_chars must be at most {} (what the query log keeps)",
+                crate::engine::MAX_LOG_CHARS
+            );
+            return Err(ConfigError::File { path: "settings".into(), message });
+        }
         match positive.iter().find(|(_, v)| *v == 0) {
             Some((name, _)) => {
                 Err(ConfigError::File { path: "settings".into(), message: format!("{name} must be more than 0") })

@@ -136,7 +136,8 @@ async fn bad_requests_get_clear_json_errors() {
         (Body::from(r#"{"choice": "date:2026-02-30"}"#), StatusCode::BAD_REQUEST),
         (Body::from(r#"{"choice": ""}"#), StatusCode::BAD_REQUEST),
         (Body::from(json!({"choice": "a".repeat(300)}).to_string()), StatusCode::BAD_REQUEST),
-        (Body::from(json!({"text": "字".repeat(1400)}).to_string()), StatusCode::PAYLOAD_TOO_LARGE),
+        (Body::from(json!({"text": "字".repeat(5001)}).to_string()), StatusCode::PAYLOAD_TOO_LARGE),
+        (Body::from(json!({"feedback": {"comment": "字".repeat(5001)}}).to_string()), StatusCode::PAYLOAD_TOO_LARGE),
         (Body::from(json!({"text": "a".repeat(100 * 1024)}).to_string()), StatusCode::PAYLOAD_TOO_LARGE),
     ];
     for (body, want) in cases {
@@ -146,6 +147,28 @@ async fn bad_requests_get_clear_json_errors() {
         assert!(v["error"]["hint"].as_str().is_some(), "{v}");
     }
     assert!(app.store.log_range(0, i64::MAX, None, 10).await.expect("log").is_empty(), "rejected requests log nothing");
+}
+
+/// One limit in characters, shared with the page: a long 问政 letter is
+/// taken whole; one character more than the limit is refused, saying how
+/// long the text was (regression: 4,096 bytes, about 1,365 Chinese characters).
+#[tokio::test]
+async fn a_long_letter_is_taken_and_text_over_the_limit_is_refused_saying_its_length() {
+    let app = app();
+    let letter = "我们小区自去年以来一直停水停电，物业和开发商互相推诿，多次反映无果。".repeat(90);
+    assert!(letter.chars().count() > 3000);
+    let (status, v) = post(&app, json!({"text": letter})).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let log = app.store.log_range(0, i64::MAX, None, 10).await.expect("log");
+    assert_eq!(log[0].record.input.chars().count(), letter.chars().count(), "logged whole");
+    let (status, v) = post(&app, json!({"text": "字".repeat(5000)})).await;
+    assert_eq!(status, StatusCode::OK, "exactly the limit is taken");
+    assert!(!v.to_string().contains("上限"));
+    let (status, v) = post(&app, json!({"text": "字".repeat(5001)})).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(v["error"]["code"], "text_too_long");
+    let hint = v["error"]["hint"].as_str().expect("hint");
+    assert!(hint.contains("5001 字") && hint.contains("5000 字的上限"), "{hint}");
 }
 
 #[tokio::test]

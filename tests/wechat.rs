@@ -306,6 +306,9 @@ async fn menu_clicks_enter_dialogs_and_other_kinds_get_a_polite_reply() {
     assert!(wx.push(&image).await.contains("文字"));
     let (status, body) = wx.raw(event_xml("oUser_menu", "unsubscribe", ""), now(), TOKEN).await;
     assert_eq!((status, body.as_str()), (200, "success"));
+    // Text over the limit is refused whole with a reply saying so, never cut.
+    let long = wx.push(&text_xml("oUser_menu", 8, &"字".repeat(5001))).await;
+    assert!(long.contains("5001 字") && long.contains("5000 字的上限"), "{long}");
     // Free text is understood on this channel as on the web.
     let wages = wx.push(&text_xml("oUser_menu", 9, "老板欠我三个月工资不给，我要去上访")).await;
     assert!(wages.contains("劳动"), "{wages}");

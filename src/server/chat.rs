@@ -62,12 +62,12 @@ pub async fn chat(
         return Err(AppError::UnsupportedMediaType);
     }
     let body = body.map_err(|e| match e.status().as_u16() {
-        413 => AppError::TooLarge(app.max_text_bytes),
+        413 => AppError::TooLarge(super::MAX_BODY_BYTES),
         _ => AppError::BadRequest(format!("cannot read request body: {e}")),
     })?;
     let req: ChatRequest =
         serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(super::error::json_error(&e)))?;
-    let input = input(&req, app.max_text_bytes)?;
+    let input = input(&req, app.max_text_chars)?;
     let src = source_tag(req.src.as_deref())?;
     let mut inbound = Inbound::new(input, src);
     let now = (app.clock)();
@@ -113,8 +113,8 @@ fn input(req: &ChatRequest, max: usize) -> Result<UserInput, AppError> {
         if req.text.is_some() || req.choice.is_some() {
             return Err(AppError::BadRequest("send `feedback` alone".into()));
         }
-        if f.comment.as_ref().is_some_and(|c| c.len() > max) {
-            return Err(AppError::TooLarge(max));
+        if let Some(chars) = f.comment.as_ref().map(|c| c.chars().count()).filter(|n| *n > max) {
+            return Err(AppError::TextTooLong { chars, max });
         }
         if f.helpful.is_none() && f.comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
             return Err(AppError::BadRequest("`feedback` needs `helpful` or a `comment`".into()));
@@ -123,8 +123,10 @@ fn input(req: &ChatRequest, max: usize) -> Result<UserInput, AppError> {
     }
     match (&req.text, &req.choice) {
         (Some(t), None) => {
-            if t.len() > max {
-                return Err(AppError::TooLarge(max));
+            // Refused whole, never cut: the page counts the same characters and warns first.
+            let chars = t.chars().count();
+            if chars > max {
+                return Err(AppError::TextTooLong { chars, max });
             }
             Ok(UserInput::Text(clean(t)))
         }

@@ -43,7 +43,8 @@ pub type ClockFn = Arc<dyn Fn() -> i64 + Send + Sync>;
 pub struct AppState {
     pub bot: Bot,
     pub limits: Arc<Limits>,
-    pub max_text_bytes: usize,
+    /// Longest message text, in characters (the page counts the same way).
+    pub max_text_chars: usize,
     pub clock: ClockFn,
     pub metrics: PrometheusHandle,
     /// `[server] public_url`, for QR codes and links ("" = request Host).
@@ -129,11 +130,12 @@ impl App {
         understand: Arc<dyn Understand>,
         store: Arc<dyn Store>,
     ) -> Self {
-        let engine = Engine::new(content, understand, settings.session.idle_minutes * 60);
+        let engine = Engine::new(content, understand, settings.session.idle_minutes * 60)
+            .with_max_text_chars(settings.server.max_text_chars);
         let state = AppState {
             bot: Bot::new(Arc::new(engine), store),
             limits: Arc::new(Limits::new(&settings.limits)),
-            max_text_bytes: settings.server.max_text_bytes,
+            max_text_chars: settings.server.max_text_chars,
             clock: Arc::new(unix_now),
             metrics: metrics_handle(),
             public_url: settings.server.public_url.trim().trim_end_matches('/').into(),

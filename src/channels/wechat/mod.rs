@@ -31,8 +31,6 @@ pub const CHANNEL: &str = "wechat";
 pub const PATH: &str = "/wechat";
 /// Longest passive text reply WeChat delivers, in bytes.
 pub const REPLY_LIMIT_BYTES: usize = 2048;
-/// Longest message text taken from a push (WeChat itself caps near 2,048 characters).
-const MAX_TEXT_CHARS: usize = 4000;
 
 pub const UNSUPPORTED: &str = "目前我只能看懂文字消息。请用文字描述您的问题，或回复“菜单”查看可以咨询的事项。";
 pub const BUSY: &str = "系统正忙，请稍后再发一次。";
@@ -299,13 +297,13 @@ impl Inner {
 fn inbound(m: &xml::Incoming) -> Option<Result<Inbound, &'static str>> {
     match m.msg_type.as_str() {
         "text" => {
+            // Never cut: the engine refuses text over the limit with a reply saying so.
             let t: String = m
                 .content
                 .as_deref()
                 .unwrap_or_default()
                 .chars()
                 .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
-                .take(MAX_TEXT_CHARS)
                 .collect();
             Some(Ok(Inbound::text(t)))
         }
