@@ -246,3 +246,44 @@ fn every_date_question_offers_i_do_not_remember_and_a_date_picker() {
     assert!(questions >= 10, "{questions}");
     assert!(stated >= 5, "记不清 states the period on date questions' cards: {stated}");
 }
+
+/// Placeholder contacts (`待核实…`) never reach citizens: a card shows the
+/// national channel and leaves the local office out until it is filled in.
+#[test]
+fn cards_and_the_handoff_leave_out_placeholder_contacts_until_they_are_filled_in() {
+    let e = engine();
+    let content = &e.content;
+    let key = SessionKey::parse("web", "placeholders").expect("key");
+    for (ix, node) in content.nodes.iter().enumerate() {
+        let mut s = Session::new(key.clone(), &node.id, NOW);
+        s.slots.insert("category".into(), "labor".into());
+        let r = xinfang_guide::engine::render(content, ix, &s, NOW);
+        let json = serde_json::to_string(&r).expect("json");
+        assert!(!json.contains("待核实"), "{}: {json}", node.id);
+    }
+    // Left the job: labour arbitration, which has a local office (still 待核实).
+    let mut card = e.step(None, &key, &choice("cmd:start"), NOW);
+    for l in ["我的问题该找哪里", "工资", "拖欠工资", "还没有申请劳动仲裁", "否"] {
+        card = press(&e, &key, &card, l);
+    }
+    card = say(&e, &key, &card, "2026-03-15");
+    let c = card.replies.iter().find_map(|r| r.card.as_ref()).expect("card");
+    assert_eq!(c.channel, "labor_arbitration");
+    assert!(content.directory.offices_for(&c.channel).count() > 0);
+    assert!(c.local.is_empty() && c.deadline.is_some(), "{c:?}");
+    // Filled in (address only so far): the office is shown, the rest still left out.
+    let mut filled = (**content).clone();
+    let office = filled
+        .directory
+        .local
+        .iter_mut()
+        .find(|o| o.channel.as_deref() == Some(c.channel.as_str()))
+        .expect("a local office for the channel");
+    office.address = "解放区人民路 1 号".into();
+    let e2 = Engine::new(Arc::new(filled), Arc::new(xinfang_guide::engine::understand::Plain), 1800);
+    let again = e2.step(Some(&card.session), &key, &choice("cmd:resume"), NOW);
+    let c2 = again.replies.iter().find_map(|r| r.card.as_ref()).expect("card");
+    assert_eq!(c2.local.len(), 1, "{c2:?}");
+    assert_eq!(c2.local[0].address, "解放区人民路 1 号");
+    assert!(c2.local[0].phone.is_empty() && !serde_json::to_string(c2).expect("json").contains("待核实"));
+}

@@ -222,6 +222,26 @@ impl Directory {
     pub fn offices_for<'a>(&'a self, channel: &'a str) -> impl Iterator<Item = &'a Office> + 'a {
         self.local.iter().filter(move |o| o.channel.as_deref() == Some(channel))
     }
+
+    /// Every contact detail still marked `待核实`, as "office name: field".
+    pub fn placeholders(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let offices = self.local.iter().chain(std::iter::once(&self.handoff));
+        for o in offices {
+            for (what, v) in [("name", &o.name), ("address", &o.address), ("phone", &o.phone), ("hours", &o.hours)] {
+                if is_placeholder(v) {
+                    out.push(format!("{}: {what}", o.name));
+                }
+            }
+        }
+        for (id, c) in &self.channels {
+            let fields = [Some(&c.name), Some(&c.how), c.hotline.as_ref(), c.website.as_ref()];
+            if fields.into_iter().flatten().any(|v| is_placeholder(v)) {
+                out.push(format!("channel {id}"));
+            }
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone)]

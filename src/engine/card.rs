@@ -3,7 +3,7 @@
 
 use super::dates::{Given, UNKNOWN, period_end, today};
 use super::reply::{Card, DeadlineOut, NamedChannel, OfficeOut, RouteDue};
-use crate::content::{Content, Deadline, PeriodDef, Rule};
+use crate::content::{Content, Deadline, Office, PeriodDef, Rule, is_placeholder};
 use std::collections::BTreeMap;
 use time::Date;
 
@@ -17,15 +17,7 @@ pub fn build(
     let rule = rules.iter().find(|r| r.when.iter().all(|(k, v)| slots.get(k) == Some(v)))?;
     let dir = &content.directory;
     let channel = dir.channels.get(&rule.channel)?;
-    let local = dir
-        .offices_for(&rule.channel)
-        .map(|o| OfficeOut {
-            name: o.name.clone(),
-            address: o.address.clone(),
-            phone: o.phone.clone(),
-            hours: o.hours.clone(),
-        })
-        .collect();
+    let local = dir.offices_for(&rule.channel).filter_map(office).collect();
     let then = rule
         .then
         .iter()
@@ -48,6 +40,17 @@ pub fn build(
         free_help: dir.free_help.clone(),
         notice: content.texts.notice.clone(),
     })
+}
+
+/// A local office as citizens see it: contact details still marked
+/// `待核实` are left out (empty), and an office with neither a real address
+/// nor a real phone is not shown at all (the national channel above it is).
+fn office(o: &Office) -> Option<OfficeOut> {
+    let real = |s: &str| if s.trim().is_empty() || is_placeholder(s) { String::new() } else { s.to_string() };
+    let out =
+        OfficeOut { name: real(&o.name), address: real(&o.address), phone: real(&o.phone), hours: real(&o.hours) };
+    let reachable = !out.address.is_empty() || !out.phone.is_empty();
+    (!out.name.is_empty() && reachable).then_some(out)
 }
 
 /// The deadline text and, from the date the person gave, the last day of

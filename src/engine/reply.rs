@@ -111,6 +111,8 @@ pub struct NamedChannel {
     pub name: String,
 }
 
+/// A local office; a field not yet known (still `待核实` in the directory)
+/// is empty and not shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OfficeOut {
     pub name: String,

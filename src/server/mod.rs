@@ -117,6 +117,31 @@ impl App {
         app.with_channels()
     }
 
+    /// A real deployment (`[server] public_url` set) does not start while
+    /// contact details are still placeholders (`待核实`), unless allowed:
+    /// citizens would be sent to offices whose address nobody has checked.
+    /// Without a public URL (a trial on a LAN) they are only warned about.
+    pub fn refuse_placeholders(&self, allow: bool) -> anyhow::Result<()> {
+        let holes = self.state.bot.engine.content.directory.placeholders();
+        if holes.is_empty() {
+            return Ok(());
+        }
+        if self.settings.server.public_url.trim().is_empty() || allow {
+            tracing::warn!(
+                count = holes.len(),
+                "contact details are still placeholders (待核实); cards leave them out until they are filled in"
+            );
+            return Ok(());
+        }
+        anyhow::bail!(
+            "[server] public_url is set (a real deployment) but {} contact details in config/directory.toml are still \
+             placeholders (待核实): {}. Fill them in from the offices (`xinfang-guide check` lists them with their \
+             lines), or start with --allow-placeholders to serve without them (cards then show only the national channels)",
+            holes.len(),
+            holes.join("; ")
+        )
+    }
+
     /// Turns on the channels configured in settings that need no network at
     /// start (WeChat); Telegram starts in `run`.
     pub fn with_channels(mut self) -> anyhow::Result<Self> {
