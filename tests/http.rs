@@ -253,6 +253,44 @@ async fn health_metrics_and_the_chat_page() {
     assert!(html.contains("依法信访指引") && html.contains("/api/v1/chat"));
     assert!(!html.contains("http://") && !html.contains("https://"), "no external assets");
     assert!(!html.contains("innerHTML"), "citizen and bot text is set with textContent only");
+    // The page counts characters against the server's own limit.
+    assert!(html.contains(r#"data-max-chars="5000""#) && !html.contains("{{"), "settings filled in");
+    assert!(html.contains("<textarea") && !html.contains("maxlength"), "a text box that is never cut");
+}
+
+/// Regression (review, kiosk 2): a kiosk opened on 127.0.0.1 printed QR codes
+/// no phone can open, and nothing said so. The log now does (the page too:
+/// tests/browser/kiosk.js).
+#[tokio::test]
+async fn a_kiosk_opened_on_a_loopback_address_is_warned_about_in_the_log() {
+    use std::sync::Mutex;
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("lock").extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let app = app();
+    let open = |host: &str, path: &str| Request::get(path).header(header::HOST, host).body(Body::empty()).expect("req");
+    let logged = || String::from_utf8(buf.0.lock().expect("lock").clone()).expect("utf8");
+    for (host, path) in [("192.168.1.20:8080", "/?kiosk=1"), ("127.0.0.1:8080", "/"), ("localhost", "/?src=x")] {
+        let resp = app.router.clone().oneshot(open(host, path)).await.expect("page");
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert!(!logged().contains("loopback"), "{host}{path}: {}", logged());
+    }
+    let resp = app.router.clone().oneshot(open("127.0.0.1:8080", "/?kiosk=1&src=square")).await.expect("page");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let line = logged();
+    assert!(line.contains("WARN") && line.contains("loopback") && line.contains("public_url"), "{line}");
 }
 
 #[tokio::test(start_paused = true)]
