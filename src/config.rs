@@ -319,7 +319,7 @@ impl Settings {
 
 /// `public_url` is an absolute http(s) URL with a host and nothing after
 /// the path (links are `<public_url>/?t=…`, `<public_url>/g/…`).
-fn check_public_url(s: &str) -> Result<(), &'static str> {
+pub fn check_public_url(s: &str) -> Result<(), &'static str> {
     let u = url::Url::parse(s).map_err(|_| "is not a URL")?;
     if !matches!(u.scheme(), "http" | "https") {
         return Err("is not http or https");

@@ -175,6 +175,9 @@ fn main() -> anyhow::Result<()> {
             let Some(base) = base_url.or(Some(settings.server.public_url).filter(|u| !u.trim().is_empty())) else {
                 anyhow::bail!("give --base-url (the address phones will open) or set [server] public_url");
             };
+            if let Err(why) = xinfang_guide::config::check_public_url(base.trim()) {
+                anyhow::bail!("--base-url {base:?} {why}: phones open it, so it must be an absolute http(s) URL");
+            }
             let (loaded, _) = xinfang_guide::content::load(&content);
             let deployment = loaded.map(|c| c.directory.deployment.clone()).unwrap_or_default();
             for path in xinfang_guide::cli::qr::write(&src, &base, &out, &deployment)? {
