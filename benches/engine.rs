@@ -33,7 +33,7 @@ fn bench(c: &mut Criterion) {
     let now = 1_795_744_800;
     let at_menu = session_at(&key, "main");
     c.bench_function("step: menu choice by id", |b| {
-        b.iter(|| e.step(black_box(Some(&at_menu)), &key, &Inbound::choice("main.1"), now))
+        b.iter(|| e.step(black_box(Some(&at_menu)), &key, &Inbound::parse_choice("main.1").expect("id"), now))
     });
     c.bench_function("step: typed label", |b| {
         b.iter(|| e.step(black_box(Some(&at_menu)), &key, &Inbound::text("如何依法信访"), now))

@@ -29,7 +29,7 @@ async fn main() -> anyhow::Result<()> {
         handles.push(tokio::spawn(async move {
             let key = SessionKey::parse("web", &format!("{t:032x}"))?;
             for i in 0..per_task {
-                let msg = if i % 6 == 5 { Inbound::choice("cmd:menu") } else { Inbound::text("1") };
+                let msg = if i % 6 == 5 { Inbound::parse_choice("cmd:menu").expect("id") } else { Inbound::text("1") };
                 bot.handle(&key, &msg, 1_795_744_800).await?;
             }
             anyhow::Ok(())

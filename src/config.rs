@@ -118,8 +118,10 @@ pub struct ServerSettings {
     /// Directory holding `dialogs/`, `faq/` and `config/directory.toml`.
     pub content_dir: PathBuf,
     pub data_dir: PathBuf,
-    /// Longest accepted message text, in bytes.
-    pub max_text_bytes: usize,
+    /// Longest accepted message text, in characters (shared with the chat
+    /// page, which counts and warns before sending); at most
+    /// `engine::MAX_LOG_CHARS`, what the query log keeps.
+    pub max_text_chars: usize,
     /// `text` or `json` log lines.
     pub log_format: String,
     /// Address phones use to reach this server (QR codes, take-away links),
@@ -273,11 +275,28 @@ impl Settings {
             ("[server] body_timeout_secs", self.server.body_timeout_secs),
             ("[server] idle_timeout_secs", self.server.idle_timeout_secs),
             ("[server] max_connections", self.server.max_connections as u64),
-            ("[server] max_text_bytes", self.server.max_text_bytes as u64),
+            ("[server] max_text_chars", self.server.max_text_chars as u64),
             ("[session] sweep_seconds", self.session.sweep_seconds),
             ("[kiosk] idle_seconds", self.kiosk.idle_seconds),
             ("[kiosk] countdown_seconds", self.kiosk.countdown_seconds),
         ];
+        let public = self.server.public_url.trim();
+        if !public.is_empty() {
+            check_public_url(public).map_err(|why| ConfigError::File {
+                path: "settings".into(),
+                message: format!(
+                    "[server] public_url {public:?} {why}: it goes into QR codes and links phones open, so it must be \
+                     an absolute http(s) URL such as https://xf.example.org"
+                ),
+            })?;
+        }
+        if self.server.max_text_chars > crate::engine::MAX_LOG_CHARS {
+            let message = format!(
+                "[server] max_text_chars must be at most {} (what the query log keeps)",
+                crate::engine::MAX_LOG_CHARS
+            );
+            return Err(ConfigError::File { path: "settings".into(), message });
+        }
         match positive.iter().find(|(_, v)| *v == 0) {
             Some((name, _)) => {
                 Err(ConfigError::File { path: "settings".into(), message: format!("{name} must be more than 0") })
@@ -296,6 +315,25 @@ impl Settings {
         let built_in = Path::new(env!("CARGO_MANIFEST_DIR"));
         if built_in.join("dialogs").is_dir() { built_in.to_path_buf() } else { dir.clone() }
     }
+}
+
+/// `public_url` is an absolute http(s) URL with a host and nothing after
+/// the path (links are `<public_url>/?t=…`, `<public_url>/g/…`).
+pub fn check_public_url(s: &str) -> Result<(), &'static str> {
+    let u = url::Url::parse(s).map_err(|_| "is not a URL")?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err("is not http or https");
+    }
+    if u.host_str().is_none_or(str::is_empty) {
+        return Err("has no host");
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err("carries a user name or password");
+    }
+    if u.query().is_some() || u.fragment().is_some() {
+        return Err("has a query or fragment");
+    }
+    Ok(())
 }
 
 fn merge(base: &mut toml::Table, over: toml::Table) {
@@ -416,6 +454,27 @@ mod tests {
         assert!(e.to_string().contains("[kiosk] idle_seconds"), "{e}");
         let e = Settings::load_with_env(None, env(&[("XG_SERVER_HEADER_TIMEOUT_SECS", "0")])).unwrap_err();
         assert!(e.to_string().contains("header_timeout_secs"), "{e}");
+    }
+
+    /// Regression (review, operator 1): "not a url" started fine and every
+    /// QR code pointed to `not a url/?t=…`.
+    #[test]
+    fn public_url_must_be_an_absolute_http_url() {
+        for good in ["https://xf.example.org", "http://192.168.1.20:8080", "https://xf.example.org/guide/"] {
+            let s = Settings::load_with_env(None, env(&[("XG_SERVER_PUBLIC_URL", good)]));
+            assert!(s.is_ok(), "{good}: {s:?}");
+        }
+        for bad in [
+            "not a url",
+            "xf.example.org",
+            "ftp://xf.example.org",
+            "https://",
+            "https://u:p@x.org",
+            "https://x.org/?a=1",
+        ] {
+            let e = Settings::load_with_env(None, env(&[("XG_SERVER_PUBLIC_URL", bad)])).unwrap_err();
+            assert!(e.to_string().contains("[server] public_url") && e.to_string().contains("http(s)"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -12,9 +12,13 @@
 //!   ([`content::laws`]).
 //! - [`engine`]: the pure core. `Engine::step(session, inbound, now)` returns
 //!   the new session, the replies and a query-log record; no I/O, clock or
-//!   randomness inside. [`engine::understand`] is the boundary that turns free
-//!   text into an intent; [`engine::card`] turns a route node into a channel
-//!   card; [`engine::mask`] removes personal data before anything is logged.
+//!   randomness inside. [`engine::choice`] is the typed choice id every
+//!   channel parses where a request comes in; [`engine::understand`] is the
+//!   boundary that turns free text into an intent; [`engine::dates`] reads
+//!   the dates people type on every channel; [`engine::render`] shows a node
+//!   as the channel needs it; [`engine::card`] turns a route node into a
+//!   channel card; [`engine::mask`] removes personal data before anything is
+//!   logged.
 //! - [`understand`]: free text → danger / FAQ entry / category (jieba tokens and
 //!   character bigrams, naive Bayes over example utterances, BM25 over the FAQ,
 //!   legal-fact rules), plugged into the engine as `Smart: Understand`.

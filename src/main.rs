@@ -38,6 +38,10 @@ enum Command {
         /// Content directory (dialogs/, faq/, config/directory.toml).
         #[arg(long)]
         content: Option<PathBuf>,
+        /// Start even though [server] public_url is set and contact details
+        /// are still placeholders (待核实); cards leave them out.
+        #[arg(long)]
+        allow_placeholders: bool,
     },
     /// Check dialogs, FAQ and directory; print every problem with file:line.
     Check {
@@ -171,6 +175,9 @@ fn main() -> anyhow::Result<()> {
             let Some(base) = base_url.or(Some(settings.server.public_url).filter(|u| !u.trim().is_empty())) else {
                 anyhow::bail!("give --base-url (the address phones will open) or set [server] public_url");
             };
+            if let Err(why) = xinfang_guide::config::check_public_url(base.trim()) {
+                anyhow::bail!("--base-url {base:?} {why}: phones open it, so it must be an absolute http(s) URL");
+            }
             let (loaded, _) = xinfang_guide::content::load(&content);
             let deployment = loaded.map(|c| c.directory.deployment.clone()).unwrap_or_default();
             for path in xinfang_guide::cli::qr::write(&src, &base, &out, &deployment)? {
@@ -201,7 +208,7 @@ fn main() -> anyhow::Result<()> {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             xinfang_guide::cli::classify::run(&understanding, stdin, &mut out)
         }
-        Command::Serve { config, addr, data, content } => {
+        Command::Serve { config, addr, data, content, allow_placeholders } => {
             let mut settings = Settings::load(config.as_deref()).context("loading settings")?;
             if let Some(a) = addr {
                 settings.server.addr = a;
@@ -214,15 +221,16 @@ fn main() -> anyhow::Result<()> {
             }
             init_tracing(&settings.server.log_format);
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            rt.block_on(serve(settings))
+            rt.block_on(serve(settings, allow_placeholders))
         }
     }
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+async fn serve(settings: Settings, allow_placeholders: bool) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let addr = settings.server.addr.clone();
     let app = App::build(settings)?;
+    app.refuse_placeholders(allow_placeholders)?;
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr().context("reading the bound address")?;
     tracing::info!(addr = %local, startup_ms = started.elapsed().as_millis() as u64, "xinfang-guide listening");

@@ -60,7 +60,7 @@ fn chat_page_works_in_a_phone_sized_browser() {
 fn a_publicity_day_kiosk_serves_two_people_hands_off_by_qr_and_resets() {
     let Some(chromium) = browser() else { return };
     let data = tempfile::tempdir().expect("tempdir");
-    let envs = [("XG_KIOSK_IDLE_SECONDS", "3"), ("XG_KIOSK_COUNTDOWN_SECONDS", "2")];
+    let envs = [("XG_KIOSK_IDLE_SECONDS", "4"), ("XG_KIOSK_COUNTDOWN_SECONDS", "3")];
     let server = common::spawn_with(data.path(), &envs, Stdio::inherit());
     let posters = tempfile::tempdir().expect("tempdir");
     let made = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))

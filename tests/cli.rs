@@ -27,6 +27,7 @@ fn terminal_chat_walks_to_a_channel_card_with_numbered_choices() {
     assert!(text.contains("  1. 我的问题该找哪里"), "{text}");
     assert!(text.contains("【建议途径】人力资源和社会保障部门（12333）（labor_inspection_12333）"), "{text}");
     assert!(text.contains("解放区信访局 接待窗口"), "{text}");
+    assert!(!text.contains("待核实"), "placeholder contacts are never shown: {text}");
 }
 
 #[test]
@@ -88,4 +89,40 @@ fn classify_answers_every_line_in_the_evaluation_format() {
     assert_eq!(rows[3]["id"], 7);
     assert_eq!(rows[3]["category"], "out_of_scope", "no question, no matter");
     assert_eq!(rows[3]["channels"], serde_json::json!([]));
+}
+
+/// `serve` with a public URL (a real deployment) refuses to start while
+/// contact details are placeholders, unless told to; a bad public URL is
+/// refused by name (regression: "not a url" started and broke every QR code).
+#[test]
+fn serve_refuses_placeholders_in_a_real_deployment_and_a_public_url_that_is_no_url() {
+    use std::io::{BufRead, BufReader};
+    let data = tempfile::tempdir().expect("tempdir");
+    let serve = |url: &str, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+            .arg(data.path())
+            .args(extra)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("XG_SERVER_PUBLIC_URL", url)
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start serve")
+    };
+    let refused = serve("https://xf.example.org", &[]).wait_with_output().expect("output");
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("待核实") && err.contains("--allow-placeholders"), "{err}");
+    let bad = serve("not a url", &[]).wait_with_output().expect("output");
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("[server] public_url") && err.contains("http(s)"), "{err}");
+    let mut allowed = serve("https://xf.example.org", &["--allow-placeholders"]);
+    let mut line = String::new();
+    BufReader::new(allowed.stdout.take().expect("stdout")).read_line(&mut line).expect("line");
+    let _ = allowed.kill();
+    let _ = allowed.wait();
+    assert!(line.starts_with("listening on"), "{line:?}");
 }

@@ -10,6 +10,10 @@ use xinfang_guide::engine::session::{Session, SessionKey};
 use xinfang_guide::engine::understand::Plain;
 use xinfang_guide::understand::Smart;
 
+fn choice(id: &str) -> Inbound {
+    Inbound::parse_choice(id).unwrap_or_else(|_| panic!("{id} is a well-formed choice id"))
+}
+
 #[test]
 fn every_node_answers_every_kind_of_input() {
     let (loaded, diags) = xinfang_guide::understand::load_all(Path::new(env!("CARGO_MANIFEST_DIR")));
@@ -31,12 +35,18 @@ fn every_node_answers_every_kind_of_input() {
         Inbound::text(long),
         Inbound::text("是"),
         Inbound::text("返回"),
-        Inbound::choice(""),
-        Inbound::choice("."),
-        Inbound::choice("main.0"),
-        Inbound::choice("main.999999999999999999999"),
-        Inbound::choice("cmd:unknown"),
-        Inbound::choice("cmd:back"),
+        choice("main.9999"),
+        choice("no_such_node.1"),
+        choice("cat:no_such_category"),
+        choice("not:no_such_category"),
+        choice("enter:no_such_node"),
+        choice("faq:main"),
+        choice("fb:no"),
+        choice("fb:skip"),
+        choice("date:2026-05-20"),
+        choice("date:2026-05"),
+        choice("date:unknown"),
+        choice("cmd:back"),
     ];
     let now = 1_795_744_800;
     for node in &content.nodes {
@@ -50,11 +60,11 @@ fn every_node_answers_every_kind_of_input() {
         }
         // Each numbered choice is valid from this node.
         for n in 1..=node.kind.choices().len() {
-            let step = engine.step(Some(&base), &key, &Inbound::choice(format!("{}.{n}", node.id)), now + 1);
+            let step = engine.step(Some(&base), &key, &choice(&format!("{}.{n}", node.id)), now + 1);
             assert!(step.log.matched, "node {} choice {n}", node.id);
         }
         if let NodeKind::Route { .. } = node.kind {
-            let step = engine.step(Some(&base), &key, &Inbound::choice("cmd:resume"), now + 1);
+            let step = engine.step(Some(&base), &key, &choice("cmd:resume"), now + 1);
             assert!(step.replies[0].card.is_some(), "route {} renders a card", node.id);
         }
     }
@@ -87,9 +97,9 @@ fn typed_numbers_and_labels_do_what_buttons_do_on_every_node() {
         let mut base = Session::new(key.clone(), &node.id, now);
         base.slots.insert("category".into(), "labor".into());
         base.history.push(xinfang_guide::engine::session::Frame { node: "main".into(), slots: Default::default() });
-        let shown = engine.step(Some(&base), &key, &Inbound::choice("cmd:resume"), now + 1);
+        let shown = engine.step(Some(&base), &key, &choice("cmd:resume"), now + 1);
         let Some(reply) = shown.replies.iter().rev().find(|r| !r.choices.is_empty()) else { continue };
-        let numbered = reply.choices.iter().any(|c| !c.id.starts_with("cmd:"));
+        let numbered = reply.choices.iter().any(|c| !c.id.is_command());
         for (i, c) in reply.choices.iter().enumerate() {
             let typed = if numbered { (i + 1).to_string() } else { c.label.clone() };
             let by_text = engine.step(Some(&shown.session), &key, &Inbound::text(typed.clone()), now + 2);

@@ -129,7 +129,15 @@ async fn bad_requests_get_clear_json_errors() {
         (Body::from(r#"{"text": "a", "evil": 1}"#), StatusCode::BAD_REQUEST),
         (Body::from(r#"{"text": "a", "src": "<script>"}"#), StatusCode::BAD_REQUEST),
         (Body::from(vec![0xff, 0xfe, 0x00]), StatusCode::BAD_REQUEST),
-        (Body::from(json!({"text": "字".repeat(1400)}).to_string()), StatusCode::PAYLOAD_TOO_LARGE),
+        // Choice ids are parsed where the request comes in: malformed ones never reach the engine.
+        (Body::from(r#"{"choice": "main.0"}"#), StatusCode::BAD_REQUEST),
+        (Body::from(r#"{"choice": "cmd:unknown"}"#), StatusCode::BAD_REQUEST),
+        (Body::from(r#"{"choice": "not:labor,<script>"}"#), StatusCode::BAD_REQUEST),
+        (Body::from(r#"{"choice": "date:2026-02-30"}"#), StatusCode::BAD_REQUEST),
+        (Body::from(r#"{"choice": ""}"#), StatusCode::BAD_REQUEST),
+        (Body::from(json!({"choice": "a".repeat(300)}).to_string()), StatusCode::BAD_REQUEST),
+        (Body::from(json!({"text": "字".repeat(5001)}).to_string()), StatusCode::PAYLOAD_TOO_LARGE),
+        (Body::from(json!({"feedback": {"comment": "字".repeat(5001)}}).to_string()), StatusCode::PAYLOAD_TOO_LARGE),
         (Body::from(json!({"text": "a".repeat(100 * 1024)}).to_string()), StatusCode::PAYLOAD_TOO_LARGE),
     ];
     for (body, want) in cases {
@@ -139,6 +147,28 @@ async fn bad_requests_get_clear_json_errors() {
         assert!(v["error"]["hint"].as_str().is_some(), "{v}");
     }
     assert!(app.store.log_range(0, i64::MAX, None, 10).await.expect("log").is_empty(), "rejected requests log nothing");
+}
+
+/// One limit in characters, shared with the page: a long 问政 letter is
+/// taken whole; one character more than the limit is refused, saying how
+/// long the text was (regression: 4,096 bytes, about 1,365 Chinese characters).
+#[tokio::test]
+async fn a_long_letter_is_taken_and_text_over_the_limit_is_refused_saying_its_length() {
+    let app = app();
+    let letter = "我们小区自去年以来一直停水停电，物业和开发商互相推诿，多次反映无果。".repeat(90);
+    assert!(letter.chars().count() > 3000);
+    let (status, v) = post(&app, json!({"text": letter})).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let log = app.store.log_range(0, i64::MAX, None, 10).await.expect("log");
+    assert_eq!(log[0].record.input.chars().count(), letter.chars().count(), "logged whole");
+    let (status, v) = post(&app, json!({"text": "字".repeat(5000)})).await;
+    assert_eq!(status, StatusCode::OK, "exactly the limit is taken");
+    assert!(!v.to_string().contains("上限"));
+    let (status, v) = post(&app, json!({"text": "字".repeat(5001)})).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(v["error"]["code"], "text_too_long");
+    let hint = v["error"]["hint"].as_str().expect("hint");
+    assert!(hint.contains("5001 字") && hint.contains("5000 字的上限"), "{hint}");
 }
 
 #[tokio::test]
@@ -223,6 +253,44 @@ async fn health_metrics_and_the_chat_page() {
     assert!(html.contains("依法信访指引") && html.contains("/api/v1/chat"));
     assert!(!html.contains("http://") && !html.contains("https://"), "no external assets");
     assert!(!html.contains("innerHTML"), "citizen and bot text is set with textContent only");
+    // The page counts characters against the server's own limit.
+    assert!(html.contains(r#"data-max-chars="5000""#) && !html.contains("{{"), "settings filled in");
+    assert!(html.contains("<textarea") && !html.contains("maxlength"), "a text box that is never cut");
+}
+
+/// Regression (review, kiosk 2): a kiosk opened on 127.0.0.1 printed QR codes
+/// no phone can open, and nothing said so. The log now does (the page too:
+/// tests/browser/kiosk.js).
+#[tokio::test]
+async fn a_kiosk_opened_on_a_loopback_address_is_warned_about_in_the_log() {
+    use std::sync::Mutex;
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("lock").extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let app = app();
+    let open = |host: &str, path: &str| Request::get(path).header(header::HOST, host).body(Body::empty()).expect("req");
+    let logged = || String::from_utf8(buf.0.lock().expect("lock").clone()).expect("utf8");
+    for (host, path) in [("192.168.1.20:8080", "/?kiosk=1"), ("127.0.0.1:8080", "/"), ("localhost", "/?src=x")] {
+        let resp = app.router.clone().oneshot(open(host, path)).await.expect("page");
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert!(!logged().contains("loopback"), "{host}{path}: {}", logged());
+    }
+    let resp = app.router.clone().oneshot(open("127.0.0.1:8080", "/?kiosk=1&src=square")).await.expect("page");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let line = logged();
+    assert!(line.contains("WARN") && line.contains("loopback") && line.contains("public_url"), "{line}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -257,6 +325,29 @@ async fn the_sweeper_removes_sessions_idle_longer_than_the_limit() {
     tokio::time::sleep(std::time::Duration::from_secs(61)).await;
     assert_eq!(test.store.session_count().await.expect("count"), 0, "swept after 31 idle minutes");
     sweeper.abort();
+}
+
+/// Regression (review, phone 7): a button tapped on a page whose session was
+/// swept got "抱歉，我没有看懂" and the menu, as if the person had erred.
+#[tokio::test]
+async fn a_page_holding_a_swept_session_is_told_it_timed_out() {
+    let app = app();
+    let (_, v) = post(&app, json!({"choice": "cmd:start"})).await;
+    let token = v["session"].as_str().expect("token").to_string();
+    let v = choose(&app, &token, &v, "我的问题该找哪里").await;
+    let id = v["replies"][0]["choices"][1]["id"].as_str().expect("id").to_string();
+    let swept = app.store.remove_idle(i64::MAX).await.expect("sweep");
+    assert_eq!(swept.remaining, 0);
+    for body in [json!({"session": token, "choice": id}), json!({"session": token, "choice": "cmd:resume"})] {
+        let (status, v) = post(&app, body.clone()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(v["replies"][0]["text"], "对话已超时，已为您重新开始。", "{body}: {v}");
+        assert!(v["replies"][1]["text"].as_str().expect("menu").contains("依法信访指引"), "{v}");
+        assert_ne!(v["session"], token.as_str(), "a fresh token");
+    }
+    // A first visit (no token) is no timeout.
+    let (_, v) = post(&app, json!({"choice": "cmd:resume"})).await;
+    assert!(!v["replies"][0]["text"].as_str().expect("text").contains("超时"), "{v}");
 }
 
 #[tokio::test]

@@ -129,7 +129,7 @@ proptest! {
         let _ = xinfang_guide::channels::telegram::command(&text);
         let _ = xinfang_guide::channels::telegram::command(&format!("/{text}"));
         let mut r = Reply::plain(text.repeat(long * 60 + 1));
-        r.choices = vec![ChoiceOut { id: "main.1".into(), label }];
+        r.choices = vec![ChoiceOut { id: "main.1".parse().expect("choice id"), label }];
         for (html, _) in xinfang_guide::channels::telegram::messages(&[r]) {
             prop_assert!(html.encode_utf16().count() <= xinfang_guide::channels::telegram::MESSAGE_LIMIT);
         }

@@ -282,6 +282,10 @@ async fn photos_stickers_and_edits_get_a_polite_reply() {
     let texts: Vec<&str> = got.iter().map(|m| m["text"].as_str().expect("t")).collect();
     assert!(texts[0].contains("文字") && texts[1].contains("文字"), "{texts:?}");
     assert!(texts[2].contains("修改过的消息"), "{texts:?}");
+    // Callback data that is no choice id of ours (forged): a polite reply, no turn.
+    let forged = h.press(2000, "main.0");
+    let got = h.exchange(vec![forged], 1).await;
+    assert!(got[0]["text"].as_str().expect("t").contains("这个按钮已经失效"), "{got:?}");
     assert!(h.store.log_range(0, i64::MAX, None, 10).await.expect("log").is_empty(), "nothing to log for non-text");
 }
 

@@ -86,7 +86,7 @@ fn offering_the_likeliest_categories_is_logged_as_low_confidence() {
     let engine = Engine::new(content, Arc::new(xinfang_guide::understand::Smart { understanding }), 1800);
     let key = SessionKey::parse("web", "confidence").expect("key");
     let categories = |s: &xinfang_guide::engine::Step| {
-        s.replies.iter().flat_map(|r| &r.choices).filter(|c| c.id.starts_with("cat:")).count()
+        s.replies.iter().flat_map(|r| &r.choices).filter(|c| c.id.to_string().starts_with("cat:")).count()
     };
     let sure = engine.step(None, &key, &Inbound::text("老板拖了我两个月的工钱"), 1000);
     assert!(categories(&sure) <= 1 && !sure.log.low_confidence, "an answer or a confirmation, not a guess");
@@ -98,7 +98,7 @@ fn offering_the_likeliest_categories_is_logged_as_low_confidence() {
         .replies
         .iter()
         .flat_map(|r| &r.choices)
-        .filter_map(|c| c.id.strip_prefix("cat:").map(str::to_string))
+        .filter_map(|c| c.id.to_string().strip_prefix("cat:").map(str::to_string))
         .collect();
     let u = u();
     assert_eq!((shown, false), u.offered(&u.classify("有个事情和钱有关")));
@@ -139,7 +139,7 @@ fn no_to_a_confident_guess_offers_the_next_likeliest_kinds_of_matter() {
         Engine::new(content, Arc::new(xinfang_guide::understand::Smart { understanding: understanding.clone() }), 1800);
     let key = SessionKey::parse("web", "not-that").expect("key");
     let ids = |s: &xinfang_guide::engine::Step| -> Vec<String> {
-        s.replies.iter().flat_map(|r| &r.choices).map(|c| c.id.clone()).collect()
+        s.replies.iter().flat_map(|r| &r.choices).map(|c| c.id.to_string()).collect()
     };
     let text = "营业执照被市场监管局吊销了";
     let (offered, confident) = understanding.offered(&understanding.classify(text));
@@ -149,17 +149,20 @@ fn no_to_a_confident_guess_offers_the_next_likeliest_kinds_of_matter() {
     assert_eq!(choices[0], format!("cat:{}", offered[0]));
     assert_eq!(choices[1], format!("not:{}", offered[1..].join(",")));
     // Typed or pressed, "no" offers the others (and the menu), not a guess.
-    for no in [Inbound::text("不是"), Inbound::choice(&choices[1])] {
+    for no in [Inbound::text("不是"), Inbound::parse_choice(&choices[1]).expect("id")] {
         let step = engine.step(Some(&guess.session), &key, &no, 1001);
         let want: Vec<String> =
             offered[1..].iter().map(|c| format!("cat:{c}")).chain(["cmd:menu".to_string()]).collect();
         assert_eq!(ids(&step), want);
         assert!(step.log.low_confidence);
     }
-    // A forged "not:" id offers only known categories; none known: the menu.
-    let step = engine.step(Some(&guess.session), &key, &Inbound::choice("not:labor,<script>,../x"), 1001);
+    // A forged "not:" id is refused where it comes in; a well-formed one
+    // offers only known categories; none known: the menu.
+    assert!(Inbound::parse_choice("not:labor,<script>,../x").is_err());
+    let forged = Inbound::parse_choice("not:labor,no_such_kind").expect("well-formed");
+    let step = engine.step(Some(&guess.session), &key, &forged, 1001);
     assert_eq!(ids(&step), ["cat:labor", "cmd:menu"]);
-    let step = engine.step(Some(&guess.session), &key, &Inbound::choice("not:nothing"), 1001);
+    let step = engine.step(Some(&guess.session), &key, &Inbound::parse_choice("not:nothing").expect("id"), 1001);
     assert!(step.replies.iter().any(|r| r.text.contains("依法信访指引")), "{:?}", step.replies);
 }
 

@@ -166,10 +166,10 @@ async fn conversation(wx: &Wx) {
     assert!(card.contains("【建议途径】") && card.contains("labor_inspection_12333"), "{card}");
     assert!(card.len() <= 2048, "{} bytes", card.len());
     // Back shows the question again; the menu word and handoff work too.
-    // Feedback by number, then a comment, then back by word.
+    // Feedback by number, then a comment (no prefix needed), then back by word.
     let asked = wx.push(&say(number_of(&card, "没帮助"))).await;
-    assert!(asked.contains("意见："), "{asked}");
-    let thanks = wx.push(&say("意见：希望写得再短一点，电话 13912345678".into())).await;
+    assert!(asked.contains("哪里没帮上") && asked.contains("不填了"), "{asked}");
+    let thanks = wx.push(&say("希望写得再短一点，电话 13912345678".into())).await;
     assert!(thanks.contains("已记下") && thanks.contains("可回复“返回上一步”"), "{thanks}");
     let back = wx.push(&say("返回上一步".into())).await;
     assert_eq!(back.lines().next(), question.lines().next(), "{back}");
@@ -292,6 +292,11 @@ async fn menu_clicks_enter_dialogs_and_other_kinds_get_a_polite_reply() {
     assert!(howto.contains("请回复数字"), "{howto}");
     let labor = wx.push(&event_xml("oUser_menu", "CLICK", "cat:labor")).await;
     assert_ne!(howto, labor);
+    // A key that names no choice (set wrongly in the MP console) gets a polite reply, no turn.
+    let before = wx.store.log_range(0, i64::MAX, None, 100).await.expect("log").len();
+    let bad = wx.push(&event_xml("oUser_menu", "CLICK", "Route Start")).await;
+    assert!(bad.contains("这个菜单暂时用不了"), "{bad}");
+    assert_eq!(wx.store.log_range(0, i64::MAX, None, 100).await.expect("log").len(), before);
     let image = format!(
         "<xml><ToUserName><![CDATA[gh_xf]]></ToUserName><FromUserName><![CDATA[oUser_menu]]></FromUserName>\
          <CreateTime>{}</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://x/y.jpg]]></PicUrl>\
@@ -301,6 +306,9 @@ async fn menu_clicks_enter_dialogs_and_other_kinds_get_a_polite_reply() {
     assert!(wx.push(&image).await.contains("文字"));
     let (status, body) = wx.raw(event_xml("oUser_menu", "unsubscribe", ""), now(), TOKEN).await;
     assert_eq!((status, body.as_str()), (200, "success"));
+    // Text over the limit is refused whole with a reply saying so, never cut.
+    let long = wx.push(&text_xml("oUser_menu", 8, &"字".repeat(5001))).await;
+    assert!(long.contains("5001 字") && long.contains("5000 字的上限"), "{long}");
     // Free text is understood on this channel as on the web.
     let wages = wx.push(&text_xml("oUser_menu", 9, "老板欠我三个月工资不给，我要去上访")).await;
     assert!(wages.contains("劳动"), "{wages}");

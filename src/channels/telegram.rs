@@ -11,6 +11,7 @@
 
 use super::text;
 use crate::config::TelegramSettings;
+use crate::engine::choice::{ChoiceId, Cmd};
 use crate::engine::reply::{Inbound, Reply, UserInput};
 use crate::engine::session::SessionKey;
 use crate::server::ClockFn;
@@ -38,6 +39,8 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
 pub const UNSUPPORTED: &str = "目前我只能看懂文字消息。请用文字描述您的问题，或发送 /menu 查看可以咨询的事项。";
 pub const EDITED: &str = "修改过的消息不会重新处理。如需更正，请直接再发一条新消息。";
 pub const BUSY: &str = "系统正忙，请稍后再发一次。";
+/// A pressed button whose data is not a choice id of ours.
+pub const STALE_BUTTON: &str = "这个按钮已经失效了。请发送 /menu 重新开始，或直接用文字说说您的问题。";
 
 #[derive(Debug, thiserror::Error)]
 pub enum TelegramError {
@@ -173,7 +176,14 @@ async fn on_callback(bot: teloxide::Bot, ctx: Arc<Ctx>, upd: Update, q: Callback
     let data = q.data.as_deref().unwrap_or_default();
     let inbound = match data.strip_prefix("t:") {
         Some(label) => Inbound::text(label),
-        None => Inbound::choice(data),
+        None => match Inbound::parse_choice(data) {
+            Ok(i) => i,
+            // Not a button of ours (forged, or from an older version).
+            Err(_) => {
+                send(&bot, chat, &[(html(STALE_BUTTON), None)]).await;
+                return Ok(());
+            }
+        },
     };
     turn(&bot, &ctx, chat, &inbound, upd.id.0).await;
     Ok(())
@@ -191,15 +201,15 @@ pub fn command(t: &str) -> Inbound {
         "start" => {
             // Deep links (t.me/bot?start=TAG) carry the source tag.
             let source = words.next().and_then(|p| source_tag(Some(p)).ok().flatten());
-            return Inbound { input: UserInput::Choice("cmd:start".into()), source };
+            return Inbound::new(UserInput::Choice(ChoiceId::cmd(Cmd::Start)), source);
         }
-        "menu" | "reset" => "cmd:start",
-        "help" => "cmd:help",
-        "back" => "cmd:back",
-        "human" | "handoff" => "cmd:handoff",
+        "menu" | "reset" => Cmd::Start,
+        "help" => Cmd::Help,
+        "back" => Cmd::Back,
+        "human" | "handoff" => Cmd::Handoff,
         _ => return Inbound::text(t),
     };
-    Inbound::choice(choice)
+    Inbound::choice(ChoiceId::cmd(choice))
 }
 
 async fn turn(bot: &teloxide::Bot, ctx: &Ctx, chat: ChatId, inbound: &Inbound, update_id: u32) {
@@ -238,8 +248,9 @@ pub fn messages(replies: &[Reply]) -> Vec<Outgoing> {
 
 fn keyboard(r: &Reply) -> InlineKeyboardMarkup {
     let rows = r.choices.iter().map(|c| {
-        let data = if c.id.len() <= CALLBACK_LIMIT {
-            c.id.clone()
+        let id = c.id.to_string();
+        let data = if id.len() <= CALLBACK_LIMIT {
+            id
         } else {
             // Ids that do not fit are sent as the label typed (the engine knows labels).
             let mut d = format!("t:{}", c.label);
@@ -312,8 +323,8 @@ mod tests {
 
     #[test]
     fn commands_map_to_choices_and_deep_links_to_tags() {
-        assert_eq!(command("/menu@XfBot"), Inbound::choice("cmd:start"));
-        assert_eq!(command("/help"), Inbound::choice("cmd:help"));
+        assert_eq!(command("/menu@XfBot"), Inbound::choice(ChoiceId::cmd(Cmd::Start)));
+        assert_eq!(command("/help"), Inbound::choice(ChoiceId::cmd(Cmd::Help)));
         let s = command("/start 0509-square");
         assert_eq!(s.source.as_deref(), Some("0509-square"));
         assert_eq!(command("/start <bad tag>").source, None);
@@ -324,7 +335,7 @@ mod tests {
     #[test]
     fn long_replies_split_under_the_limit_with_the_keyboard_last() {
         let mut r = Reply::plain("第一行 <b>&\n".repeat(1500));
-        r.choices = vec![ChoiceOut { id: "n.1".into(), label: "好".into() }];
+        r.choices = vec![ChoiceOut { id: "n.1".parse().expect("id"), label: "好".into() }];
         let out = messages(&[r]);
         assert!(out.len() >= 3);
         for (i, (t, kb)) in out.iter().enumerate() {

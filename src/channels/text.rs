@@ -7,7 +7,7 @@
 //! 返回/菜单 choices are shown as words to type, which the engine knows as
 //! commands.
 
-use crate::engine::reply::{Card, Reply};
+use crate::engine::reply::{Card, OfficeOut, Reply};
 use std::fmt::Write as _;
 
 /// One reply as plain text, without its choices.
@@ -22,15 +22,20 @@ pub fn render(r: &Reply) -> String {
     s
 }
 
+/// A card in the order people need it (the same on the web page and the
+/// take-away page): the channel and its deadline first, how to reach it,
+/// what to bring, the local office; then why this channel and its basis.
 pub fn render_card(c: &Card) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "【建议途径】{}（{}）", c.channel_name, c.channel);
     if let Some(cat) = &c.category_name {
         let _ = writeln!(s, "问题类别：{cat}");
     }
-    let _ = writeln!(s, "为什么：{}", c.why);
-    if !c.cites.is_empty() {
-        let _ = writeln!(s, "依据：{}", c.cites.join("；"));
+    if let Some(d) = &c.deadline {
+        let _ = writeln!(s, "期限：{}", d.text);
+        if let Some(status) = &d.status {
+            let _ = writeln!(s, "{status}");
+        }
     }
     let _ = writeln!(s, "怎么找：{}", c.how);
     if let Some(h) = &c.hotline {
@@ -39,17 +44,15 @@ pub fn render_card(c: &Card) -> String {
     if let Some(w) = &c.website {
         let _ = writeln!(s, "网站：{w}");
     }
-    for o in &c.local {
-        let _ = writeln!(s, "本地：{}，地址：{}，电话：{}，时间：{}", o.name, o.address, o.phone, o.hours);
-    }
-    if let Some(d) = &c.deadline {
-        let _ = writeln!(s, "期限：{}", d.text);
-        if let Some(status) = &d.status {
-            let _ = writeln!(s, "{status}");
-        }
-    }
     if !c.bring.is_empty() {
         let _ = writeln!(s, "带上：{}", c.bring.join("；"));
+    }
+    for o in &c.local {
+        let _ = writeln!(s, "本地：{}", office_line(o));
+    }
+    let _ = writeln!(s, "为什么：{}", c.why);
+    if !c.cites.is_empty() {
+        let _ = writeln!(s, "依据：{}", c.cites.join("；"));
     }
     if !c.then.is_empty() {
         let names: Vec<&str> = c.then.iter().map(|t| t.name.as_str()).collect();
@@ -62,6 +65,17 @@ pub fn render_card(c: &Card) -> String {
     s
 }
 
+/// A local office in one line, leaving out what is not known yet.
+pub fn office_line(o: &OfficeOut) -> String {
+    let mut parts = vec![o.name.clone()];
+    for (label, v) in [("地址", &o.address), ("电话", &o.phone), ("时间", &o.hours)] {
+        if !v.is_empty() {
+            parts.push(format!("{label}：{v}"));
+        }
+    }
+    parts.join("，")
+}
+
 /// A reply with its choices, for a channel where people type their answer.
 pub fn numbered(r: &Reply) -> String {
     let mut s = render(r);
@@ -72,7 +86,7 @@ pub fn numbered(r: &Reply) -> String {
 /// The choices of a reply as lines to type from (see the module docs).
 pub fn choices_text(r: &Reply) -> String {
     let mut s = String::new();
-    if r.choices.iter().any(|c| !c.id.starts_with("cmd:")) {
+    if r.choices.iter().any(|c| !c.id.is_command()) {
         s.push_str("请回复数字：\n");
         for (i, c) in r.choices.iter().enumerate() {
             let _ = writeln!(s, "{}. {}", i + 1, c.label);
@@ -134,7 +148,7 @@ mod tests {
 
     fn reply(ids: &[&str]) -> Reply {
         let mut r = Reply::plain("请选择");
-        r.choices = ids.iter().map(|id| ChoiceOut { id: id.to_string(), label: format!("L{id}") }).collect();
+        r.choices = ids.iter().map(|id| ChoiceOut { id: id.parse().expect("id"), label: format!("L{id}") }).collect();
         r
     }
 

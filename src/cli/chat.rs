@@ -3,6 +3,7 @@
 
 use super::transcript::render_turn;
 use crate::engine::Engine;
+use crate::engine::choice::{ChoiceId, Cmd};
 use crate::engine::reply::Inbound;
 use crate::engine::session::{Session, SessionKey};
 use std::io::{BufRead, Write};
@@ -10,8 +11,8 @@ use std::io::{BufRead, Write};
 /// Reads lines from `input` until EOF or `退出`/`quit`; a number picks a choice.
 pub fn run(engine: &Engine, input: impl BufRead, out: &mut impl Write, now: impl Fn() -> i64) -> anyhow::Result<()> {
     let key = SessionKey::parse("terminal", "editor")?;
-    let mut last: Vec<String> = Vec::new();
-    let step = engine.step(None, &key, &Inbound::choice("cmd:resume"), now());
+    let mut last: Vec<ChoiceId> = Vec::new();
+    let step = engine.step(None, &key, &Inbound::choice(ChoiceId::cmd(Cmd::Resume)), now());
     write!(out, "{}", render_turn(&step.replies, &mut last))?;
     let mut session: Option<Session> = Some(step.session);
     writeln!(out, "（输入数字选择，或直接输入文字；输入“退出”结束）")?;

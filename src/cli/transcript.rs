@@ -11,6 +11,7 @@
 
 use crate::channels::text::render;
 use crate::engine::Engine;
+use crate::engine::choice::ChoiceId;
 use crate::engine::reply::{Inbound, Reply};
 use crate::engine::session::{Session, SessionKey};
 use std::fmt::Write as _;
@@ -35,7 +36,7 @@ pub fn run(engine: &Engine, script: &str) -> Vec<Failure> {
     };
     let mut now = DEFAULT_NOW;
     let mut session: Option<Session> = None;
-    let mut shown: Vec<String> = Vec::new();
+    let mut shown: Vec<ChoiceId> = Vec::new();
     let mut output = String::new();
     let mut cursor = 0usize; // expectations match in order within one turn
     for (i, raw) in script.lines().enumerate() {
@@ -80,7 +81,7 @@ pub fn run(engine: &Engine, script: &str) -> Vec<Failure> {
 }
 
 /// Renders a turn as the terminal shows it; remembers the numbered choices.
-pub fn render_turn(replies: &[Reply], shown: &mut Vec<String>) -> String {
+pub fn render_turn(replies: &[Reply], shown: &mut Vec<ChoiceId>) -> String {
     let mut s = String::new();
     for r in replies {
         s.push_str(&render(r));
@@ -111,7 +112,7 @@ fn parse_duration(s: &str) -> Option<i64> {
 /// `YYYY-MM-DD HH:MM` in China time.
 fn parse_now(s: &str) -> Option<i64> {
     let (date, time) = s.split_once(' ')?;
-    let d = crate::engine::dates::parse_date(date)?;
+    let d = crate::engine::dates::parse_iso(date)?;
     let (h, m) = time.split_once(':')?;
     let t = time::Time::from_hms(h.parse().ok()?, m.parse().ok()?, 0).ok()?;
     let offset = time::UtcOffset::from_hms(8, 0, 0).ok()?;

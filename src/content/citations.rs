@@ -26,7 +26,7 @@ pub fn written(raw: &RawContent) -> Vec<Written> {
     let mut out = Vec::new();
     for (src, file) in &raw.dialogs {
         for n in &file.node {
-            out.extend(n.cites.iter().chain(&n.text).map(|c| at(src, c)));
+            out.extend(n.cites.iter().chain(&n.text).chain(&n.text_numbers).map(|c| at(src, c)));
             for r in &n.rule {
                 out.extend(r.cites.iter().chain([&r.why]).chain(&r.how).map(|c| at(src, c)));
                 out.extend(r.deadline.iter().map(|d| at(src, &d.text)));

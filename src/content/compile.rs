@@ -104,6 +104,10 @@ impl Cx<'_> {
                     self.diags.error(&loc.file, loc.line, Kind::DuplicateId, msg);
                 } else if id.trim().is_empty() {
                     self.diags.error(&loc.file, loc.line, Kind::EmptyText, "node id is empty");
+                } else if !crate::engine::choice::is_name(&id) {
+                    // Button ids are built from node ids (`<node>.<n>`, `faq:<node>`).
+                    let msg = format!("node id `{id}` must be 1-64 lowercase letters a-z, digits or `_`");
+                    self.diags.error(&loc.file, loc.line, Kind::Invalid, msg);
                 } else {
                     self.index.insert(id, (self.locs.len(), loc.clone()));
                 }
@@ -142,6 +146,7 @@ impl Cx<'_> {
     fn node(&mut self, src: &Source, n: &RawNode, me: NodeIx) -> Node {
         let line = src.line(n.id.span());
         let body = self.required_text(src, n.text.as_ref(), line, "node text");
+        let text_numbers = n.text_numbers.as_ref().map(|t| self.non_empty(src, t, "node `text_numbers`"));
         let cites = n.cites.iter().map(|c| self.non_empty(src, c, "citation")).collect();
         let choices = self.choices(src, &n.choices, me);
         let kind = match n.kind.get_ref().as_str() {
@@ -160,7 +165,8 @@ impl Cx<'_> {
             self.diags.error(&src.path, line, Kind::Invalid, "only `ask` nodes take choice values");
         }
         let periods = n.periods.iter().map(|p| p.get_ref().clone()).collect();
-        Node { id: n.id.get_ref().clone(), text: body, cites, kind, periods, feedback: n.feedback.unwrap_or(true) }
+        let feedback = n.feedback.unwrap_or(true);
+        Node { id: n.id.get_ref().clone(), text: body, text_numbers, cites, kind, periods, feedback }
     }
 
     fn non_empty(&mut self, src: &Source, s: &Spanned<String>, what: &str) -> String {
@@ -231,7 +237,14 @@ impl Cx<'_> {
                 Input::Choice(choices)
             }
             "yesno" => Input::YesNo { yes: next(self, n.yes.as_ref(), "yes"), no: next(self, n.no.as_ref(), "no") },
-            "date" => Input::Date { next: next(self, n.next.as_ref(), "next") },
+            "date" => {
+                if let Some(h) = &n.hint {
+                    let msg = "date questions take no `hint`: a date that cannot be read or is still ahead gets \
+                               `date_malformed` or `date_future` of dialogs/commands.toml";
+                    self.diags.error(&src.path, src.line(h.span()), Kind::Invalid, msg);
+                }
+                Input::Date { next: next(self, n.next.as_ref(), "next") }
+            }
             "number" => Input::Number { next: next(self, n.next.as_ref(), "next") },
             "text" => Input::Text { next: next(self, n.next.as_ref(), "next") },
             other => {
@@ -344,6 +357,9 @@ impl Cx<'_> {
             no: norm(&s.no),
             comment: s.comment.iter().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect(),
             safe: norm(&s.safe),
+            unsure: norm(&s.unsure),
+            thanks: norm(&s.thanks),
+            hello: norm(&s.hello),
         };
         let t = &c.texts;
         let opt = |me: &mut Self, v: &Option<toml::Spanned<String>>, default: &str| {
@@ -380,6 +396,15 @@ impl Cx<'_> {
             comment_thanks: opt(self, &t.comment_thanks, "已记下您的意见，谢谢！"),
             resume_confirm: opt(self, &t.resume_confirm, "您刚才还提到“{category}”方面的问题，要接着看看该找哪里吗？"),
             resume_pick: opt(self, &t.resume_pick, "您刚才提到的事情，更接近下面哪一类？"),
+            date_malformed: opt(self, &t.date_malformed, "没看懂这个日期，请按 2026-05-20 这样输入。"),
+            date_future: opt(self, &t.date_future, "这个日期还没到。请输入一个已经过去的日期，例如 2026-05-20。"),
+            date_unknown_label: opt(self, &t.date_unknown_label, "记不清"),
+            thanks_reply: opt(self, &t.thanks_reply, "不客气！"),
+            hello_reply: opt(self, &t.hello_reply, "您好！请问有什么可以帮您？"),
+            comment_skip_label: opt(self, &t.comment_skip_label, "不填了"),
+            comment_skipped: opt(self, &t.comment_skipped, "好的，谢谢您的反馈！"),
+            too_long: opt(self, &t.too_long, "消息太长了（{chars} 字），超过了 {max} 字的上限。请删减，或分几次发送。"),
+            handoff_pending: opt(self, &t.handoff_pending, "本地接待窗口的地址和电话正在核实，暂时请拨打 12348。"),
         };
         let mut category_entry = BTreeMap::new();
         for (cat, node) in &c.category_entry {
@@ -480,6 +505,11 @@ fn compile_directory(src: &Source, d: &raw::DirectoryFile, diags: &mut Diagnosti
     }
     let mut categories = BTreeMap::new();
     for (id, c) in &d.categories {
+        if !crate::engine::choice::is_name(id) {
+            // Buttons name categories (`cat:<id>`).
+            let msg = format!("category id `{id}` must be 1-64 lowercase letters a-z, digits or `_`");
+            diags.error(p, src.line(c.name.span()), Kind::Invalid, msg);
+        }
         for ch in &c.channels {
             if !channels.contains_key(ch.get_ref()) {
                 let msg = format!("category `{id}` lists unknown channel `{}`", ch.get_ref());

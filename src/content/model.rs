@@ -42,6 +42,8 @@ impl Content {
 pub struct Node {
     pub id: String,
     pub text: String,
+    /// The text where choices are numbered lines (WeChat, terminal), if it differs.
+    pub text_numbers: Option<String>,
     pub cites: Vec<String>,
     pub kind: NodeKind,
     /// Time limits the text states (ids of `Content::periods`).
@@ -168,6 +170,10 @@ pub struct Commands {
     pub comment: Vec<String>,
     /// "I am safe now" words.
     pub safe: Vec<String>,
+    /// "I don't remember" at a date question.
+    pub unsure: Vec<String>,
+    pub thanks: Vec<String>,
+    pub hello: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -190,6 +196,15 @@ pub struct Texts {
     pub comment_thanks: String,
     pub resume_confirm: String,
     pub resume_pick: String,
+    pub date_malformed: String,
+    pub date_future: String,
+    pub date_unknown_label: String,
+    pub thanks_reply: String,
+    pub hello_reply: String,
+    pub comment_skip_label: String,
+    pub comment_skipped: String,
+    pub too_long: String,
+    pub handoff_pending: String,
 }
 
 #[derive(Debug, Clone)]
@@ -206,6 +221,26 @@ pub struct Directory {
 impl Directory {
     pub fn offices_for<'a>(&'a self, channel: &'a str) -> impl Iterator<Item = &'a Office> + 'a {
         self.local.iter().filter(move |o| o.channel.as_deref() == Some(channel))
+    }
+
+    /// Every contact detail still marked `待核实`, as "office name: field".
+    pub fn placeholders(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let offices = self.local.iter().chain(std::iter::once(&self.handoff));
+        for o in offices {
+            for (what, v) in [("name", &o.name), ("address", &o.address), ("phone", &o.phone), ("hours", &o.hours)] {
+                if is_placeholder(v) {
+                    out.push(format!("{}: {what}", o.name));
+                }
+            }
+        }
+        for (id, c) in &self.channels {
+            let fields = [Some(&c.name), Some(&c.how), c.hotline.as_ref(), c.website.as_ref()];
+            if fields.into_iter().flatten().any(|v| is_placeholder(v)) {
+                out.push(format!("channel {id}"));
+            }
+        }
+        out
     }
 }
 

@@ -82,7 +82,7 @@ fn elements(raw: &RawContent) -> Vec<Element<'_>> {
             out.push(Element {
                 src,
                 what: format!("node `{}`", n.id.get_ref()),
-                texts: n.text.iter().collect(),
+                texts: n.text.iter().chain(&n.text_numbers).collect(),
                 labels: n.choices.iter().map(|c| c.label.get_ref().as_str()).collect(),
                 declared: n.periods.iter().collect(),
                 computed: Vec::new(),

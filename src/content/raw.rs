@@ -23,6 +23,11 @@ pub struct RawNode {
     pub kind: Spanned<String>,
     #[serde(default)]
     pub text: Option<Spanned<String>>,
+    /// The text on channels where people reply with numbers (WeChat, the
+    /// terminal) when it must differ from `text` (shown with buttons: the
+    /// web page, Telegram), e.g. how to use the bot.
+    #[serde(default)]
+    pub text_numbers: Option<Spanned<String>>,
     #[serde(default)]
     pub cites: Vec<Spanned<String>>,
     #[serde(default)]
@@ -157,6 +162,14 @@ pub struct Synonyms {
     /// Typed words that mean "I am safe now" (they take a `resume` choice).
     #[serde(default)]
     pub safe: Vec<String>,
+    /// Typed at a date question: "I don't remember" (like 记不清).
+    #[serde(default)]
+    pub unsure: Vec<String>,
+    /// Thanks and greetings: a short reply, not the welcome again.
+    #[serde(default)]
+    pub thanks: Vec<String>,
+    #[serde(default)]
+    pub hello: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -199,6 +212,31 @@ pub struct CommandTexts {
     /// After "I am safe", when the matter was not clear: pick one.
     #[serde(default)]
     pub resume_pick: Option<Spanned<String>>,
+    /// A date question's answer that is not a date we can read.
+    #[serde(default)]
+    pub date_malformed: Option<Spanned<String>>,
+    /// A date still ahead.
+    #[serde(default)]
+    pub date_future: Option<Spanned<String>>,
+    /// The button under every date question for "I don't remember".
+    #[serde(default)]
+    pub date_unknown_label: Option<Spanned<String>>,
+    /// Replies to thanks and to a greeting in the middle of a conversation.
+    #[serde(default)]
+    pub thanks_reply: Option<Spanned<String>>,
+    #[serde(default)]
+    pub hello_reply: Option<Spanned<String>>,
+    /// After 没帮助: the button for "no comment", and what it says.
+    #[serde(default)]
+    pub comment_skip_label: Option<Spanned<String>>,
+    #[serde(default)]
+    pub comment_skipped: Option<Spanned<String>>,
+    /// A message over the length limit (`{max}`: the limit, `{chars}`: its length).
+    #[serde(default)]
+    pub too_long: Option<Spanned<String>>,
+    /// 人工 while the local office's contacts are still placeholders.
+    #[serde(default)]
+    pub handoff_pending: Option<Spanned<String>>,
 }
 
 /// `config/directory.toml`: categories, channels, local offices, free help.

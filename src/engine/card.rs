@@ -1,10 +1,11 @@
 //! Route node → channel card: picks the first rule whose conditions hold and
 //! fills in contacts from the directory and the running deadline.
 
-use super::dates::{parse_date, period_end, today};
+use super::dates::{Given, UNKNOWN, period_end, today};
 use super::reply::{Card, DeadlineOut, NamedChannel, OfficeOut, RouteDue};
-use crate::content::{Content, Deadline, Rule};
+use crate::content::{Content, Deadline, Office, PeriodDef, Rule, is_placeholder};
 use std::collections::BTreeMap;
+use time::Date;
 
 pub fn build(
     content: &Content,
@@ -16,15 +17,7 @@ pub fn build(
     let rule = rules.iter().find(|r| r.when.iter().all(|(k, v)| slots.get(k) == Some(v)))?;
     let dir = &content.directory;
     let channel = dir.channels.get(&rule.channel)?;
-    let local = dir
-        .offices_for(&rule.channel)
-        .map(|o| OfficeOut {
-            name: o.name.clone(),
-            address: o.address.clone(),
-            phone: o.phone.clone(),
-            hours: o.hours.clone(),
-        })
-        .collect();
+    let local = dir.offices_for(&rule.channel).filter_map(office).collect();
     let then = rule
         .then
         .iter()
@@ -49,20 +42,52 @@ pub fn build(
     })
 }
 
+/// A local office as citizens see it: contact details still marked
+/// `待核实` are left out (empty), and an office with neither a real address
+/// nor a real phone is not shown at all (the national channel above it is).
+fn office(o: &Office) -> Option<OfficeOut> {
+    let real = |s: &str| if s.trim().is_empty() || is_placeholder(s) { String::new() } else { s.to_string() };
+    let out =
+        OfficeOut { name: real(&o.name), address: real(&o.address), phone: real(&o.phone), hours: real(&o.hours) };
+    let reachable = !out.address.is_empty() || !out.phone.is_empty();
+    (!out.name.is_empty() && reachable).then_some(out)
+}
+
 /// The deadline text and, from the date the person gave, the last day of
-/// each route.
+/// each route. A month alone ("2026年10月") counts from its 1st, and a route
+/// has passed only when it has even counted from the month's last day. A
+/// date not remembered (记不清) gets each route's period and what starts it
+/// instead of a last day.
 fn deadline(content: &Content, d: &Deadline, slots: &BTreeMap<String, String>, now: i64) -> DeadlineOut {
-    let mut start = d.from.as_ref().and_then(|s| slots.get(s)).and_then(|v| parse_date(v));
-    if let Some(wait) = d.after.as_ref().and_then(|id| content.periods.get(id)) {
-        start = start.and_then(|s| period_end(s, wait.span));
+    let given = d.from.as_ref().and_then(|s| slots.get(s));
+    let periods: Vec<&PeriodDef> = d.routes.iter().filter_map(|id| content.periods.get(id)).collect();
+    let wait = d.after.as_ref().and_then(|id| content.periods.get(id));
+    let mut out = DeadlineOut { text: d.text.clone(), due: None, days_left: None, routes: Vec::new(), status: None };
+    if given.is_some_and(|v| v == UNKNOWN) {
+        out.status = unknown_status(&periods, wait);
+        return out;
     }
+    let Some(given) = given.and_then(|v| Given::from_slot(v)) else { return out };
+    let after = |from: Date| match wait {
+        Some(w) => period_end(from, w.span),
+        None => Some(from),
+    };
+    let (first, last) = (after(given.first_day()), after(given.last_day()));
     let today = today(now);
-    let mut routes = Vec::new();
     let mut late = Vec::new();
-    for p in d.routes.iter().filter_map(|id| content.periods.get(id)) {
-        let Some(due) = start.and_then(|s| period_end(s, p.span)) else { continue };
+    for p in periods {
+        let Some(due) = first.and_then(|s| period_end(s, p.span)) else { continue };
         let days_left = today.map(|t| (due - t).whole_days());
-        routes.push(RouteDue { step: p.step.clone(), due: due.to_string(), days_left, cite: p.cite.clone() });
+        let latest = if given.is_month() { last.and_then(|s| period_end(s, p.span)) } else { None };
+        let latest_days_left = latest.and_then(|l| today.map(|t| (l - t).whole_days()));
+        out.routes.push(RouteDue {
+            step: p.step.clone(),
+            due: due.to_string(),
+            days_left,
+            cite: p.cite.clone(),
+            latest: latest.map(|l| l.to_string()),
+            latest_days_left,
+        });
         if let Some(l) = p.late.as_ref().and_then(|l| content.late.get(l)) {
             let line = format!("{}（{}）", l.text, l.cite);
             if !late.contains(&line) {
@@ -70,30 +95,58 @@ fn deadline(content: &Content, d: &Deadline, slots: &BTreeMap<String, String>, n
             }
         }
     }
-    let last = routes.iter().max_by(|a, b| a.due.cmp(&b.due));
-    DeadlineOut {
-        text: d.text.clone(),
-        due: last.map(|r| r.due.clone()),
-        days_left: last.and_then(|r| r.days_left),
-        status: status(&routes, &late),
-        routes,
+    let last = out.routes.iter().max_by(|a, b| a.due.cmp(&b.due));
+    out.due = last.map(|r| r.due.clone());
+    out.days_left = last.and_then(|r| r.days_left);
+    out.status = status(&out.routes, &late);
+    out
+}
+
+/// 记不清: each route's period, what starts it and its article, and a
+/// pointer to where the date can be found; no last day.
+fn unknown_status(periods: &[&PeriodDef], wait: Option<&PeriodDef>) -> Option<String> {
+    if periods.is_empty() {
+        return None;
     }
+    let parts: Vec<String> = periods
+        .iter()
+        .map(|p| {
+            let from = match wait {
+                Some(w) => format!("{}起满{}后", w.start, w.span),
+                None => p.start.clone(),
+            };
+            format!("{}的期限是{}，从{}起算（{}）", p.step, p.span, from, p.cite)
+        })
+        .collect();
+    Some(format!(
+        "您记不清日期，所以这里没有推算最后一天：{}。请尽快找出文书、通知上的日期，或拨打 12348 免费咨询。",
+        parts.join("；")
+    ))
+}
+
+/// Has this route passed? For a month only: counted from its last day.
+fn passed(r: &RouteDue) -> bool {
+    r.latest_days_left.or(r.days_left).is_some_and(|n| n < 0)
 }
 
 /// The last days in words. While any route is open the card never says the
 /// matter is too late; when every route has passed it says what is still
 /// possible.
 pub fn status(routes: &[RouteDue], late: &[String]) -> Option<String> {
+    let month = routes.iter().any(|r| r.latest.is_some());
     let left = |r: &RouteDue| match r.days_left {
         Some(0) => "，就是今天".to_string(),
         Some(n) if n > 0 => format!("，还剩约 {n} 天"),
+        // Only a month was given: by the real day it may not have passed yet.
+        Some(_) if !passed(r) => "，按具体日期可能还没过，请马上办理".to_string(),
         _ => String::new(),
     };
-    let passed = |r: &RouteDue| r.days_left.is_some_and(|n| n < 0);
     let open = routes.iter().any(|r| !passed(r));
+    let from =
+        if month { "按您提供的月份（从该月1日算起）推算" } else { "按您提供的日期推算" };
     let mut s = match routes {
         [] => return None,
-        [r] => format!("按您提供的日期推算，最后一天约为 {}{}", r.due, left(r)),
+        [r] => format!("{from}，最后一天约为 {}{}", r.due, left(r)),
         _ => {
             let parts: Vec<String> = routes
                 .iter()
@@ -103,7 +156,7 @@ pub fn status(routes: &[RouteDue], late: &[String]) -> Option<String> {
                     format!("{}，最后一天约为 {}{note}", r.step, r.due)
                 })
                 .collect();
-            format!("按您提供的日期推算：{}", parts.join("；"))
+            format!("{from}：{}", parts.join("；"))
         }
     };
     if open {
@@ -111,13 +164,20 @@ pub fn status(routes: &[RouteDue], late: &[String]) -> Option<String> {
             s.push_str("。还有途径在期限内，请抓紧");
         }
         s.push('。');
-        return Some(s);
+    } else {
+        s.push_str(if routes.len() > 1 {
+            "。这些期限可能都已经超过。"
+        } else {
+            "，可能已经超过。"
+        });
+        if !late.is_empty() {
+            s.push_str(&format!("还可以了解：{}。", late.join("；")));
+        }
+        s.push_str("请尽快拨打 12348 免费咨询，看看您的情况还能怎么办。");
     }
-    s.push_str(if routes.len() > 1 { "。这些期限可能都已经超过。" } else { "，可能已经超过。" });
-    if !late.is_empty() {
-        s.push_str(&format!("还可以了解：{}。", late.join("；")));
+    if month {
+        s.push_str("您只给了月份，实际的最后一天要按具体日期算，可能比这里晚几天，以有关机关的认定为准。");
     }
-    s.push_str("请尽快拨打 12348 免费咨询，看看您的情况还能怎么办。");
     Some(s)
 }
 

@@ -2,17 +2,26 @@
 //! now) → (new session, replies, log record). No I/O, clock or randomness.
 
 pub mod card;
+pub mod choice;
 pub mod dates;
+mod feedback;
 pub mod mask;
+pub mod render;
 pub mod reply;
 pub mod session;
+mod suggest;
 pub mod understand;
 
 use crate::content::{Content, Input, Node, NodeIx, NodeKind};
-use reply::{ChoiceOut, Feedback, Inbound, LogRecord, Reply, UserInput};
+use choice::{ChoiceId, Cmd};
+use dates::{DateError, Given};
+use render::lost_choices;
+pub use render::render;
+use reply::{Feedback, Inbound, LogRecord, Reply, UserInput};
 use session::{Frame, MAX_HISTORY, Session, SessionKey};
 use std::sync::Arc;
-use understand::{Command, Intent, Understand};
+use suggest::{Ask, RESUME, RESUME_SURE, pick_offered};
+use understand::{Command, Intent, Social, Understand};
 
 /// Longest free-text answer stored in a slot.
 const MAX_SLOT_CHARS: usize = 200;
@@ -20,11 +29,22 @@ const MAX_SLOT_CHARS: usize = 200;
 /// Longest message text kept in the query log (longer text is cut).
 pub const MAX_LOG_CHARS: usize = 5000;
 
+/// Longest message a person may send, in characters, unless settings say
+/// otherwise (`[server] max_text_chars`): room for a long 问政 letter. Longer
+/// text is refused with a reply saying so, never cut.
+pub const MAX_TEXT_CHARS: usize = 5000;
+
+/// Longest feedback comment kept, in characters (a comment is a message:
+/// nothing within the message limit is cut).
+pub const MAX_COMMENT_CHARS: usize = MAX_LOG_CHARS;
+
 pub struct Engine {
     pub content: Arc<Content>,
     pub understand: Arc<dyn Understand>,
     /// Seconds of inactivity after which a session starts over.
     pub idle_secs: i64,
+    /// Longest message text taken, in characters.
+    pub max_text_chars: usize,
 }
 
 /// The outcome of one message.
@@ -50,26 +70,37 @@ struct Turn<'a> {
     now: i64,
 }
 
-/// Longest feedback comment kept, in characters.
-pub const MAX_COMMENT_CHARS: usize = 300;
-
 impl Engine {
     pub fn new(content: Arc<Content>, understand: Arc<dyn Understand>, idle_secs: i64) -> Self {
-        Self { content, understand, idle_secs }
+        Self { content, understand, idle_secs, max_text_chars: MAX_TEXT_CHARS }
+    }
+
+    /// The same engine taking messages of up to `max` characters.
+    pub fn with_max_text_chars(mut self, max: usize) -> Self {
+        self.max_text_chars = max;
+        self
     }
 
     pub fn step(&self, prev: Option<&Session>, key: &SessionKey, inbound: &Inbound, now: i64) -> Step {
         let content = &*self.content;
         let start_id = &content.node(content.start).id;
-        let mut replies = Vec::new();
-        let mut s = match prev {
-            Some(p) if p.is_expired(now, self.idle_secs) => {
-                replies.push(Reply::plain(content.texts.expired.clone()));
-                Session { version: p.version, ..Session::new(key.clone(), start_id, now) }
-            }
-            Some(p) if content.find(&p.node).is_some() => p.clone(),
-            Some(p) => Session { version: p.version, ..Session::new(key.clone(), start_id, now) },
-            None => Session::new(key.clone(), start_id, now),
+        // A button or answer that only makes sense inside a conversation.
+        let in_context = match &inbound.input {
+            UserInput::Choice(c) => needs_context(c),
+            UserInput::Feedback { .. } => true,
+            // A typed number picks from choices shown before (WeChat, terminal).
+            UserInput::Text(t) => understand::normalize(t).parse::<usize>().is_ok(),
+        };
+        // A number typed as a first message ever is a menu choice.
+        let is_text = matches!(inbound.input, UserInput::Text(_));
+        let fresh_from = |p: &Session| Session { version: p.version, ..Session::new(key.clone(), start_id, now) };
+        let (mut s, expired) = match prev {
+            Some(p) if p.is_expired(now, self.idle_secs) => (fresh_from(p), true),
+            Some(p) if content.find(&p.node).is_some() => (p.clone(), false),
+            Some(p) => (fresh_from(p), false),
+            // Swept already: the channel says the person had a session, or
+            // the button pressed belongs to one.
+            None => (Session::new(key.clone(), start_id, now), inbound.session_gone || in_context && !is_text),
         };
         if s.source.is_none() {
             s.source.clone_from(&inbound.source);
@@ -78,11 +109,12 @@ impl Engine {
         s.turns = s.turns.saturating_add(1);
         let node_from = s.node.clone();
         let offered = std::mem::take(&mut s.offered);
-        let fresh = prev.is_none() || !replies.is_empty();
+        let wants_comment = std::mem::take(&mut s.wants_comment);
+        let fresh = prev.is_none() || expired;
         let mut turn = Turn {
             content,
             s,
-            replies,
+            replies: Vec::new(),
             matched: true,
             card_channel: None,
             feedback: None,
@@ -90,25 +122,56 @@ impl Engine {
             danger: None,
             now,
         };
+        if expired {
+            turn.say(&content.texts.expired);
+            if in_context {
+                // What was pressed belonged to the conversation that ended.
+                turn.show_current();
+                return turn.finish(node_from, inbound);
+            }
+        }
         match &inbound.input {
             UserInput::Choice(id) => turn.choice(id),
             UserInput::Feedback { helpful, comment } => turn.feedback(*helpful, comment.as_deref()),
+            UserInput::Text(t) if t.chars().count() > self.max_text_chars => turn.too_long(t, self.max_text_chars),
             UserInput::Text(t) if comment_text(content, t).is_some() => turn.feedback(None, comment_text(content, t)),
             UserInput::Text(t) if t.trim().is_empty() && fresh => turn.show_current(),
-            UserInput::Text(t) if t.trim().is_empty() => {
-                turn.say(&content.texts.empty);
-                turn.show_current();
-            }
+            UserInput::Text(t) if t.trim().is_empty() => turn.reoffer(&content.texts.empty),
             UserInput::Text(t) => match pick_offered(content, &offered, t) {
                 Some(id) => turn.choice(&id),
                 None => {
                     let intent = self.understand.interpret(content, turn.current(), t);
-                    turn.intent(intent, t, fresh);
+                    if wants_comment && is_comment(&intent) {
+                        turn.feedback(None, Some(t));
+                    } else {
+                        turn.intent(intent, t, fresh);
+                    }
                 }
             },
         }
         turn.finish(node_from, inbound)
     }
+}
+
+/// Choices that refer to where a conversation stood (a node's option, a
+/// date, feedback on an answer); a fresh session cannot take them.
+fn needs_context(c: &ChoiceId) -> bool {
+    match c {
+        ChoiceId::Command(cmd) => matches!(cmd, Cmd::Back),
+        ChoiceId::Option { .. }
+        | ChoiceId::Helpful(_)
+        | ChoiceId::SkipComment
+        | ChoiceId::NotThat(_)
+        | ChoiceId::Date(_)
+        | ChoiceId::DateUnknown => true,
+        ChoiceId::Faq(_) | ChoiceId::Enter(_) | ChoiceId::Category(_) => false,
+    }
+}
+
+/// After 没帮助, the next message is the comment unless it is a command, a
+/// button's label, a greeting or thanks, or speaks of danger.
+fn is_comment(intent: &Intent) -> bool {
+    !matches!(intent, Intent::Command(_) | Intent::Choice(_) | Intent::Danger { .. } | Intent::Social(_))
 }
 
 impl<'a> Turn<'a> {
@@ -124,63 +187,51 @@ impl<'a> Turn<'a> {
         self.replies.push(Reply::plain(text.to_string()));
     }
 
-    fn choice(&mut self, id: &str) {
-        let cmd = match id {
-            "cmd:back" => Some(Command::Back),
-            "cmd:menu" | "cmd:start" => Some(Command::Restart),
-            "cmd:handoff" => Some(Command::Handoff),
-            "cmd:help" => Some(Command::Help),
-            _ => None,
-        };
-        if let Some(cmd) = cmd {
-            return self.command(cmd);
-        }
-        if id == "cmd:resume" {
-            return self.show_current();
-        }
-        if let Some(v) = id.strip_prefix("fb:") {
-            return match v {
-                "yes" => self.feedback(Some(true), None),
-                "no" => self.feedback(Some(false), None),
-                _ => self.not_understood(),
-            };
-        }
-        if let Some(node) = id.strip_prefix("faq:") {
-            return match self.content.find(node) {
+    /// Says `text` and offers the current node's choices again, without
+    /// repeating the node itself (a long card is not sent twice).
+    fn reoffer(&mut self, text: &str) {
+        let shown = render(self.content, self.current_ix(), &self.s, self.now);
+        self.replies.push(Reply { choices: shown.choices, expect: shown.expect, ..Reply::plain(text.to_string()) });
+    }
+
+    fn choice(&mut self, id: &ChoiceId) {
+        match id {
+            ChoiceId::Command(Cmd::Resume) => self.show_current(),
+            ChoiceId::Command(Cmd::Back) => self.command(Command::Back),
+            ChoiceId::Command(Cmd::Menu | Cmd::Start) => self.command(Command::Restart),
+            ChoiceId::Command(Cmd::Handoff) => self.command(Command::Handoff),
+            ChoiceId::Command(Cmd::Help) => self.command(Command::Help),
+            ChoiceId::Helpful(h) => self.feedback(Some(*h), None),
+            ChoiceId::SkipComment => self.skip_comment(),
+            ChoiceId::Faq(node) => match self.content.find(node.as_str()) {
                 Some(ix) if self.content.faq.iter().any(|f| f.node == Some(ix)) => self.go(ix, &[]),
                 _ => self.not_understood(),
-            };
-        }
-        if let Some(node) = id.strip_prefix("enter:") {
+            },
             // Entry points that messaging-app menus may open directly.
-            return match self.content.find(node) {
+            ChoiceId::Enter(node) => match self.content.find(node.as_str()) {
                 Some(ix) if self.content.entries.contains(&ix) => self.go(ix, &[]),
                 _ => self.not_understood(),
-            };
-        }
-        if let Some(list) = id.strip_prefix(NOT_THAT) {
-            // Only known categories: the id comes back from the person.
-            let cats: Vec<String> = list
-                .split(',')
-                .filter(|c| self.content.category_entry.contains_key(*c))
-                .take(3)
-                .map(str::to_string)
-                .collect();
-            if cats.is_empty() {
-                return self.command(Command::Restart);
+            },
+            ChoiceId::NotThat(list) => {
+                // Only known categories: the id comes back from the person.
+                let cats: Vec<String> = list
+                    .iter()
+                    .filter(|c| self.content.category_entry.contains_key(c.as_str()))
+                    .map(|c| c.as_str().to_string())
+                    .collect();
+                if cats.is_empty() {
+                    return self.command(Command::Restart);
+                }
+                self.suggest(&cats, Ask::Instead)
             }
-            return self.suggest(&cats, Ask::Instead);
-        }
-        if let Some(cat) = id.strip_prefix("cat:") {
-            return match self.content.category_entry.get(cat) {
+            ChoiceId::Category(cat) => match self.content.category_entry.get(cat.as_str()) {
                 Some(&entry) => self.go(entry, &[("category".to_string(), cat.to_string())]),
                 None => self.not_understood(),
-            };
-        }
-        let parsed = id.rsplit_once('.').and_then(|(node, n)| Some((node, n.parse::<usize>().ok()?)));
-        match parsed {
-            Some((node, n)) if node == self.s.node && n >= 1 => self.take_choice(n - 1),
-            _ => self.not_understood(),
+            },
+            ChoiceId::Option { node, n } if node.as_str() == self.s.node => self.take_choice(usize::from(*n) - 1),
+            ChoiceId::Option { .. } => self.not_understood(),
+            ChoiceId::Date(g) => self.date(Ok(Some(*g))),
+            ChoiceId::DateUnknown => self.date(Ok(None)),
         }
     }
 
@@ -210,6 +261,11 @@ impl<'a> Turn<'a> {
                 let lost = self.content.texts.lost.clone();
                 self.replies.push(Reply { choices: lost_choices(self.content), ..Reply::plain(lost) });
             }
+            // A first 你好 gets the welcome; later ones and thanks a short reply.
+            Intent::Social(_) if fresh => self.show_current(),
+            Intent::Social(Social::Thanks) => self.reoffer(&self.content.texts.thanks_reply),
+            Intent::Social(Social::Hello) => self.reoffer(&self.content.texts.hello_reply),
+            Intent::Unsure => self.date(Ok(None)),
             Intent::Yes | Intent::No | Intent::Other => self.value(intent, text, fresh),
         }
     }
@@ -226,11 +282,12 @@ impl<'a> Turn<'a> {
             return self.not_understood();
         };
         let value = match (input, &intent) {
+            (Input::Date { .. }, _) => {
+                let parsed = dates::today(self.now).ok_or(DateError::Malformed).and_then(|t| dates::parse(text, t));
+                return self.date(parsed.map(Some));
+            }
             (Input::YesNo { yes, .. }, Intent::Yes) => Some((*yes, "yes".to_string())),
             (Input::YesNo { no, .. }, Intent::No) => Some((*no, "no".to_string())),
-            (Input::Date { next }, _) => dates::parse_date(text)
-                .filter(|d| dates::today(self.now).is_none_or(|t| *d <= t))
-                .map(|d| (*next, d.to_string())),
             (Input::Number { next }, _) => {
                 let t = understand::normalize(text);
                 t.parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0).map(|_| (*next, t))
@@ -246,106 +303,38 @@ impl<'a> Turn<'a> {
             None => {
                 self.matched = false;
                 let hint = if hint.is_empty() { &self.content.texts.not_understood } else { hint };
-                self.say(hint);
-                self.show_current();
+                self.reoffer(hint);
             }
         }
     }
 
-    /// Answers from the FAQ, then shows where the conversation stands.
-    fn faq(&mut self, i: usize) {
-        let Some(f) = self.content.faq.get(i) else { return self.not_understood() };
-        let mut choices = Vec::new();
-        if let Some(node) = f.node {
-            let label = "详细了解".to_string();
-            choices.push(ChoiceOut { id: format!("faq:{}", self.content.node(node).id), label });
-        }
-        choices.extend(feedback_choices(self.content));
-        choices.extend(lost_choices(self.content));
-        self.s.offered = choices.iter().map(|c| (c.id.clone(), c.label.clone())).collect();
-        self.replies.push(Reply { text: f.answer.clone(), cites: f.cites.clone(), choices, card: None });
-        if let Some(cat) = &f.category {
-            self.s.slots.insert("category".to_string(), cat.clone());
-        }
-    }
-
-    fn suggest(&mut self, categories: &[String], ask: Ask) {
-        self.suggest_as(categories, ask, None);
-    }
-
-    /// Once a person who wrote about danger says they are safe: the matter
-    /// understood from the rest of their message, if there was one.
-    fn resume(&mut self, fallback: NodeIx, sets: &[(String, String)]) {
-        let cats: Vec<String> = self
-            .s
-            .slots
-            .get(RESUME)
-            .map(|v| {
-                v.split(',').filter(|c| self.content.category_entry.contains_key(*c)).map(str::to_string).collect()
-            })
-            .unwrap_or_default();
-        if cats.is_empty() {
-            return self.go(fallback, sets);
-        }
-        let sure = self.s.slots.get(RESUME_SURE).is_some_and(|v| v == "yes");
-        let t = &self.content.texts;
-        let (ask, heading) =
-            if sure { (Ask::Confirm, t.resume_confirm.clone()) } else { (Ask::Pick, t.resume_pick.clone()) };
-        self.suggest_as(&cats, ask, Some(&heading));
-    }
-
-    fn suggest_as(&mut self, categories: &[String], ask: Ask, heading: Option<&str>) {
-        self.low_confidence = ask != Ask::Confirm;
-        let dir = &self.content.directory;
-        let name = |c: &String| dir.categories.get(c).map(|x| x.name.clone()).unwrap_or_else(|| c.clone());
-        let texts = &self.content.texts;
-        let menu = ChoiceOut { id: "cmd:menu".to_string(), label: "都不是，看菜单".to_string() };
-        let (text, choices) = match (ask, categories.split_first()) {
-            (Ask::Confirm, Some((c, others))) => {
-                let yes = ChoiceOut { id: format!("cat:{c}"), label: "对".to_string() };
-                // "No" offers the next likeliest kinds of matter, if any.
-                let no = if others.is_empty() {
-                    menu
-                } else {
-                    ChoiceOut { id: format!("{NOT_THAT}{}", others.join(",")), label: "不是".to_string() }
-                };
-                (heading.unwrap_or(&texts.confirm).replace("{category}", &name(c)), vec![yes, no])
-            }
-            _ => {
-                let mut choices: Vec<ChoiceOut> =
-                    categories.iter().map(|c| ChoiceOut { id: format!("cat:{c}"), label: name(c) }).collect();
-                choices.push(menu);
-                let default = if ask == Ask::Instead { &texts.other_kinds } else { &texts.suggest };
-                (heading.unwrap_or(default).to_string(), choices)
-            }
+    /// An answer to a date question: a day or a month (typed or picked),
+    /// or 记不清 (`None`). A date still ahead, or one not read, is said so.
+    fn date(&mut self, answer: Result<Option<Given>, DateError>) {
+        let NodeKind::Ask { slot, input: Input::Date { next }, .. } = &self.current().kind else {
+            return self.not_understood();
         };
-        self.s.offered = choices.iter().map(|c| (c.id.clone(), c.label.clone())).collect();
-        self.replies.push(Reply { text, cites: Vec::new(), choices, card: None });
-    }
-
-    /// Records feedback on where the conversation stands; the node stays.
-    fn feedback(&mut self, helpful: Option<bool>, comment: Option<&str>) {
-        let t = &self.content.texts;
-        let comment: Option<String> = comment
-            .map(|c| mask::mask(c.trim()).chars().filter(|c| !c.is_control()).take(MAX_COMMENT_CHARS).collect())
-            .filter(|c: &String| !c.is_empty());
-        let mut text = if comment.is_some() { t.comment_thanks.clone() } else { t.feedback_thanks.clone() };
-        if helpful == Some(false) && comment.is_none() {
-            text = t.feedback_ask.clone();
+        let today = dates::today(self.now);
+        let answer = answer.and_then(|g| match (g, today) {
+            (Some(g), Some(t)) if g.first_day() > t => Err(DateError::Future),
+            _ => Ok(g),
+        });
+        match answer {
+            Ok(g) => {
+                let v = g.map_or_else(|| dates::UNKNOWN.to_string(), Given::to_slot);
+                self.go(*next, &[(slot.clone(), v)]);
+            }
+            Err(e) => {
+                self.matched = false;
+                let t = &self.content.texts;
+                self.reoffer(if e == DateError::Future { &t.date_future } else { &t.date_malformed });
+            }
         }
-        let mut choices = Vec::new();
-        if self.current_ix() != self.content.start {
-            choices.push(ChoiceOut { id: "cmd:back".into(), label: t.back_label.clone() });
-        }
-        choices.push(ChoiceOut { id: "cmd:menu".into(), label: t.menu_label.clone() });
-        self.replies.push(Reply { text, cites: Vec::new(), choices, card: None });
-        self.feedback = Some(Feedback { helpful, comment });
     }
 
     fn not_understood(&mut self) {
         self.matched = false;
-        self.say(&self.content.texts.not_understood);
-        self.show_current();
+        self.reoffer(&self.content.texts.not_understood);
     }
 
     fn command(&mut self, cmd: Command) {
@@ -415,10 +404,14 @@ impl<'a> Turn<'a> {
     }
 
     fn finish(self, node_from: String, inbound: &Inbound) -> Step {
+        let choice_text = match &inbound.input {
+            UserInput::Choice(c) => c.to_string(),
+            _ => String::new(),
+        };
         let (kind, raw) = match (&self.feedback, &inbound.input) {
             (Some(f), _) => ("feedback", f.comment.as_deref().unwrap_or_default()),
             (None, UserInput::Text(t)) => ("text", t.as_str()),
-            (None, UserInput::Choice(c)) => ("choice", c.as_str()),
+            (None, UserInput::Choice(_)) => ("choice", &*choice_text),
             (None, UserInput::Feedback { .. }) => ("feedback", ""),
         };
         // Text-only channels number every button; remember them so a typed
@@ -427,7 +420,7 @@ impl<'a> Turn<'a> {
         let mut s = self.s;
         if s.offered.is_empty() {
             if let Some(r) = self.replies.iter().rev().find(|r| !r.choices.is_empty()) {
-                if r.choices.iter().any(|c| !c.id.starts_with("cmd:")) {
+                if r.choices.iter().any(|c| !c.id.is_command()) {
                     s.offered = r.choices.iter().map(|c| (c.id.clone(), c.label.clone())).collect();
                 }
             }
@@ -455,105 +448,8 @@ impl<'a> Turn<'a> {
     }
 }
 
-/// A typed answer to buttons that belong to no node: their number, their
-/// label, or a "yes" word for a single suggestion.
-fn pick_offered(content: &Content, offered: &[(String, String)], text: &str) -> Option<String> {
-    if offered.is_empty() {
-        return None;
-    }
-    let t = understand::normalize(text);
-    if let Ok(n) = t.parse::<usize>() {
-        return offered.get(n.checked_sub(1)?).map(|(id, _)| id.clone());
-    }
-    if let Some((id, _)) = offered.iter().find(|(_, label)| understand::normalize(label) == t) {
-        return Some(id.clone());
-    }
-    // A confirmation ("…，对吗？"): yes takes the category, no its alternative.
-    let confirm = offered.len() == 2 && offered[0].0.starts_with("cat:");
-    if confirm && content.commands.yes.contains(&t) {
-        return Some(offered[0].0.clone());
-    }
-    (confirm && content.commands.no.contains(&t)).then(|| offered[1].0.clone())
-}
-
-/// How categories are put to the person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ask {
-    /// "Is it X?" (the rest follow a no).
-    Confirm,
-    /// "Which is closest?"
-    Pick,
-    /// After a no to a confirmation: "Closer to which, then?"
-    Instead,
-}
-
-/// Choice id prefix of "not that one": the categories to offer instead.
-const NOT_THAT: &str = "not:";
-
-/// Slots of a crisis turn: the categories understood from the rest of the
-/// message, and whether the first was a confident guess.
-const RESUME: &str = "resume";
-const RESUME_SURE: &str = "resume_sure";
-
-/// Buttons when the bot is lost: the menu and a person.
-/// 有帮助 / 没帮助, under answers and channel cards.
-fn feedback_choices(content: &Content) -> [ChoiceOut; 2] {
-    let t = &content.texts;
-    [
-        ChoiceOut { id: "fb:yes".to_string(), label: t.helpful_label.clone() },
-        ChoiceOut { id: "fb:no".to_string(), label: t.unhelpful_label.clone() },
-    ]
-}
-
 /// The comment in a message that starts with a comment prefix ("意见：…").
 fn comment_text<'t>(content: &Content, text: &'t str) -> Option<&'t str> {
     let t = text.trim_start();
     content.commands.comment.iter().find_map(|p| t.strip_prefix(p.as_str())).map(str::trim).filter(|c| !c.is_empty())
-}
-
-fn lost_choices(content: &Content) -> Vec<ChoiceOut> {
-    vec![
-        ChoiceOut { id: "cmd:menu".to_string(), label: content.texts.menu_label.clone() },
-        ChoiceOut { id: "cmd:handoff".to_string(), label: "联系工作人员".to_string() },
-    ]
-}
-
-/// What a node shows: its text, citations, choices (plus 返回/菜单 away from
-/// the start), and for route and handoff nodes the card or contact.
-pub fn render(content: &Content, ix: NodeIx, s: &Session, now: i64) -> Reply {
-    let node = content.node(ix);
-    let mut text = card::fill(&node.text, &s.slots);
-    let mut card_out = None;
-    match &node.kind {
-        NodeKind::Route { category, rules, .. } => {
-            let cat = category.as_deref().or(s.slots.get("category").map(String::as_str));
-            card_out = card::build(content, cat, rules, &s.slots, now);
-        }
-        NodeKind::Handoff { .. } => {
-            let o = &content.directory.handoff;
-            text.push_str(&format!("\n\n{}\n地址：{}\n电话：{}\n接待时间：{}", o.name, o.address, o.phone, o.hours));
-        }
-        _ => {}
-    }
-    let mut choices: Vec<ChoiceOut> = node
-        .kind
-        .choices()
-        .iter()
-        .enumerate()
-        .map(|(i, c)| ChoiceOut { id: format!("{}.{}", node.id, i + 1), label: c.label.clone() })
-        .collect();
-    if let NodeKind::Ask { input: Input::YesNo { .. }, .. } = node.kind {
-        for (i, label) in ["是", "否"].iter().enumerate() {
-            choices.push(ChoiceOut { id: format!("{}.{}", node.id, i + 1), label: label.to_string() });
-        }
-    }
-    if node.feedback && matches!(node.kind, NodeKind::Answer { .. } | NodeKind::Route { .. }) {
-        choices.extend(feedback_choices(content));
-    }
-    if ix != content.start {
-        let t = &content.texts;
-        choices.push(ChoiceOut { id: "cmd:back".into(), label: t.back_label.clone() });
-        choices.push(ChoiceOut { id: "cmd:menu".into(), label: t.menu_label.clone() });
-    }
-    Reply { text, cites: node.cites.clone(), choices, card: card_out }
 }

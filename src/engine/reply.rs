@@ -1,6 +1,7 @@
 //! What goes into the engine and what comes out: inbound messages, replies,
 //! channel cards and the query-log record.
 
+use super::choice::ChoiceId;
 use serde::{Deserialize, Serialize};
 
 /// What a person sent, already translated from the channel's wire format.
@@ -9,13 +10,17 @@ pub struct Inbound {
     pub input: UserInput,
     /// Source tag (kiosk, campaign, poster); recorded with the session.
     pub source: Option<String>,
+    /// The channel knows this person had a session that is gone (the web
+    /// page still holds a token the store no longer knows: it expired and
+    /// was swept), so the reply says the conversation timed out.
+    pub session_gone: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum UserInput {
     Text(String),
-    /// A choice id from an earlier reply (`node.N` or `cmd:…`).
-    Choice(String),
+    /// A choice from an earlier reply, parsed where the request came in.
+    Choice(ChoiceId),
     /// Feedback on the last answer: helpful or not, with an optional comment.
     Feedback {
         helpful: Option<bool>,
@@ -24,12 +29,21 @@ pub enum UserInput {
 }
 
 impl Inbound {
-    pub fn text(t: impl Into<String>) -> Self {
-        Self { input: UserInput::Text(t.into()), source: None }
+    pub fn new(input: UserInput, source: Option<String>) -> Self {
+        Self { input, source, session_gone: false }
     }
 
-    pub fn choice(id: impl Into<String>) -> Self {
-        Self { input: UserInput::Choice(id.into()), source: None }
+    pub fn text(t: impl Into<String>) -> Self {
+        Self::new(UserInput::Text(t.into()), None)
+    }
+
+    pub fn choice(id: ChoiceId) -> Self {
+        Self::new(UserInput::Choice(id), None)
+    }
+
+    /// A choice id as it came in; a malformed one is refused.
+    pub fn parse_choice(id: &str) -> Result<Self, super::choice::BadChoice> {
+        id.parse().map(Self::choice)
     }
 }
 
@@ -42,17 +56,29 @@ pub struct Reply {
     pub choices: Vec<ChoiceOut>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card: Option<Card>,
+    /// The kind of answer the reply waits for, so a page can offer a
+    /// fitting control (a date picker under a date question).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expect>,
 }
 
 impl Reply {
     pub fn plain(text: impl Into<String>) -> Self {
-        Self { text: text.into(), cites: Vec::new(), choices: Vec::new(), card: None }
+        Self { text: text.into(), cites: Vec::new(), choices: Vec::new(), card: None, expect: None }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Expect {
+    /// A day or a month no later than `latest` (today, YYYY-MM-DD), sent
+    /// back as a `date:` choice; the reply's choices hold 记不清.
+    Date { latest: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChoiceOut {
-    pub id: String,
+    pub id: ChoiceId,
     pub label: String,
 }
 
@@ -85,6 +111,8 @@ pub struct NamedChannel {
     pub name: String,
 }
 
+/// A local office; a field not yet known (still `待核实` in the directory)
+/// is empty and not shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OfficeOut {
     pub name: String,
@@ -120,6 +148,12 @@ pub struct RouteDue {
     pub days_left: Option<i64>,
     /// The article that sets the period.
     pub cite: String,
+    /// When only a month was given: the last day counted from the month's
+    /// last day (`due` counts from its 1st), and the days left to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_days_left: Option<i64>,
 }
 
 /// One line of the query log: what was asked and what the bot did.

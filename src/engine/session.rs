@@ -87,13 +87,16 @@ pub struct Session {
     /// suggestions, FAQ follow-ups) as (choice id, label), so a typed
     /// number, label or "对" can pick them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub offered: Vec<(String, String)>,
+    pub offered: Vec<(crate::engine::choice::ChoiceId, String)>,
     /// Channel message ids already answered, newest last, with the replies
     /// given, so a channel that re-delivers (WeChat retries a push up to three
     /// times) gets the same answer without a second turn. Kept by the service
     /// layer, carried unchanged by the engine.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub receipts: Vec<Receipt>,
+    /// 没帮助 was pressed: the next message is the comment.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wants_comment: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,6 +122,7 @@ impl Session {
             turns: 0,
             offered: Vec::new(),
             receipts: Vec::new(),
+            wants_comment: false,
         }
     }
 

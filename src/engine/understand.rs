@@ -3,7 +3,7 @@
 //! choice numbers and labels; the free-text understanding issue plugs a
 //! classifier in behind the same trait.
 
-use crate::content::{Content, Node, NodeIx};
+use crate::content::{Content, Input, Node, NodeIx, NodeKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
@@ -46,8 +46,18 @@ pub enum Intent {
     },
     /// Nothing fits: say so honestly and offer the menu and a person.
     Lost,
+    /// Thanks or a greeting: a short reply.
+    Social(Social),
+    /// "I don't remember" (记不清) at a date question.
+    Unsure,
     /// Text that is not a command or a choice: the node may take it as a value.
     Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Social {
+    Thanks,
+    Hello,
 }
 
 pub trait Understand: Send + Sync {
@@ -81,6 +91,15 @@ impl Understand for Plain {
         }
         if let Some(i) = choices.iter().position(|ch| normalize(&ch.label) == t) {
             return Intent::Choice(i);
+        }
+        if c.thanks.contains(&t) {
+            return Intent::Social(Social::Thanks);
+        }
+        if c.hello.contains(&t) {
+            return Intent::Social(Social::Hello);
+        }
+        if matches!(node.kind, NodeKind::Ask { input: Input::Date { .. }, .. }) && c.unsure.contains(&t) {
+            return Intent::Unsure;
         }
         if c.yes.contains(&t) {
             return Intent::Yes;

@@ -62,14 +62,14 @@ pub async fn chat(
         return Err(AppError::UnsupportedMediaType);
     }
     let body = body.map_err(|e| match e.status().as_u16() {
-        413 => AppError::TooLarge(app.max_text_bytes),
+        413 => AppError::TooLarge(super::MAX_BODY_BYTES),
         _ => AppError::BadRequest(format!("cannot read request body: {e}")),
     })?;
     let req: ChatRequest =
         serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(super::error::json_error(&e)))?;
-    let input = input(&req, app.max_text_bytes)?;
+    let input = input(&req, app.max_text_chars)?;
     let src = source_tag(req.src.as_deref())?;
-    let inbound = Inbound { input, source: src };
+    let mut inbound = Inbound::new(input, src);
     let now = (app.clock)();
     // A known token continues its session; a missing, malformed or unknown
     // one gets a new random token (a client cannot choose its session id).
@@ -77,7 +77,8 @@ pub async fn chat(
         app.limits.check_session(t).map_err(|s| AppError::RateLimited { retry_after_secs: s })?;
         match app.bot.handle_existing(&web_key(t)?, &inbound, now).await {
             Ok(h) => return Ok(reply(started, t.to_string(), h.replies)),
-            Err(ServiceError::NoSession) => {}
+            // The page held a session the store no longer knows: it timed out.
+            Err(ServiceError::NoSession) => inbound.session_gone = true,
             Err(e) => return Err(service_error(e)),
         }
     }
@@ -112,8 +113,8 @@ fn input(req: &ChatRequest, max: usize) -> Result<UserInput, AppError> {
         if req.text.is_some() || req.choice.is_some() {
             return Err(AppError::BadRequest("send `feedback` alone".into()));
         }
-        if f.comment.as_ref().is_some_and(|c| c.len() > max) {
-            return Err(AppError::TooLarge(max));
+        if let Some(chars) = f.comment.as_ref().map(|c| c.chars().count()).filter(|n| *n > max) {
+            return Err(AppError::TextTooLong { chars, max });
         }
         if f.helpful.is_none() && f.comment.as_deref().is_none_or(|c| c.trim().is_empty()) {
             return Err(AppError::BadRequest("`feedback` needs `helpful` or a `comment`".into()));
@@ -122,13 +123,16 @@ fn input(req: &ChatRequest, max: usize) -> Result<UserInput, AppError> {
     }
     match (&req.text, &req.choice) {
         (Some(t), None) => {
-            if t.len() > max {
-                return Err(AppError::TooLarge(max));
+            // Refused whole, never cut: the page counts the same characters and warns first.
+            let chars = t.chars().count();
+            if chars > max {
+                return Err(AppError::TextTooLong { chars, max });
             }
             Ok(UserInput::Text(clean(t)))
         }
-        (None, Some(c)) if c.len() <= 128 => Ok(UserInput::Choice(clean(c))),
-        (None, Some(_)) => Err(AppError::BadRequest("choice id is too long".into())),
+        (None, Some(c)) => {
+            c.parse().map(UserInput::Choice).map_err(|_| AppError::BadRequest("malformed choice id".into()))
+        }
         (Some(_), Some(_)) => Err(AppError::BadRequest("send either `text` or `choice`, not both".into())),
         (None, None) => Err(AppError::BadRequest("`text` or `choice` is required".into())),
     }

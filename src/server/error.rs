@@ -11,8 +11,11 @@ use serde_json::json;
 pub enum AppError {
     #[error("{0}")]
     BadRequest(String),
-    #[error("text is longer than {0} bytes")]
+    #[error("request body is longer than {0} bytes")]
     TooLarge(usize),
+    /// Message text over `[server] max_text_chars` (counted in characters).
+    #[error("text has {chars} characters, more than the {max} allowed")]
+    TextTooLong { chars: usize, max: usize },
     #[error("too many messages, please wait a moment")]
     RateLimited { retry_after_secs: u64 },
     #[error("internal error")]
@@ -37,6 +40,7 @@ impl AppError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "请求格式不正确。")
             }
             AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", "消息太长了，请分几次发送。"),
+            AppError::TextTooLong { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "text_too_long", "消息太长了，没有发出。"),
             AppError::RateLimited { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "发送太快了，请稍等片刻再试。")
             }
@@ -49,6 +53,12 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code, hint) = self.parts();
+        let hint = match &self {
+            AppError::TextTooLong { chars, max } => {
+                format!("这条消息有 {chars} 字，超过了 {max} 字的上限，没有发出。请删减一些，或分几次发送。")
+            }
+            _ => hint.to_string(),
+        };
         if let AppError::Internal(e) = &self {
             tracing::error!(error = format!("{e:#}"), "request failed");
         }

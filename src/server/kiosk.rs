@@ -10,6 +10,7 @@ use super::chat::{ChatResponse, is_token, new_token, service_error, web_key};
 use super::client::ClientIp;
 use super::error::AppError;
 use super::html::base_url;
+use crate::engine::choice::{ChoiceId, Cmd};
 use crate::engine::reply::Inbound;
 use crate::service::ServiceError;
 use crate::store::Ticket;
@@ -113,7 +114,8 @@ pub async fn claim(
         Err(ServiceError::NoSession) => return Err(AppError::NotFound),
         Err(e) => return Err(service_error(e)),
     }
-    let step = app.bot.handle_existing(&to, &Inbound::choice("cmd:resume"), now).await.map_err(service_error)?;
+    let step =
+        app.bot.handle_existing(&to, &Inbound::choice(ChoiceId::cmd(Cmd::Resume)), now).await.map_err(service_error)?;
     Ok(Json(ChatResponse { session: token, replies: step.replies }))
 }
 

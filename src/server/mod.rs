@@ -43,7 +43,8 @@ pub type ClockFn = Arc<dyn Fn() -> i64 + Send + Sync>;
 pub struct AppState {
     pub bot: Bot,
     pub limits: Arc<Limits>,
-    pub max_text_bytes: usize,
+    /// Longest message text, in characters (the page counts the same way).
+    pub max_text_chars: usize,
     pub clock: ClockFn,
     pub metrics: PrometheusHandle,
     /// `[server] public_url`, for QR codes and links ("" = request Host).
@@ -116,6 +117,31 @@ impl App {
         app.with_channels()
     }
 
+    /// A real deployment (`[server] public_url` set) does not start while
+    /// contact details are still placeholders (`待核实`), unless allowed:
+    /// citizens would be sent to offices whose address nobody has checked.
+    /// Without a public URL (a trial on a LAN) they are only warned about.
+    pub fn refuse_placeholders(&self, allow: bool) -> anyhow::Result<()> {
+        let holes = self.state.bot.engine.content.directory.placeholders();
+        if holes.is_empty() {
+            return Ok(());
+        }
+        if self.settings.server.public_url.trim().is_empty() || allow {
+            tracing::warn!(
+                count = holes.len(),
+                "contact details are still placeholders (待核实); cards leave them out until they are filled in"
+            );
+            return Ok(());
+        }
+        anyhow::bail!(
+            "[server] public_url is set (a real deployment) but {} contact details in config/directory.toml are still \
+             placeholders (待核实): {}. Fill them in from the offices (`xinfang-guide check` lists them with their \
+             lines), or start with --allow-placeholders to serve without them (cards then show only the national channels)",
+            holes.len(),
+            holes.join("; ")
+        )
+    }
+
     /// Turns on the channels configured in settings that need no network at
     /// start (WeChat); Telegram starts in `run`.
     pub fn with_channels(mut self) -> anyhow::Result<Self> {
@@ -129,11 +155,12 @@ impl App {
         understand: Arc<dyn Understand>,
         store: Arc<dyn Store>,
     ) -> Self {
-        let engine = Engine::new(content, understand, settings.session.idle_minutes * 60);
+        let engine = Engine::new(content, understand, settings.session.idle_minutes * 60)
+            .with_max_text_chars(settings.server.max_text_chars);
         let state = AppState {
             bot: Bot::new(Arc::new(engine), store),
             limits: Arc::new(Limits::new(&settings.limits)),
-            max_text_bytes: settings.server.max_text_bytes,
+            max_text_chars: settings.server.max_text_chars,
             clock: Arc::new(unix_now),
             metrics: metrics_handle(),
             public_url: settings.server.public_url.trim().trim_end_matches('/').into(),

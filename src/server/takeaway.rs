@@ -7,7 +7,7 @@
 use super::AppState;
 use super::client::ClientIp;
 use super::error::AppError;
-use super::html::escape;
+use super::html::{escape, escape_with_phones};
 use super::kiosk::{Link, SessionRef, body, existing};
 use crate::engine::reply::Card;
 use axum::Json;
@@ -104,36 +104,37 @@ fn render(c: &Card, deployment: &str, expires: i64) -> String {
     let _ = write!(b, "<h1>建议途径：{}</h1>", escape(&c.channel_name));
     let until = crate::engine::dates::today(expires).map(|d| d.to_string()).unwrap_or_default();
     let _ = write!(b, r#"<p class="meta">{} · 依法信访指引 · 本页有效至 {}</p>"#, escape(deployment), escape(&until));
-    let mut sec = |title: &str, text: &str| {
+    // The order of the chat's card: channel and deadline, how to reach it,
+    // what to bring, the local office, then why and the legal basis.
+    let sec = |b: &mut String, title: &str, text: &str| {
         if !text.is_empty() {
-            let _ = write!(b, "<h2>{}</h2><p>{}</p>", escape(title), escape(text));
+            let _ = write!(b, "<h2>{}</h2><p>{}</p>", escape(title), escape_with_phones(text));
         }
     };
-    sec("问题类别", c.category_name.as_deref().unwrap_or_default());
-    sec("为什么找这里", &c.why);
-    sec("怎么找", &c.how);
-    sec("电话", c.hotline.as_deref().unwrap_or_default());
-    sec("网站", c.website.as_deref().unwrap_or_default());
     let list = |b: &mut String, title: &str, items: &[String]| {
         if !items.is_empty() {
             let _ = write!(b, "<h2>{}</h2><ul>", escape(title));
             for i in items {
-                let _ = write!(b, "<li>{}</li>", escape(i));
+                let _ = write!(b, "<li>{}</li>", escape_with_phones(i));
             }
             b.push_str("</ul>");
         }
     };
-    let offices: Vec<String> =
-        c.local.iter().map(|o| format!("{}：{}（电话 {}；{}）", o.name, o.address, o.phone, o.hours)).collect();
-    list(&mut b, "本地办理地点", &offices);
+    sec(&mut b, "问题类别", c.category_name.as_deref().unwrap_or_default());
     if let Some(d) = &c.deadline {
         let mut t = d.text.clone();
         if let Some(status) = &d.status {
             t.push_str(&format!("\n{status}（请以有关机关的认定为准）"));
         }
-        let _ = write!(b, r#"<h2>期限</h2><p class="deadline">{}</p>"#, escape(&t));
+        let _ = write!(b, r#"<h2>期限</h2><p class="deadline">{}</p>"#, escape_with_phones(&t));
     }
+    sec(&mut b, "怎么找", &c.how);
+    sec(&mut b, "电话", c.hotline.as_deref().unwrap_or_default());
+    sec(&mut b, "网站", c.website.as_deref().unwrap_or_default());
     list(&mut b, "带上", &c.bring);
+    let offices: Vec<String> = c.local.iter().map(crate::channels::text::office_line).collect();
+    list(&mut b, "本地办理地点", &offices);
+    sec(&mut b, "为什么找这里", &c.why);
     list(&mut b, "法律依据", &c.cites);
     let then: Vec<String> = c.then.iter().map(|t| t.name.clone()).collect();
     list(&mut b, "其他途径", &then);

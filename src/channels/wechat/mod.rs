@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod xml;
 
 use crate::config::{Secret, WechatSettings};
+use crate::engine::choice::{ChoiceId, Cmd, Name};
 use crate::engine::reply::{Inbound, Reply, UserInput};
 use crate::engine::session::SessionKey;
 use crate::server::ClockFn;
@@ -30,11 +31,11 @@ pub const CHANNEL: &str = "wechat";
 pub const PATH: &str = "/wechat";
 /// Longest passive text reply WeChat delivers, in bytes.
 pub const REPLY_LIMIT_BYTES: usize = 2048;
-/// Longest message text taken from a push (WeChat itself caps near 2,048 characters).
-const MAX_TEXT_CHARS: usize = 4000;
 
 pub const UNSUPPORTED: &str = "目前我只能看懂文字消息。请用文字描述您的问题，或回复“菜单”查看可以咨询的事项。";
 pub const BUSY: &str = "系统正忙，请稍后再发一次。";
+/// A custom-menu key that names no choice (a console setting gone wrong).
+pub const UNKNOWN_MENU: &str = "这个菜单暂时用不了。请回复“菜单”查看可以咨询的事项，或直接用文字说说您的问题。";
 
 #[derive(Debug, thiserror::Error)]
 pub enum WechatConfigError {
@@ -296,13 +297,13 @@ impl Inner {
 fn inbound(m: &xml::Incoming) -> Option<Result<Inbound, &'static str>> {
     match m.msg_type.as_str() {
         "text" => {
+            // Never cut: the engine refuses text over the limit with a reply saying so.
             let t: String = m
                 .content
                 .as_deref()
                 .unwrap_or_default()
                 .chars()
                 .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
-                .take(MAX_TEXT_CHARS)
                 .collect();
             Some(Ok(Inbound::text(t)))
         }
@@ -312,9 +313,9 @@ fn inbound(m: &xml::Incoming) -> Option<Result<Inbound, &'static str>> {
                 // Following by a parametric QR code carries `qrscene_<tag>`.
                 Some("subscribe") => {
                     let src = key.strip_prefix("qrscene_").and_then(|t| source_tag(Some(t)).ok().flatten());
-                    Some(Ok(Inbound { input: UserInput::Choice("cmd:start".into()), source: src }))
+                    Some(Ok(Inbound::new(UserInput::Choice(ChoiceId::cmd(Cmd::Start)), src)))
                 }
-                Some("click") => Some(Ok(Inbound::choice(menu_choice(key)))),
+                Some("click") => Some(menu_choice(key).map(Inbound::choice).ok_or(UNKNOWN_MENU)),
                 _ => None,
             }
         }
@@ -325,13 +326,14 @@ fn inbound(m: &xml::Incoming) -> Option<Result<Inbound, &'static str>> {
 /// A custom-menu button's `key` as set in the MP console: `menu`, `help`,
 /// `handoff`, `cat:<category id>`, or the id of a dialog entry point
 /// (`commands.toml` `entries`, e.g. `howto`, `route_start`).
-pub fn menu_choice(key: &str) -> String {
+/// `None` for a key that is neither (set wrongly in the console).
+pub fn menu_choice(key: &str) -> Option<ChoiceId> {
     match key {
-        "menu" | "start" => "cmd:start".to_string(),
-        "help" => "cmd:help".to_string(),
-        "handoff" => "cmd:handoff".to_string(),
-        k if k.starts_with("cat:") => k.to_string(),
-        k => format!("enter:{k}"),
+        "menu" | "start" => Some(ChoiceId::cmd(Cmd::Start)),
+        "help" => Some(ChoiceId::cmd(Cmd::Help)),
+        "handoff" => Some(ChoiceId::cmd(Cmd::Handoff)),
+        k if k.starts_with("cat:") => k.parse().ok(),
+        k => Name::parse(k).ok().map(ChoiceId::Enter),
     }
 }
 
@@ -368,7 +370,7 @@ mod tests {
     #[test]
     fn long_answers_fit_and_keep_their_choices() {
         let mut r = Reply::plain("很长的说明。\n".repeat(400));
-        r.choices = vec![ChoiceOut { id: "n.1".into(), label: "继续".into() }];
+        r.choices = vec![ChoiceOut { id: "n.1".parse().expect("id"), label: "继续".into() }];
         let out = render(&[r], "https://example.org/");
         assert!(out.len() <= REPLY_LIMIT_BYTES, "{}", out.len());
         assert!(out.contains("https://example.org/") && out.ends_with("1. 继续"), "{out}");
@@ -376,8 +378,11 @@ mod tests {
 
     #[test]
     fn menu_keys_map_to_choice_ids() {
-        assert_eq!(menu_choice("menu"), "cmd:start");
-        assert_eq!(menu_choice("cat:labor"), "cat:labor");
-        assert_eq!(menu_choice("howto"), "enter:howto");
+        let id = |k: &str| menu_choice(k).map(|c| c.to_string());
+        assert_eq!(id("menu").as_deref(), Some("cmd:start"));
+        assert_eq!(id("cat:labor").as_deref(), Some("cat:labor"));
+        assert_eq!(id("howto").as_deref(), Some("enter:howto"));
+        assert_eq!(id("cat:<x>"), None);
+        assert_eq!(id("Route Start"), None);
     }
 }

@@ -1,0 +1,122 @@
+//! Categories and FAQ answers put to the person: "is it X?", "which is
+//! closest?", the next likeliest after 不是, the matter again once safe
+//! after a crisis, and typed answers to those buttons.
+
+use super::Turn;
+use super::choice::{self, ChoiceId, Cmd};
+use super::render::{feedback_choices, lost_choices};
+use super::reply::{ChoiceOut, Reply};
+use super::understand;
+use crate::content::{Content, NodeIx};
+
+impl Turn<'_> {
+    /// Answers from the FAQ, then shows where the conversation stands.
+    pub(super) fn faq(&mut self, i: usize) {
+        let Some(f) = self.content.faq.get(i) else { return self.not_understood() };
+        let mut choices = Vec::new();
+        if let Some(node) = f.node {
+            let label = "详细了解".to_string();
+            choices.push(ChoiceOut { id: ChoiceId::Faq(ChoiceId::name(&self.content.node(node).id)), label });
+        }
+        choices.extend(feedback_choices(self.content));
+        choices.extend(lost_choices(self.content));
+        self.s.offered = choices.iter().map(|c| (c.id.clone(), c.label.clone())).collect();
+        self.replies.push(Reply { cites: f.cites.clone(), choices, ..Reply::plain(f.answer.clone()) });
+        if let Some(cat) = &f.category {
+            self.s.slots.insert("category".to_string(), cat.clone());
+        }
+    }
+
+    pub(super) fn suggest(&mut self, categories: &[String], ask: Ask) {
+        self.suggest_as(categories, ask, None);
+    }
+
+    /// Once a person who wrote about danger says they are safe: the matter
+    /// understood from the rest of their message, if there was one.
+    pub(super) fn resume(&mut self, fallback: NodeIx, sets: &[(String, String)]) {
+        let cats: Vec<String> = self
+            .s
+            .slots
+            .get(RESUME)
+            .map(|v| {
+                v.split(',').filter(|c| self.content.category_entry.contains_key(*c)).map(str::to_string).collect()
+            })
+            .unwrap_or_default();
+        if cats.is_empty() {
+            return self.go(fallback, sets);
+        }
+        let sure = self.s.slots.get(RESUME_SURE).is_some_and(|v| v == "yes");
+        let t = &self.content.texts;
+        let (ask, heading) =
+            if sure { (Ask::Confirm, t.resume_confirm.clone()) } else { (Ask::Pick, t.resume_pick.clone()) };
+        self.suggest_as(&cats, ask, Some(&heading));
+    }
+
+    fn suggest_as(&mut self, categories: &[String], ask: Ask, heading: Option<&str>) {
+        self.low_confidence = ask != Ask::Confirm;
+        let dir = &self.content.directory;
+        let name = |c: &String| dir.categories.get(c).map(|x| x.name.clone()).unwrap_or_else(|| c.clone());
+        let texts = &self.content.texts;
+        let menu = ChoiceOut { id: ChoiceId::cmd(Cmd::Menu), label: "都不是，看菜单".to_string() };
+        let cat = |c: &String| ChoiceId::Category(ChoiceId::name(c));
+        let (text, choices) = match (ask, categories.split_first()) {
+            (Ask::Confirm, Some((c, others))) => {
+                let yes = ChoiceOut { id: cat(c), label: "对".to_string() };
+                // "No" offers the next likeliest kinds of matter, if any.
+                let no = if others.is_empty() {
+                    menu
+                } else {
+                    let ids = others.iter().take(choice::MAX_NOT_THAT).map(|c| ChoiceId::name(c)).collect();
+                    ChoiceOut { id: ChoiceId::NotThat(ids), label: "不是".to_string() }
+                };
+                (heading.unwrap_or(&texts.confirm).replace("{category}", &name(c)), vec![yes, no])
+            }
+            _ => {
+                let mut choices: Vec<ChoiceOut> =
+                    categories.iter().map(|c| ChoiceOut { id: cat(c), label: name(c) }).collect();
+                choices.push(menu);
+                let default = if ask == Ask::Instead { &texts.other_kinds } else { &texts.suggest };
+                (heading.unwrap_or(default).to_string(), choices)
+            }
+        };
+        self.s.offered = choices.iter().map(|c| (c.id.clone(), c.label.clone())).collect();
+        self.replies.push(Reply { choices, ..Reply::plain(text) });
+    }
+}
+
+/// A typed answer to buttons that belong to no node: their number, their
+/// label, or a "yes" word for a single suggestion.
+pub(super) fn pick_offered(content: &Content, offered: &[(ChoiceId, String)], text: &str) -> Option<ChoiceId> {
+    if offered.is_empty() {
+        return None;
+    }
+    let t = understand::normalize(text);
+    if let Ok(n) = t.parse::<usize>() {
+        return offered.get(n.checked_sub(1)?).map(|(id, _)| id.clone());
+    }
+    if let Some((id, _)) = offered.iter().find(|(_, label)| understand::normalize(label) == t) {
+        return Some(id.clone());
+    }
+    // A confirmation ("…，对吗？"): yes takes the category, no its alternative.
+    let confirm = offered.len() == 2 && matches!(offered[0].0, ChoiceId::Category(_));
+    if confirm && content.commands.yes.contains(&t) {
+        return Some(offered[0].0.clone());
+    }
+    (confirm && content.commands.no.contains(&t)).then(|| offered[1].0.clone())
+}
+
+/// How categories are put to the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ask {
+    /// "Is it X?" (the rest follow a no).
+    Confirm,
+    /// "Which is closest?"
+    Pick,
+    /// After a no to a confirmation: "Closer to which, then?"
+    Instead,
+}
+
+/// Slots of a crisis turn: the categories understood from the rest of the
+/// message, and whether the first was a confident guess.
+pub(super) const RESUME: &str = "resume";
+pub(super) const RESUME_SURE: &str = "resume_sure";
