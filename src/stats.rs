@@ -5,7 +5,7 @@
 
 use crate::engine::reply::LogRecord;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use time::{Date, OffsetDateTime, UtcOffset};
 
@@ -99,16 +99,27 @@ pub fn report<'a>(q: &Query, records: impl IntoIterator<Item = &'a LogRecord>) -
     f.finish()
 }
 
+/// A person's id for counting: a 64-bit hash of channel and user (a
+/// collision, about one chance in 10^19 for a pair, would merge two people).
+fn person(channel: &str, user: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (channel, user).hash(&mut h);
+    h.finish()
+}
+
 /// A report being folded one record at a time (a scan of the log holds one
 /// page of records, not the whole range).
 pub struct Fold {
     q: Query,
     start: i64,
     end: i64,
-    days: BTreeMap<Date, (BTreeSet<(String, String)>, Day)>,
-    people: BTreeSet<(String, String)>,
+    /// People are counted by a 64-bit hash of (channel, user): a year's
+    /// hundreds of thousands of people in a few MB, not their ids.
+    days: BTreeMap<Date, (HashSet<u64>, Day)>,
+    people: HashSet<u64>,
     questions: HashMap<String, u64>,
-    categories: HashMap<String, BTreeSet<(String, String)>>,
+    categories: HashMap<String, HashSet<u64>>,
     messages: u64,
     typed: u64,
     understood: u64,
@@ -125,7 +136,7 @@ impl Fold {
             start,
             end,
             days: BTreeMap::new(),
-            people: BTreeSet::new(),
+            people: HashSet::new(),
             questions: HashMap::new(),
             categories: HashMap::new(),
             messages: 0,
@@ -143,10 +154,10 @@ impl Fold {
         }
         let Ok(t) = OffsetDateTime::from_unix_timestamp(r.ts) else { return };
         let date = t.to_offset(CHINA).date();
-        let who = (r.channel.clone(), r.user.clone());
+        let who = person(&r.channel, &r.user);
         let (seen, day) = self.days.entry(date).or_default();
-        seen.insert(who.clone());
-        self.people.insert(who.clone());
+        seen.insert(who);
+        self.people.insert(who);
         if let Some(f) = &r.feedback {
             let counts = [(f.helpful == Some(true), 0), (f.helpful == Some(false), 1), (f.comment.is_some(), 2)];
             for (yes, i) in counts {
