@@ -53,6 +53,34 @@ enum Command {
     Classify {
         #[arg(long, default_value = ".")]
         content: PathBuf,
+        /// k-fold cross-validation: classify the labelled questions of
+        /// `--real` instead of stdin, each by a model trained without its fold.
+        #[arg(long, requires = "real")]
+        cv: Option<usize>,
+        /// Labelled real questions (JSONL with `question` and `category`).
+        #[arg(long)]
+        real: Option<PathBuf>,
+        /// Weight of a real question against a hand-written example.
+        #[arg(long, default_value_t = xinfang_guide::understand::train::REAL_WEIGHT)]
+        real_weight: f32,
+    },
+    /// Learn the category models from the examples (and labelled real
+    /// questions) and write dialogs/understand/model.bin with its provenance
+    /// (model.toml: inputs and their SHA-256).
+    Train {
+        #[arg(long, default_value = ".")]
+        content: PathBuf,
+        /// Labelled real questions (JSONL with `question` and `category`),
+        /// e.g. ../shared/eval/train_real.jsonl; they are not copied.
+        #[arg(long)]
+        real: Option<PathBuf>,
+        /// Weight of a real question against a hand-written example.
+        #[arg(long, default_value_t = xinfang_guide::understand::train::REAL_WEIGHT)]
+        real_weight: f32,
+        /// Write nothing; exit 1 unless the committed files are exactly
+        /// what these inputs produce.
+        #[arg(long)]
+        check: bool,
     },
     /// Numbers for a source tag and date range: people served, messages,
     /// feedback, top questions. Reads the data dir, or asks the running
@@ -194,7 +222,14 @@ fn main() -> anyhow::Result<()> {
             println!("account {name} created");
             Ok(())
         }
-        Command::Classify { content } => {
+        Command::Classify { content, cv: Some(k), real: Some(real), real_weight } => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            xinfang_guide::cli::classify::cross_validate(&content, &real, k, real_weight, &mut out)
+        }
+        Command::Train { content, real, real_weight, check } => {
+            xinfang_guide::cli::train::run(&content, real.as_deref(), real_weight, check)
+        }
+        Command::Classify { content, .. } => {
             let (loaded, diags) = xinfang_guide::understand::load_all(&content);
             let (_, understanding) = loaded.with_context(|| format!("content has errors:\n{diags}"))?;
             let stdin = std::io::stdin().lock();

@@ -7,4 +7,5 @@ pub mod qr;
 pub mod server;
 pub mod staff;
 pub mod stats;
+pub mod train;
 pub mod transcript;

@@ -202,8 +202,8 @@ impl<'a> Turn<'a> {
                 self.go(node, &sets);
             }
             Intent::Faq(i) => self.faq(i),
-            Intent::Suggest { categories, confident } => {
-                self.suggest(&categories, if confident { Ask::Confirm } else { Ask::Pick })
+            Intent::Suggest { categories, confident, more } => {
+                self.suggest_as(&categories, if confident { Ask::Confirm } else { Ask::Pick }, None, &more)
             }
             Intent::Lost => {
                 self.matched = false;
@@ -270,7 +270,7 @@ impl<'a> Turn<'a> {
     }
 
     fn suggest(&mut self, categories: &[String], ask: Ask) {
-        self.suggest_as(categories, ask, None);
+        self.suggest_as(categories, ask, None, &[]);
     }
 
     /// Once a person who wrote about danger says they are safe: the matter
@@ -291,10 +291,11 @@ impl<'a> Turn<'a> {
         let t = &self.content.texts;
         let (ask, heading) =
             if sure { (Ask::Confirm, t.resume_confirm.clone()) } else { (Ask::Pick, t.resume_pick.clone()) };
-        self.suggest_as(&cats, ask, Some(&heading));
+        self.suggest_as(&cats, ask, Some(&heading), &[]);
     }
 
-    fn suggest_as(&mut self, categories: &[String], ask: Ask, heading: Option<&str>) {
+    /// `more`: under buttons to pick from, what 都不是 offers before the menu.
+    fn suggest_as(&mut self, categories: &[String], ask: Ask, heading: Option<&str>, more: &[String]) {
         self.low_confidence = ask != Ask::Confirm;
         let dir = &self.content.directory;
         let name = |c: &String| dir.categories.get(c).map(|x| x.name.clone()).unwrap_or_else(|| c.clone());
@@ -314,7 +315,14 @@ impl<'a> Turn<'a> {
             _ => {
                 let mut choices: Vec<ChoiceOut> =
                     categories.iter().map(|c| ChoiceOut { id: format!("cat:{c}"), label: name(c) }).collect();
-                choices.push(menu);
+                if more.is_empty() || ask != Ask::Pick {
+                    choices.push(menu);
+                } else {
+                    choices
+                        .push(ChoiceOut {
+                            id: format!("{NOT_THAT}{}", more.join(",")), label: "都不是".to_string()
+                        });
+                }
                 let default = if ask == Ask::Instead { &texts.other_kinds } else { &texts.suggest };
                 (heading.unwrap_or(default).to_string(), choices)
             }

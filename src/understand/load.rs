@@ -92,13 +92,28 @@ fn more_example_files(dir: &Path, diags: &mut Diagnostics) -> Vec<std::path::Pat
     files
 }
 
-/// Loads lexicon and examples; unknown category ids are errors with lines.
+/// The lexicon, relative to the content root.
+pub const LEXICON: &str = "dialogs/understand/lexicon.toml";
+
+/// The example files (`examples.toml`, then `examples/*.toml` by name),
+/// relative to the content root.
+pub fn example_files(root: &Path) -> Vec<std::path::PathBuf> {
+    let dir = Path::new("dialogs/understand");
+    let more = more_example_files(&root.join(dir).join("examples"), &mut Diagnostics::default());
+    let names = more.iter().filter_map(|p| p.file_name()).map(|n| dir.join("examples").join(n));
+    std::iter::once(dir.join("examples.toml")).chain(names).collect()
+}
+
 /// Example utterances per category, with relative prior weights.
 pub struct Examples {
     pub items: Vec<(String, String)>,
     pub prior: HashMap<String, f64>,
+    /// Each example file (relative to the content root) and how many
+    /// utterances it gave.
+    pub per_file: Vec<(std::path::PathBuf, usize)>,
 }
 
+/// Loads lexicon and examples; unknown category ids are errors with lines.
 /// `faqs`: the FAQ ids a rule may name (not checked when `None`).
 pub fn load(
     root: &Path,
@@ -107,7 +122,7 @@ pub fn load(
     diags: &mut Diagnostics,
 ) -> Option<(Lexicon, Examples)> {
     let dir = root.join("dialogs/understand");
-    let (lex_src, lex): (Source, RawLexicon) = parse_file(&dir.join("lexicon.toml"), diags)?;
+    let (lex_src, lex): (Source, RawLexicon) = parse_file(&root.join(LEXICON), diags)?;
     let (src, ex): (Source, RawExamples) = parse_file(&dir.join("examples.toml"), diags)?;
     let mut ok = true;
     let mut check = |c: &Spanned<String>, src: &Source, diags: &mut Diagnostics| {
@@ -141,17 +156,21 @@ pub fn load(
     let more: Vec<(Source, MoreExamples)> = paths.iter().filter_map(|p| parse_file(p, diags)).collect();
     let unreadable = more.len() < paths.len();
     let mut items = Vec::new();
+    let mut per_file = Vec::new();
     for (src, table) in std::iter::once((&src, &ex.examples)).chain(more.iter().map(|(s, m)| (s, &m.examples))) {
+        let before = items.len();
         for (cat, list) in table {
             check(cat, src, diags);
             items.extend(list.iter().map(|e| (cat.get_ref().clone(), e.clone())));
         }
+        let rel = src.path.strip_prefix(root).unwrap_or(&src.path).to_path_buf();
+        per_file.push((rel, items.len() - before));
     }
     for cat in ex.prior.keys() {
         check(cat, &src, diags);
     }
     let prior = ex.prior.iter().map(|(k, v)| (k.get_ref().clone(), *v)).collect();
-    let examples = Examples { items, prior };
+    let examples = Examples { items, prior, per_file };
     let lexicon = Lexicon {
         terms: lex.terms,
         synonyms: lex.synonyms.into_iter().collect(),
