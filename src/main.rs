@@ -121,10 +121,34 @@ enum Command {
         #[command(subcommand)]
         action: StaffCommand,
     },
+    /// Example utterances: merge staff annotations exported from the console.
+    Examples {
+        #[command(subcommand)]
+        action: ExamplesCommand,
+    },
     /// Chat with the bot in the terminal (no server, nothing stored).
     Chat {
         #[arg(long, default_value = ".")]
         content: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExamplesCommand {
+    /// Merge annotated questions (the console's /staff/annotations.toml
+    /// export) into dialogs/understand/examples/annotations.toml, after
+    /// checking that none comes from an evaluation set.
+    Merge {
+        /// The exported file (an [examples] table).
+        file: PathBuf,
+        #[arg(long, default_value = ".")]
+        content: PathBuf,
+        /// The evaluation sets to check against (every *.jsonl there).
+        #[arg(long, default_value = "../shared/eval")]
+        eval: PathBuf,
+        /// Merge without the check (only where no evaluation set exists).
+        #[arg(long)]
+        no_eval_check: bool,
     },
 }
 
@@ -225,6 +249,14 @@ fn main() -> anyhow::Result<()> {
         Command::Classify { content, cv: Some(k), real: Some(real), real_weight } => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             xinfang_guide::cli::classify::cross_validate(&content, &real, k, real_weight, &mut out)
+        }
+        Command::Examples { action: ExamplesCommand::Merge { file, content, eval, no_eval_check } } => {
+            let eval = (!no_eval_check).then_some(eval.as_path());
+            let mut out = std::io::stdout().lock();
+            if !xinfang_guide::cli::examples::merge(&content, &file, eval, &mut out)? {
+                std::process::exit(1);
+            }
+            Ok(())
         }
         Command::Train { content, real, real_weight, check } => {
             xinfang_guide::cli::train::run(&content, real.as_deref(), real_weight, check)

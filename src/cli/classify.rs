@@ -5,7 +5,9 @@
 //! `offered_after_no` the ones it offers when the person says the one to
 //! confirm is wrong (or, under buttons, 都不是). For a message about danger (`danger`: its kind) the
 //! category is `emergency` and `offered` is what the bot offers to go on
-//! with once the person says they are safe. `top` lists the likeliest
+//! with once the person says they are safe. `also_faq`: the FAQ entry
+//! answering a second part of the message (petitioning about the matter),
+//! given before the matter's route. `top` lists the likeliest
 //! categories with their probability (for analysis).
 //!
 //! With `--cv K --real FILE`, the labelled real questions are classified
@@ -52,6 +54,9 @@ pub fn row(u: &Understanding, id: Value, question: &str) -> Value {
     let mut row = json!({"id": id, "category": c.category, "channels": channels, "confidence": (c.confidence * 1000.0).round() / 1000.0, "faq": faq, "offered": offered, "offered_after_no": after_no});
     if let Some(kind) = &c.danger_kind {
         row["danger"] = json!(kind);
+    }
+    if let Some(i) = c.also {
+        row["also_faq"] = json!(u.faq_id(i));
     }
     // The likeliest categories with their probability, for analysis.
     let top: Vec<Value> = c.top.iter().take(6).map(|(cat, p)| json!([cat, (p * 1000.0).round() / 1000.0])).collect();

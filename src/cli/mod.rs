@@ -3,6 +3,7 @@
 pub mod chat;
 pub mod check;
 pub mod classify;
+pub mod examples;
 pub mod qr;
 pub mod server;
 pub mod staff;

@@ -46,6 +46,12 @@ pub enum Intent {
         confident: bool,
         more: Vec<String>,
     },
+    /// A message with two parts (a matter, and petitioning about it): the
+    /// FAQ entry that answers the second, then `then` for the matter.
+    Also {
+        faq: usize,
+        then: Box<Intent>,
+    },
     /// Nothing fits: say so honestly and offer the menu and a person.
     Lost,
     /// Text that is not a command or a choice: the node may take it as a value.

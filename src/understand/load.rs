@@ -22,6 +22,22 @@ pub struct Lexicon {
     pub rules: Vec<Rule>,
     /// Category → words one of which must appear for it to be considered.
     pub requires: HashMap<String, Vec<String>>,
+    /// A second matter in the message: petitioning about the first.
+    pub also: Vec<Also>,
+}
+
+/// When a message about a matter also speaks of petitioning about it
+/// ("法院判决不公，我要去北京上访"), the FAQ entry that answers that part,
+/// given before the matter's own route.
+#[derive(Debug, Clone)]
+pub struct Also {
+    /// Any of these words…
+    pub any: Vec<String>,
+    /// …and, when not empty, any of these too.
+    pub with: Vec<String>,
+    /// Only for a matter that belongs to a legal procedure (`xinfang_ok = false`).
+    pub legal: bool,
+    pub faq: String,
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +64,19 @@ struct RawLexicon {
     rule: Vec<RawRule>,
     #[serde(default)]
     requires: BTreeMap<Spanned<String>, Vec<String>>,
+    #[serde(default)]
+    also: Vec<RawAlso>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlso {
+    any: Vec<String>,
+    #[serde(default)]
+    with: Vec<String>,
+    #[serde(default)]
+    legal: bool,
+    faq: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -140,7 +169,7 @@ pub fn load(
         check(&r.category, &lex_src, diags);
     }
     if let Some(known) = faqs {
-        for f in lex.rule.iter().filter_map(|r| r.faq.as_ref()) {
+        for f in lex.rule.iter().filter_map(|r| r.faq.as_ref()).chain(lex.also.iter().map(|a| &a.faq)) {
             if !known.iter().any(|k| k == f.get_ref()) {
                 let msg = format!("rule names FAQ entry `{}`, which does not exist", f.get_ref());
                 diags.error(&lex_src.path, lex_src.line(f.span()), Kind::DanglingNode, msg);
@@ -182,6 +211,16 @@ pub fn load(
             .map(|r| Rule { all: r.all, category: r.category.into_inner(), faq: r.faq.map(Spanned::into_inner) })
             .collect(),
         requires: lex.requires.into_iter().map(|(k, v)| (k.into_inner(), v)).collect(),
+        also: lex
+            .also
+            .into_iter()
+            .map(|a| Also {
+                any: a.any.iter().map(|w| crate::engine::understand::normalize(w)).collect(),
+                with: a.with.iter().map(|w| crate::engine::understand::normalize(w)).collect(),
+                legal: a.legal,
+                faq: a.faq.into_inner(),
+            })
+            .collect(),
     };
     (ok && !unreadable).then_some((lexicon, examples))
 }

@@ -8,6 +8,7 @@ pub mod bayes;
 pub mod bm25;
 pub mod load;
 pub mod logreg;
+pub mod merge;
 pub mod model;
 pub mod tokenize;
 pub mod train;
@@ -64,6 +65,10 @@ pub struct Classification {
     /// (the first to confirm when `resume_confident`).
     pub resume: Vec<String>,
     pub resume_confident: bool,
+    /// A second part of the message (petitioning about the matter: "…我要去
+    /// 北京上访"): the FAQ entry that answers it, given with the matter's own
+    /// route rather than dropped.
+    pub also: Option<usize>,
 }
 
 impl Understanding {
@@ -134,6 +139,7 @@ impl Understanding {
             danger_kind: Some(kind.to_string()),
             resume,
             resume_confident,
+            also: None,
         }
     }
 
@@ -168,6 +174,11 @@ impl Understanding {
             (Some((i, s)), None) if s >= FAQ_SHARE => Some(i),
             _ => None,
         };
+        let also = self.also(&norm, &category).filter(|a| Some(*a) != faq);
+        if also.is_some() {
+            // The petitioning part is answered; its buttons would only repeat it.
+            top.retain(|(c, _)| c != "xinfang_procedure");
+        }
         Classification {
             category,
             confidence,
@@ -177,7 +188,23 @@ impl Understanding {
             danger_kind: None,
             resume: Vec::new(),
             resume_confident: false,
+            also,
         }
+    }
+
+    /// The FAQ entry for petitioning about a matter, when the message speaks
+    /// of petitioning too (the first `[[also]]` of the lexicon that fits).
+    fn also(&self, norm: &str, category: &str) -> Option<usize> {
+        let cat = self.content.directory.categories.get(category)?;
+        if cat.channels.is_empty() || cat.channels.first().is_some_and(|c| c == "xinfang") {
+            // No matter (greetings), or petitioning is the matter's own channel.
+            return None;
+        }
+        let has = |words: &[String]| words.iter().any(|w| norm.contains(w.as_str()));
+        let fits =
+            |a: &&load::Also| (!a.legal || !cat.xinfang_ok) && has(&a.any) && (a.with.is_empty() || has(&a.with));
+        let a = self.lexicon.also.iter().find(fits)?;
+        self.content.faq.iter().position(|f| f.id == a.faq)
     }
 
     /// Category probabilities, best first: the naive Bayes and the logistic
@@ -186,7 +213,12 @@ impl Understanding {
     /// (问政 boards, mailbox letters) is also judged by its title, which
     /// names the matter, while a long body wanders.
     fn rank(&self, text: &str, tokens: &[String]) -> Vec<(String, f64)> {
-        let full = self.rank_features(&self.tokenizer.features_from(tokens.to_vec(), text));
+        let mut full = self.rank_features(&self.tokenizer.features_from(tokens.to_vec(), text));
+        if !full.is_empty() {
+            if let Some(votes) = self.sentence_votes(text) {
+                full = blend(&full, &votes, 1.0 - SENTENCE_WEIGHT);
+            }
+        }
         match title(text) {
             Some(t) if !full.is_empty() => {
                 let head = self.rank_features(&self.tokenizer.features(t));
@@ -194,6 +226,24 @@ impl Understanding {
             }
             _ => full,
         }
+    }
+
+    /// For a long post: each sentence's ranking, averaged. A letter that
+    /// tells its story at length mentions many things once (the developer,
+    /// a lawsuit, the street office); the matter it is about comes back in
+    /// sentence after sentence. `None` for short texts.
+    fn sentence_votes(&self, text: &str) -> Option<Vec<(String, f64)>> {
+        if text.chars().count() < LONG_POST {
+            return None;
+        }
+        let sentences = text.split(['。', '！', '？', '；', '!', '?', ';', '\n']).filter(|s| s.chars().count() >= 6);
+        let mut sum: Vec<(String, f64)> = Vec::new();
+        let mut n = 0.0;
+        for ranked in sentences.map(|s| self.rank_features(&self.tokenizer.features(s))).filter(|r| !r.is_empty()) {
+            sum = if sum.is_empty() { ranked } else { blend(&sum, &ranked, n / (n + 1.0)) };
+            n += 1.0;
+        }
+        (n >= 3.0).then_some(sum)
     }
 
     fn rank_features(&self, features: &[String]) -> Vec<(String, f64)> {
@@ -285,6 +335,12 @@ const MATTER_CHARS: usize = 8;
 /// A 涉法涉诉 category within this share of the best (信访-first) category's
 /// probability takes the lead: close calls go to the legal procedure.
 const LEGAL_SHARE: f64 = 0.5;
+
+/// Posts at least this long (characters) are also judged sentence by sentence.
+const LONG_POST: usize = 200;
+
+/// Weight of the sentences' averaged ranking in a long post.
+const SENTENCE_WEIGHT: f64 = 0.5;
 
 /// Weight of the title line's own ranking in a post with a title.
 const TITLE_WEIGHT: f64 = 0.3;
@@ -381,12 +437,18 @@ impl Understand for Smart {
             // Greetings and chat: the dialog's own reply (menu or "not understood").
             return Intent::Other;
         }
-        if let Some(i) = c.faq {
-            return Intent::Faq(i);
+        let matter = match c.faq {
+            Some(i) => Intent::Faq(i),
+            None => {
+                let (categories, confident) = u.offered(&c);
+                let more = u.instead(&c);
+                if categories.is_empty() { Intent::Lost } else { Intent::Suggest { categories, confident, more } }
+            }
+        };
+        match c.also {
+            Some(faq) => Intent::Also { faq, then: Box::new(matter) },
+            None => matter,
         }
-        let (categories, confident) = u.offered(&c);
-        let more = u.instead(&c);
-        if categories.is_empty() { Intent::Lost } else { Intent::Suggest { categories, confident, more } }
     }
 }
 

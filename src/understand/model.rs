@@ -215,14 +215,15 @@ impl Vocab {
     }
 
     /// A message's distinct known features as rows, sorted; `None` unless
-    /// a word or pair (not only single characters) is among them.
+    /// a word or pair (not only single characters or numbers) is among them.
     pub fn rows(&self, features: &[String]) -> Option<Vec<u32>> {
         let mut word = false;
         let mut rows = Vec::new();
         for f in features {
             if let Some(&row) = self.map.get(f) {
                 rows.push(row);
-                word |= !tokenize::is_char(f);
+                // Nor are numbers ("1" in "window.pwned=1").
+                word |= !tokenize::is_char(f) && !f.bytes().all(|b| b.is_ascii_digit());
             }
         }
         rows.sort_unstable();
