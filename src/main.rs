@@ -63,6 +63,9 @@ enum Command {
         /// Weight of a real question against a hand-written example.
         #[arg(long, default_value_t = xinfang_guide::understand::train::REAL_WEIGHT)]
         real_weight: f32,
+        /// Texts this long or longer are judged by the examples alone (0: never).
+        #[arg(long, default_value_t = xinfang_guide::understand::train::LONG_FROM_CHARS)]
+        long_from_chars: usize,
     },
     /// Learn the category models from the examples (and labelled real
     /// questions) and write dialogs/understand/model.bin with its provenance
@@ -77,6 +80,10 @@ enum Command {
         /// Weight of a real question against a hand-written example.
         #[arg(long, default_value_t = xinfang_guide::understand::train::REAL_WEIGHT)]
         real_weight: f32,
+        /// Texts this long or longer are judged by a model of the examples
+        /// alone (0: never), since the real questions are short.
+        #[arg(long, default_value_t = xinfang_guide::understand::train::LONG_FROM_CHARS)]
+        long_from_chars: usize,
         /// Write nothing; exit 1 unless the committed files are exactly
         /// what these inputs produce.
         #[arg(long)]
@@ -246,9 +253,10 @@ fn main() -> anyhow::Result<()> {
             println!("account {name} created");
             Ok(())
         }
-        Command::Classify { content, cv: Some(k), real: Some(real), real_weight } => {
+        Command::Classify { content, cv: Some(k), real: Some(real), real_weight, long_from_chars } => {
+            let s = xinfang_guide::understand::train::Settings { real_weight, long_from_chars };
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            xinfang_guide::cli::classify::cross_validate(&content, &real, k, real_weight, &mut out)
+            xinfang_guide::cli::classify::cross_validate(&content, &real, k, &s, &mut out)
         }
         Command::Examples { action: ExamplesCommand::Merge { file, content, eval, no_eval_check } } => {
             let eval = (!no_eval_check).then_some(eval.as_path());
@@ -258,8 +266,9 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Train { content, real, real_weight, check } => {
-            xinfang_guide::cli::train::run(&content, real.as_deref(), real_weight, check)
+        Command::Train { content, real, real_weight, long_from_chars, check } => {
+            let s = xinfang_guide::understand::train::Settings { real_weight, long_from_chars };
+            xinfang_guide::cli::train::run(&content, real.as_deref(), &s, check)
         }
         Command::Classify { content, .. } => {
             let (loaded, diags) = xinfang_guide::understand::load_all(&content);

@@ -16,7 +16,7 @@
 //! still be measured as unseen.
 
 use crate::understand::Understanding;
-use crate::understand::model::Model;
+use crate::understand::model::{Model, Models};
 use crate::understand::train::{self, RealRow};
 use serde_json::{Value, json};
 use std::io::{BufRead, Write};
@@ -66,19 +66,32 @@ pub fn row(u: &Understanding, id: Value, question: &str) -> Value {
 
 /// k-fold cross-validation over labelled real questions: each row
 /// classified by the content's examples plus the other folds' rows.
-pub fn cross_validate(root: &Path, real: &Path, k: usize, weight: f32, out: &mut impl Write) -> anyhow::Result<()> {
+pub fn cross_validate(
+    root: &Path,
+    real: &Path,
+    k: usize,
+    s: &train::Settings,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     anyhow::ensure!(k >= 2, "--cv needs at least 2 folds");
     let rows = train::read_real(real)?;
     let (content, _) = crate::content::load(root);
     let content = Arc::new(content.ok_or_else(|| anyhow::anyhow!("content has errors: run `xinfang-guide check`"))?);
     let (lexicon, examples) = train::load_examples(root)?;
     let mut lines = vec![Value::Null; rows.len()];
+    let model = |items: &[crate::understand::model::Item]| {
+        Model::from_bytes(&train::train_items(&lexicon, &examples, items)).map_err(anyhow::Error::msg)
+    };
     for fold in 0..k {
         let rest: Vec<RealRow> =
             rows.iter().enumerate().filter(|(i, _)| i % k != fold).map(|(_, r)| r.clone()).collect();
-        let items = train::items(&examples, &rest, weight);
-        let model = Model::from_bytes(&train::train_items(&lexicon, &examples, &items)).map_err(anyhow::Error::msg)?;
-        let u = Understanding::new(content.clone(), lexicon.clone(), model);
+        let all = model(&train::items(&examples, &rest, s.real_weight))?;
+        // The long-text model learns from the examples alone, as `train` makes it.
+        let long = match s.long_from_chars {
+            0 => None,
+            n => Some((n, model(&train::items(&examples, &[], 1.0))?)),
+        };
+        let u = Understanding::new(content.clone(), lexicon.clone(), Models { all, long });
         for (i, r) in rows.iter().enumerate().filter(|(i, _)| i % k == fold) {
             lines[i] = row(&u, json!(r.id), &r.question);
         }

@@ -3,11 +3,11 @@
 use crate::understand::train::{self, MODEL_BIN, MODEL_TOML, Settings};
 use std::path::Path;
 
-pub fn run(root: &Path, real: Option<&Path>, real_weight: f32, check: bool) -> anyhow::Result<()> {
+pub fn run(root: &Path, real: Option<&Path>, settings: &Settings, check: bool) -> anyhow::Result<()> {
     let rows = real.map(train::read_real).transpose()?;
     let real = real.zip(rows.as_deref());
     let started = std::time::Instant::now();
-    let t = train::train(root, real, &Settings { real_weight })?;
+    let t = train::train(root, real, settings)?;
     let ms = started.elapsed().as_millis();
     if check {
         let same = |rel: &str, want: &[u8]| std::fs::read(root.join(rel)).is_ok_and(|have| have == want);

@@ -17,7 +17,7 @@ use crate::content::{Content, Input, Node, NodeKind};
 use crate::engine::understand::{Intent, Plain, Understand};
 use bayes::Bayes;
 use bm25::Bm25;
-use model::{Model, Vocab};
+use model::{Model, Models, Vocab};
 use std::sync::Arc;
 use tokenize::Tokenizer;
 
@@ -44,6 +44,9 @@ pub struct Understanding {
     vocab: Vocab,
     bayes: Bayes,
     logreg: logreg::LogReg,
+    /// For texts of at least this many characters, the model of the
+    /// examples alone (see [`Models`]).
+    long: Option<(usize, Model)>,
     faq: Bm25,
     lexicon: load::Lexicon,
     content: Arc<Content>,
@@ -74,16 +77,16 @@ pub struct Classification {
 impl Understanding {
     /// The understanding with a trained model (from the model file, or
     /// [`Understanding::from_examples`]).
-    pub fn new(content: Arc<Content>, lexicon: load::Lexicon, model: Model) -> Self {
+    pub fn new(content: Arc<Content>, lexicon: load::Lexicon, models: Models) -> Self {
         let tokenizer = Tokenizer::new(&lexicon.terms, &lexicon.synonyms);
-        let Model { vocab, bayes, logreg } = model;
+        let Models { all: Model { vocab, bayes, logreg }, long } = models;
         let mut docs = Vec::new();
         for (i, f) in content.faq.iter().enumerate() {
             for q in std::iter::once(&f.question).chain(&f.alt) {
                 docs.push((i, tokenizer.tokens(q)));
             }
         }
-        Self { tokenizer, vocab, bayes, logreg, faq: Bm25::new(docs), lexicon, content }
+        Self { tokenizer, vocab, bayes, logreg, long, faq: Bm25::new(docs), lexicon, content }
     }
 
     /// The understanding trained from the examples alone (content without a
@@ -92,8 +95,8 @@ impl Understanding {
         let items = train::items(examples, &[], 1.0);
         let bytes = train::train_items(&lexicon, examples, &items);
         // Cannot fail: the bytes were written just now by the same code.
-        let model = Model::from_bytes(&bytes).unwrap_or_else(|e| unreachable!("{e}"));
-        Self::new(content, lexicon, model)
+        let all = Model::from_bytes(&bytes).unwrap_or_else(|e| unreachable!("{e}"));
+        Self::new(content, lexicon, Models { all, long: None })
     }
 
     /// A danger word anywhere in the message, not counting the harmless
@@ -213,15 +216,16 @@ impl Understanding {
     /// (问政 boards, mailbox letters) is also judged by its title, which
     /// names the matter, while a long body wanders.
     fn rank(&self, text: &str, tokens: &[String]) -> Vec<(String, f64)> {
-        let mut full = self.rank_features(&self.tokenizer.features_from(tokens.to_vec(), text));
+        let m = self.model_for(text);
+        let mut full = self.rank_features(m, &self.tokenizer.features_from(tokens.to_vec(), text));
         if !full.is_empty() {
-            if let Some(votes) = self.sentence_votes(text) {
+            if let Some(votes) = self.sentence_votes(m, text) {
                 full = blend(&full, &votes, 1.0 - SENTENCE_WEIGHT);
             }
         }
         match title(text) {
             Some(t) if !full.is_empty() => {
-                let head = self.rank_features(&self.tokenizer.features(t));
+                let head = self.rank_features(m, &self.tokenizer.features(t));
                 if head.is_empty() { full } else { blend(&full, &head, 1.0 - TITLE_WEIGHT) }
             }
             _ => full,
@@ -232,26 +236,35 @@ impl Understanding {
     /// tells its story at length mentions many things once (the developer,
     /// a lawsuit, the street office); the matter it is about comes back in
     /// sentence after sentence. `None` for short texts.
-    fn sentence_votes(&self, text: &str) -> Option<Vec<(String, f64)>> {
+    fn sentence_votes(&self, m: ModelRef, text: &str) -> Option<Vec<(String, f64)>> {
         if text.chars().count() < LONG_POST {
             return None;
         }
         let sentences = text.split(['。', '！', '？', '；', '!', '?', ';', '\n']).filter(|s| s.chars().count() >= 6);
         let mut sum: Vec<(String, f64)> = Vec::new();
         let mut n = 0.0;
-        for ranked in sentences.map(|s| self.rank_features(&self.tokenizer.features(s))).filter(|r| !r.is_empty()) {
+        for ranked in sentences.map(|s| self.rank_features(m, &self.tokenizer.features(s))).filter(|r| !r.is_empty()) {
             sum = if sum.is_empty() { ranked } else { blend(&sum, &ranked, n / (n + 1.0)) };
             n += 1.0;
         }
         (n >= 3.0).then_some(sum)
     }
 
-    fn rank_features(&self, features: &[String]) -> Vec<(String, f64)> {
+    /// The model for this text: the examples alone for a text longer than
+    /// any real question learned from, else the model of everything.
+    fn model_for(&self, text: &str) -> ModelRef<'_> {
+        match &self.long {
+            Some((n, m)) if text.chars().count() >= *n => (&m.vocab, &m.bayes, &m.logreg),
+            _ => (&self.vocab, &self.bayes, &self.logreg),
+        }
+    }
+
+    fn rank_features(&self, (vocab, bayes, logreg): ModelRef, features: &[String]) -> Vec<(String, f64)> {
         // Single characters are never evidence alone: a message needs a
         // known word or pair.
-        let Some(rows) = self.vocab.rows(features) else { return Vec::new() };
-        let nb = self.bayes.rank(&rows);
-        let lr = self.logreg.rank(&rows);
+        let Some(rows) = vocab.rows(features) else { return Vec::new() };
+        let nb = bayes.rank(&rows);
+        let lr = logreg.rank(&rows);
         if nb.is_empty() || lr.is_empty() {
             return Vec::new();
         }
@@ -328,6 +341,9 @@ impl Understanding {
     }
 }
 
+/// A model's parts, borrowed.
+type ModelRef<'a> = (&'a Vocab, &'a Bayes, &'a logreg::LogReg);
+
 /// Fewest letters a message about danger needs besides its danger words for
 /// an unsure guess at its matter to be offered once the person is safe.
 const MATTER_CHARS: usize = 8;
@@ -391,7 +407,9 @@ pub fn build(
     let (lexicon, examples) = load::load(root, &cats, Some(&faqs), diags)?;
     match train::load_model(root, &examples, diags) {
         Some(Ok(model)) => {
-            let unknown: Vec<String> = model.classes().into_iter().filter(|c| !cats.contains(c)).collect();
+            let mut classes = model.all.classes();
+            classes.extend(model.long.iter().flat_map(|(_, m)| m.classes()));
+            let unknown: Vec<String> = classes.into_iter().filter(|c| !cats.contains(c)).collect();
             if !unknown.is_empty() {
                 let msg = format!("the model knows categories the directory does not: {}", unknown.join(", "));
                 diags.error(&root.join(train::MODEL_BIN), 1, crate::content::diag::Kind::UnknownCategory, msg);

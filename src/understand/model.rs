@@ -20,6 +20,58 @@ use super::tokenize::{self, Tokenizer};
 use std::collections::HashMap;
 
 const MAGIC: &[u8; 8] = b"XGMODEL1";
+const MODELS: &[u8; 8] = b"XGMODELS";
+
+/// What the model file holds: the model for every message and, when real
+/// questions were learned from, a model of the examples alone for texts
+/// longer than any real question (`long_from` characters and more): the
+/// real questions are short legal consultations, and what they teach pulls
+/// long letters to officials toward legal categories.
+pub struct Models {
+    pub all: Model,
+    pub long: Option<(usize, Model)>,
+}
+
+/// The model file's bytes: `XGMODELS`, u32 `long_from` (0: no long model),
+/// u32 count, then each model's bytes after its u32 length.
+pub fn models_bytes(all: Vec<u8>, long: Option<(usize, Vec<u8>)>) -> Vec<u8> {
+    let mut out = MODELS.to_vec();
+    out.extend((long.as_ref().map_or(0, |(n, _)| *n) as u32).to_le_bytes());
+    let parts: Vec<Vec<u8>> = std::iter::once(all).chain(long.map(|(_, b)| b)).collect();
+    out.extend((parts.len() as u32).to_le_bytes());
+    for p in parts {
+        out.extend((p.len() as u32).to_le_bytes());
+        out.extend(p);
+    }
+    out
+}
+
+impl Models {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        let mut r = Reader { bytes, at: 0 };
+        if r.take(MODELS.len())? != MODELS {
+            return Err("not a model file (wrong magic)".into());
+        }
+        let long_from = r.u32()? as usize;
+        let n = r.u32()?;
+        let mut parts = Vec::new();
+        for _ in 0..n {
+            let len = r.u32()? as usize;
+            parts.push(Model::from_bytes(r.take(len)?)?);
+        }
+        if r.at != bytes.len() {
+            return Err(format!("{} bytes after the end of the models", bytes.len() - r.at));
+        }
+        let mut parts = parts.into_iter();
+        let all = parts.next().ok_or("the model file holds no model")?;
+        let long = match (long_from, parts.next()) {
+            (0, None) => None,
+            (n, Some(m)) if n > 0 => Some((n, m)),
+            _ => return Err("the long-text model and its length do not match".into()),
+        };
+        Ok(Self { all, long })
+    }
+}
 
 /// One training utterance.
 #[derive(Debug, Clone, PartialEq)]
@@ -271,13 +323,16 @@ mod tests {
     #[test]
     fn a_damaged_model_file_is_an_error_not_a_panic() {
         let t = Tokenizer::new(&[], &HashMap::new());
-        let bytes = train(&t, &items(), &HashMap::new());
-        assert!(Model::from_bytes(b"nonsense").is_err());
+        let one = train(&t, &items(), &HashMap::new());
+        let bytes = models_bytes(one.clone(), Some((120, one)));
+        let m = Models::from_bytes(&bytes).expect("reads");
+        assert_eq!(m.long.as_ref().map(|(n, _)| *n), Some(120));
+        assert!(Models::from_bytes(b"nonsense").is_err());
         for cut in [9, bytes.len() / 2, bytes.len() - 1] {
-            assert!(Model::from_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
+            assert!(Models::from_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
         }
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(Model::from_bytes(&longer).is_err());
+        assert!(Models::from_bytes(&longer).is_err());
     }
 }

@@ -10,7 +10,7 @@
 //! model file it trains from the examples alone at start-up.
 
 use super::load::{self, Examples, Lexicon};
-use super::model::{self, Item, Model};
+use super::model::{self, Item, Models};
 use super::tokenize::Tokenizer;
 use crate::content::Diagnostics;
 use anyhow::Context;
@@ -76,7 +76,14 @@ pub struct ModelFile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     pub real_weight: f32,
+    /// Texts of at least this many characters are judged by a model of the
+    /// examples alone (0: no such model; only when real questions are used).
+    pub long_from_chars: usize,
 }
+
+/// Longer than any real question of train_real.jsonl (100 characters), with
+/// room: from here on the real questions have taught nothing.
+pub const LONG_FROM_CHARS: usize = 120;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Input {
@@ -113,14 +120,20 @@ pub fn train(root: &Path, real: Option<(&Path, &[RealRow])>, settings: &Settings
     let (lexicon, examples) = load_examples(root)?;
     let rows = real.map(|(_, r)| r).unwrap_or_default();
     let items = items(&examples, rows, settings.real_weight);
-    let bin = train_items(&lexicon, &examples, &items);
-    let m = Model::from_bytes(&bin).map_err(anyhow::Error::msg)?;
+    let all = train_items(&lexicon, &examples, &items);
+    let long = (real.is_some() && settings.long_from_chars > 0)
+        .then(|| (settings.long_from_chars, train_items(&lexicon, &examples, &self::items(&examples, &[], 1.0))));
+    let bin = model::models_bytes(all, long);
+    let m = Models::from_bytes(&bin).map_err(anyhow::Error::msg)?.all;
     let mut input = content_inputs(root, &examples)?;
     let mut command = "xinfang-guide train".to_string();
     if let Some((path, rows)) = real {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        command.push_str(&format!(" --real ../shared/eval/{name} --real-weight {}", settings.real_weight));
+        command.push_str(&format!(
+            " --real ../shared/eval/{name} --real-weight {} --long-from-chars {}",
+            settings.real_weight, settings.long_from_chars
+        ));
         input.push(Input {
             path: name,
             sha256: sha256(&bytes),
@@ -172,14 +185,14 @@ pub fn write(root: &Path, t: &Trained) -> anyhow::Result<()> {
 /// The model file under `root`, if there is one: the model, or why it
 /// cannot be used. A model trained from other content files than these is
 /// used, with a warning saying to retrain.
-pub fn load_model(root: &Path, examples: &Examples, diags: &mut Diagnostics) -> Option<Result<Model, String>> {
+pub fn load_model(root: &Path, examples: &Examples, diags: &mut Diagnostics) -> Option<Result<Models, String>> {
     let path = root.join(MODEL_BIN);
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => return Some(Err(format!("{}: {e}", path.display()))),
     };
-    let model = Model::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()));
+    let model = Models::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()));
     if let Some(why) = stale(root, examples, &bytes) {
         let msg = format!("{why}: retrain with `xinfang-guide train --real ../shared/eval/train_real.jsonl`");
         diags.warning(&root.join(MODEL_TOML), 1, crate::content::diag::Kind::StaleModel, msg);
