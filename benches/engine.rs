@@ -82,7 +82,7 @@ fn bench_understand(c: &mut Criterion) {
         xinfang_guide::understand::load::load(Path::new(env!("CARGO_MANIFEST_DIR")), &cats, None, &mut d)
             .expect("lexicon")
     };
-    let u = xinfang_guide::understand::Understanding::new(std::sync::Arc::new(big), lexicon, &examples);
+    let u = xinfang_guide::understand::Understanding::from_examples(std::sync::Arc::new(big), lexicon, &examples);
     eprintln!("index with 1,000 FAQ entries built in {:?}", started.elapsed());
     c.bench_function("classify: short question, 1,000 FAQ entries", |b| {
         b.iter(|| u.classify(black_box("老板欠我三个月工资不给，我要去上访")))

@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """Scores `xinfang-guide classify` on the labelled evaluation sets.
 
-    python3 benches/score_classify.py [--bin target/release/xinfang-guide] [--eval ../shared/eval]
+    python3 benches/score_classify.py [--bin target/release/xinfang-guide] [--eval ../shared/eval] [--split] [--cv 5]
+
+Sets: dev.jsonl and dev_xinfang.jsonl (never trained on), and train_real.jsonl
+by k-fold cross-validation (`classify --cv K --real …`: each row classified
+by a model trained without its fold), so a gain that fits one set and not the
+other shows.
 
 Prints, over all rows and over the labeller's high-confidence rows: category
 accuracy (predicted in {category} + also), first-channel accuracy (first
@@ -9,11 +14,12 @@ recommended channel in the row's channels; out_of_scope with no channel is
 right only for out_of_scope rows), 诉访分离 violations (信访 recommended first
 for a category with xinfang_ok = false), and the most frequent confusions.
 
-Also, as a measure of what a chat user sees rather than the evaluation's
-target: how often a right first channel is among the categories the chat
-offers (`offered`: one to confirm when confident, else up to three buttons),
-and among those or the ones offered when the person answers 不是 to the one
-to confirm (`offered_after_no`).
+The chat measure (issue 15's bar): how often a right first channel is one
+tap away — the category the chat asks to confirm, or one of the buttons it
+offers (`offered`) — and within reach after one 不是 (`offered_after_no`
+too); a message about danger reaches 110 at once (the crisis and danger
+replies give 110/120 before anything else). Also the mean number of
+categories offered, so that offering everything cannot game the measure.
 """
 import argparse
 import collections
@@ -34,17 +40,29 @@ def main():
     ap.add_argument("--errors", type=int, default=0, help="print this many misclassified rows per set, from the even (analysis) half only")
     ap.add_argument("--split", action="store_true",
                     help="also score the even rows (for error analysis) and the odd rows (held out: never read them) apart")
+    ap.add_argument("--cv", type=int, default=5, help="folds for train_real.jsonl (0: skip it)")
+    ap.add_argument("--real-weight", type=float, default=None, help="passed to classify --cv")
+    ap.add_argument("--only-cv", action="store_true", help="score only the cross-validated train_real.jsonl")
     args = ap.parse_args()
     tax = tomllib.loads(pathlib.Path(args.taxonomy).read_text(encoding="utf-8"))
     forbidden = {c for c, v in tax["categories"].items() if not v["xinfang_ok"]}
     first_of = {c: v["channels"][0] for c, v in tax["categories"].items() if v["channels"]}
-    for name in ["dev.jsonl", "dev_xinfang.jsonl"]:
+    sets = [] if args.only_cv else ["dev.jsonl", "dev_xinfang.jsonl"]
+    if args.cv:
+        sets.append("train_real.jsonl")
+    for name in sets:
         path = pathlib.Path(args.eval) / name
         rows = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
-        out = subprocess.run([args.bin, "classify", "--content", str(ROOT)], input="\n".join(json.dumps(r, ensure_ascii=False) for r in rows),
+        cmd = [args.bin, "classify", "--content", str(ROOT)]
+        if name == "train_real.jsonl":
+            cmd += ["--cv", str(args.cv), "--real", str(path)]
+            if args.real_weight is not None:
+                cmd += ["--real-weight", str(args.real_weight)]
+        out = subprocess.run(cmd, input="\n".join(json.dumps(r, ensure_ascii=False) for r in rows),
                              capture_output=True, text=True, check=True).stdout
         preds = {p["id"]: p for p in map(json.loads, out.splitlines())}
-        print(f"== {name} ({len(rows)} rows)")
+        cv = f", {args.cv}-fold cross-validation" if name == "train_real.jsonl" else ""
+        print(f"== {name} ({len(rows)} rows{cv})")
         subsets = [("all", rows), ("high", [r for r in rows if r.get("confidence") == "high"])]
         if args.split:
             subsets += [("even", rows[0::2]), ("odd", rows[1::2])]
@@ -58,9 +76,12 @@ def main():
                 print(f"   {r['category']:>20} → {preds[r['id']]['category']:<20} {r['question'][:60]}")
 
 
-def reaches(categories, row, first_of):
+def reaches(categories, row, first_of, pred):
     """A right first channel among these categories' (offering none is
-    right only for out_of_scope rows, as for the first channel)."""
+    right only for out_of_scope rows, as for the first channel); a message
+    about danger is answered with 110/120 at once."""
+    if pred.get("danger") and "police_110" in row["channels"]:
+        return True
     if not categories:
         return row["category"] == "out_of_scope"
     return any(first_of.get(c) in row["channels"] for c in categories)
@@ -71,7 +92,7 @@ def report(label, rows, preds, forbidden, first_of):
         return
     cat_ok = chan_ok = violations = 0
     confusions = collections.Counter()
-    high_conf = [r for r in rows if preds[r["id"]]["confidence"] >= 0.55]
+    high_conf = [r for r in rows if preds[r["id"]]["confidence"] >= 0.75]
     hc_ok = offered_ok = offered_n = after_no_ok = 0
     for r in rows:
         p = preds[r["id"]]
@@ -87,15 +108,15 @@ def report(label, rows, preds, forbidden, first_of):
         violations += first == "xinfang" and r["category"] in forbidden
         offered = p.get("offered", [])
         offered_n += len(offered)
-        offered_ok += reaches(offered, r, first_of)
-        after_no_ok += reaches(offered + p.get("offered_after_no", []), r, first_of)
+        offered_ok += reaches(offered, r, first_of, p)
+        after_no_ok += reaches(offered + p.get("offered_after_no", []), r, first_of, p)
     for r in high_conf:
         hc_ok += preds[r["id"]]["category"] in [r["category"], *r.get("also", [])]
     n = len(rows)
     print(f"  {label:>4}: category {cat_ok / n:6.1%}  first channel {chan_ok / n:6.1%}  violations {violations}  "
           f"(bot-confident rows: {len(high_conf)}, category {hc_ok / max(len(high_conf), 1):6.1%})")
-    print(f"        chat: right first channel among the offered categories {offered_ok / n:6.1%} "
-          f"(categories offered per question: {offered_n / n:.2f}); after one 不是 {after_no_ok / n:6.1%}")
+    print(f"        chat: right channel one tap away {offered_ok / n:6.1%}  after one 不是 {after_no_ok / n:6.1%}  "
+          f"mean offered {offered_n / n:.2f}")
     top = ", ".join(f"{a}→{b} {c}" for (a, b), c in confusions.most_common(6))
     print(f"        confusions: {top}")
 

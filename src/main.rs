@@ -57,6 +57,41 @@ enum Command {
     Classify {
         #[arg(long, default_value = ".")]
         content: PathBuf,
+        /// k-fold cross-validation: classify the labelled questions of
+        /// `--real` instead of stdin, each by a model trained without its fold.
+        #[arg(long, requires = "real")]
+        cv: Option<usize>,
+        /// Labelled real questions (JSONL with `question` and `category`).
+        #[arg(long)]
+        real: Option<PathBuf>,
+        /// Weight of a real question against a hand-written example.
+        #[arg(long, default_value_t = xinfang_guide::understand::train::REAL_WEIGHT)]
+        real_weight: f32,
+        /// Texts this long or longer are judged by the examples alone (0: never).
+        #[arg(long, default_value_t = xinfang_guide::understand::train::LONG_FROM_CHARS)]
+        long_from_chars: usize,
+    },
+    /// Learn the category models from the examples (and labelled real
+    /// questions) and write dialogs/understand/model.bin with its provenance
+    /// (model.toml: inputs and their SHA-256).
+    Train {
+        #[arg(long, default_value = ".")]
+        content: PathBuf,
+        /// Labelled real questions (JSONL with `question` and `category`),
+        /// e.g. ../shared/eval/train_real.jsonl; they are not copied.
+        #[arg(long)]
+        real: Option<PathBuf>,
+        /// Weight of a real question against a hand-written example.
+        #[arg(long, default_value_t = xinfang_guide::understand::train::REAL_WEIGHT)]
+        real_weight: f32,
+        /// Texts this long or longer are judged by a model of the examples
+        /// alone (0: never), since the real questions are short.
+        #[arg(long, default_value_t = xinfang_guide::understand::train::LONG_FROM_CHARS)]
+        long_from_chars: usize,
+        /// Write nothing; exit 1 unless the committed files are exactly
+        /// what these inputs produce.
+        #[arg(long)]
+        check: bool,
     },
     /// Numbers for a source tag and date range: people served, messages,
     /// feedback, top questions. Reads the data dir, or asks the running
@@ -97,10 +132,34 @@ enum Command {
         #[command(subcommand)]
         action: StaffCommand,
     },
+    /// Example utterances: merge staff annotations exported from the console.
+    Examples {
+        #[command(subcommand)]
+        action: ExamplesCommand,
+    },
     /// Chat with the bot in the terminal (no server, nothing stored).
     Chat {
         #[arg(long, default_value = ".")]
         content: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExamplesCommand {
+    /// Merge annotated questions (the console's /staff/annotations.toml
+    /// export) into dialogs/understand/examples/annotations.toml, after
+    /// checking that none comes from an evaluation set.
+    Merge {
+        /// The exported file (an [examples] table).
+        file: PathBuf,
+        #[arg(long, default_value = ".")]
+        content: PathBuf,
+        /// The evaluation sets to check against (every *.jsonl there).
+        #[arg(long, default_value = "../shared/eval")]
+        eval: PathBuf,
+        /// Merge without the check (only where no evaluation set exists).
+        #[arg(long)]
+        no_eval_check: bool,
     },
 }
 
@@ -201,7 +260,24 @@ fn main() -> anyhow::Result<()> {
             println!("account {name} created");
             Ok(())
         }
-        Command::Classify { content } => {
+        Command::Classify { content, cv: Some(k), real: Some(real), real_weight, long_from_chars } => {
+            let s = xinfang_guide::understand::train::Settings { real_weight, long_from_chars };
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            xinfang_guide::cli::classify::cross_validate(&content, &real, k, &s, &mut out)
+        }
+        Command::Examples { action: ExamplesCommand::Merge { file, content, eval, no_eval_check } } => {
+            let eval = (!no_eval_check).then_some(eval.as_path());
+            let mut out = std::io::stdout().lock();
+            if !xinfang_guide::cli::examples::merge(&content, &file, eval, &mut out)? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::Train { content, real, real_weight, long_from_chars, check } => {
+            let s = xinfang_guide::understand::train::Settings { real_weight, long_from_chars };
+            xinfang_guide::cli::train::run(&content, real.as_deref(), &s, check)
+        }
+        Command::Classify { content, .. } => {
             let (loaded, diags) = xinfang_guide::understand::load_all(&content);
             let (_, understanding) = loaded.with_context(|| format!("content has errors:\n{diags}"))?;
             let stdin = std::io::stdin().lock();

@@ -126,3 +126,62 @@ fn serve_refuses_placeholders_in_a_real_deployment_and_a_public_url_that_is_no_u
     let _ = allowed.wait();
     assert!(line.starts_with("listening on"), "{line:?}");
 }
+
+/// The content (dialogs, faq, config) of the checkout under `to`.
+fn copy_content(to: &std::path::Path) {
+    fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for e in std::fs::read_dir(from).expect("read dir").map(|e| e.expect("entry")) {
+            if e.path().is_dir() {
+                copy_dir(&e.path(), &to.join(e.file_name()));
+            } else {
+                std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+            }
+        }
+    }
+    for dir in ["dialogs", "faq", "config"] {
+        copy_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir), &to.join(dir));
+    }
+}
+
+#[test]
+fn staff_annotations_merge_into_the_examples_unless_one_comes_from_an_evaluation_set() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_content(dir.path());
+    let eval = dir.path().join("eval");
+    std::fs::create_dir_all(&eval).expect("mkdir");
+    std::fs::write(eval.join("dev.jsonl"), "{\"id\": \"d-7\", \"question\": \"我们村的路灯坏了三个月一直没人来修\"}\n")
+        .expect("write");
+    let export = dir.path().join("annotated-examples.toml");
+    let merge = |file: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+            .args(["examples", "merge"])
+            .arg(file)
+            .arg("--content")
+            .arg(dir.path())
+            .arg("--eval")
+            .arg(&eval)
+            .output()
+            .expect("runs")
+    };
+    // A question typed from the dev set (masked, cut) stops the whole merge.
+    std::fs::write(&export, "[examples]\npublic_service = [\"我们村的路灯坏了三个月一直没人来修。\"]\nlabor = [\"包工头跑了，二十个工友的工钱没人给\"]\n")
+        .expect("write");
+    let out = merge(&export);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("dev.jsonl#d-7"), "{text}");
+    let target = dir.path().join("dialogs/understand/examples/annotations.toml");
+    assert!(!target.exists(), "nothing written");
+    // Without it the rest merges, once, and the content still loads.
+    std::fs::write(&export, "[examples]\nlabor = [\"包工头跑了，二十个工友的工钱没人给\"]\n").expect("write");
+    let out = merge(&export);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("merged 1 new examples"));
+    let again = merge(&export);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("merged 0 new examples"));
+    let merged = std::fs::read_to_string(&target).expect("annotations.toml");
+    assert_eq!(merged.matches("包工头跑了").count(), 1, "{merged}");
+    let (loaded, diags) = xinfang_guide::understand::load_all(dir.path());
+    assert!(loaded.is_some(), "{diags}");
+}

@@ -636,7 +636,9 @@ async fn a_crisis_message_gets_care_then_its_matter_on_the_web() {
     assert_eq!(log[0].record.danger.as_deref(), Some("self_harm"));
     let session = v["session"].as_str().expect("session").to_string();
     let offer = choose(&app, &session, &v, "我现在安全了").await;
-    assert!(offer["replies"][0]["text"].as_str().expect("t").contains("婚姻家庭继承"), "{offer}");
-    let family = choose(&app, &session, &offer, "对").await;
+    assert!(offer.to_string().contains("婚姻家庭继承"), "{offer}");
+    // A guess to confirm, or buttons when the rest of the message is less clear.
+    let pick = if offer.to_string().contains("对吗") { "对" } else { "婚姻家庭继承" };
+    let family = choose(&app, &session, &offer, pick).await;
     assert!(family.to_string().contains("是否正在遭受家庭暴力"), "{family}");
 }

@@ -174,3 +174,31 @@ fn damaged_content_files_give_diagnostics_not_a_panic() {
         prop_assert!(loaded.is_some() || !diags.items.is_empty(), "refused without saying why");
     });
 }
+
+proptest! {
+    #![proptest_config(config(500))]
+
+    /// Whatever is typed at a date question, the parser answers (a date, a
+    /// month, or an error the bot can say), and a real past date written in
+    /// the forms people use reads back as itself.
+    #[test]
+    fn dates_of_any_text_parse_or_are_refused_and_real_ones_read_back(
+        text in messy(),
+        days_ago in 0i64..3000,
+        form in 0usize..5,
+    ) {
+        use xinfang_guide::engine::dates::{Given, parse};
+        let today = time::macros::date!(2026 - 12 - 02);
+        let _ = parse(&text, today);
+        let d = today - time::Duration::days(days_ago);
+        let (y, m, day) = (d.year(), d.month() as u8, d.day());
+        let typed = match form {
+            0 => format!("{y}-{m:02}-{day:02}"),
+            1 => format!("{y}.{m}.{day}"),
+            2 => format!("{y}年{m}月{day}日"),
+            3 => format!("{y}/{m}/{day}"),
+            _ => format!("大概{y} {m} {day}左右"),
+        };
+        prop_assert_eq!(parse(&typed, today), Ok(Given::Day(d)), "{}", typed);
+    }
+}

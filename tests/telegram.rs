@@ -251,9 +251,11 @@ async fn a_whole_conversation_with_buttons_commands_and_free_text() {
     let help = h.text("人工");
     let got = h.exchange(vec![help], 1).await;
     assert!(got[0]["text"].as_str().expect("t").contains("电话"));
+    // Two parts, two messages: petitioning about it, then the wages.
     let wages = h.text("老板欠我三个月工资不给，我要去上访");
-    let got = h.exchange(vec![wages], 1).await;
-    assert!(got[0]["text"].as_str().expect("t").contains("劳动"), "{got:?}");
+    let got = h.exchange(vec![wages], 2).await;
+    assert!(got[0]["text"].as_str().expect("t").contains("关于上访"), "{got:?}");
+    assert!(got[1]["text"].as_str().expect("t").contains("劳动"), "{got:?}");
 
     let log = h.store.log_range(0, i64::MAX, None, 100).await.expect("log");
     assert_eq!(log.len(), 10);

@@ -186,3 +186,71 @@ fn a_crisis_message_is_classified_by_its_danger_and_its_matter() {
     );
     assert_eq!(u.classify("厨房着火了").danger_kind.as_deref(), Some("fire"));
 }
+
+#[test]
+fn none_of_the_offered_buttons_offers_the_next_likeliest_then_the_menu() {
+    use xinfang_guide::engine::Engine;
+    use xinfang_guide::engine::reply::Inbound;
+    use xinfang_guide::engine::session::SessionKey;
+    let (loaded, diags) = load_all(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let (content, understanding) = loaded.unwrap_or_else(|| panic!("{diags}"));
+    let engine =
+        Engine::new(content, Arc::new(xinfang_guide::understand::Smart { understanding: understanding.clone() }), 1800);
+    let key = SessionKey::parse("web", "none-of-these").expect("key");
+    let ids = |s: &xinfang_guide::engine::Step| -> Vec<String> {
+        s.replies.iter().flat_map(|r| &r.choices).map(|c| c.id.to_string()).collect()
+    };
+    let text = "有个事情和钱有关";
+    let c = understanding.classify(text);
+    let (shown, confident) = understanding.offered(&c);
+    let more = understanding.instead(&c);
+    assert!(!confident && !shown.is_empty() && !more.is_empty(), "{c:?}");
+    assert!(more.iter().all(|m| !shown.contains(m)), "the next ones are new: {shown:?} {more:?}");
+    let step = engine.step(None, &key, &Inbound::text(text), 1000);
+    let choices = ids(&step);
+    let want: Vec<String> =
+        shown.iter().map(|c| format!("cat:{c}")).chain([format!("not:{}", more.join(","))]).collect();
+    assert_eq!(choices, want);
+    let last: xinfang_guide::engine::choice::ChoiceId = want[want.len() - 1].parse().expect("choice id");
+    for none in [Inbound::text("都不是"), Inbound::choice(last)] {
+        let next = engine.step(Some(&step.session), &key, &none, 1001);
+        let want: Vec<String> = more.iter().map(|c| format!("cat:{c}")).chain(["cmd:menu".to_string()]).collect();
+        assert_eq!(ids(&next), want);
+    }
+}
+
+/// Regression: a typed question was logged with the category of the
+/// conversation's previous question (the slot), so staff annotated the
+/// wrong guess. The log record carries what the bot proposed for this one.
+#[test]
+fn each_typed_question_is_logged_with_the_category_proposed_for_it() {
+    use xinfang_guide::engine::Engine;
+    use xinfang_guide::engine::reply::Inbound;
+    use xinfang_guide::engine::session::SessionKey;
+    let (loaded, diags) = load_all(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let (content, understanding) = loaded.unwrap_or_else(|| panic!("{diags}"));
+    let engine = Engine::new(content, Arc::new(xinfang_guide::understand::Smart { understanding }), 1800);
+    let key = SessionKey::parse("web", "proposed").expect("key");
+    let first = engine.step(None, &key, &Inbound::text("在外卖里吃出了虫子，商家不退钱"), 1000);
+    assert_eq!(first.log.category.as_deref(), Some("consumer"), "{:?}", first.replies);
+    let yes = engine.step(Some(&first.session), &key, &Inbound::text("对"), 1001);
+    assert_eq!(yes.log.category.as_deref(), Some("consumer"));
+    let second = engine.step(Some(&yes.session), &key, &Inbound::text("我家房子被征收了，补偿款太少"), 1002);
+    assert_eq!(second.log.category.as_deref(), Some("land_expropriation"), "not the earlier consumer guess");
+    let lost = engine.step(Some(&second.session), &key, &Inbound::text("阿巴阿巴咕噜"), 1003);
+    assert_eq!(lost.log.category, None, "nothing understood, nothing proposed");
+}
+
+#[test]
+fn a_legal_matter_and_a_trip_to_beijing_are_both_answered() {
+    let u = u();
+    let faq = |q: &str| u.classify(q).also.map(|i| u.faq_id(i).to_string());
+    let c = u.classify("法院判决不公，我要去北京上访");
+    assert_eq!(c.category, "judgment_dispute", "{c:?}");
+    assert_eq!(faq("法院判决不公，我要去北京上访").as_deref(), Some("legal_matter_skip_level"));
+    assert!(!u.offered(&c).0.contains(&"xinfang_procedure".to_string()), "the petitioning part is answered");
+    assert_eq!(faq("老板欠薪我要上访").as_deref(), Some("legal_matter_petition"));
+    assert_eq!(faq("小区停水一个月了没人管，我要去北京上访").as_deref(), Some("skip_level"));
+    assert_eq!(faq("我在北京打工，老板欠了三个月工资"), None, "a place is not a trip to petition");
+    assert_eq!(faq("我想去北京上访"), None, "petitioning is the matter itself");
+}

@@ -3,13 +3,25 @@
 //! category, its channels and the FAQ entry, `offered` lists the categories
 //! the chat would put before the person (one to confirm, or up to three) and
 //! `offered_after_no` the ones it offers when the person says the one to
-//! confirm is wrong. For a message about danger (`danger`: its kind) the
+//! confirm is wrong (or, under buttons, 都不是). For a message about danger (`danger`: its kind) the
 //! category is `emergency` and `offered` is what the bot offers to go on
-//! with once the person says they are safe.
+//! with once the person says they are safe. `also_faq`: the FAQ entry
+//! answering a second part of the message (petitioning about the matter),
+//! given before the matter's route. `top` lists the likeliest
+//! categories with their probability (for analysis).
+//!
+//! With `--cv K --real FILE`, the labelled real questions are classified
+//! instead, each by a model trained without its fold (row i is in fold
+//! i mod K): k-fold cross-validation, so rows the model learns from can
+//! still be measured as unseen.
 
 use crate::understand::Understanding;
+use crate::understand::model::{Model, Models};
+use crate::understand::train::{self, RealRow};
 use serde_json::{Value, json};
 use std::io::{BufRead, Write};
+use std::path::Path;
+use std::sync::Arc;
 
 pub fn run(u: &Understanding, input: impl BufRead, out: &mut impl Write) -> anyhow::Result<()> {
     for (n, line) in input.split(b'\n').enumerate() {
@@ -25,18 +37,67 @@ pub fn run(u: &Understanding, input: impl BufRead, out: &mut impl Write) -> anyh
             }
             _ => (json!(n + 1), line.clone()),
         };
-        let c = u.classify(&question);
-        let channels = if c.category == "out_of_scope" { Vec::new() } else { u.channels(&c.category) };
-        let faq = c.faq.map(|i| u.faq_id(i).to_string());
-        // What the chat shows first, and what it shows if the person says
-        // its confident guess is wrong.
-        let (mut offered, confident) = u.offered(&c);
-        let after_no = if confident { offered.split_off(1) } else { Vec::new() };
-        let mut row = json!({"id": id, "category": c.category, "channels": channels, "confidence": (c.confidence * 1000.0).round() / 1000.0, "faq": faq, "offered": offered, "offered_after_no": after_no});
-        if let Some(kind) = &c.danger_kind {
-            row["danger"] = json!(kind);
+        writeln!(out, "{}", row(u, id, &question))?;
+    }
+    Ok(())
+}
+
+/// What the understanding makes of one question, as `classify` prints it.
+pub fn row(u: &Understanding, id: Value, question: &str) -> Value {
+    let c = u.classify(question);
+    let channels = if c.category == "out_of_scope" { Vec::new() } else { u.channels(&c.category) };
+    let faq = c.faq.map(|i| u.faq_id(i).to_string());
+    // What the chat shows first, and what it shows if the person says
+    // its confident guess is wrong.
+    let (mut offered, confident) = u.offered(&c);
+    let after_no = if confident { offered.split_off(1) } else { u.instead(&c) };
+    let mut row = json!({"id": id, "category": c.category, "channels": channels, "confidence": (c.confidence * 1000.0).round() / 1000.0, "faq": faq, "offered": offered, "offered_after_no": after_no});
+    if let Some(kind) = &c.danger_kind {
+        row["danger"] = json!(kind);
+    }
+    if let Some(i) = c.also {
+        row["also_faq"] = json!(u.faq_id(i));
+    }
+    // The likeliest categories with their probability, for analysis.
+    let top: Vec<Value> = c.top.iter().take(6).map(|(cat, p)| json!([cat, (p * 1000.0).round() / 1000.0])).collect();
+    row["top"] = json!(top);
+    row
+}
+
+/// k-fold cross-validation over labelled real questions: each row
+/// classified by the content's examples plus the other folds' rows.
+pub fn cross_validate(
+    root: &Path,
+    real: &Path,
+    k: usize,
+    s: &train::Settings,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(k >= 2, "--cv needs at least 2 folds");
+    let rows = train::read_real(real)?;
+    let (content, _) = crate::content::load(root);
+    let content = Arc::new(content.ok_or_else(|| anyhow::anyhow!("content has errors: run `xinfang-guide check`"))?);
+    let (lexicon, examples) = train::load_examples(root)?;
+    let mut lines = vec![Value::Null; rows.len()];
+    let model = |items: &[crate::understand::model::Item]| {
+        Model::from_bytes(&train::train_items(&lexicon, &examples, items)).map_err(anyhow::Error::msg)
+    };
+    for fold in 0..k {
+        let rest: Vec<RealRow> =
+            rows.iter().enumerate().filter(|(i, _)| i % k != fold).map(|(_, r)| r.clone()).collect();
+        let all = model(&train::items(&examples, &rest, s.real_weight))?;
+        // The long-text model learns from the examples alone, as `train` makes it.
+        let long = match s.long_from_chars {
+            0 => None,
+            n => Some((n, model(&train::items(&examples, &[], 1.0))?)),
+        };
+        let u = Understanding::new(content.clone(), lexicon.clone(), Models { all, long });
+        for (i, r) in rows.iter().enumerate().filter(|(i, _)| i % k == fold) {
+            lines[i] = row(&u, json!(r.id), &r.question);
         }
-        writeln!(out, "{row}")?;
+    }
+    for l in lines {
+        writeln!(out, "{l}")?;
     }
     Ok(())
 }

@@ -3,8 +3,10 @@
 pub mod chat;
 pub mod check;
 pub mod classify;
+pub mod examples;
 pub mod qr;
 pub mod server;
 pub mod staff;
 pub mod stats;
+pub mod train;
 pub mod transcript;

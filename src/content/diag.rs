@@ -49,6 +49,9 @@ pub enum Kind {
     /// A cited law is not in the statute folder, so its citations could not
     /// be checked (warning, `check --laws`).
     UncheckedLaw,
+    /// The understanding's model file was trained from other content files
+    /// than the ones beside it (warning: retrain).
+    StaleModel,
 }
 
 impl Kind {
@@ -72,6 +75,7 @@ impl Kind {
             Kind::PeriodNotInArticle => "period-not-in-article",
             Kind::BadCitation => "bad-citation",
             Kind::UncheckedLaw => "unchecked-law",
+            Kind::StaleModel => "stale-model",
         }
     }
 }

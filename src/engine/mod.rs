@@ -67,6 +67,10 @@ struct Turn<'a> {
     low_confidence: bool,
     /// The message spoke of danger (its kind), for the query log.
     danger: Option<String>,
+    /// For typed text the understanding placed: the category the bot
+    /// proposed for this message (not the conversation's earlier one), for
+    /// the query log and so staff annotations correct the right guess.
+    proposed: Option<Option<String>>,
     now: i64,
 }
 
@@ -120,6 +124,7 @@ impl Engine {
             feedback: None,
             low_confidence: false,
             danger: None,
+            proposed: None,
             now,
         };
         if expired {
@@ -236,6 +241,12 @@ impl<'a> Turn<'a> {
     }
 
     fn intent(&mut self, intent: Intent, text: &str, fresh: bool) {
+        match &intent {
+            Intent::Suggest { categories, .. } => self.proposed = Some(categories.first().cloned()),
+            Intent::Faq(i) => self.proposed = Some(self.content.faq.get(*i).and_then(|f| f.category.clone())),
+            Intent::Lost => self.proposed = Some(None),
+            _ => {}
+        }
         match intent {
             Intent::Command(c) => self.command(c),
             Intent::Choice(i) => self.take_choice(i),
@@ -253,8 +264,15 @@ impl<'a> Turn<'a> {
                 self.go(node, &sets);
             }
             Intent::Faq(i) => self.faq(i),
-            Intent::Suggest { categories, confident } => {
-                self.suggest(&categories, if confident { Ask::Confirm } else { Ask::Pick })
+            Intent::Suggest { categories, confident, more } => {
+                self.suggest_as(&categories, if confident { Ask::Confirm } else { Ask::Pick }, None, &more)
+            }
+            Intent::Also { faq, then } => {
+                // The second part first, then the matter with its buttons.
+                if let Some(f) = self.content.faq.get(faq) {
+                    self.replies.push(Reply { cites: f.cites.clone(), ..Reply::plain(f.answer.clone()) });
+                }
+                self.intent(*then, text, fresh);
             }
             Intent::Lost => {
                 self.matched = false;
@@ -274,6 +292,8 @@ impl<'a> Turn<'a> {
     fn value(&mut self, intent: Intent, text: &str, fresh: bool) {
         let node = self.current();
         let NodeKind::Ask { slot, input, hint } = &node.kind else {
+            // Free text the understanding could not place: nothing proposed.
+            self.proposed = Some(None);
             if fresh {
                 // A first message we cannot place: greet with the menu instead of an error.
                 self.matched = false;
@@ -436,7 +456,7 @@ impl<'a> Turn<'a> {
             input_kind: kind.to_string(),
             input: mask::mask(raw).chars().take(MAX_LOG_CHARS).collect(),
             matched: self.matched,
-            category: s.slots.get("category").cloned(),
+            category: self.proposed.unwrap_or_else(|| s.slots.get("category").cloned()),
             channel_chosen: self.card_channel,
             reply_summary: summary.chars().take(120).collect(),
             feedback: self.feedback,

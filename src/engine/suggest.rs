@@ -28,7 +28,7 @@ impl Turn<'_> {
     }
 
     pub(super) fn suggest(&mut self, categories: &[String], ask: Ask) {
-        self.suggest_as(categories, ask, None);
+        self.suggest_as(categories, ask, None, &[]);
     }
 
     /// Once a person who wrote about danger says they are safe: the matter
@@ -49,10 +49,11 @@ impl Turn<'_> {
         let t = &self.content.texts;
         let (ask, heading) =
             if sure { (Ask::Confirm, t.resume_confirm.clone()) } else { (Ask::Pick, t.resume_pick.clone()) };
-        self.suggest_as(&cats, ask, Some(&heading));
+        self.suggest_as(&cats, ask, Some(&heading), &[]);
     }
 
-    fn suggest_as(&mut self, categories: &[String], ask: Ask, heading: Option<&str>) {
+    /// `more`: under buttons to pick from, what 都不是 offers before the menu.
+    pub(super) fn suggest_as(&mut self, categories: &[String], ask: Ask, heading: Option<&str>, more: &[String]) {
         self.low_confidence = ask != Ask::Confirm;
         let dir = &self.content.directory;
         let name = |c: &String| dir.categories.get(c).map(|x| x.name.clone()).unwrap_or_else(|| c.clone());
@@ -74,7 +75,12 @@ impl Turn<'_> {
             _ => {
                 let mut choices: Vec<ChoiceOut> =
                     categories.iter().map(|c| ChoiceOut { id: cat(c), label: name(c) }).collect();
-                choices.push(menu);
+                if more.is_empty() || ask != Ask::Pick {
+                    choices.push(menu);
+                } else {
+                    let ids = more.iter().take(choice::MAX_NOT_THAT).map(|c| ChoiceId::name(c)).collect();
+                    choices.push(ChoiceOut { id: ChoiceId::NotThat(ids), label: "都不是".to_string() });
+                }
                 let default = if ask == Ask::Instead { &texts.other_kinds } else { &texts.suggest };
                 (heading.unwrap_or(default).to_string(), choices)
             }

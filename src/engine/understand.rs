@@ -39,10 +39,18 @@ pub enum Intent {
     Faq(usize),
     /// Offer categories as buttons: when `confident`, the first to confirm
     /// (the rest are offered if the person says it is not that), else the
-    /// top few to pick from.
+    /// top few to pick from, and `more` offered if the person says it is
+    /// none of them (都不是).
     Suggest {
         categories: Vec<String>,
         confident: bool,
+        more: Vec<String>,
+    },
+    /// A message with two parts (a matter, and petitioning about it): the
+    /// FAQ entry that answers the second, then `then` for the matter.
+    Also {
+        faq: usize,
+        then: Box<Intent>,
     },
     /// Nothing fits: say so honestly and offer the menu and a person.
     Lost,

@@ -1,9 +1,44 @@
 //! Multinomial naive Bayes over features, trained from the example utterances
-//! in content files. Uniform class prior: the examples are not a sample of
-//! what people ask, so their counts say nothing about how often a category occurs.
-//! Features are rows of the shared `Vocab` (see `super::Vocab`).
+//! in content files and the real questions `train` adds. Uniform class prior
+//! unless the examples give one: the examples are not a sample of what people
+//! ask, so their counts say nothing about how often a category occurs.
+//! Features are rows of the shared `Vocab` (see `super::model::Vocab`).
 
-use std::collections::HashMap;
+/// Smoothing added to every feature count.
+pub const ALPHA: f32 = 0.3;
+
+/// What naive Bayes learns: how often each feature occurred with each class
+/// (weighted), sparse, and each class's total. This is what the model file
+/// keeps; the log probabilities follow from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Counts {
+    /// Per feature row: (class index, weighted count), classes ascending.
+    pub per_feature: Vec<Vec<(u8, f32)>>,
+    pub totals: Vec<f32>,
+}
+
+impl Counts {
+    /// `examples`: (class index, feature rows with repeats); `weights`: each
+    /// example's weight; `features`: rows in the vocabulary; `k`: classes.
+    pub fn count(examples: &[(usize, &[u32])], weights: &[f32], features: usize, k: usize) -> Self {
+        let mut per_feature: Vec<Vec<(u8, f32)>> = vec![Vec::new(); features];
+        let mut totals = vec![0.0f32; k];
+        for (&(ci, rows), &w) in examples.iter().zip(weights) {
+            for &row in rows {
+                let cell = &mut per_feature[row as usize];
+                match cell.iter_mut().find(|(c, _)| usize::from(*c) == ci) {
+                    Some((_, n)) => *n += w,
+                    None => cell.push((ci as u8, w)),
+                }
+                totals[ci] += w;
+            }
+        }
+        for cell in &mut per_feature {
+            cell.sort_by_key(|(c, _)| *c);
+        }
+        Self { per_feature, totals }
+    }
+}
 
 pub struct Bayes {
     classes: Vec<String>,
@@ -15,24 +50,26 @@ pub struct Bayes {
 }
 
 impl Bayes {
-    /// `examples`: (class, feature rows, repeats counted); `features`: how
-    /// many rows the vocabulary has.
-    pub fn train(examples: &[(String, Vec<u32>)], features: usize, prior: &HashMap<String, f64>) -> Self {
-        let (classes, ids) = super::class_ids(examples);
+    /// The model from its counts and each class's relative prior weight.
+    pub fn from_counts(classes: Vec<String>, counts: &Counts, prior: &[f32]) -> Self {
         let k = classes.len();
-        let mut counts = vec![0.0f64; features * k];
-        let mut totals = vec![0.0; k];
-        for ((_, rows), &ci) in examples.iter().zip(&ids) {
-            for &row in rows {
-                counts[row as usize * k + ci] += 1.0;
-                totals[ci] += 1.0;
+        let features = counts.per_feature.len();
+        let denom: Vec<f64> =
+            counts.totals.iter().map(|t| f64::from(*t) + f64::from(ALPHA) * features as f64).collect();
+        let alpha = f64::from(ALPHA);
+        let mut log_p = Vec::with_capacity(features * k);
+        for cell in &counts.per_feature {
+            for (ci, d) in denom.iter().enumerate() {
+                let n = cell.iter().find(|(c, _)| usize::from(*c) == ci).map_or(0.0, |(_, n)| f64::from(*n));
+                log_p.push(((n + alpha) / d).ln() as f32);
             }
         }
-        let alpha = 0.3;
-        let denom: Vec<f64> = totals.iter().map(|t| t + alpha * features as f64).collect();
-        let log_p = counts.iter().enumerate().map(|(i, n)| ((n + alpha) / denom[i % k]).ln() as f32).collect();
-        let log_prior = classes.iter().map(|c| prior.get(c).copied().unwrap_or(1.0).max(1e-6).ln()).collect();
+        let log_prior = prior.iter().map(|p| f64::from(*p).max(1e-6).ln()).collect();
         Self { classes, log_p, log_prior }
+    }
+
+    pub fn classes(&self) -> &[String] {
+        &self.classes
     }
 
     /// Posterior per class, best first, from a message's distinct known

@@ -22,6 +22,22 @@ pub struct Lexicon {
     pub rules: Vec<Rule>,
     /// Category → words one of which must appear for it to be considered.
     pub requires: HashMap<String, Vec<String>>,
+    /// A second matter in the message: petitioning about the first.
+    pub also: Vec<Also>,
+}
+
+/// When a message about a matter also speaks of petitioning about it
+/// ("法院判决不公，我要去北京上访"), the FAQ entry that answers that part,
+/// given before the matter's own route.
+#[derive(Debug, Clone)]
+pub struct Also {
+    /// Any of these words…
+    pub any: Vec<String>,
+    /// …and, when not empty, any of these too.
+    pub with: Vec<String>,
+    /// Only for a matter that belongs to a legal procedure (`xinfang_ok = false`).
+    pub legal: bool,
+    pub faq: String,
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +64,19 @@ struct RawLexicon {
     rule: Vec<RawRule>,
     #[serde(default)]
     requires: BTreeMap<Spanned<String>, Vec<String>>,
+    #[serde(default)]
+    also: Vec<RawAlso>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlso {
+    any: Vec<String>,
+    #[serde(default)]
+    with: Vec<String>,
+    #[serde(default)]
+    legal: bool,
+    faq: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -92,13 +121,28 @@ fn more_example_files(dir: &Path, diags: &mut Diagnostics) -> Vec<std::path::Pat
     files
 }
 
-/// Loads lexicon and examples; unknown category ids are errors with lines.
+/// The lexicon, relative to the content root.
+pub const LEXICON: &str = "dialogs/understand/lexicon.toml";
+
+/// The example files (`examples.toml`, then `examples/*.toml` by name),
+/// relative to the content root.
+pub fn example_files(root: &Path) -> Vec<std::path::PathBuf> {
+    let dir = Path::new("dialogs/understand");
+    let more = more_example_files(&root.join(dir).join("examples"), &mut Diagnostics::default());
+    let names = more.iter().filter_map(|p| p.file_name()).map(|n| dir.join("examples").join(n));
+    std::iter::once(dir.join("examples.toml")).chain(names).collect()
+}
+
 /// Example utterances per category, with relative prior weights.
 pub struct Examples {
     pub items: Vec<(String, String)>,
     pub prior: HashMap<String, f64>,
+    /// Each example file (relative to the content root) and how many
+    /// utterances it gave.
+    pub per_file: Vec<(std::path::PathBuf, usize)>,
 }
 
+/// Loads lexicon and examples; unknown category ids are errors with lines.
 /// `faqs`: the FAQ ids a rule may name (not checked when `None`).
 pub fn load(
     root: &Path,
@@ -107,7 +151,7 @@ pub fn load(
     diags: &mut Diagnostics,
 ) -> Option<(Lexicon, Examples)> {
     let dir = root.join("dialogs/understand");
-    let (lex_src, lex): (Source, RawLexicon) = parse_file(&dir.join("lexicon.toml"), diags)?;
+    let (lex_src, lex): (Source, RawLexicon) = parse_file(&root.join(LEXICON), diags)?;
     let (src, ex): (Source, RawExamples) = parse_file(&dir.join("examples.toml"), diags)?;
     let mut ok = true;
     let mut check = |c: &Spanned<String>, src: &Source, diags: &mut Diagnostics| {
@@ -125,7 +169,7 @@ pub fn load(
         check(&r.category, &lex_src, diags);
     }
     if let Some(known) = faqs {
-        for f in lex.rule.iter().filter_map(|r| r.faq.as_ref()) {
+        for f in lex.rule.iter().filter_map(|r| r.faq.as_ref()).chain(lex.also.iter().map(|a| &a.faq)) {
             if !known.iter().any(|k| k == f.get_ref()) {
                 let msg = format!("rule names FAQ entry `{}`, which does not exist", f.get_ref());
                 diags.error(&lex_src.path, lex_src.line(f.span()), Kind::DanglingNode, msg);
@@ -141,17 +185,21 @@ pub fn load(
     let more: Vec<(Source, MoreExamples)> = paths.iter().filter_map(|p| parse_file(p, diags)).collect();
     let unreadable = more.len() < paths.len();
     let mut items = Vec::new();
+    let mut per_file = Vec::new();
     for (src, table) in std::iter::once((&src, &ex.examples)).chain(more.iter().map(|(s, m)| (s, &m.examples))) {
+        let before = items.len();
         for (cat, list) in table {
             check(cat, src, diags);
             items.extend(list.iter().map(|e| (cat.get_ref().clone(), e.clone())));
         }
+        let rel = src.path.strip_prefix(root).unwrap_or(&src.path).to_path_buf();
+        per_file.push((rel, items.len() - before));
     }
     for cat in ex.prior.keys() {
         check(cat, &src, diags);
     }
     let prior = ex.prior.iter().map(|(k, v)| (k.get_ref().clone(), *v)).collect();
-    let examples = Examples { items, prior };
+    let examples = Examples { items, prior, per_file };
     let lexicon = Lexicon {
         terms: lex.terms,
         synonyms: lex.synonyms.into_iter().collect(),
@@ -163,6 +211,16 @@ pub fn load(
             .map(|r| Rule { all: r.all, category: r.category.into_inner(), faq: r.faq.map(Spanned::into_inner) })
             .collect(),
         requires: lex.requires.into_iter().map(|(k, v)| (k.into_inner(), v)).collect(),
+        also: lex
+            .also
+            .into_iter()
+            .map(|a| Also {
+                any: a.any.iter().map(|w| crate::engine::understand::normalize(w)).collect(),
+                with: a.with.iter().map(|w| crate::engine::understand::normalize(w)).collect(),
+                legal: a.legal,
+                faq: a.faq.into_inner(),
+            })
+            .collect(),
     };
     (ok && !unreadable).then_some((lexicon, examples))
 }

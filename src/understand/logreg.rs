@@ -1,5 +1,7 @@
 //! Multinomial logistic regression over the same features as the naive
-//! Bayes model, trained at start-up from the example utterances. Where naive
+//! Bayes model, trained by `xinfang-guide train` (or at start-up when the
+//! content has no model file) from the example utterances and real
+//! questions. Where naive
 //! Bayes counts how often a word occurs with each category, this learns how
 //! much a word tells categories apart, so a common word shared by many
 //! categories ("公司", "问题") weighs little and a telling one ("建议",
@@ -20,31 +22,23 @@ const RATE: f32 = 1.0;
 const L2: f32 = 1e-3;
 
 impl LogReg {
-    /// `examples`: (class, feature rows of the shared vocabulary);
-    /// `features`: how many rows it has. Each distinct feature counts once
-    /// and a document's features are scaled to unit length.
-    pub fn train(examples: &[(String, Vec<u32>)], features: usize) -> Self {
-        let (classes, class_of) = super::class_ids(examples);
+    /// `examples`: (class index, distinct feature rows of the shared
+    /// vocabulary); `weights`: each example's weight (examples 1, real
+    /// questions as `train` weighs them); `features`: rows in the
+    /// vocabulary; `k`: classes. A document's features are scaled to unit
+    /// length.
+    pub fn train(classes: Vec<String>, docs: &[(usize, Vec<u32>)], weights: &[f32], features: usize) -> Self {
         let k = classes.len();
-        let docs: Vec<(usize, Vec<u32>)> = examples
-            .iter()
-            .zip(class_of)
-            .map(|((_, rows), c)| {
-                let mut ids = rows.clone();
-                ids.sort_unstable();
-                ids.dedup();
-                (c, ids)
-            })
-            .collect();
-        let mut weights = vec![0.0f32; features * k];
+        let mut weights_out = vec![0.0f32; features * k];
         let mut bias = vec![0.0f32; k];
         // Class weights so a category with many examples does not win by size.
-        let mut per_class = vec![0usize; k];
-        for (c, _) in &docs {
-            per_class[*c] += 1;
+        let mut per_class = vec![0.0f32; k];
+        for ((c, _), w) in docs.iter().zip(weights) {
+            per_class[*c] += w;
         }
         let n = docs.len().max(1);
-        let class_weight: Vec<f32> = per_class.iter().map(|&m| n as f32 / (k as f32 * m.max(1) as f32)).collect();
+        let total: f32 = per_class.iter().sum();
+        let class_weight: Vec<f32> = per_class.iter().map(|&m| total / (k as f32 * m.max(1.0))).collect();
         let mut probs = vec![0.0f32; k];
         // A fixed interleaved order (a prime stride through the list) rather
         // than a shuffle: deterministic without a random generator.
@@ -54,25 +48,36 @@ impl LogReg {
             let mut i = epoch % n;
             for _ in 0..docs.len() {
                 let (c, ids) = &docs[i];
+                let w = weights[i];
                 i = (i + stride) % n;
                 let scale = 1.0 / (ids.len().max(1) as f32).sqrt();
-                scores(&weights, &bias, k, ids, scale, &mut probs);
+                scores(&weights_out, &bias, k, ids, scale, &mut probs);
                 softmax(&mut probs);
-                let cw = class_weight[*c] * rate;
+                let cw = class_weight[*c] * rate * w;
                 for (j, p) in probs.iter_mut().enumerate() {
                     *p = (*p - if j == *c { 1.0 } else { 0.0 }) * cw;
                     bias[j] -= *p;
                 }
                 let decay = 1.0 - rate * L2;
                 for &f in ids {
-                    let row = &mut weights[f as usize * k..(f as usize + 1) * k];
-                    for (w, g) in row.iter_mut().zip(&probs) {
-                        *w = *w * decay - g * scale;
+                    let row = &mut weights_out[f as usize * k..(f as usize + 1) * k];
+                    for (wt, g) in row.iter_mut().zip(&probs) {
+                        *wt = *wt * decay - g * scale;
                     }
                 }
             }
         }
+        Self { classes, weights: weights_out, bias }
+    }
+
+    /// The model from its learned parts (as the model file keeps them).
+    pub fn from_parts(classes: Vec<String>, weights: Vec<f32>, bias: Vec<f32>) -> Self {
         Self { classes, weights, bias }
+    }
+
+    /// One row of `classes` weights per feature, and the biases.
+    pub fn parts(&self) -> (&[f32], &[f32]) {
+        (&self.weights, &self.bias)
     }
 
     /// Probability per class, best first, from a message's distinct known
@@ -116,7 +121,7 @@ fn softmax(v: &mut [f32]) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Vocab;
+    use super::super::model::Vocab;
     use super::*;
 
     fn ex(c: &str, words: &[&str]) -> (String, Vec<String>) {
@@ -127,15 +132,22 @@ mod tests {
         w.iter().map(|x| x.to_string()).collect()
     }
 
+    fn train(examples: &[(String, Vec<String>)]) -> (Vocab, LogReg) {
+        let (vocab, rows) = Vocab::build(examples);
+        let (classes, ids) = super::super::model::class_ids(examples);
+        let docs: Vec<(usize, Vec<u32>)> = ids.into_iter().zip(rows).collect();
+        let m = LogReg::train(classes, &docs, &vec![1.0; docs.len()], vocab.len());
+        (vocab, m)
+    }
+
     #[test]
     fn a_telling_word_outweighs_a_shared_one() {
-        let (vocab, rows) = Vocab::build(&[
+        let (vocab, m) = train(&[
             ex("labor", &["公司", "工资"]),
             ex("labor", &["公司", "辞退"]),
             ex("consumer", &["公司", "退货"]),
             ex("consumer", &["商家", "退货"]),
         ]);
-        let m = LogReg::train(&rows, vocab.len());
         let known = vocab.rows(&words(&["公司", "退货", "未知"])).expect("known words");
         assert_eq!(known.len(), 2);
         let top = m.rank(&known);
@@ -147,8 +159,10 @@ mod tests {
 
     #[test]
     fn training_is_deterministic() {
-        let (vocab, rows) = Vocab::build(&[ex("a", &["x", "y"]), ex("b", &["y", "z"]), ex("a", &["x"])]);
+        let examples = [ex("a", &["x", "y"]), ex("b", &["y", "z"]), ex("a", &["x"])];
+        let (vocab, one) = train(&examples);
+        let (_, two) = train(&examples);
         let y = vocab.rows(&words(&["y"])).expect("known word");
-        assert_eq!(LogReg::train(&rows, vocab.len()).rank(&y), LogReg::train(&rows, vocab.len()).rank(&y));
+        assert_eq!(one.rank(&y), two.rank(&y));
     }
 }
