@@ -441,7 +441,7 @@ impl<'a> Turn<'a> {
         if s.offered.is_empty() {
             if let Some(r) = self.replies.iter().rev().find(|r| !r.choices.is_empty()) {
                 if r.choices.iter().any(|c| !c.id.is_command()) {
-                    s.offered = r.choices.iter().map(|c| (c.id.clone(), c.label.clone())).collect();
+                    s.offered = suggest::remember(self.content, &r.choices);
                 }
             }
         }

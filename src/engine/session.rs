@@ -86,7 +86,9 @@ pub struct Session {
     /// Buttons of the last reply that belong to no node (category
     /// suggestions, FAQ follow-ups) as (choice id, label), so a typed
     /// number, label or "对" can pick them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// An empty label: the node's own (see `suggest::remember`); stored as
+    /// the bare id then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "offered")]
     pub offered: Vec<(crate::engine::choice::ChoiceId, String)>,
     /// Channel message ids already answered, newest last, with the replies
     /// given, so a channel that re-delivers (WeChat retries a push up to three
@@ -128,5 +130,67 @@ impl Session {
 
     pub fn is_expired(&self, now: i64, idle_secs: i64) -> bool {
         now.saturating_sub(self.last_active) > idle_secs
+    }
+}
+
+/// `offered` as stored: `"main.1"` for a choice whose label the content
+/// gives, `["cat:labor", "劳动争议"]` otherwise (sessions written before
+/// labels were left out hold pairs only; both read).
+mod offered {
+    use crate::engine::choice::ChoiceId;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum One {
+        Id(ChoiceId),
+        Labelled(ChoiceId, String),
+    }
+
+    pub fn serialize<S: Serializer>(v: &[(ChoiceId, String)], s: S) -> Result<S::Ok, S::Error> {
+        let ones: Vec<One> = v
+            .iter()
+            .map(
+                |(id, label)| {
+                    if label.is_empty() { One::Id(id.clone()) } else { One::Labelled(id.clone(), label.clone()) }
+                },
+            )
+            .collect();
+        ones.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(ChoiceId, String)>, D::Error> {
+        let ones = Vec::<One>::deserialize(d)?;
+        Ok(ones
+            .into_iter()
+            .map(|o| match o {
+                One::Id(id) => (id, String::new()),
+                One::Labelled(id, label) => (id, label),
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::choice::ChoiceId;
+
+    #[test]
+    fn offered_buttons_keep_only_the_labels_the_content_cannot_give_back() {
+        let key = SessionKey::parse("web", "u1").expect("key");
+        let mut s = Session::new(key, "main", 0);
+        s.offered = vec![
+            ("main.1".parse::<ChoiceId>().expect("id"), String::new()),
+            ("cat:labor".parse::<ChoiceId>().expect("id"), "劳动争议".to_string()),
+        ];
+        let json = serde_json::to_string(&s).expect("serialize");
+        assert!(json.contains(r#""offered":["main.1",["cat:labor","劳动争议"]]"#), "{json}");
+        let back: Session = serde_json::from_str(&json).expect("read back");
+        assert_eq!(back.offered, s.offered);
+        // A session written before: pairs only.
+        let old = json.replace(r#""main.1""#, r#"["main.1","我要信访"]"#);
+        let back: Session = serde_json::from_str(&old).expect("old form reads");
+        assert_eq!(back.offered[0].1, "我要信访");
     }
 }

@@ -20,7 +20,7 @@ impl Turn<'_> {
         }
         choices.extend(feedback_choices(self.content));
         choices.extend(lost_choices(self.content));
-        self.s.offered = choices.iter().map(|c| (c.id.clone(), c.label.clone())).collect();
+        self.s.offered = remember(self.content, &choices);
         self.replies.push(Reply { cites: f.cites.clone(), choices, ..Reply::plain(f.answer.clone()) });
         if let Some(cat) = &f.category {
             self.s.slots.insert("category".to_string(), cat.clone());
@@ -85,9 +85,31 @@ impl Turn<'_> {
                 (heading.unwrap_or(default).to_string(), choices)
             }
         };
-        self.s.offered = choices.iter().map(|c| (c.id.clone(), c.label.clone())).collect();
+        self.s.offered = remember(self.content, &choices);
         self.replies.push(Reply { choices, ..Reply::plain(text) });
     }
+}
+
+/// The label a node gives its own choice (`<node>.<n>`), if it is one.
+fn node_label<'a>(content: &'a Content, id: &ChoiceId) -> Option<&'a str> {
+    let ChoiceId::Option { node, n } = id else { return None };
+    let ix = content.find(node.as_str())?;
+    let choice = content.node(ix).kind.choices().get(usize::from(*n).checked_sub(1)?)?;
+    Some(choice.label.as_str())
+}
+
+/// What a session keeps of the buttons offered, for a typed number or label
+/// to pick one: every id, and a label only where the content cannot give
+/// it back (a node's own choices can: most of what is offered), so the
+/// session, rewritten with every message, stays small.
+pub(super) fn remember(content: &Content, choices: &[ChoiceOut]) -> Vec<(ChoiceId, String)> {
+    choices
+        .iter()
+        .map(|c| {
+            let derivable = node_label(content, &c.id) == Some(c.label.as_str());
+            (c.id.clone(), if derivable { String::new() } else { c.label.clone() })
+        })
+        .collect()
 }
 
 /// A typed answer to buttons that belong to no node: their number, their
@@ -100,7 +122,10 @@ pub(super) fn pick_offered(content: &Content, offered: &[(ChoiceId, String)], te
     if let Ok(n) = t.parse::<usize>() {
         return offered.get(n.checked_sub(1)?).map(|(id, _)| id.clone());
     }
-    if let Some((id, _)) = offered.iter().find(|(_, label)| understand::normalize(label) == t) {
+    let label = |id: &ChoiceId, kept: &str| {
+        if kept.is_empty() { node_label(content, id).unwrap_or("").to_string() } else { kept.to_string() }
+    };
+    if let Some((id, _)) = offered.iter().find(|(id, kept)| understand::normalize(&label(id, kept)) == t) {
         return Some(id.clone());
     }
     // A confirmation ("…，对吗？"): yes takes the category, no its alternative.
