@@ -26,6 +26,9 @@
 //!   record, idle sweep) with the sled implementation and group commit.
 //! - [`service`]: the path every channel takes: load → step → commit (retry on
 //!   conflict) → replies.
+//! - [`app`]: what `server`, `channels` and `staff` share, below all three
+//!   (application state, clock, metrics, client address, extractors, HTML
+//!   escaping, rate limits, the heavy-view pool), so none imports another.
 //! - [`server`]: the axum HTTP server: web chat API, chat page, health,
 //!   metrics, rate limits. [`cli`]: `check` and the terminal chat.
 //! - [`channels`]: messaging-app adapters (Telegram through teloxide, the
@@ -44,6 +47,7 @@
 //! node transition → `render` (reply, card) → `Store::commit` (CAS, waits for
 //! the group flush) → JSON reply.
 
+pub mod app;
 pub mod channels;
 pub mod cli;
 pub mod config;

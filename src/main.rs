@@ -223,7 +223,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Stats { src, from, to, format, place } => {
             let (data, server) = place.resolve()?;
-            let q = xinfang_guide::server::admin::query(src.as_deref(), &from, &to).map_err(anyhow::Error::msg)?;
+            let q = xinfang_guide::stats::query(src.as_deref(), &from, &to).map_err(anyhow::Error::msg)?;
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             let report = rt.block_on(xinfang_guide::cli::stats::fetch(&data, server.as_deref(), &q))?;
             print!("{}", xinfang_guide::cli::stats::render(&report, &format)?);

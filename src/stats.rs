@@ -299,6 +299,18 @@ pub fn parse_day(s: &str) -> Option<Date> {
     Date::parse(s.trim(), crate::content::compile::DATE_FORMAT).ok()
 }
 
+/// Validates a report query: a source tag, and `from <= to` as YYYY-MM-DD.
+pub fn query(src: Option<&str>, from: &str, to: &str) -> Result<Query, String> {
+    // The message names the parameter; it does not echo what was sent.
+    let date = |s: &str, name: &str| parse_day(s).ok_or_else(|| format!("`{name}` is not a date (YYYY-MM-DD)"));
+    let (from, to) = (date(from, "from")?, date(to, "to")?);
+    if from > to {
+        return Err("`from` is after `to`".into());
+    }
+    let src = crate::app::source_tag(src).map_err(|_| "`src` must be 1-32 letters, digits, `-` or `_`".to_string())?;
+    Ok(Query { src, from, to })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -129,7 +129,7 @@ async fn channels_configured_by_environment_are_on_and_their_secrets_stay_out_of
     let stderr = std::process::Stdio::from(log.reopen().expect("reopen"));
     let envs = [("XG_WECHAT_TOKEN", "wx-secret-token"), ("XG_WECHAT_APPID", "wx123"), ("RUST_LOG", "info")];
     let server = spawn_with(dir.path(), &envs, stderr);
-    let ts = xinfang_guide::server::unix_now().to_string();
+    let ts = xinfang_guide::app::unix_now().to_string();
     let sig = xinfang_guide::channels::wechat::crypto::signature(&["wx-secret-token", &ts, "9"]);
     let url = format!("{}/wechat?signature={sig}&timestamp={ts}&nonce=9&echostr=ok-echo", server.base);
     let r = reqwest::get(&url).await.expect("get");
@@ -159,7 +159,7 @@ async fn stats_for_a_source_tag_work_with_and_without_the_running_server() {
         }
     }
     chat(&client, &server, json!({"text": "别处来的", "src": "campaign-x"})).await;
-    let today = xinfang_guide::engine::dates::today(xinfang_guide::server::unix_now()).expect("today").to_string();
+    let today = xinfang_guide::engine::dates::today(xinfang_guide::app::unix_now()).expect("today").to_string();
     let stats = |server_addr: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
             .args(["stats", "--src", "0509-square", "--from", &today, "--to", &today, "--format", "json", "--data"])

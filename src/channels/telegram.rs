@@ -10,12 +10,12 @@
 //! the last piece; the keyboard of a pressed message is removed.
 
 use super::text;
+use crate::app::ClockFn;
+use crate::app::source_tag;
 use crate::config::TelegramSettings;
 use crate::engine::choice::{ChoiceId, Cmd};
 use crate::engine::reply::{Inbound, Reply, UserInput};
 use crate::engine::session::SessionKey;
-use crate::server::ClockFn;
-use crate::server::chat::source_tag;
 use crate::service::{Bot as Service, ServiceError};
 use std::sync::Arc;
 use std::time::Duration;

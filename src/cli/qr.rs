@@ -1,7 +1,7 @@
 //! `xinfang-guide qr`: QR codes (PNG, SVG) that open the web chat tagged
 //! with a source, and a printable A4 poster around them.
 
-use crate::server::html::escape;
+use crate::app::html::escape;
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 
@@ -24,7 +24,7 @@ pub fn chat_url(base: &str, src: &str) -> String {
 
 /// Writes `qr-<src>.png`, `qr-<src>.svg` and `poster-<src>.html` into `out`.
 pub fn write(src: &str, base: &str, out: &Path, deployment: &str) -> anyhow::Result<Vec<PathBuf>> {
-    let Ok(Some(src)) = crate::server::chat::source_tag(Some(src)) else {
+    let Ok(Some(src)) = crate::app::source_tag(Some(src)) else {
         bail!("--src must be 1-32 letters, digits, `-` or `_` (e.g. 0509-square)");
     };
     let base = base.trim();

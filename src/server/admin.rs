@@ -10,10 +10,9 @@
 //! listens on is written next to it (`server.addr`) so the CLI finds the
 //! server that holds a data dir.
 
-use super::AppState;
-use super::error::AppError;
+use crate::app::AppState;
+use crate::app::error::AppError;
 use crate::config::Secret;
-use crate::stats::Query;
 use axum::Json;
 use axum::extract::{Query as UrlQuery, State};
 use axum::http::{HeaderMap, header};
@@ -38,7 +37,7 @@ pub fn load_or_create_token(data_dir: &Path) -> std::io::Result<Secret> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    let token = format!("{}{}", super::chat::new_token(), super::chat::new_token());
+    let token = format!("{}{}", crate::app::new_token(), crate::app::new_token());
     let mut f = owner_only().open(&path)?;
     f.write_all(token.as_bytes())?;
     f.sync_all()?;
@@ -118,22 +117,9 @@ pub async fn stats(
 ) -> Result<Json<crate::stats::Report>, AppError> {
     authorize(&app, &headers)?;
     let UrlQuery(p) = params?;
-    let q = query(p.src.as_deref(), &p.from, &p.to).map_err(AppError::BadRequest)?;
+    let q = crate::stats::query(p.src.as_deref(), &p.from, &p.to).map_err(AppError::BadRequest)?;
     let report = crate::cli::stats::from_store(&*app.bot.store, &q).await.map_err(|e| AppError::Internal(e.into()))?;
     Ok(Json(report))
-}
-
-/// Validates a report query: a source tag, and `from <= to` as YYYY-MM-DD.
-pub fn query(src: Option<&str>, from: &str, to: &str) -> Result<Query, String> {
-    // The message names the parameter; it does not echo what was sent.
-    let date =
-        |s: &str, name: &str| crate::stats::parse_day(s).ok_or_else(|| format!("`{name}` is not a date (YYYY-MM-DD)"));
-    let (from, to) = (date(from, "from")?, date(to, "to")?);
-    if from > to {
-        return Err("`from` is after `to`".into());
-    }
-    let src = super::chat::source_tag(src).map_err(|_| "`src` must be 1-32 letters, digits, `-` or `_`".to_string())?;
-    Ok(Query { src, from, to })
 }
 
 #[derive(Debug, Deserialize)]

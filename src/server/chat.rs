@@ -1,9 +1,9 @@
 //! `POST /api/v1/chat`: the web channel adapter. Translates JSON to an
 //! `Inbound` and a session key, and the engine's replies back to JSON.
 
-use super::AppState;
-use super::client::ClientIp;
-use super::error::AppError;
+use crate::app::client::ClientIp;
+use crate::app::error::AppError;
+use crate::app::{AppState, is_token, new_token, source_tag};
 use crate::engine::reply::{Inbound, Reply, UserInput};
 use crate::engine::session::SessionKey;
 use crate::service::ServiceError;
@@ -66,7 +66,7 @@ pub async fn chat(
         _ => AppError::BadRequest(format!("cannot read request body: {e}")),
     })?;
     let req: ChatRequest =
-        serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(super::error::json_error(&e)))?;
+        serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(crate::app::error::json_error(&e)))?;
     let input = input(&req, app.max_text_chars)?;
     let src = source_tag(req.src.as_deref())?;
     let mut inbound = Inbound::new(input, src);
@@ -143,27 +143,6 @@ fn clean(s: &str) -> String {
     s.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect()
 }
 
-/// Source tags: 1-32 ASCII letters, digits, `-` or `_`.
-pub fn source_tag(src: Option<&str>) -> Result<Option<String>, AppError> {
-    match src {
-        None | Some("") => Ok(None),
-        Some(s) if s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
-            Ok(Some(s.to_string()))
-        }
-        Some(_) => Err(AppError::BadRequest("`src` must be 1-32 letters, digits, `-` or `_`".into())),
-    }
-}
-
 pub fn web_key(token: &str) -> Result<SessionKey, AppError> {
     SessionKey::parse(CHANNEL, token).map_err(|e| AppError::Internal(e.into()))
-}
-
-/// 128 random bits as 32 hex digits.
-pub fn new_token() -> String {
-    let bytes: [u8; 16] = rand::random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn is_token(t: &str) -> bool {
-    t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }

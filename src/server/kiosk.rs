@@ -5,11 +5,12 @@
 //! for the phone and clears the kiosk's session; the kiosk sees the ticket
 //! gone (`GET /api/v1/transfer/<ticket>`) and resets its screen.
 
-use super::AppState;
-use super::chat::{ChatResponse, is_token, new_token, service_error, web_key};
-use super::client::ClientIp;
-use super::error::AppError;
-use super::html::base_url;
+use super::chat::{ChatResponse, service_error, web_key};
+use crate::app::AppState;
+use crate::app::client::ClientIp;
+use crate::app::error::AppError;
+use crate::app::html::base_url;
+use crate::app::{is_token, new_token};
 use crate::engine::choice::{ChoiceId, Cmd};
 use crate::engine::reply::Inbound;
 use crate::service::ServiceError;

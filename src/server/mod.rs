@@ -3,17 +3,16 @@
 
 pub mod admin;
 pub mod chat;
-pub mod client;
 pub mod conn;
-pub mod error;
-pub mod html;
 pub mod kiosk;
-pub mod limits;
 pub mod page;
 pub mod takeaway;
 
+pub use crate::app::{AppState, ClockFn, metrics_handle, unix_now};
+use crate::app::{client, limits};
+
 use crate::channels::{telegram, wechat, wechat::Wechat};
-use crate::config::{MetricsSettings, Network, Secret, Settings};
+use crate::config::{Secret, Settings};
 use crate::engine::Engine;
 use crate::engine::understand::Understand;
 use crate::service::Bot;
@@ -27,62 +26,14 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use limits::Limits;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::PrometheusHandle;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-/// Request bodies larger than this are refused before parsing (413).
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-pub type ClockFn = Arc<dyn Fn() -> i64 + Send + Sync>;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub bot: Bot,
-    pub limits: Arc<Limits>,
-    /// Longest message text, in characters (the page counts the same way).
-    pub max_text_chars: usize,
-    pub clock: ClockFn,
-    pub metrics: PrometheusHandle,
-    /// `[server] public_url`, for QR codes and links ("" = request Host).
-    pub public_url: Arc<str>,
-    pub kiosk: crate::config::KioskSettings,
-    pub retention_days: i64,
-    /// Reverse proxies whose `X-Forwarded-For` names the client.
-    pub trusted_proxies: Arc<[Network]>,
-    /// Which Host headers browser-facing routes answer.
-    pub hosts: Arc<client::HostPolicy>,
-    /// The command line's authority for `/admin/*` (the token file in the
-    /// data dir; random per process when there is no data dir).
-    pub admin_token: Secret,
-    pub metrics_access: Arc<MetricsSettings>,
-    /// Console views that read many records, off the request workers.
-    pub heavy: Arc<crate::staff::heavy::Heavy>,
-}
-
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-}
-
-/// The process-wide Prometheus recorder (installed once; tests build many apps).
-pub fn metrics_handle() -> PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE
-        .get_or_init(|| {
-            let builder = PrometheusBuilder::new()
-                .set_buckets(&[0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0])
-                .unwrap_or_else(|_| PrometheusBuilder::new());
-            match builder.install_recorder() {
-                Ok(h) => h,
-                // Another recorder is installed (tests): render from a private one.
-                Err(_) => PrometheusBuilder::new().build_recorder().handle(),
-            }
-        })
-        .clone()
-}
+pub use crate::app::MAX_BODY_BYTES;
 
 pub struct App {
     pub state: AppState,
@@ -168,7 +119,7 @@ impl App {
             retention_days: settings.staff.retention_days,
             trusted_proxies: settings.server.trusted_proxies.clone().into(),
             hosts: Arc::new(client::HostPolicy::from_public_url(&settings.server.public_url)),
-            admin_token: Secret::new(chat::new_token()),
+            admin_token: Secret::new(crate::app::new_token()),
             metrics_access: Arc::new(settings.metrics.clone()),
             heavy: Arc::default(),
         };
@@ -240,7 +191,7 @@ async fn metrics(
         } else {
             "not an allowed scraper"
         };
-        return error::AppError::Forbidden(why.into()).into_response();
+        return crate::app::error::AppError::Forbidden(why.into()).into_response();
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render()).into_response()
 }

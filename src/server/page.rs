@@ -1,7 +1,7 @@
 //! The mobile chat page, built into the binary: no external assets, so it
 //! works on a local network without internet.
 
-use super::AppState;
+use crate::app::AppState;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;

@@ -4,11 +4,11 @@
 //! The card is copied into the ticket, so the page does not change when the
 //! conversation goes on, and no session token is exposed.
 
-use super::AppState;
-use super::client::ClientIp;
-use super::error::AppError;
-use super::html::{escape, escape_with_phones};
 use super::kiosk::{Link, SessionRef, body, existing};
+use crate::app::AppState;
+use crate::app::client::ClientIp;
+use crate::app::error::AppError;
+use crate::app::html::{escape, escape_with_phones};
 use crate::engine::reply::Card;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -40,7 +40,7 @@ pub async fn create(
 
 pub async fn page(State(app): State<AppState>, Path(ticket): Path<String>) -> Response {
     let found =
-        if super::chat::is_token(&ticket) { app.bot.store.get_ticket(&ticket, (app.clock)()).await } else { Ok(None) };
+        if crate::app::is_token(&ticket) { app.bot.store.get_ticket(&ticket, (app.clock)()).await } else { Ok(None) };
     let (status, html) = match found {
         Ok(Some(t)) if t.kind == TAKEAWAY => match serde_json::from_value::<Card>(t.data["card"].clone()) {
             Ok(card) => {

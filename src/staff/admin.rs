@@ -4,9 +4,9 @@
 use super::accounts::{self, Role};
 use super::audit;
 use super::web::{bad_csrf, csrf_ok, page, require, time_text};
-use crate::server::AppState;
-use crate::server::error::FormBody;
-use crate::server::html::escape;
+use crate::app::AppState;
+use crate::app::error::FormBody;
+use crate::app::html::escape;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};

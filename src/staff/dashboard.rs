@@ -5,9 +5,9 @@
 
 use super::accounts::Role;
 use super::web::require;
-use crate::server::AppState;
-use crate::server::error::Params;
-use crate::server::html::escape;
+use crate::app::AppState;
+use crate::app::error::Params;
+use crate::app::html::escape;
 use crate::stats::{self, Count, Report};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -31,7 +31,7 @@ async fn report(app: &AppState, r: &Range) -> Result<Report, String> {
     let today = crate::engine::dates::today((app.clock)()).ok_or("clock")?;
     let or = |s: &str, d: time::Date| if s.trim().is_empty() { d.to_string() } else { s.to_string() };
     let from = or(&r.from, today - time::Duration::days(29));
-    let q = crate::server::admin::query(Some(&r.src), &from, &or(&r.to, today))?;
+    let q = crate::stats::query(Some(&r.src), &from, &or(&r.to, today))?;
     // Folding every record of the range: off the request workers, reused.
     let key = format!("dashboard:{:?}:{}:{}", q.src, q.from, q.to);
     let store = app.bot.store.clone();

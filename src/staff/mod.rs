@@ -5,11 +5,10 @@ pub mod accounts;
 pub mod admin;
 pub mod audit;
 pub mod dashboard;
-pub mod heavy;
 pub mod review;
 pub mod web;
 
-use crate::server::AppState;
+use crate::app::AppState;
 use axum::Router;
 use axum::routing::{get, post};
 

@@ -5,12 +5,12 @@
 
 use super::accounts::{self, LoginError, Role};
 use super::audit;
+use crate::app::AppState;
+use crate::app::client::ClientIp;
+use crate::app::error::{FormBody, Params};
+use crate::app::html::escape;
+use crate::app::new_token;
 use crate::engine::reply::LogRecord;
-use crate::server::AppState;
-use crate::server::chat::new_token;
-use crate::server::client::ClientIp;
-use crate::server::error::{FormBody, Params};
-use crate::server::html::escape;
 use crate::store::{LogEntry, Store, Ticket};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -56,7 +56,7 @@ fn set_cookie(name: &str, value: &str, max_age: i64, secure: &str) -> HeaderValu
 
 /// The session behind the request's cookie, refreshed (idle timeout).
 pub async fn current(app: &AppState, headers: &HeaderMap) -> Option<Staff> {
-    let token = cookie(headers, COOKIE).filter(|t| crate::server::chat::is_token(t))?;
+    let token = cookie(headers, COOKIE).filter(|t| crate::app::is_token(t))?;
     let now = (app.clock)();
     let store = &app.bot.store;
     let mut t = store.get_ticket(&format!("s:{token}"), now).await.ok()??;

@@ -10,12 +10,12 @@
 pub mod crypto;
 pub mod xml;
 
+use crate::app::ClockFn;
+use crate::app::source_tag;
 use crate::config::{Secret, WechatSettings};
 use crate::engine::choice::{ChoiceId, Cmd, Name};
 use crate::engine::reply::{Inbound, Reply, UserInput};
 use crate::engine::session::SessionKey;
-use crate::server::ClockFn;
-use crate::server::chat::source_tag;
 use crate::service::{Bot, ServiceError};
 use axum::Router;
 use axum::body::Bytes;

@@ -1,0 +1,90 @@
+//! What the HTTP routes (`server`), the messaging channels (`channels`) and
+//! the staff console (`staff`) share, below all three: the application
+//! state, the clock, metrics, the client address, error and form extractors,
+//! HTML escaping, rate limits and the pool for heavy console views. Nothing
+//! here imports `server`, `channels` or `staff`.
+
+pub mod client;
+pub mod error;
+pub mod heavy;
+pub mod html;
+pub mod limits;
+
+use crate::config::{MetricsSettings, Network, Secret};
+use crate::service::Bot;
+use error::AppError;
+use limits::Limits;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::sync::{Arc, OnceLock};
+
+/// Request bodies larger than this are refused before parsing (413).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub type ClockFn = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub bot: Bot,
+    pub limits: Arc<Limits>,
+    /// Longest message text, in characters (the page counts the same way).
+    pub max_text_chars: usize,
+    pub clock: ClockFn,
+    pub metrics: PrometheusHandle,
+    /// `[server] public_url`, for QR codes and links ("" = request Host).
+    pub public_url: Arc<str>,
+    pub kiosk: crate::config::KioskSettings,
+    pub retention_days: i64,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<[Network]>,
+    /// Which Host headers browser-facing routes answer.
+    pub hosts: Arc<client::HostPolicy>,
+    /// The command line's authority for `/admin/*` (the token file in the
+    /// data dir; random per process when there is no data dir).
+    pub admin_token: Secret,
+    pub metrics_access: Arc<MetricsSettings>,
+    /// Console views that read many records, off the request workers.
+    pub heavy: Arc<heavy::Heavy>,
+}
+
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// The process-wide Prometheus recorder (installed once; tests build many apps).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets(&[0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0])
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            match builder.install_recorder() {
+                Ok(h) => h,
+                // Another recorder is installed (tests): render from a private one.
+                Err(_) => PrometheusBuilder::new().build_recorder().handle(),
+            }
+        })
+        .clone()
+}
+
+/// Source tags: 1-32 ASCII letters, digits, `-` or `_`.
+pub fn source_tag(src: Option<&str>) -> Result<Option<String>, AppError> {
+    match src {
+        None | Some("") => Ok(None),
+        Some(s) if s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
+            Ok(Some(s.to_string()))
+        }
+        Some(_) => Err(AppError::BadRequest("`src` must be 1-32 letters, digits, `-` or `_`".into())),
+    }
+}
+
+/// 128 random bits as 32 hex digits.
+pub fn new_token() -> String {
+    let bytes: [u8; 16] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A token `new_token` could have made.
+pub fn is_token(t: &str) -> bool {
+    t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
