@@ -465,7 +465,7 @@ async fn personal_numbers_in_any_typed_form_reach_no_view_and_no_file() {
 }
 
 /// A message about self-harm is flagged in the query log with its kind of
-/// danger (the engine sets it: tests/crisis.rs); the query list has a filter
+/// danger (the engine sets it: tests/understand.rs and the transcripts); the query list has a filter
 /// for such turns so staff can follow up.
 #[tokio::test]
 async fn crisis_turns_can_be_filtered_in_the_query_list() {

@@ -402,6 +402,7 @@ async fn a_crisis_message_gets_care_and_then_its_matter() {
     assert!(r.contains("12356") && r.contains("120") && r.contains("110"), "{r}");
     assert!(!r.contains("有帮助") && !r.contains("没帮助") && !r.contains("家庭暴力"), "{r}");
     assert!(r.contains("请回复数字") && r.contains("我现在安全了"), "{r}");
+    assert!(!r.contains("点下面的按钮") && r.contains("回复 1"), "{r}");
     let r = wx.push(&text_xml(user, 901, "我安全了")).await;
     assert!(r.contains("民事纠纷"), "{r}");
     let r = wx.push(&text_xml(user, 902, &number_of(&r, "对"))).await;
