@@ -17,7 +17,7 @@ trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$DAT
 start=$(date +%s%N)
 # Rate limits off: one generator on one IP would otherwise be limited.
 # Sessions idle for a minute are swept every 10 s, so the run sees sweeps.
-XG_LIMITS_PER_IP_PER_SECOND=0 XG_LIMITS_PER_SESSION_PER_SECOND=0 XG_METRICS_ALLOW=127.0.0.1 \
+env XG_LIMITS_PER_IP_PER_SECOND=0 XG_LIMITS_PER_SESSION_PER_SECOND=0 XG_METRICS_ALLOW=127.0.0.1 \
   XG_SESSION_IDLE_MINUTES=1 XG_SESSION_SWEEP_SECONDS=10 RUST_LOG=warn ${XG_BENCH_ENV:-} \
   ./target/release/xinfang-guide serve --addr 127.0.0.1:$PORT --data "$DATA" >/dev/null 2>"$DATA.log" &
 PID=$!

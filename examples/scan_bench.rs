@@ -4,6 +4,10 @@
 //!   cargo run --release --example scan_bench -- DIR [cache MiB]
 
 use std::time::Instant;
+
+// The server's allocator, so the figures are the server's.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 use xinfang_guide::store::sled_store::SledOptions;
 use xinfang_guide::store::{SledStore, Store};
 
