@@ -100,14 +100,23 @@ enum Command {
         /// Source tag (kiosk, campaign or poster); all sources when omitted.
         #[arg(long)]
         src: Option<String>,
-        /// First day, YYYY-MM-DD (China time).
+        /// First day, YYYY-MM-DD (China time; default: 29 days before `--to`).
         #[arg(long)]
-        from: String,
-        /// Last day, YYYY-MM-DD, inclusive.
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD, inclusive (default: today).
         #[arg(long)]
-        to: String,
+        to: Option<String>,
+        /// Today only (China time).
+        #[arg(long)]
+        today: bool,
         #[arg(long, default_value = "table", value_parser = ["table", "csv", "json"])]
         format: String,
+        /// CSV with English column names (for tools) instead of Chinese.
+        #[arg(long)]
+        en_header: bool,
+        /// Content directory, for the categories' Chinese names.
+        #[arg(long, default_value = ".")]
+        content: PathBuf,
         #[command(flatten)]
         place: DataPlace,
     },
@@ -173,6 +182,23 @@ enum StaffCommand {
         #[command(flatten)]
         place: DataPlace,
     },
+    /// List the accounts: name, role, created, failed logins.
+    List {
+        #[command(flatten)]
+        place: DataPlace,
+    },
+    /// Set a new password (prompted for, or read from stdin).
+    Passwd {
+        name: String,
+        #[command(flatten)]
+        place: DataPlace,
+    },
+    /// Clear the failed logins counted for a name, so it can log in at once.
+    Unlock {
+        name: String,
+        #[command(flatten)]
+        place: DataPlace,
+    },
 }
 
 /// Where a command that reads or writes data finds it: the data dir, or the
@@ -221,12 +247,14 @@ fn main() -> anyhow::Result<()> {
             let mut out = std::io::stdout().lock();
             xinfang_guide::cli::chat::run(&engine, stdin, &mut out, server::unix_now)
         }
-        Command::Stats { src, from, to, format, place } => {
+        Command::Stats { src, from, to, today, format, en_header, content, place } => {
+            use xinfang_guide::cli::stats;
             let (data, server) = place.resolve()?;
+            let (from, to) = stats::days(from.as_deref(), to.as_deref(), today, server::unix_now())?;
             let q = xinfang_guide::stats::query(src.as_deref(), &from, &to).map_err(anyhow::Error::msg)?;
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            let report = rt.block_on(xinfang_guide::cli::stats::fetch(&data, server.as_deref(), &q))?;
-            print!("{}", xinfang_guide::cli::stats::render(&report, &format)?);
+            let report = rt.block_on(stats::fetch(&data, server.as_deref(), &q))?;
+            print!("{}", stats::render(&report, &format, &stats::category_names(&content), en_header)?);
             Ok(())
         }
         Command::Qr { src, base_url, out, config, content } => {
@@ -258,6 +286,31 @@ fn main() -> anyhow::Result<()> {
                 server::unix_now(),
             ))?;
             println!("account {name} created");
+            Ok(())
+        }
+        Command::Staff { action: StaffCommand::List { place } } => {
+            let (data, server) = place.resolve()?;
+            let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let list = rt.block_on(xinfang_guide::cli::staff::list(&data, server.as_deref(), server::unix_now()))?;
+            print!("{}", xinfang_guide::cli::staff::list_table(&list));
+            Ok(())
+        }
+        Command::Staff { action: StaffCommand::Passwd { name, place } } => {
+            use xinfang_guide::cli::staff::{Change, change, read_password};
+            let (data, server) = place.resolve()?;
+            let password = read_password()?;
+            let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let now = server::unix_now();
+            rt.block_on(change(&data, server.as_deref(), &name, Change::Password(password), now))?;
+            println!("password of {name} changed");
+            Ok(())
+        }
+        Command::Staff { action: StaffCommand::Unlock { name, place } } => {
+            use xinfang_guide::cli::staff::{Change, change};
+            let (data, server) = place.resolve()?;
+            let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            rt.block_on(change(&data, server.as_deref(), &name, Change::Unlock, server::unix_now()))?;
+            println!("{name} unlocked: failed logins cleared");
             Ok(())
         }
         Command::Classify { content, cv: Some(k), real: Some(real), real_weight, long_from_chars } => {

@@ -140,7 +140,7 @@ impl Bot {
                 }
             }
             let mut step = self.engine.step(prev.as_ref(), key, inbound, now);
-            step.log.shown = shown(&step.replies);
+            step.log.shown = shown(&step.replies, key.channel());
             if let Some(id) = msg_id {
                 let receipts = &mut step.session.receipts;
                 receipts.push(Receipt { id: id.to_string(), replies: step.replies.clone() });
@@ -168,9 +168,25 @@ impl Bot {
 /// Longest reply text kept in a log record, in characters.
 pub const MAX_SHOWN_CHARS: usize = 2000;
 
-/// The replies in plain text with their choices, as a transcript shows them.
-fn shown(replies: &[Reply]) -> String {
-    let all: Vec<String> = replies.iter().map(crate::channels::text::numbered).collect();
+/// The replies in plain text with their choices as the channel showed
+/// them (buttons on the web page and Telegram, numbered lines on WeChat),
+/// for transcripts.
+fn shown(replies: &[Reply], channel: &str) -> String {
+    use crate::channels::text;
+    let buttons = !crate::engine::render::numbered(channel);
+    let one = |r: &Reply| {
+        if !buttons {
+            return text::numbered(r);
+        }
+        let labels: Vec<String> = r.choices.iter().map(|c| format!("［{}］", c.label)).collect();
+        let mut s = text::render(r);
+        if !labels.is_empty() {
+            s.push_str(&labels.join(" "));
+            s.push('\n');
+        }
+        s
+    };
+    let all: Vec<String> = replies.iter().map(one).collect();
     all.join("\n").chars().take(MAX_SHOWN_CHARS).collect()
 }
 

@@ -188,7 +188,7 @@ async fn staff_log_in_with_csrf_and_citizen_text_never_becomes_markup() {
     let t = c.get(&format!("/staff/transcript?{}", link.replace("&amp;", "&")), &viewer).await;
     assert_eq!(t.status, StatusCode::OK);
     assert!(!t.body.contains("<script>alert") && !t.body.contains("<img src=x"));
-    assert!(t.body.contains("请回复数字") || t.body.contains("可回复"), "the whole reply as the citizen saw it");
+    assert!(t.body.contains("［"), "the whole reply as the citizen saw it, buttons on the web: {}", t.body);
     // Viewers cannot export or read the audit log.
     assert_eq!(c.get("/staff/export.csv", &viewer).await.status, StatusCode::FORBIDDEN);
     assert_eq!(c.get("/staff/audit", &viewer).await.status, StatusCode::FORBIDDEN);
@@ -203,7 +203,7 @@ async fn staff_log_in_with_csrf_and_citizen_text_never_becomes_markup() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(!bad.body.contains("<script>") && bad.body.contains("from"), "{}", bad.body);
     let audit = c.get("/staff/audit", &admin).await;
-    for action in ["login", "view_transcript", "export"] {
+    for action in ["登录", "查看对话", "导出 CSV"] {
         assert!(audit.body.contains(&format!("<td>{action}</td>")), "{action} audited");
     }
 }
@@ -339,13 +339,27 @@ async fn editors_annotate_unanswered_questions_and_admins_manage_users_and_reten
         ("back", &path),
     ];
     let r = c.post_form("/staff/annotate", &editor, &form).await;
-    assert_eq!((r.status, r.location.as_str()), (StatusCode::SEE_OTHER, path.as_str()));
-    let bad = [("csrf", csrf.as_str()), ("entry", &entry), ("category", "no_such_category"), ("back", &path)];
-    assert_eq!(c.post_form("/staff/annotate", &editor, &bad).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.location.starts_with(&format!("{path}&saved={entry}")), "{}", r.location);
+    // Back on the transcript the saved row says so, its form shows what was saved.
+    let saved = c.get(&r.location, &editor).await.body;
+    assert!(saved.contains(r#"<span class="ok" id="saved">已保存</span>"#), "{saved}");
+    assert!(saved.contains(r#"<option value="public_service" selected>"#), "the category kept in the drop-down");
+    // A stale or forged choice is an error in Chinese on a page that keeps the form.
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("entry", &entry),
+        ("category", "no_such_category"),
+        ("note", "保留这段备注"),
+        ("back", &path),
+    ];
+    let refused = c.post_form("/staff/annotate", &editor, &bad).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("没有这个类别") && refused.body.contains(r#"value="保留这段备注""#), "{}", refused.body);
     let forged = [("csrf", "x"), ("entry", &entry), ("category", "labor")];
     assert_eq!(c.post_form("/staff/annotate", &editor, &forged).await.status, StatusCode::FORBIDDEN);
     let list = c.get("/staff/queries?q=%E5%85%AC%E7%A7%AF%E9%87%91", &editor).await;
-    assert!(list.body.contains("类别→public_service；FAQ缺口；写一条公积金提取的 FAQ"), "annotation shown in the list");
+    assert!(list.body.contains("类别→民生诉求（政务服务）；FAQ缺口；写一条公积金提取的 FAQ"), "annotation shown in the list: {}", list.body);
     let examples = c.get("/staff/annotations.toml", &editor).await;
     let parsed: toml::Table = toml::from_str(&examples.body).expect("valid TOML");
     assert_eq!(parsed["examples"]["public_service"].as_array().map(Vec::len), Some(1));
@@ -392,7 +406,7 @@ async fn editors_annotate_unanswered_questions_and_admins_manage_users_and_reten
     assert_eq!(c.post_form("/staff/retention", &admin, &[("csrf", &rcsrf)]).await.status, StatusCode::SEE_OTHER);
     assert!(c.store.log_range(0, i64::MAX, None, 100).await.expect("log").is_empty());
     let audit = c.get("/staff/audit", &admin).await.body;
-    for action in ["annotate", "export_examples", "add_user", "set_role", "purge"] {
+    for action in ["标注", "导出例句", "新建账号", "更改角色", "清除过期记录"] {
         assert!(audit.contains(&format!("<td>{action}</td>")), "{action} audited");
     }
 }

@@ -20,6 +20,17 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// The escaper of every template (`askama.toml`): what `escape` does, so a
+/// template cannot forget it and bidi controls are neutralized there too.
+#[derive(Debug, Clone, Copy)]
+pub struct Html;
+
+impl askama::filters::Escaper for Html {
+    fn write_escaped_str<W: std::fmt::Write>(&self, mut dest: W, s: &str) -> std::fmt::Result {
+        dest.write_str(&escape(s))
+    }
+}
+
 /// Escapes `s` like `escape`, with phone numbers as `tel:` links (see
 /// `phone_at`; the chat page applies the same rule in its script).
 pub fn escape_with_phones(s: &str) -> String {
