@@ -275,7 +275,11 @@ pub fn table(r: &Report, category: impl Fn(&str) -> String) -> String {
 /// CSV (UTF-8 with BOM, so Excel opens it): one row per day, then the
 /// total; Chinese column names, or English ones (`en`) for tools.
 pub fn csv(r: &Report, en: bool) -> String {
-    let header = if en { "date,src,sessions,messages,helpful,not_helpful,comments" } else { "日期,来源,人数,消息,有帮助,没帮助,意见" };
+    let header = if en {
+        "date,src,sessions,messages,helpful,not_helpful,comments"
+    } else {
+        "日期,来源,人数,消息,有帮助,没帮助,意见"
+    };
     let mut s = format!("\u{feff}{header}\r\n");
     let src = csv_field(r.src.as_deref().unwrap_or(""));
     let mut row = |date: &str, sessions: u64, messages: u64, f: &Feedback| {

@@ -90,7 +90,8 @@ async fn login(client: &reqwest::Client, s: &Server, name: &str, password: &str)
     if r.status().as_u16() != 303 {
         return Err(r.status().as_u16());
     }
-    let c = r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|c| c.starts_with("xg_staff="));
+    let c =
+        r.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|c| c.starts_with("xg_staff="));
     Ok(c.expect("session cookie").split(';').next().expect("pair").to_string())
 }
 
@@ -160,7 +161,8 @@ async fn the_console_shows_citizens_questions_and_nothing_else() {
     // Every message is one filter away, buttons by label and node.
     let (_, all) = page(&client, &server, &admin, "/staff/queries?status=all").await;
     let cells = text_cells(&all).join("\n");
-    for shown in ["［按钮］还没有申请劳动仲裁（labor_start）", "［是/否］否（labor_employed）", "［日期］2026-10"] {
+    for shown in ["［按钮］还没有申请劳动仲裁（labor_start）", "［是/否］否（labor_employed）", "［日期］2026-10"]
+    {
         assert!(cells.contains(shown), "{shown} in\n{cells}");
     }
     assert!(!cells.contains("labor_start.1") && !cells.contains("cmd:back"), "ids are not shown: {cells}");
@@ -169,11 +171,7 @@ async fn the_console_shows_citizens_questions_and_nothing_else() {
     let (status, dash) = page(&client, &server, &admin, "/staff/dashboard").await;
     assert_eq!(status, 200);
     let top = dash.split("<h2>常见提问</h2>").nth(1).expect("常见提问").to_string();
-    let labels: Vec<&str> = top
-        .split(r#"text-anchor="end">"#)
-        .skip(1)
-        .filter_map(|x| x.split('<').next())
-        .collect();
+    let labels: Vec<&str> = top.split(r#"text-anchor="end">"#).skip(1).filter_map(|x| x.split('<').next()).collect();
     let mut labels: Vec<String> = labels.into_iter().map(str::to_string).collect();
     labels.sort();
     let mut want_top: Vec<String> = QUESTIONS.iter().map(|q| q.to_string()).collect();
@@ -201,7 +199,10 @@ async fn the_console_shows_citizens_questions_and_nothing_else() {
     let from = r["from"].as_str().expect("from");
     let span = cli(&["stats", "--format", "json"], dir.path(), "");
     let span: Value = serde_json::from_slice(&span.stdout).expect("json");
-    let days = |d: &Value| time::Date::parse(d.as_str().expect("day"), time::macros::format_description!("[year]-[month]-[day]")).expect("date");
+    let days = |d: &Value| {
+        time::Date::parse(d.as_str().expect("day"), time::macros::format_description!("[year]-[month]-[day]"))
+            .expect("date")
+    };
     assert_eq!((days(&span["to"]) - days(&span["from"])).whole_days(), 29, "{span}");
     assert_eq!(span["to"], from);
 

@@ -51,6 +51,12 @@ pub fn escape_with_phones(s: &str) -> String {
     out
 }
 
+/// Text for a template with phone numbers as `tel:` links: escaped here
+/// (`escape_with_phones`), so the template shows it as it is.
+pub fn phoned(s: &str) -> askama::filters::Safe<String> {
+    askama::filters::Safe(escape_with_phones(s))
+}
+
 /// If a phone number starts at `i`, where it ends. A number is a whole run
 /// of digits (single `-` inside allowed) not glued to other digits, `.`,
 /// `第` before or a unit after (日 天 月 年 元 条 …), that is a national

@@ -8,10 +8,10 @@
 
 use crate::staff::accounts::{self, Role, StaffError};
 use crate::store::Store;
-use serde::{Deserialize, Serialize};
 use crate::store::sled_store::SledOptions;
 use crate::store::{SledStore, StoreError};
 use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
@@ -83,13 +83,20 @@ pub async fn listed(store: &dyn Store, now: i64) -> Result<Vec<Listed>, crate::s
 /// The accounts as a table whose columns line up under Chinese headers.
 pub fn list_table(list: &[Listed]) -> String {
     use crate::stats::pad;
-    let mut s = format!("{}{}{}{}\n", pad("用户名", 20, false), pad("角色", 10, false), pad("创建时间", 18, false), "登录失败");
+    let mut s =
+        format!("{}{}{}{}\n", pad("用户名", 20, false), pad("角色", 10, false), pad("创建时间", 18, false), "登录失败");
     for a in list {
         let role = a.role.parse::<Role>().map_or(a.role.as_str(), |r| r.name());
         let created = crate::staff::web::time_text(a.created);
         let _ = std::fmt::Write::write_fmt(
             &mut s,
-            format_args!("{}{}{}{}\n", pad(&a.name, 20, false), pad(role, 10, false), pad(&created, 18, false), a.failures),
+            format_args!(
+                "{}{}{}{}\n",
+                pad(&a.name, 20, false),
+                pad(role, 10, false),
+                pad(&created, 18, false),
+                a.failures
+            ),
         );
     }
     s

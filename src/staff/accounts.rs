@@ -114,14 +114,11 @@ pub enum LoginError {
 /// letters lowercase, since a login lowercases them), a digit or . _ -
 pub fn valid_name(n: &str) -> bool {
     (1..=32).contains(&n.chars().count())
-        && n.chars().all(|c| {
-            (c.is_alphabetic() && !c.is_uppercase()) || c.is_ascii_digit() || "._-".contains(c)
-        })
+        && n.chars().all(|c| (c.is_alphabetic() && !c.is_uppercase()) || c.is_ascii_digit() || "._-".contains(c))
 }
 
 /// What an invalid name is told.
-pub const NAME_RULE: &str =
-    "用户名须为 1-32 个字符：汉字、小写字母、数字或 . _ - / name must be 1-32 letters (Chinese or lowercase), digits or . _ -";
+pub const NAME_RULE: &str = "用户名须为 1-32 个字符：汉字、小写字母、数字或 . _ - / name must be 1-32 letters (Chinese or lowercase), digits or . _ -";
 
 fn hash_now(pw: &str) -> Result<String, StaffError> {
     Argon2::default().hash_password(pw.as_bytes()).map(|h| h.to_string()).map_err(|_| StaffError::Hash)

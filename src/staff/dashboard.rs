@@ -110,7 +110,8 @@ fn day_chart(r: &Report) -> Chart {
     let ticks = r.days.iter().map(|d| d.messages.max(d.sessions)).max().unwrap_or(0).div_ceil(step).max(1);
     let max = (step * ticks) as f64;
     let plot = h - bottom - top;
-    let mut c = Chart { w, h, label: "每日消息与人数".into(), lines: Vec::new(), rects: Vec::new(), texts: Vec::new() };
+    let mut c =
+        Chart { w, h, label: "每日消息与人数".into(), lines: Vec::new(), rects: Vec::new(), texts: Vec::new() };
     for i in 0..=ticks {
         let v = step * i;
         let y = h - bottom - v as f64 / max * plot;
@@ -124,7 +125,9 @@ fn day_chart(r: &Report) -> Chart {
     for (i, d) in r.days.iter().enumerate() {
         let x = left + 4.0 + i as f64 * slot;
         let bw = (slot / 2.0 - 2.0).max(1.0);
-        for (j, (v, fill, what)) in [(d.messages, "#1d4f91", "消息"), (d.sessions, "#e07b00", "人数")].into_iter().enumerate() {
+        for (j, (v, fill, what)) in
+            [(d.messages, "#1d4f91", "消息"), (d.sessions, "#e07b00", "人数")].into_iter().enumerate()
+        {
             let bh = v as f64 / max * plot;
             let bx = x + j as f64 * bw;
             c.rect((bx, h - bottom - bh, bw, bh), fill, format!("{} {what}：{v}", d.date));
@@ -147,7 +150,8 @@ fn bars(title: &str, items: &[Count], name: impl Fn(&str) -> String) -> Option<C
     let max = items.iter().map(|c| c.count).max().unwrap_or(1).max(1) as f64;
     let row = 26.0;
     let h = row * items.len() as f64 + 6.0;
-    let mut c = Chart { w: 780.0, h, label: title.to_string(), lines: Vec::new(), rects: Vec::new(), texts: Vec::new() };
+    let mut c =
+        Chart { w: 780.0, h, label: title.to_string(), lines: Vec::new(), rects: Vec::new(), texts: Vec::new() };
     c.lines.push(Line { class: "axis", x1: 420.0, y1: 0.0, x2: 420.0, y2: h });
     for (i, item) in items.iter().enumerate() {
         let y = i as f64 * row + 3.0;
@@ -212,7 +216,9 @@ pub async fn page(State(app): State<AppState>, headers: HeaderMap, Params(r): Pa
         ("渠道（消息数）", bars("渠道（消息数）", &rep.by_channel, |k| super::web::channel_name(k).to_string())),
         (
             "来源标签（消息数）",
-            bars("来源标签（消息数）", &rep.by_source, |k| if k.is_empty() { "（无标签）".into() } else { k.to_string() }),
+            bars("来源标签（消息数）", &rep.by_source, |k| {
+                if k.is_empty() { "（无标签）".into() } else { k.to_string() }
+            }),
         ),
         ("常见提问", bars("常见提问", &rep.top_questions, str::to_string)),
     ];

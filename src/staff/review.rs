@@ -9,8 +9,8 @@ use super::dashboard::Range;
 use super::web::{Filters, Select, Staff, bad_csrf, csrf_ok, find, render, require, time_text};
 use crate::app::AppState;
 use crate::app::error::{FormBody, Params};
-use askama::Template;
 use crate::store::{LogEntry, Store, StoreError};
+use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -107,7 +107,10 @@ impl NoteForm {
         Self {
             entry: entry.to_string(),
             back: back.to_string(),
-            selects: vec![super::web::category_select(app, "category", cat, "（类别不变）"), Select::new("faq", faq, faqs)],
+            selects: vec![
+                super::web::category_select(app, "category", cat, "（类别不变）"),
+                Select::new("faq", faq, faqs),
+            ],
             gap,
             note: note.to_string(),
         }

@@ -10,8 +10,8 @@ use crate::app::client::ClientIp;
 use crate::app::error::{FormBody, Params};
 use crate::app::new_token;
 use crate::engine::reply::{InputRole, LogRecord};
-use askama::Template;
 use crate::store::{LogEntry, Store, Ticket};
+use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -116,7 +116,13 @@ struct Message<'a> {
 }
 
 /// An error page in Chinese, with a link back.
-pub(crate) fn error_page(title: &str, staff: Option<&Staff>, text: &str, back: Option<&str>, status: StatusCode) -> Response {
+pub(crate) fn error_page(
+    title: &str,
+    staff: Option<&Staff>,
+    text: &str,
+    back: Option<&str>,
+    status: StatusCode,
+) -> Response {
     let link = back.map(|b| (b.to_string(), "返回".to_string()));
     render(&Message { title, staff, paragraphs: vec![text.to_string()], error: true, link }, status)
 }
@@ -168,7 +174,8 @@ pub(crate) fn category_select(app: &AppState, name: &'static str, current: &str,
 /// What a logged message was, as staff read it: typed text as typed, a
 /// button by its label and the node it belonged to.
 pub(crate) fn input_text(r: &LogRecord) -> String {
-    let label = r.label.as_deref().map(|l| format!("［{}］{l}（{}）", r.role.map_or("按钮", |x| x.name()), r.node_from));
+    let label =
+        r.label.as_deref().map(|l| format!("［{}］{l}（{}）", r.role.map_or("按钮", |x| x.name()), r.node_from));
     match (label, r.input_kind.as_str()) {
         (Some(l), "text") => format!("{} → {l}", r.input),
         (Some(l), _) => l,
@@ -409,7 +416,9 @@ impl Filters {
             && is(&self.channel, Some(&r.channel))
             && is(&self.src, r.source.as_deref())
             && is(&self.category, r.category.as_deref())
-            && (self.q.trim().is_empty() || r.input.contains(self.q.trim()) || r.label.as_deref().is_some_and(|l| l.contains(self.q.trim())))
+            && (self.q.trim().is_empty()
+                || r.input.contains(self.q.trim())
+                || r.label.as_deref().is_some_and(|l| l.contains(self.q.trim())))
     }
 
     fn query_string(&self, before: &str) -> String {
@@ -660,7 +669,10 @@ pub async fn transcript(State(app): State<AppState>, headers: HeaderMap, Params(
                 time: time_text(r.ts),
                 nodes: format!("{} → {}", r.node_from, r.node),
                 input: input_text(r),
-                category: format!("{}{mark}", r.category.as_deref().map(|c| category_name(&app, c)).unwrap_or_default()),
+                category: format!(
+                    "{}{mark}",
+                    r.category.as_deref().map(|c| category_name(&app, c)).unwrap_or_default()
+                ),
                 channel: r.channel_chosen.as_deref().map(|c| channel_display(&app, c)).unwrap_or_default(),
                 shown: if r.shown.is_empty() { r.reply_summary.clone() } else { r.shown.clone() },
                 note: note.map(|a| super::review::summary(&app, a)).unwrap_or_default(),
@@ -681,7 +693,8 @@ pub async fn transcript(State(app): State<AppState>, headers: HeaderMap, Params(
 
 /// Column names of the CSV export: Chinese, or English for tools.
 const CSV_ZH: &str = "时间,渠道,用户,来源,输入类型,输入,按钮,所在节点,已理解,类别,建议途径,有帮助,意见";
-const CSV_EN: &str = "time,channel,user,source,input_kind,input,label,node_from,matched,category,channel_chosen,helpful,comment";
+const CSV_EN: &str =
+    "time,channel,user,source,input_kind,input,label,node_from,matched,category,channel_chosen,helpful,comment";
 
 /// One record as CSV fields: Chinese names and 是/否, or plain values.
 fn csv_row(app: &AppState, r: &LogRecord, en: bool) -> [String; 13] {
@@ -689,7 +702,9 @@ fn csv_row(app: &AppState, r: &LogRecord, en: bool) -> [String; 13] {
     let helpful = r.feedback.as_ref().and_then(|f| f.helpful).map(yes_no).unwrap_or_default();
     let comment = r.feedback.as_ref().and_then(|f| f.comment.clone()).unwrap_or_default();
     let kind = match (en, r.role) {
-        (true, Some(role)) if r.feedback.is_none() => serde_json::to_value(role).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+        (true, Some(role)) if r.feedback.is_none() => {
+            serde_json::to_value(role).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+        }
         (true, _) => r.input_kind.clone(),
         (false, _) if r.feedback.is_some() => "反馈".to_string(),
         (false, Some(role)) => role.name().to_string(),
