@@ -150,6 +150,21 @@ enum Command {
     Chat {
         #[arg(long, default_value = ".")]
         content: PathBuf,
+        /// Print each reply's node id and the file:line it is written at.
+        #[arg(long)]
+        show_ids: bool,
+    },
+    /// The dialog trees as a picture: node ids and kinds, choices, cards
+    /// with their channel.
+    Graph {
+        #[arg(long, default_value = ".")]
+        content: PathBuf,
+        #[arg(long, default_value = "dot", value_parser = ["dot", "svg", "mermaid"])]
+        format: String,
+        /// A node id (what can be reached from it) or a dialog file's name
+        /// (e.g. route_work); default: every tree.
+        #[arg(long)]
+        tree: Option<String>,
     },
 }
 
@@ -239,13 +254,20 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Chat { content } => {
+        Command::Graph { content, format, tree } => {
+            let (loaded, diags) = xinfang_guide::content::load(&content);
+            let c = loaded.with_context(|| format!("content has errors:\n{diags}"))?;
+            print!("{}", xinfang_guide::cli::graph::render(&c, &format, tree.as_deref())?);
+            Ok(())
+        }
+        Command::Chat { content, show_ids } => {
             let (loaded, diags) = xinfang_guide::understand::load_all(&content);
-            let (content, understanding) = loaded.with_context(|| format!("content has errors:\n{diags}"))?;
-            let engine = Engine::new(content, Arc::new(Smart { understanding }), 30 * 60);
+            let (loaded_content, understanding) = loaded.with_context(|| format!("content has errors:\n{diags}"))?;
+            let engine = Engine::new(loaded_content, Arc::new(Smart { understanding }), 30 * 60);
             let stdin = std::io::stdin().lock();
             let mut out = std::io::stdout().lock();
-            xinfang_guide::cli::chat::run(&engine, stdin, &mut out, server::unix_now)
+            let ids = show_ids.then_some(content.as_path());
+            xinfang_guide::cli::chat::run(&engine, stdin, &mut out, server::unix_now, ids)
         }
         Command::Stats { src, from, to, today, format, en_header, content, place } => {
             use xinfang_guide::cli::stats;

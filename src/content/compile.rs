@@ -74,6 +74,7 @@ pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
         texts,
         directory,
         faq,
+        locs: locs.into_iter().map(|l| (l.file, l.line)).collect(),
     })
 }
 
