@@ -39,15 +39,28 @@ enum Applied {
     Replayed(Vec<Reply>),
 }
 
+/// Clones share the engine: a content reload (`replace_engine`) reaches
+/// every channel at once, and a message in progress finishes on the
+/// engine it started with.
 #[derive(Clone)]
 pub struct Bot {
-    pub engine: Arc<Engine>,
+    engine: Arc<arc_swap::ArcSwap<Engine>>,
     pub store: Arc<dyn Store>,
 }
 
 impl Bot {
     pub fn new(engine: Arc<Engine>, store: Arc<dyn Store>) -> Self {
-        Self { engine, store }
+        Self { engine: Arc::new(arc_swap::ArcSwap::new(engine)), store }
+    }
+
+    /// The engine (and its content) as it is now.
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine.load_full()
+    }
+
+    /// Puts a new engine (reloaded content) in place for every later message.
+    pub fn replace_engine(&self, engine: Engine) {
+        self.engine.store(Arc::new(engine));
     }
 
     /// Applies one message to the session `key`, creating it if needed.
@@ -84,7 +97,8 @@ impl Bot {
     /// at the kiosk cannot continue it. Both are compare-and-swap commits; if
     /// `from` changed in between, the newer state is copied again.
     pub async fn transfer(&self, from: &SessionKey, to: &SessionKey, now: i64) -> Result<(), ServiceError> {
-        let content = &self.engine.content;
+        let engine = self.engine();
+        let content = &engine.content;
         let start = content.node(content.start).id.clone();
         let mut to_version = None;
         for attempt in 0..MAX_ATTEMPTS {
@@ -139,7 +153,7 @@ impl Bot {
                     return Ok(Applied::Replayed(r.replies.clone()));
                 }
             }
-            let mut step = self.engine.step(prev.as_ref(), key, inbound, now);
+            let mut step = self.engine.load().step(prev.as_ref(), key, inbound, now);
             step.log.shown = shown(&step.replies, key.channel());
             if let Some(id) = msg_id {
                 let receipts = &mut step.session.receipts;

@@ -254,3 +254,87 @@ async fn staff_list_passwd_and_unlock_work_against_the_running_server_with_a_chi
     let missing = cli(&["staff", "unlock", "nobody"], dir.path(), "");
     assert!(String::from_utf8_lossy(&missing.stderr).contains("没有账号"));
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let p = e.expect("entry").path();
+        let dest = to.join(p.file_name().expect("name"));
+        if p.is_dir() {
+            copy_dir(&p, &dest)
+        } else {
+            std::fs::copy(&p, &dest).expect("copy");
+        }
+    }
+}
+
+async fn greeting(client: &reqwest::Client, s: &Server) -> String {
+    let v = chat(client, s, json!({"choice": "cmd:start"})).await;
+    v["replies"][0]["text"].as_str().unwrap_or_default().to_string()
+}
+
+/// Content edits take effect without a restart: SIGHUP or the admin's
+/// button reloads them, validated first; a broken edit is refused with its
+/// errors and the content in use stays.
+#[tokio::test]
+async fn content_reloads_on_sighup_and_from_the_console_and_a_broken_edit_is_refused() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let content = tempfile::tempdir().expect("content dir");
+    for sub in ["dialogs", "faq", "config"] {
+        copy_dir(&root.join(sub), &content.path().join(sub));
+    }
+    let data = tempfile::tempdir().expect("data dir");
+    let dir = content.path().to_str().expect("utf8 path").to_string();
+    let server = common::spawn_with(data.path(), &[("XG_SERVER_CONTENT_DIR", &dir)], Stdio::inherit());
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let before = greeting(&client, &server).await;
+    assert!(before.starts_with("您好！这里是依法信访指引。"), "{before}");
+    let main = content.path().join("dialogs/main.toml");
+    let text = std::fs::read_to_string(&main).expect("main.toml");
+    std::fs::write(&main, text.replacen("您好！这里是依法信访指引。", "您好！这里是依法信访指引（新版）。", 1))
+        .expect("edit");
+    let hup = |pid: u32| Command::new("kill").args(["-HUP", &pid.to_string()]).status().expect("kill -HUP");
+    assert!(hup(server.child.id()).success());
+    let mut now = String::new();
+    for _ in 0..100 {
+        now = greeting(&client, &server).await;
+        if now.contains("（新版）") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(now.contains("（新版）"), "SIGHUP reloaded the content: {now}");
+
+    // A broken edit: refused, the content in use stays.
+    let edited = std::fs::read_to_string(&main).expect("main.toml");
+    let broken = edited.replacen("（新版）", "（坏版）", 1).replacen("kind = \"menu\"", "kind = \"menu\"\nnxt = 1", 1);
+    std::fs::write(&main, broken).expect("break");
+    assert!(hup(server.child.id()).success());
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert!(greeting(&client, &server).await.contains("（新版）"), "the old content stays after a refused reload");
+    let out = cli(&["staff", "add", "admin", "--role", "admin"], data.path(), "correct horse battery\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let admin = login(&client, &server, "admin", "correct horse battery").await.expect("login");
+    let (_, users) = page(&client, &server, &admin, "/staff/users").await;
+    assert!(users.contains(r#"action="/staff/reload""#), "the admin's button");
+    let csrf =
+        users.split(r#"name="csrf" value=""#).nth(1).and_then(|x| x.split('"').next()).expect("csrf").to_string();
+    let press = || {
+        client
+            .post(format!("{}/staff/reload", server.base))
+            .header("cookie", &admin)
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+    };
+    let refused = press().await.expect("post");
+    assert_eq!(refused.status().as_u16(), 400);
+    let body = refused.text().await.expect("body");
+    assert!(body.contains("没有加载，继续使用现在的内容") && body.contains("main.toml:"), "{body}");
+    assert!(greeting(&client, &server).await.contains("（新版）"));
+    std::fs::write(&main, edited.replacen("（新版）", "（再版）", 1)).expect("fix");
+    let ok = press().await.expect("post");
+    assert_eq!(ok.headers()["location"], "/staff/users?done=reload");
+    assert!(greeting(&client, &server).await.contains("（再版）"));
+    let (_, audit) = page(&client, &server, &admin, "/staff/audit").await;
+    assert!(audit.contains("<td>重新加载内容</td>"));
+}

@@ -9,6 +9,7 @@ pub mod error;
 pub mod heavy;
 pub mod html;
 pub mod limits;
+pub mod reload;
 
 use crate::config::{MetricsSettings, Network, Secret};
 use crate::service::Bot;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub metrics_access: Arc<MetricsSettings>,
     /// Console views that read many records, off the request workers.
     pub heavy: Arc<heavy::Heavy>,
+    /// Where dialogs, FAQ and directory are read from (for a reload).
+    pub content_dir: Arc<std::path::PathBuf>,
 }
 
 pub fn unix_now() -> i64 {

@@ -73,7 +73,7 @@ impl App {
     /// citizens would be sent to offices whose address nobody has checked.
     /// Without a public URL (a trial on a LAN) they are only warned about.
     pub fn refuse_placeholders(&self, allow: bool) -> anyhow::Result<()> {
-        let holes = self.state.bot.engine.content.directory.placeholders();
+        let holes = self.state.bot.engine().content.directory.placeholders();
         if holes.is_empty() {
             return Ok(());
         }
@@ -122,6 +122,7 @@ impl App {
             admin_token: Secret::new(crate::app::new_token()),
             metrics_access: Arc::new(settings.metrics.clone()),
             heavy: Arc::default(),
+            content_dir: Arc::new(settings.content_dir()),
         };
         Self { state, settings, wechat: None, data_dir: None }
     }
@@ -231,6 +232,7 @@ pub async fn run(
         admin::announce(dir, addr).with_context(|| format!("writing the server address into {}", dir.display()))?;
     }
     let sweeper = spawn_sweeper(state.clone(), app.settings.session.clone());
+    let reloader = crate::app::reload::on_sighup(state.clone());
     let upkeep = spawn_metrics_upkeep(state.metrics.clone());
     let srv = &app.settings.server;
     let limits = conn::ConnLimits {
@@ -246,6 +248,7 @@ pub async fn run(
     }
     sweeper.abort();
     upkeep.abort();
+    reloader.abort();
     state.bot.store.flush().await.context("flushing the store at shutdown")?;
     if let Some(dir) = &app.data_dir {
         let _ = std::fs::remove_file(dir.join(admin::ADDR_FILE));

@@ -29,7 +29,8 @@ pub async fn create(
     app.limits.check_ip(ip).map_err(|s| AppError::RateLimited { retry_after_secs: s })?;
     let session = existing(&app, &req.session).await?;
     let now = (app.clock)();
-    let content = &app.bot.engine.content;
+    let engine = app.bot.engine();
+    let content = &engine.content;
     let ix = content.find(&session.node).ok_or(AppError::NotFound)?;
     let reply = crate::engine::render(content, ix, &session, now);
     let card = reply.card.ok_or_else(|| AppError::BadRequest("there is no channel card here to take away".into()))?;

@@ -71,7 +71,7 @@ async fn users_page(app: &AppState, s: &Staff, done: String, error: String, new_
         new_name: new_name.to_string(),
         new_role: role_select(Role::Viewer),
         min_password: accounts::MIN_PASSWORD_CHARS,
-        is_admin_reload: false,
+        is_admin_reload: true,
     };
     render(&page, status)
 }
@@ -91,6 +91,7 @@ pub async fn users(State(app): State<AppState>, headers: HeaderMap, Params(d): P
         "" => "",
         "password" => "已保存：新密码已生效，该账号的登录失败记录已清除。",
         "unlock" => "已解除：该账号可以立即登录。",
+        "reload" => "已重新加载：新的对话、FAQ 和机构名录已生效。",
         _ => "已保存。",
     };
     users_page(&app, &s, done.to_string(), String::new(), "").await
@@ -251,4 +252,38 @@ pub async fn purge_now(
     }
     purge(&app, &s.name).await;
     Redirect::to("/staff/retention").into_response()
+}
+
+/// The admin's content reload: validated first; a broken edit is refused
+/// with its errors and the content in use stays.
+pub async fn reload(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    FormBody(f): FormBody<super::web::CsrfForm>,
+) -> Response {
+    let s = match require(&app, &headers, Role::Admin).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&s, &f.csrf) {
+        return bad_csrf();
+    }
+    let now = (app.clock)();
+    match crate::app::reload::reload(&app).await {
+        Ok(r) => {
+            let detail = format!("{} nodes, {} FAQ entries", r.nodes, r.faq);
+            let _ = audit::record(&*app.bot.store, now, &s.name, "reload", &detail).await;
+            Redirect::to("/staff/users?done=reload").into_response()
+        }
+        Err(refused) => {
+            let detail = format!("refused: {} errors", refused.errors.len());
+            let _ = audit::record(&*app.bot.store, now, &s.name, "reload", &detail).await;
+            let error = format!(
+                "内容有 {} 处错误，没有加载，继续使用现在的内容：\n{}",
+                refused.errors.len(),
+                refused.errors.join("\n")
+            );
+            users_page(&app, &s, String::new(), error, "").await
+        }
+    }
 }

@@ -72,7 +72,8 @@ pub fn summary(app: &AppState, a: &Annotation) -> String {
         parts.push(format!("类别→{}", super::web::category_name(app, c)));
     }
     if let Some(f) = &a.faq {
-        let q = app.bot.engine.content.faq.iter().find(|e| &e.id == f).map_or(f.as_str(), |e| e.question.as_str());
+        let engine = app.bot.engine();
+        let q = engine.content.faq.iter().find(|e| &e.id == f).map_or(f.as_str(), |e| e.question.as_str());
         parts.push(format!("FAQ→{q}"));
     }
     if a.gap {
@@ -102,8 +103,9 @@ impl NoteForm {
     }
 
     fn with(app: &AppState, entry: &str, back: &str, cat: &str, faq: &str, gap: bool, note: &str) -> Self {
+        let engine = app.bot.engine();
         let faqs = std::iter::once((String::new(), "（不指定 FAQ）".to_string()))
-            .chain(app.bot.engine.content.faq.iter().map(|f| (f.id.clone(), f.question.chars().take(30).collect())));
+            .chain(engine.content.faq.iter().map(|f| (f.id.clone(), f.question.chars().take(30).collect())));
         Self {
             entry: entry.to_string(),
             back: back.to_string(),
@@ -168,7 +170,8 @@ pub async fn annotate(
     else {
         return keep(&app, "没有找到要标注的这条记录。");
     };
-    let content = &app.bot.engine.content;
+    let engine = app.bot.engine();
+    let content = &engine.content;
     let category = Some(f.category.trim().to_string()).filter(|c| !c.is_empty());
     if category.as_ref().is_some_and(|c| !content.directory.categories.contains_key(c)) {
         return keep(&app, "没有这个类别，请从列表中选择。");

@@ -160,12 +160,12 @@ pub(crate) fn channel_name(c: &str) -> &str {
 
 /// A category's Chinese name (its id when the content does not know it).
 pub(crate) fn category_name(app: &AppState, id: &str) -> String {
-    app.bot.engine.content.directory.categories.get(id).map_or_else(|| id.to_string(), |c| c.name.clone())
+    app.bot.engine().content.directory.categories.get(id).map_or_else(|| id.to_string(), |c| c.name.clone())
 }
 
 /// The category drop-down: every category by its Chinese name.
 pub(crate) fn category_select(app: &AppState, name: &'static str, current: &str, none: &str) -> Select {
-    let cats = &app.bot.engine.content.directory.categories;
+    let cats = &app.bot.engine().content.directory.categories;
     let items = std::iter::once((String::new(), none.to_string()))
         .chain(cats.iter().map(|(id, c)| (id.clone(), c.name.clone())));
     Select::new(name, current, items)
@@ -521,7 +521,7 @@ fn result_text(app: &AppState, r: &LogRecord) -> String {
 
 /// A lawful channel (the card's) by its name.
 pub(crate) fn channel_display(app: &AppState, id: &str) -> String {
-    app.bot.engine.content.directory.channels.get(id).map_or_else(|| id.to_string(), |c| c.name.clone())
+    app.bot.engine().content.directory.channels.get(id).map_or_else(|| id.to_string(), |c| c.name.clone())
 }
 
 fn conversation_link(r: &LogRecord) -> String {
