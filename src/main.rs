@@ -371,6 +371,9 @@ fn main() -> anyhow::Result<()> {
                 settings.server.content_dir = c;
             }
             init_tracing(&settings.server.log_format);
+            for w in &settings.warnings {
+                tracing::warn!("{w}");
+            }
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             rt.block_on(serve(settings, allow_placeholders))
         }
@@ -392,8 +395,13 @@ async fn serve(settings: Settings, allow_placeholders: bool) -> anyhow::Result<(
 fn init_tracing(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
-    // Logs go to stderr; stdout carries only the "listening on" line.
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Logs go to stderr; stdout carries only the "listening on" line. No
+    // colour codes when stderr is a file or a pipe (journald, docker logs).
+    use std::io::IsTerminal as _;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     if format == "json" {
         builder.json().init();
     } else {

@@ -127,6 +127,22 @@ impl Bot {
         Err(ServiceError::Contention)
     }
 
+    async fn apply_with(
+        &self,
+        key: &SessionKey,
+        inbound: &Inbound,
+        now: i64,
+        create: bool,
+        msg_id: Option<&str>,
+    ) -> Result<Applied, ServiceError> {
+        let result = self.try_apply(key, inbound, now, create, msg_id).await;
+        if matches!(result, Err(ServiceError::Store(_) | ServiceError::Contention)) {
+            // The person gets an error instead of an answer.
+            metrics::counter!("xg_send_failures_total", "channel" => key.channel().to_string()).increment(1);
+        }
+        result
+    }
+
     async fn apply(&self, key: &SessionKey, inbound: &Inbound, now: i64, create: bool) -> Result<Step, ServiceError> {
         match self.apply_with(key, inbound, now, create, None).await? {
             Applied::Step(step) => Ok(*step),
@@ -134,7 +150,7 @@ impl Bot {
         }
     }
 
-    async fn apply_with(
+    async fn try_apply(
         &self,
         key: &SessionKey,
         inbound: &Inbound,
@@ -164,7 +180,14 @@ impl Bot {
             let expected = prev.as_ref().map(|p| p.version);
             match self.store.commit(expected, &step.session, &step.log).await? {
                 Commit::Done { .. } => {
-                    metrics::counter!("xg_messages_total", "channel" => key.channel().to_string()).increment(1);
+                    let channel = key.channel().to_string();
+                    if !step.log.matched && step.log.is_question() {
+                        metrics::counter!("xg_not_understood_total", "channel" => channel.clone()).increment(1);
+                    }
+                    if let Some(kind) = &step.log.danger {
+                        metrics::counter!("xg_danger_turns_total", "kind" => kind.clone()).increment(1);
+                    }
+                    metrics::counter!("xg_messages_total", "channel" => channel).increment(1);
                     return Ok(Applied::Step(Box::new(step)));
                 }
                 Commit::Conflict => {

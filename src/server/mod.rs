@@ -49,7 +49,8 @@ impl App {
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
         let dir = settings.content_dir();
         let (loaded, diags) = crate::understand::load_all(&dir);
-        for d in &diags.items {
+        // Placeholders are one line with their count (`refuse_placeholders`).
+        for d in diags.items.iter().filter(|d| d.kind != crate::content::Kind::Placeholder) {
             tracing::warn!("{d}");
         }
         let (content, understanding) =
@@ -80,7 +81,7 @@ impl App {
         if self.settings.server.public_url.trim().is_empty() || allow {
             tracing::warn!(
                 count = holes.len(),
-                "contact details are still placeholders (待核实); cards leave them out until they are filled in"
+                "contact details are still placeholders (待核实); cards leave them out until they are filled in (`xinfang-guide check` lists them)"
             );
             return Ok(());
         }
@@ -166,8 +167,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/staff/unlock", post(admin::staff_unlock))
         .route("/admin/conversation", get(admin::conversation))
         .route("/metrics", get(metrics))
+        .route_layer(axum::middleware::from_fn(crate::app::access::log))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
