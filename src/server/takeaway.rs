@@ -142,13 +142,13 @@ fn render(c: &Card, deployment: &str, expires: i64) -> String {
         }
         add("期限", &[t], false);
     }
-    add("怎么找", &[c.how.clone()], false);
+    add("怎么找", std::slice::from_ref(&c.how), false);
     add("电话", &one(c.hotline.as_deref()), false);
     add("网站", &one(c.website.as_deref()), false);
     add("带上", &c.bring, true);
     let offices: Vec<String> = c.local.iter().map(crate::channels::text::office_line).collect();
     add("本地办理地点", &offices, true);
-    add("为什么找这里", &[c.why.clone()], false);
+    add("为什么找这里", std::slice::from_ref(&c.why), false);
     add("法律依据", &c.cites, true);
     let then: Vec<String> = c.then.iter().map(|t| t.name.clone()).collect();
     add("其他途径", &then, true);
