@@ -21,6 +21,10 @@ pub struct Settings {
     pub kiosk: KioskSettings,
     pub staff: StaffSettings,
     pub metrics: MetricsSettings,
+    /// What loading noticed but did not refuse (an unknown `XG_` variable),
+    /// for the log once it is set up.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -258,13 +262,18 @@ impl Settings {
             let over: toml::Table = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
             merge(&mut table, over);
         }
+        let known = env_names(&table);
+        let mut warnings = Vec::new();
         for (var, value) in env {
-            apply_env(&mut table, &var, &value)?;
+            if !apply_env(&mut table, &var, &value)? {
+                warnings.extend(unknown_env(&var, &known));
+            }
         }
-        let s: Self = toml::Value::Table(table)
+        let mut s: Self = toml::Value::Table(table)
             .try_into()
             .map_err(|e: toml::de::Error| ConfigError::File { path: "settings".into(), message: e.to_string() })?;
         s.validate()?;
+        s.warnings = warnings;
         Ok(s)
     }
 
@@ -347,23 +356,45 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
     }
 }
 
+/// Every variable a setting can be set by (`XG_<SECTION>_<KEY>`).
+fn env_names(table: &toml::Table) -> Vec<String> {
+    let mut out = Vec::new();
+    for (section, v) in table {
+        if let toml::Value::Table(keys) = v {
+            out.extend(keys.keys().map(|k| format!("XG_{}_{}", section, k).to_ascii_uppercase()));
+        }
+    }
+    out
+}
+
+/// The warning for an `XG_` variable that names no setting (the benchmark
+/// scripts' own `XG_BENCH_*` aside), with the closest one.
+fn unknown_env(var: &str, known: &[String]) -> Option<String> {
+    if !var.starts_with("XG_") || var.starts_with("XG_BENCH_") {
+        return None;
+    }
+    let near = crate::content::near::closest(var, known.iter().map(String::as_str));
+    let hint = near.map(|n| format!(" (did you mean {n}?)")).unwrap_or_default();
+    Some(format!("unknown setting {var} is ignored{hint}"))
+}
+
 /// `XG_SERVER_ADDR=…` sets `[server] addr`. Only known keys are taken; the
 /// value is parsed as the type the default has (`XG_TELEGRAM_API_URL` sets
-/// `[telegram] api_url`: the section is the first word). Unknown `XG_`
-/// variables are left alone.
-fn apply_env(table: &mut toml::Table, var: &str, value: &str) -> Result<(), ConfigError> {
+/// `[telegram] api_url`: the section is the first word). Returns whether
+/// the variable named a setting (other variables are left alone).
+fn apply_env(table: &mut toml::Table, var: &str, value: &str) -> Result<bool, ConfigError> {
     let Some(rest) = var.strip_prefix("XG_") else {
-        return Ok(());
+        return Ok(true);
     };
     let lower = rest.to_ascii_lowercase();
     let Some((section, key)) = lower.split_once('_') else {
-        return Ok(());
+        return Ok(false);
     };
     let Some(toml::Value::Table(sec)) = table.get_mut(section) else {
-        return Ok(());
+        return Ok(false);
     };
     let Some(old) = sec.get(key) else {
-        return Ok(());
+        return Ok(false);
     };
     let err = |message: &str| ConfigError::Env { var: var.to_string(), message: message.to_string() };
     let new = match old {
@@ -380,7 +411,7 @@ fn apply_env(table: &mut toml::Table, var: &str, value: &str) -> Result<(), Conf
         _ => toml::Value::String(value.to_string()),
     };
     sec.insert(key.to_string(), new);
-    Ok(())
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -475,6 +506,17 @@ mod tests {
             let e = Settings::load_with_env(None, env(&[("XG_SERVER_PUBLIC_URL", bad)])).unwrap_err();
             assert!(e.to_string().contains("[server] public_url") && e.to_string().contains("http(s)"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn a_misspelt_variable_is_warned_about_with_the_closest_setting() {
+        let s = Settings::load_with_env(
+            None,
+            env(&[("XG_SERVR_ADDR", "0.0.0.0:1"), ("XG_BENCH_PORT", "1"), ("PATH", "/bin")]),
+        )
+        .expect("settings");
+        assert_eq!(s.warnings, ["unknown setting XG_SERVR_ADDR is ignored (did you mean XG_SERVER_ADDR?)"]);
+        assert_eq!(s.server.addr, "127.0.0.1:8080");
     }
 
     #[test]

@@ -100,14 +100,23 @@ enum Command {
         /// Source tag (kiosk, campaign or poster); all sources when omitted.
         #[arg(long)]
         src: Option<String>,
-        /// First day, YYYY-MM-DD (China time).
+        /// First day, YYYY-MM-DD (China time; default: 29 days before `--to`).
         #[arg(long)]
-        from: String,
-        /// Last day, YYYY-MM-DD, inclusive.
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD, inclusive (default: today).
         #[arg(long)]
-        to: String,
+        to: Option<String>,
+        /// Today only (China time).
+        #[arg(long)]
+        today: bool,
         #[arg(long, default_value = "table", value_parser = ["table", "csv", "json"])]
         format: String,
+        /// CSV with English column names (for tools) instead of Chinese.
+        #[arg(long)]
+        en_header: bool,
+        /// Content directory, for the categories' Chinese names.
+        #[arg(long, default_value = ".")]
+        content: PathBuf,
         #[command(flatten)]
         place: DataPlace,
     },
@@ -141,6 +150,21 @@ enum Command {
     Chat {
         #[arg(long, default_value = ".")]
         content: PathBuf,
+        /// Print each reply's node id and the file:line it is written at.
+        #[arg(long)]
+        show_ids: bool,
+    },
+    /// The dialog trees as a picture: node ids and kinds, choices, cards
+    /// with their channel.
+    Graph {
+        #[arg(long, default_value = ".")]
+        content: PathBuf,
+        #[arg(long, default_value = "dot", value_parser = ["dot", "svg", "mermaid"])]
+        format: String,
+        /// A node id (what can be reached from it) or a dialog file's name
+        /// (e.g. route_work); default: every tree.
+        #[arg(long)]
+        tree: Option<String>,
     },
 }
 
@@ -170,6 +194,23 @@ enum StaffCommand {
         name: String,
         #[arg(long, value_parser = ["viewer", "editor", "admin"])]
         role: String,
+        #[command(flatten)]
+        place: DataPlace,
+    },
+    /// List the accounts: name, role, created, failed logins.
+    List {
+        #[command(flatten)]
+        place: DataPlace,
+    },
+    /// Set a new password (prompted for, or read from stdin).
+    Passwd {
+        name: String,
+        #[command(flatten)]
+        place: DataPlace,
+    },
+    /// Clear the failed logins counted for a name, so it can log in at once.
+    Unlock {
+        name: String,
         #[command(flatten)]
         place: DataPlace,
     },
@@ -213,20 +254,29 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Chat { content } => {
+        Command::Graph { content, format, tree } => {
+            let (loaded, diags) = xinfang_guide::content::load(&content);
+            let c = loaded.with_context(|| format!("content has errors:\n{diags}"))?;
+            print!("{}", xinfang_guide::cli::graph::render(&c, &format, tree.as_deref())?);
+            Ok(())
+        }
+        Command::Chat { content, show_ids } => {
             let (loaded, diags) = xinfang_guide::understand::load_all(&content);
-            let (content, understanding) = loaded.with_context(|| format!("content has errors:\n{diags}"))?;
-            let engine = Engine::new(content, Arc::new(Smart { understanding }), 30 * 60);
+            let (loaded_content, understanding) = loaded.with_context(|| format!("content has errors:\n{diags}"))?;
+            let engine = Engine::new(loaded_content, Arc::new(Smart { understanding }), 30 * 60);
             let stdin = std::io::stdin().lock();
             let mut out = std::io::stdout().lock();
-            xinfang_guide::cli::chat::run(&engine, stdin, &mut out, server::unix_now)
+            let ids = show_ids.then_some(content.as_path());
+            xinfang_guide::cli::chat::run(&engine, stdin, &mut out, server::unix_now, ids)
         }
-        Command::Stats { src, from, to, format, place } => {
+        Command::Stats { src, from, to, today, format, en_header, content, place } => {
+            use xinfang_guide::cli::stats;
             let (data, server) = place.resolve()?;
+            let (from, to) = stats::days(from.as_deref(), to.as_deref(), today, server::unix_now())?;
             let q = xinfang_guide::stats::query(src.as_deref(), &from, &to).map_err(anyhow::Error::msg)?;
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            let report = rt.block_on(xinfang_guide::cli::stats::fetch(&data, server.as_deref(), &q))?;
-            print!("{}", xinfang_guide::cli::stats::render(&report, &format)?);
+            let report = rt.block_on(stats::fetch(&data, server.as_deref(), &q))?;
+            print!("{}", stats::render(&report, &format, &stats::category_names(&content), en_header)?);
             Ok(())
         }
         Command::Qr { src, base_url, out, config, content } => {
@@ -258,6 +308,31 @@ fn main() -> anyhow::Result<()> {
                 server::unix_now(),
             ))?;
             println!("account {name} created");
+            Ok(())
+        }
+        Command::Staff { action: StaffCommand::List { place } } => {
+            let (data, server) = place.resolve()?;
+            let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let list = rt.block_on(xinfang_guide::cli::staff::list(&data, server.as_deref(), server::unix_now()))?;
+            print!("{}", xinfang_guide::cli::staff::list_table(&list));
+            Ok(())
+        }
+        Command::Staff { action: StaffCommand::Passwd { name, place } } => {
+            use xinfang_guide::cli::staff::{Change, change, read_password};
+            let (data, server) = place.resolve()?;
+            let password = read_password()?;
+            let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let now = server::unix_now();
+            rt.block_on(change(&data, server.as_deref(), &name, Change::Password(password), now))?;
+            println!("password of {name} changed");
+            Ok(())
+        }
+        Command::Staff { action: StaffCommand::Unlock { name, place } } => {
+            use xinfang_guide::cli::staff::{Change, change};
+            let (data, server) = place.resolve()?;
+            let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            rt.block_on(change(&data, server.as_deref(), &name, Change::Unlock, server::unix_now()))?;
+            println!("{name} unlocked: failed logins cleared");
             Ok(())
         }
         Command::Classify { content, cv: Some(k), real: Some(real), real_weight, long_from_chars } => {
@@ -296,6 +371,9 @@ fn main() -> anyhow::Result<()> {
                 settings.server.content_dir = c;
             }
             init_tracing(&settings.server.log_format);
+            for w in &settings.warnings {
+                tracing::warn!("{w}");
+            }
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             rt.block_on(serve(settings, allow_placeholders))
         }
@@ -317,8 +395,13 @@ async fn serve(settings: Settings, allow_placeholders: bool) -> anyhow::Result<(
 fn init_tracing(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
-    // Logs go to stderr; stdout carries only the "listening on" line.
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Logs go to stderr; stdout carries only the "listening on" line. No
+    // colour codes when stderr is a file or a pipe (journald, docker logs).
+    use std::io::IsTerminal as _;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     if format == "json" {
         builder.json().init();
     } else {

@@ -39,15 +39,28 @@ enum Applied {
     Replayed(Vec<Reply>),
 }
 
+/// Clones share the engine: a content reload (`replace_engine`) reaches
+/// every channel at once, and a message in progress finishes on the
+/// engine it started with.
 #[derive(Clone)]
 pub struct Bot {
-    pub engine: Arc<Engine>,
+    engine: Arc<arc_swap::ArcSwap<Engine>>,
     pub store: Arc<dyn Store>,
 }
 
 impl Bot {
     pub fn new(engine: Arc<Engine>, store: Arc<dyn Store>) -> Self {
-        Self { engine, store }
+        Self { engine: Arc::new(arc_swap::ArcSwap::new(engine)), store }
+    }
+
+    /// The engine (and its content) as it is now.
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine.load_full()
+    }
+
+    /// Puts a new engine (reloaded content) in place for every later message.
+    pub fn replace_engine(&self, engine: Engine) {
+        self.engine.store(Arc::new(engine));
     }
 
     /// Applies one message to the session `key`, creating it if needed.
@@ -84,7 +97,8 @@ impl Bot {
     /// at the kiosk cannot continue it. Both are compare-and-swap commits; if
     /// `from` changed in between, the newer state is copied again.
     pub async fn transfer(&self, from: &SessionKey, to: &SessionKey, now: i64) -> Result<(), ServiceError> {
-        let content = &self.engine.content;
+        let engine = self.engine();
+        let content = &engine.content;
         let start = content.node(content.start).id.clone();
         let mut to_version = None;
         for attempt in 0..MAX_ATTEMPTS {
@@ -113,6 +127,22 @@ impl Bot {
         Err(ServiceError::Contention)
     }
 
+    async fn apply_with(
+        &self,
+        key: &SessionKey,
+        inbound: &Inbound,
+        now: i64,
+        create: bool,
+        msg_id: Option<&str>,
+    ) -> Result<Applied, ServiceError> {
+        let result = self.try_apply(key, inbound, now, create, msg_id).await;
+        if matches!(result, Err(ServiceError::Store(_) | ServiceError::Contention)) {
+            // The person gets an error instead of an answer.
+            metrics::counter!("xg_send_failures_total", "channel" => key.channel().to_string()).increment(1);
+        }
+        result
+    }
+
     async fn apply(&self, key: &SessionKey, inbound: &Inbound, now: i64, create: bool) -> Result<Step, ServiceError> {
         match self.apply_with(key, inbound, now, create, None).await? {
             Applied::Step(step) => Ok(*step),
@@ -120,7 +150,7 @@ impl Bot {
         }
     }
 
-    async fn apply_with(
+    async fn try_apply(
         &self,
         key: &SessionKey,
         inbound: &Inbound,
@@ -139,8 +169,8 @@ impl Bot {
                     return Ok(Applied::Replayed(r.replies.clone()));
                 }
             }
-            let mut step = self.engine.step(prev.as_ref(), key, inbound, now);
-            step.log.shown = shown(&step.replies);
+            let mut step = self.engine.load().step(prev.as_ref(), key, inbound, now);
+            step.log.shown = shown(&step.replies, key.channel());
             if let Some(id) = msg_id {
                 let receipts = &mut step.session.receipts;
                 receipts.push(Receipt { id: id.to_string(), replies: step.replies.clone() });
@@ -150,7 +180,14 @@ impl Bot {
             let expected = prev.as_ref().map(|p| p.version);
             match self.store.commit(expected, &step.session, &step.log).await? {
                 Commit::Done { .. } => {
-                    metrics::counter!("xg_messages_total", "channel" => key.channel().to_string()).increment(1);
+                    let channel = key.channel().to_string();
+                    if !step.log.matched && step.log.is_question() {
+                        metrics::counter!("xg_not_understood_total", "channel" => channel.clone()).increment(1);
+                    }
+                    if let Some(kind) = &step.log.danger {
+                        metrics::counter!("xg_danger_turns_total", "kind" => kind.clone()).increment(1);
+                    }
+                    metrics::counter!("xg_messages_total", "channel" => channel).increment(1);
                     return Ok(Applied::Step(Box::new(step)));
                 }
                 Commit::Conflict => {
@@ -168,9 +205,25 @@ impl Bot {
 /// Longest reply text kept in a log record, in characters.
 pub const MAX_SHOWN_CHARS: usize = 2000;
 
-/// The replies in plain text with their choices, as a transcript shows them.
-fn shown(replies: &[Reply]) -> String {
-    let all: Vec<String> = replies.iter().map(crate::channels::text::numbered).collect();
+/// The replies in plain text with their choices as the channel showed
+/// them (buttons on the web page and Telegram, numbered lines on WeChat),
+/// for transcripts.
+fn shown(replies: &[Reply], channel: &str) -> String {
+    use crate::channels::text;
+    let buttons = !crate::engine::render::numbered(channel);
+    let one = |r: &Reply| {
+        if !buttons {
+            return text::numbered(r);
+        }
+        let labels: Vec<String> = r.choices.iter().map(|c| format!("［{}］", c.label)).collect();
+        let mut s = text::render(r);
+        if !labels.is_empty() {
+            s.push_str(&labels.join(" "));
+            s.push('\n');
+        }
+        s
+    };
+    let all: Vec<String> = replies.iter().map(one).collect();
     all.join("\n").chars().take(MAX_SHOWN_CHARS).collect()
 }
 

@@ -176,7 +176,7 @@ impl Fold {
         self.messages += 1;
         *self.by_channel.entry(r.channel.clone()).or_default() += 1;
         *self.by_source.entry(r.source.clone().unwrap_or_default()).or_default() += 1;
-        if r.input_kind == "text" {
+        if r.is_question() {
             self.typed += 1;
             self.understood += u64::from(r.matched);
             let text: String = r.input.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -224,33 +224,43 @@ fn top(m: HashMap<String, u64>) -> Vec<Count> {
     v
 }
 
-/// A plain table for the terminal.
-pub fn table(r: &Report) -> String {
+/// `s` padded with spaces to `w` terminal columns (a Chinese character
+/// takes two), on the left (`right` aligned) or the right.
+pub fn pad(s: &str, w: usize, right: bool) -> String {
+    let fill = " ".repeat(w.saturating_sub(unicode_width::UnicodeWidthStr::width(s)));
+    if right { format!("{fill}{s}") } else { format!("{s}{fill}") }
+}
+
+/// A plain table for the terminal; columns line up under Chinese headers.
+/// `category` names a category id (its Chinese name).
+pub fn table(r: &Report, category: impl Fn(&str) -> String) -> String {
     let mut s = String::new();
     let src = r.src.as_deref().unwrap_or("（全部来源）");
     let _ = writeln!(s, "来源 {src}  {} 至 {}", r.from, r.to);
-    let _ = writeln!(s, "{:<12}{:>8}{:>8}{:>8}{:>8}{:>8}", "日期", "人数", "消息", "有帮助", "没帮助", "意见");
+    let line = |cells: [&str; 6]| {
+        let mut l = pad(cells[0], 12, false);
+        for c in &cells[1..] {
+            l.push_str(&pad(c, 8, true));
+        }
+        l.push('\n');
+        l
+    };
+    s.push_str(&line(["日期", "人数", "消息", "有帮助", "没帮助", "意见"]));
+    let nums = |date: &str, people: u64, messages: u64, f: &Feedback| {
+        let v = [people, messages, f.helpful, f.not_helpful, f.comments].map(|n| n.to_string());
+        line([date, &v[0], &v[1], &v[2], &v[3], &v[4]])
+    };
     for d in &r.days {
-        let f = &d.feedback;
-        let _ = writeln!(
-            s,
-            "{:<12}{:>8}{:>8}{:>8}{:>8}{:>8}",
-            d.date, d.sessions, d.messages, f.helpful, f.not_helpful, f.comments
-        );
+        s.push_str(&nums(&d.date, d.sessions, d.messages, &d.feedback));
     }
-    let f = &r.feedback;
-    let _ = writeln!(
-        s,
-        "{:<12}{:>8}{:>8}{:>8}{:>8}{:>8}",
-        "合计", r.sessions, r.messages, f.helpful, f.not_helpful, f.comments
-    );
+    s.push_str(&nums("合计", r.sessions, r.messages, &r.feedback));
     if let Some(u) = r.understood_share {
         let _ = writeln!(s, "文字提问被理解的比例：{:.0}%", u * 100.0);
     }
     if !r.top_categories.is_empty() {
         let _ = writeln!(s, "\n问题类别（按人数）：");
         for c in &r.top_categories {
-            let _ = writeln!(s, "  {:>5}  {}", c.count, c.key);
+            let _ = writeln!(s, "  {:>5}  {}", c.count, category(&c.key));
         }
     }
     if !r.top_questions.is_empty() {
@@ -262,9 +272,15 @@ pub fn table(r: &Report) -> String {
     s
 }
 
-/// CSV (UTF-8 with BOM, so Excel opens it): one row per day, then the total.
-pub fn csv(r: &Report) -> String {
-    let mut s = String::from("\u{feff}date,src,sessions,messages,helpful,not_helpful,comments\r\n");
+/// CSV (UTF-8 with BOM, so Excel opens it): one row per day, then the
+/// total; Chinese column names, or English ones (`en`) for tools.
+pub fn csv(r: &Report, en: bool) -> String {
+    let header = if en {
+        "date,src,sessions,messages,helpful,not_helpful,comments"
+    } else {
+        "日期,来源,人数,消息,有帮助,没帮助,意见"
+    };
+    let mut s = format!("\u{feff}{header}\r\n");
     let src = csv_field(r.src.as_deref().unwrap_or(""));
     let mut row = |date: &str, sessions: u64, messages: u64, f: &Feedback| {
         let _ = write!(s, "{date},{src},{sessions},{messages},{},{},{}\r\n", f.helpful, f.not_helpful, f.comments);
@@ -272,7 +288,7 @@ pub fn csv(r: &Report) -> String {
     for d in &r.days {
         row(&d.date, d.sessions, d.messages, &d.feedback);
     }
-    row("total", r.sessions, r.messages, &r.feedback);
+    row(if en { "total" } else { "合计" }, r.sessions, r.messages, &r.feedback);
     s
 }
 
@@ -366,7 +382,8 @@ mod tests {
         assert_eq!(r.days[0].date, "2026-05-09");
         assert_eq!(r.top_questions[0], Count { key: "老板欠薪".into(), count: 2 });
         assert_eq!(r.top_categories[0], Count { key: "labor".into(), count: 2 });
-        assert!(csv(&r).starts_with('\u{feff}') && csv(&r).contains("2026-05-09,0509-square,2,3,1,0,0"));
-        assert!(table(&r).contains("合计"));
+        assert!(csv(&r, false).starts_with('\u{feff}') && csv(&r, false).contains("2026-05-09,0509-square,2,3,1,0,0"));
+        assert!(csv(&r, true).contains("date,src,sessions") && csv(&r, false).contains("日期,来源,人数"));
+        assert!(table(&r, str::to_string).contains("合计"));
     }
 }

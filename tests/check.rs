@@ -112,3 +112,67 @@ fn shipped_citations_and_periods_match_the_statute_texts() {
     assert!(!text.contains("error["), "{text}");
     assert!(text.contains("citations: "), "{text}");
 }
+
+/// The shipped content copied to a temporary dir, with `edit` applied to
+/// one dialog file; the errors `check` then reports.
+fn errors_after(file: &str, edit: impl Fn(&str) -> String) -> Vec<String> {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for e in std::fs::read_dir(from).expect("read dir") {
+            let p = e.expect("entry").path();
+            let dest = to.join(p.file_name().expect("name"));
+            if p.is_dir() { copy(&p, &dest) } else { std::fs::copy(&p, &dest).map(|_| ()).expect("copy") }
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    for sub in ["dialogs", "faq", "config"] {
+        copy(&root().join(sub), &dir.path().join(sub));
+    }
+    let path = dir.path().join("dialogs").join(file);
+    let text = std::fs::read_to_string(&path).expect("dialog file");
+    let changed = edit(&text);
+    assert_ne!(changed, text, "the edit applies");
+    std::fs::write(&path, changed).expect("write");
+    let (_, diags) = content::load(dir.path());
+    diags.errors().map(|d| d.to_string()).collect()
+}
+
+/// Regression (issue 19): one TOML slip in a node also reported every
+/// reference to the file's nodes as dangling and what followed them as
+/// unreachable; an editor saw dozens of errors for one.
+#[test]
+fn a_broken_node_is_reported_once_without_cascading_errors() {
+    let unknown =
+        errors_after("route_work.toml", |t| t.replacen(r#"no = "labor_end_date""#, r#"nno = "labor_end_date""#, 1));
+    assert_eq!(unknown.len(), 1, "{unknown:#?}");
+    assert!(
+        unknown[0].contains("route_work.toml:") && unknown[0].contains("error[syntax]: unknown field `nno`"),
+        "{}",
+        unknown[0]
+    );
+    assert!(
+        unknown[0].contains("did you mean `no`?") && unknown[0].contains("（TOML 写法有误或字段不对）"),
+        "{}",
+        unknown[0]
+    );
+
+    let syntax = errors_after("route_work.toml", |t| {
+        t.replacen(r#"text = "您现在还在这个单位上班吗？""#, r#"text = "您现在还在这个单位上班吗？"#, 1)
+    });
+    assert_eq!(syntax.len(), 1, "{syntax:#?}");
+    assert!(syntax[0].contains("error[syntax]"), "{}", syntax[0]);
+
+    let twice = errors_after("route_work.toml", |t| {
+        t.replacen(r#"yes = "labor_route""#, "yes = \"labor_route\"\nyes = \"labor_route\"", 1)
+    });
+    assert_eq!(twice.len(), 1, "{twice:#?}");
+    assert!(twice[0].contains("duplicate key `yes`"), "{}", twice[0]);
+
+    let typo = errors_after("route_work.toml", |t| t.replacen(r#"yes = "labor_route""#, r#"yes = "labor_rout""#, 1));
+    assert!(
+        typo.iter()
+            .any(|e| e.contains("`labor_rout` names no node; did you mean `labor_route`?")
+                && e.contains("引用的节点不存在")),
+        "{typo:#?}"
+    );
+}

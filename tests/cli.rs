@@ -185,3 +185,70 @@ fn staff_annotations_merge_into_the_examples_unless_one_comes_from_an_evaluation
     let (loaded, diags) = xinfang_guide::understand::load_all(dir.path());
     assert!(loaded.is_some(), "{diags}");
 }
+
+fn run_on_content(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+        .args(args)
+        .args(["--content", env!("CARGO_MANIFEST_DIR")])
+        .output()
+        .expect("run")
+}
+
+/// `graph` draws the shipped trees: every node with its id and kind, every
+/// choice as a labelled arrow, every route's cards with their channel.
+#[test]
+fn graph_draws_every_shipped_tree_as_dot_mermaid_and_svg() {
+    let (content, diags) = xinfang_guide::content::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
+    let content = content.unwrap_or_else(|| panic!("{diags}"));
+    let dot = run_on_content(&["graph", "--format", "dot"]);
+    assert!(dot.status.success(), "{}", String::from_utf8_lossy(&dot.stderr));
+    let dot = String::from_utf8(dot.stdout).expect("utf8");
+    assert!(dot.starts_with("digraph dialogs {") && dot.trim_end().ends_with('}'));
+    for n in &content.nodes {
+        assert!(dot.contains(&format!("\"{}\" [label=\"{}\\n[{}]", n.id, n.id, n.kind.name())), "{} drawn", n.id);
+    }
+    assert!(dot.contains(r#""main" -> "route_start" [label="我的问题该找哪里"]"#), "a choice is a labelled arrow");
+    assert!(dot.contains(r#""labor_employed" -> "labor_end_date" [label="否"]"#));
+    assert!(
+        dot.contains("[卡片 labor_arbitration]") && dot.contains("劳动人事争议仲裁委员会"),
+        "cards with their channel"
+    );
+
+    let mermaid = run_on_content(&["graph", "--format", "mermaid", "--tree", "route_work"]);
+    let mermaid = String::from_utf8(mermaid.stdout).expect("utf8");
+    assert!(mermaid.starts_with("flowchart TD\n") && mermaid.contains("labor_employed<br/>[ask]"), "{mermaid}");
+    assert!(!mermaid.contains("howto_"), "only route_work's nodes and where they lead: {mermaid}");
+
+    let svg = run_on_content(&["graph", "--format", "svg", "--tree", "labor_start"]);
+    let svg = String::from_utf8(svg.stdout).expect("utf8");
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\"") && svg.trim_end().ends_with("</svg>"));
+    assert!(
+        svg.contains(">labor_start</text>") && svg.contains(">labor_end_date</text>") && svg.contains("marker-end")
+    );
+    assert_eq!(svg.matches("<rect").count(), svg.matches("</g>").count());
+
+    let wrong = run_on_content(&["graph", "--tree", "labr_start"]);
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("did you mean `labor_start`?"));
+}
+
+/// `chat --show-ids`: each reply with its node id and where it is written.
+#[test]
+fn chat_shows_node_ids_and_file_lines_for_editors() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+        .args(["chat", "--show-ids", "--content", env!("CARGO_MANIFEST_DIR")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("chat");
+    child.stdin.take().expect("stdin").write_all("1\n退出\n".as_bytes()).expect("write");
+    let out = String::from_utf8(child.wait_with_output().expect("out").stdout).expect("utf8");
+    let main_line = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/dialogs/main.toml"))
+        .expect("main.toml")
+        .lines()
+        .position(|l| l.trim() == r#"id = "main""#)
+        .expect("main node")
+        + 1;
+    assert!(out.starts_with(&format!("［节点 main · dialogs/main.toml:{main_line}］\n")), "{out}");
+    assert!(out.contains("［节点 route_start · dialogs/route_menu.toml:"), "{out}");
+}

@@ -188,7 +188,7 @@ async fn staff_log_in_with_csrf_and_citizen_text_never_becomes_markup() {
     let t = c.get(&format!("/staff/transcript?{}", link.replace("&amp;", "&")), &viewer).await;
     assert_eq!(t.status, StatusCode::OK);
     assert!(!t.body.contains("<script>alert") && !t.body.contains("<img src=x"));
-    assert!(t.body.contains("请回复数字") || t.body.contains("可回复"), "the whole reply as the citizen saw it");
+    assert!(t.body.contains("［"), "the whole reply as the citizen saw it, buttons on the web: {}", t.body);
     // Viewers cannot export or read the audit log.
     assert_eq!(c.get("/staff/export.csv", &viewer).await.status, StatusCode::FORBIDDEN);
     assert_eq!(c.get("/staff/audit", &viewer).await.status, StatusCode::FORBIDDEN);
@@ -203,7 +203,7 @@ async fn staff_log_in_with_csrf_and_citizen_text_never_becomes_markup() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(!bad.body.contains("<script>") && bad.body.contains("from"), "{}", bad.body);
     let audit = c.get("/staff/audit", &admin).await;
-    for action in ["login", "view_transcript", "export"] {
+    for action in ["登录", "查看对话", "导出 CSV"] {
         assert!(audit.body.contains(&format!("<td>{action}</td>")), "{action} audited");
     }
 }
@@ -339,13 +339,35 @@ async fn editors_annotate_unanswered_questions_and_admins_manage_users_and_reten
         ("back", &path),
     ];
     let r = c.post_form("/staff/annotate", &editor, &form).await;
-    assert_eq!((r.status, r.location.as_str()), (StatusCode::SEE_OTHER, path.as_str()));
-    let bad = [("csrf", csrf.as_str()), ("entry", &entry), ("category", "no_such_category"), ("back", &path)];
-    assert_eq!(c.post_form("/staff/annotate", &editor, &bad).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.location.starts_with(&format!("{path}&saved={entry}")), "{}", r.location);
+    // Back on the transcript the saved row says so, its form shows what was saved.
+    let saved = c.get(&r.location, &editor).await.body;
+    assert!(saved.contains(r#"<span class="ok" id="saved">已保存</span>"#), "{saved}");
+    assert!(saved.contains(r#"<option value="public_service" selected>"#), "the category kept in the drop-down");
+    // A stale or forged choice is an error in Chinese on a page that keeps the form.
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("entry", &entry),
+        ("category", "no_such_category"),
+        ("note", "保留这段备注"),
+        ("back", &path),
+    ];
+    let refused = c.post_form("/staff/annotate", &editor, &bad).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.body.contains("没有这个类别") && refused.body.contains(r#"value="保留这段备注""#),
+        "{}",
+        refused.body
+    );
     let forged = [("csrf", "x"), ("entry", &entry), ("category", "labor")];
     assert_eq!(c.post_form("/staff/annotate", &editor, &forged).await.status, StatusCode::FORBIDDEN);
     let list = c.get("/staff/queries?q=%E5%85%AC%E7%A7%AF%E9%87%91", &editor).await;
-    assert!(list.body.contains("类别→public_service；FAQ缺口；写一条公积金提取的 FAQ"), "annotation shown in the list");
+    assert!(
+        list.body.contains("类别→民生诉求（政务服务）；FAQ缺口；写一条公积金提取的 FAQ"),
+        "annotation shown in the list: {}",
+        list.body
+    );
     let examples = c.get("/staff/annotations.toml", &editor).await;
     let parsed: toml::Table = toml::from_str(&examples.body).expect("valid TOML");
     assert_eq!(parsed["examples"]["public_service"].as_array().map(Vec::len), Some(1));
@@ -392,7 +414,7 @@ async fn editors_annotate_unanswered_questions_and_admins_manage_users_and_reten
     assert_eq!(c.post_form("/staff/retention", &admin, &[("csrf", &rcsrf)]).await.status, StatusCode::SEE_OTHER);
     assert!(c.store.log_range(0, i64::MAX, None, 100).await.expect("log").is_empty());
     let audit = c.get("/staff/audit", &admin).await.body;
-    for action in ["annotate", "export_examples", "add_user", "set_role", "purge"] {
+    for action in ["标注", "导出例句", "新建账号", "更改角色", "清除过期记录"] {
         assert!(audit.contains(&format!("<td>{action}</td>")), "{action} audited");
     }
 }
@@ -484,4 +506,86 @@ async fn crisis_turns_can_be_filtered_in_the_query_list() {
     assert!(danger.body.contains(r#"<option value="danger" selected>"#));
     let all = c.get("/staff/queries", &viewer).await;
     assert_eq!(all.body.matches("<tr><td>").count(), 2);
+}
+
+/// Filters read as staff write them: a bad date is an error on the page
+/// (the form kept), categories are picked by Chinese name, and the CSV
+/// speaks Chinese unless a tool asks for English column names.
+#[tokio::test]
+async fn filters_and_exports_speak_chinese_and_refuse_bad_dates_on_the_page() {
+    let c = console().await;
+    c.chat(json!({"text": "老板拖欠工资"})).await;
+    // (The router's understanding here is `Plain`: the category as the real one would set it.)
+    let key = xinfang_guide::engine::session::SessionKey::parse("web", "labor").expect("key");
+    let session = xinfang_guide::engine::session::Session::new(key, "main", NOW);
+    let mut rec = c.store.log_range(0, i64::MAX, None, 1).await.expect("log")[0].record.clone();
+    (rec.category, rec.matched) = (Some("labor".into()), true);
+    c.store.commit(None, &session, &rec).await.expect("commit");
+    let admin = c.session("admin").await;
+    for path in [
+        "/staff/queries?from=2026-13-01",
+        "/staff/unanswered?to=yesterday",
+        "/staff/dashboard?from=2026-11-30&to=2026-11-01",
+    ] {
+        let r = c.get(path, &admin).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            r.body.contains(r#"<p class="err" id="filter-error">"#) && r.body.contains("<form class=\"filters\""),
+            "{path}: {}",
+            r.body
+        );
+        assert!(r.body.contains("日期"), "{path}: the error says what is wrong, in Chinese");
+    }
+    let list = c.get("/staff/queries", &admin).await.body;
+    assert!(list.contains(r#"<option value="labor">劳动争议</option>"#), "categories by name in a drop-down");
+    assert!(list.contains("<td>劳动争议</td>"), "the row's category by name: {list}");
+    let picked = c.get("/staff/queries?category=labor", &admin).await.body;
+    assert!(picked.contains(r#"<option value="labor" selected>劳动争议</option>"#));
+    let zh = c.get("/staff/export.csv", &admin).await.body;
+    assert!(zh.starts_with("\u{feff}时间,渠道,用户,来源,输入类型,输入"), "{zh}");
+    assert!(zh.contains(",网页,") && zh.contains(",提问,") && zh.contains(",劳动争议,") && zh.contains(",是,"), "{zh}");
+    let en = c.get("/staff/export.csv?header=en", &admin).await.body;
+    assert!(
+        en.starts_with("\u{feff}time,channel,user,source,input_kind,input")
+            && en.contains(",web,")
+            && en.contains(",labor,")
+    );
+    // The dashboard's charts: axes, numbers, labels at least 13 px.
+    let d = c.get("/staff/dashboard", &admin).await.body;
+    assert!(
+        d.contains(r#"<line class="axis""#) && d.contains("svg.chart text { font-size: 13px"),
+        "axes and readable labels"
+    );
+    assert!(!d.contains("font-size=\"10\"") && !d.contains("font-size=\"12\""));
+}
+
+/// An admin resets a colleague's password and clears a throttled name from
+/// /staff/users; each is confirmed on the page.
+#[tokio::test]
+async fn admins_reset_passwords_and_unlock_accounts_from_the_users_page() {
+    let c = console().await;
+    for _ in 0..accounts::PAIR_FREE + 2 {
+        c.login("viewer", "wrong password!").await;
+    }
+    let admin = c.session("admin").await;
+    let users = c.get("/staff/users", &admin).await.body;
+    assert!(users.contains("登录失败") && users.contains(r#"value="unlock""#), "{users}");
+    let csrf = csrf_of(&users);
+    let unlock = [("csrf", csrf.as_str()), ("action", "unlock"), ("name", "viewer")];
+    let r = c.post_form("/staff/users", &admin, &unlock).await;
+    assert_eq!((r.status, r.location.as_str()), (StatusCode::SEE_OTHER, "/staff/users?done=unlock"));
+    assert!(c.get(&r.location, &admin).await.body.contains("已解除"));
+    let short = [("csrf", csrf.as_str()), ("action", "password"), ("name", "viewer"), ("password", "short")];
+    let refused = c.post_form("/staff/users", &admin, &short).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("密码至少"), "{}", refused.body);
+    let reset =
+        [("csrf", csrf.as_str()), ("action", "password"), ("name", "viewer"), ("password", "a new long password")];
+    let r = c.post_form("/staff/users", &admin, &reset).await;
+    assert_eq!(r.location, "/staff/users?done=password");
+    assert!(c.get(&r.location, &admin).await.body.contains("已保存：新密码已生效"));
+    assert_eq!(c.login("viewer", "correct horse battery").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(c.login("viewer", "a new long password").await.status, StatusCode::SEE_OTHER);
+    let audit = c.get("/staff/audit", &admin).await.body;
+    assert!(audit.contains("<td>重设密码</td>") && audit.contains("<td>解除登录限制</td>"));
 }

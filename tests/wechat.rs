@@ -186,6 +186,16 @@ async fn conversation(wx: &Wx) {
     let comment = fb[1].comment.as_deref().expect("comment");
     assert!(comment.contains("再短一点") && !comment.contains("13912345678"), "masked: {comment}");
     assert!(mine.iter().all(|e| e.record.channel == "wechat" && e.record.source.as_deref() == Some("0509-square")));
+    // A typed number is logged as the button it picked, by label; the
+    // transcript keeps the reply as WeChat showed it: numbered lines.
+    let picked =
+        mine.iter().find(|e| e.record.label.as_deref() == Some("还没有申请劳动仲裁")).expect("picked by number");
+    assert_eq!(picked.record.role, Some(xinfang_guide::engine::reply::InputRole::Button));
+    assert!(!picked.record.is_question(), "a number is not a question");
+    let key = xinfang_guide::engine::session::SessionKey::parse("wechat", user).expect("key");
+    let turns = wx.store.log_for_session(&key, 100).await.expect("transcript");
+    assert!(turns.iter().any(|e| e.record.shown.contains("请回复数字：\n1. ")), "numbered in the transcript");
+    assert!(turns.iter().all(|e| !e.record.shown.contains('［')), "no buttons on WeChat");
 }
 
 #[tokio::test]

@@ -20,6 +20,17 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// The escaper of every template (`askama.toml`): what `escape` does, so a
+/// template cannot forget it and bidi controls are neutralized there too.
+#[derive(Debug, Clone, Copy)]
+pub struct Html;
+
+impl askama::filters::Escaper for Html {
+    fn write_escaped_str<W: std::fmt::Write>(&self, mut dest: W, s: &str) -> std::fmt::Result {
+        dest.write_str(&escape(s))
+    }
+}
+
 /// Escapes `s` like `escape`, with phone numbers as `tel:` links (see
 /// `phone_at`; the chat page applies the same rule in its script).
 pub fn escape_with_phones(s: &str) -> String {
@@ -38,6 +49,12 @@ pub fn escape_with_phones(s: &str) -> String {
         }
     }
     out
+}
+
+/// Text for a template with phone numbers as `tel:` links: escaped here
+/// (`escape_with_phones`), so the template shows it as it is.
+pub fn phoned(s: &str) -> askama::filters::Safe<String> {
+    askama::filters::Safe(escape_with_phones(s))
 }
 
 /// If a phone number starts at `i`, where it ends. A number is a whole run

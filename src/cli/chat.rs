@@ -7,12 +7,39 @@ use crate::engine::choice::{ChoiceId, Cmd};
 use crate::engine::reply::Inbound;
 use crate::engine::session::{Session, SessionKey};
 use std::io::{BufRead, Write};
+use std::path::Path;
 
-/// Reads lines from `input` until EOF or `退出`/`quit`; a number picks a choice.
-pub fn run(engine: &Engine, input: impl BufRead, out: &mut impl Write, now: impl Fn() -> i64) -> anyhow::Result<()> {
+/// With `--show-ids`: the node a reply shows and where it is written
+/// (relative to the content directory `root`), so an editor can go from
+/// the screen to the TOML.
+fn where_written(engine: &Engine, node: &str, root: &Path) -> String {
+    let c = &engine.content;
+    let at = c.find(node).and_then(|ix| c.locs.get(ix));
+    match at {
+        Some((file, line)) => {
+            let file = file.strip_prefix(root).unwrap_or(file);
+            format!("［节点 {node} · {}:{line}］\n", file.display())
+        }
+        None => format!("［节点 {node}］\n"),
+    }
+}
+
+/// Reads lines from `input` until EOF or `退出`/`quit`; a number picks a
+/// choice. `show_ids`: the content directory, to print each reply's node
+/// id and file:line.
+pub fn run(
+    engine: &Engine,
+    input: impl BufRead,
+    out: &mut impl Write,
+    now: impl Fn() -> i64,
+    show_ids: Option<&Path>,
+) -> anyhow::Result<()> {
     let key = SessionKey::parse("terminal", "editor")?;
     let mut last: Vec<ChoiceId> = Vec::new();
     let step = engine.step(None, &key, &Inbound::choice(ChoiceId::cmd(Cmd::Resume)), now());
+    if let Some(root) = show_ids {
+        write!(out, "{}", where_written(engine, &step.session.node, root))?;
+    }
     write!(out, "{}", render_turn(&step.replies, &mut last))?;
     let mut session: Option<Session> = Some(step.session);
     writeln!(out, "（输入数字选择，或直接输入文字；输入“退出”结束）")?;
@@ -27,6 +54,9 @@ pub fn run(engine: &Engine, input: impl BufRead, out: &mut impl Write, now: impl
             _ => Inbound::text(t),
         };
         let step = engine.step(session.as_ref(), &key, &inbound, now());
+        if let Some(root) = show_ids {
+            write!(out, "{}", where_written(engine, &step.session.node, root))?;
+        }
         write!(out, "{}", render_turn(&step.replies, &mut last))?;
         session = Some(step.session);
     }

@@ -4,6 +4,7 @@ pub mod chat;
 pub mod check;
 pub mod classify;
 pub mod examples;
+pub mod graph;
 pub mod qr;
 pub mod server;
 pub mod staff;

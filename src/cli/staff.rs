@@ -1,13 +1,17 @@
 //! `xinfang-guide staff add NAME --role viewer|editor|admin`: creates a
-//! console account. The password is prompted for (not echoed) on a
+//! console account; `staff list` lists them (role, failed logins);
+//! `staff passwd NAME` sets a new password; `staff unlock NAME` clears a
+//! name's failed logins. A password is prompted for (not echoed) on a
 //! terminal, or read as one line from stdin otherwise. When the running
-//! server holds the data dir, the server is asked to create it
-//! (`POST /admin/staff`, with the data dir's admin token).
+//! server holds the data dir, the server is asked (`/admin/staff…`, with
+//! the data dir's admin token).
 
-use crate::staff::accounts::{self, Role};
+use crate::staff::accounts::{self, Role, StaffError};
+use crate::store::Store;
 use crate::store::sled_store::SledOptions;
 use crate::store::{SledStore, StoreError};
 use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
@@ -51,6 +55,100 @@ pub async fn add(
             let running = super::server::Running::find(data, server, &why)?;
             let body = serde_json::json!({"name": name, "role": role.as_str(), "password": password});
             running.send(running.post("/admin/staff").json(&body)).await?;
+            Ok(())
+        }
+        Err(e) => Err(e).with_context(|| format!("opening data dir {}", data.display())),
+    }
+}
+
+/// One account as `staff list` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Listed {
+    pub name: String,
+    pub role: String,
+    pub created: i64,
+    /// Failed logins counted for the name now.
+    pub failures: u32,
+}
+
+pub async fn listed(store: &dyn Store, now: i64) -> Result<Vec<Listed>, crate::store::StoreError> {
+    let mut out = Vec::new();
+    for a in accounts::list(store).await? {
+        let (f, _) = accounts::name_failures(store, &a.name, now).await?;
+        out.push(Listed { name: a.name, role: a.role.as_str().into(), created: a.created, failures: f.count });
+    }
+    Ok(out)
+}
+
+/// The accounts as a table whose columns line up under Chinese headers.
+pub fn list_table(list: &[Listed]) -> String {
+    use crate::stats::pad;
+    let mut s =
+        format!("{}{}{}{}\n", pad("用户名", 20, false), pad("角色", 10, false), pad("创建时间", 18, false), "登录失败");
+    for a in list {
+        let role = a.role.parse::<Role>().map_or(a.role.as_str(), |r| r.name());
+        let created = crate::staff::web::time_text(a.created);
+        let _ = std::fmt::Write::write_fmt(
+            &mut s,
+            format_args!(
+                "{}{}{}{}\n",
+                pad(&a.name, 20, false),
+                pad(role, 10, false),
+                pad(&created, 18, false),
+                a.failures
+            ),
+        );
+    }
+    s
+}
+
+/// A change to an existing account.
+pub enum Change {
+    Password(String),
+    Unlock,
+}
+
+/// Applies `change` to the account `name` in `store`, audited.
+pub async fn apply(store: &dyn Store, name: &str, change: &Change, now: i64) -> Result<(), StaffError> {
+    if accounts::get(store, name).await?.is_none() {
+        return Err(StaffError::Invalid(format!("没有账号 {name:?} / no account {name:?}")));
+    }
+    let action = match change {
+        Change::Password(pw) => {
+            accounts::set_password(store, name, pw).await?;
+            "set_password"
+        }
+        Change::Unlock => {
+            accounts::clear_failures(store, name).await?;
+            "unlock_user"
+        }
+    };
+    crate::staff::audit::record(store, now, "(command line)", action, name).await?;
+    Ok(())
+}
+
+pub async fn list(data: &Path, server: Option<&str>, now: i64) -> anyhow::Result<Vec<Listed>> {
+    match SledStore::open(data, &SledOptions::default()) {
+        Ok(store) => Ok(listed(&*store, now).await?),
+        Err(StoreError::Locked(why)) => {
+            let running = super::server::Running::find(data, server, &why)?;
+            let resp = running.send(running.get("/admin/staff")).await?;
+            resp.json().await.context("reading the server's list")
+        }
+        Err(e) => Err(e).with_context(|| format!("opening data dir {}", data.display())),
+    }
+}
+
+pub async fn change(data: &Path, server: Option<&str>, name: &str, change: Change, now: i64) -> anyhow::Result<()> {
+    match SledStore::open(data, &SledOptions::default()) {
+        Ok(store) => Ok(apply(&*store, name, &change, now).await?),
+        Err(StoreError::Locked(why)) => {
+            let running = super::server::Running::find(data, server, &why)?;
+            let (path, body) = match &change {
+                Change::Password(pw) => ("/admin/staff/password", serde_json::json!({"name": name, "password": pw})),
+                Change::Unlock => ("/admin/staff/unlock", serde_json::json!({"name": name})),
+            };
+            running.send(running.post(path).json(&body)).await?;
             Ok(())
         }
         Err(e) => Err(e).with_context(|| format!("opening data dir {}", data.display())),

@@ -54,11 +54,48 @@ pub async fn fetch(data: &Path, server: Option<&str>, q: &Query) -> anyhow::Resu
     }
 }
 
-pub fn render(r: &Report, format: &str) -> anyhow::Result<String> {
+/// The report as a table (categories by their Chinese names from
+/// `names`), CSV (Chinese column names, or English with `en_header`) or JSON.
+pub fn render(
+    r: &Report,
+    format: &str,
+    names: &std::collections::BTreeMap<String, String>,
+    en_header: bool,
+) -> anyhow::Result<String> {
     Ok(match format {
-        "table" => stats::table(r),
-        "csv" => stats::csv(r),
+        "table" => stats::table(r, |id| names.get(id).cloned().unwrap_or_else(|| id.to_string())),
+        "csv" => stats::csv(r, en_header),
         "json" => serde_json::to_string_pretty(r)? + "\n",
         other => bail!("unknown format {other:?} (table, csv or json)"),
     })
+}
+
+/// Category names by id from the content's directory, or none when the
+/// content cannot be read (the table then shows ids).
+pub fn category_names(content: &Path) -> std::collections::BTreeMap<String, String> {
+    match crate::content::load(content) {
+        (Some(c), _) => c.directory.categories.iter().map(|(id, c)| (id.clone(), c.name.clone())).collect(),
+        (None, _) => Default::default(),
+    }
+}
+
+/// The days a `stats` run covers: `--from`/`--to` as given, `--today`, or
+/// by default the last 30 days up to today (China time).
+pub fn days(from: Option<&str>, to: Option<&str>, today_only: bool, now: i64) -> anyhow::Result<(String, String)> {
+    let today = crate::engine::dates::today(now).context("reading the clock")?;
+    if today_only {
+        if from.is_some() || to.is_some() {
+            bail!("--today cannot be combined with --from/--to");
+        }
+        return Ok((today.to_string(), today.to_string()));
+    }
+    let to = to.map_or_else(|| today.to_string(), str::to_string);
+    let from = match from {
+        Some(f) => f.to_string(),
+        None => {
+            let end = stats::parse_day(&to).with_context(|| format!("--to {to:?} is not a date (YYYY-MM-DD)"))?;
+            (end - time::Duration::days(29)).to_string()
+        }
+    };
+    Ok((from, to))
 }

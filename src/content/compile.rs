@@ -20,7 +20,8 @@ pub struct Loc {
 /// warnings are left in `diags` either way.
 pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
     let directory = raw.directory.as_ref().map(|(src, d)| compile_directory(src, d, diags));
-    let mut cx = Cx { diags, index: HashMap::new(), locs: Vec::new(), directory: directory.as_ref() };
+    let mut cx =
+        Cx { diags, index: HashMap::new(), locs: Vec::new(), directory: directory.as_ref(), broken: &raw.broken_ids };
     cx.index_nodes(raw);
     let mut nodes = Vec::new();
     for (src, file) in &raw.dialogs {
@@ -43,7 +44,14 @@ pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
     roots.extend(danger_entry.values().copied());
     roots.extend(faq.iter().filter_map(|f| f.node));
     let locs = std::mem::take(&mut cx.locs);
-    super::graph::check(&nodes, &locs, &roots, start, cx.diags);
+    // Nodes in parts of files that could not be read are missing from the
+    // graph: reachability and slot flow in those files would only report
+    // what follows from that.
+    let mut graph = Diagnostics::default();
+    super::graph::check(&nodes, &locs, &roots, start, &mut graph);
+    cx.diags.items.extend(graph.items.into_iter().filter(|d| {
+        !(matches!(d.kind, Kind::Unreachable | Kind::SlotBeforeSet) && raw.broken_files.contains(&d.file))
+    }));
     super::periods::check(raw, &periods, cx.diags);
     let Cx { diags, index, .. } = cx;
     if diags.has_errors() {
@@ -66,6 +74,7 @@ pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
         texts,
         directory,
         faq,
+        locs: locs.into_iter().map(|l| (l.file, l.line)).collect(),
     })
 }
 
@@ -86,6 +95,8 @@ struct Cx<'a> {
     index: HashMap<String, (NodeIx, Loc)>,
     locs: Vec<Loc>,
     directory: Option<&'a Directory>,
+    /// Ids of nodes whose part of a file could not be read (reported there).
+    broken: &'a std::collections::HashSet<String>,
 }
 
 fn text(s: &Spanned<String>) -> String {
@@ -121,8 +132,11 @@ impl Cx<'_> {
     fn resolve(&mut self, src: &Source, r: &Spanned<String>, fallback: NodeIx) -> NodeIx {
         match self.index.get(r.get_ref()) {
             Some((ix, _)) => *ix,
+            None if self.broken.contains(r.get_ref()) => fallback,
             None => {
-                let msg = format!("`{}` names no node", r.get_ref());
+                let near = super::near::closest(r.get_ref(), self.index.keys().map(String::as_str));
+                let hint = near.map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+                let msg = format!("`{}` names no node{hint}", r.get_ref());
                 self.diags.error(&src.path, src.line(r.span()), Kind::DanglingNode, msg);
                 fallback
             }

@@ -55,6 +55,31 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// What the kind of problem is, in Chinese (the message says it in English).
+    pub fn zh(self) -> &'static str {
+        match self {
+            Kind::Syntax => "TOML 写法有误或字段不对",
+            Kind::DanglingNode => "引用的节点不存在",
+            Kind::Unreachable => "从开始节点或任何入口都走不到这个节点",
+            Kind::NoWayForward => "菜单没有任何选项，无路可走",
+            Kind::UnknownChannel => "未知的渠道 id",
+            Kind::UnknownCategory => "未知的类别 id",
+            Kind::SlotBeforeSet => "读取了尚未设置的槽位",
+            Kind::DuplicateId => "id 重复",
+            Kind::EmptyText => "文字为空",
+            Kind::Placeholder => "联系方式仍是占位（待核实）",
+            Kind::XinfangFirst => "属于法定途径的类别被建议先走信访",
+            Kind::NoDefaultRule => "路由缺少没有条件的兜底规则",
+            Kind::Invalid => "取值无效",
+            Kind::UnknownPeriod => "引用的期限在 deadlines.toml 中不存在",
+            Kind::PeriodMismatch => "文字中的期限与声明或引用的条文不一致",
+            Kind::PeriodNotInArticle => "引用的条文没有规定这个期限",
+            Kind::BadCitation => "引用的条、款、项不存在",
+            Kind::UncheckedLaw => "法律文本不在法条目录中，未能核对",
+            Kind::StaleModel => "理解模型不是用现在的内容训练的，请重新训练",
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Kind::Syntax => "syntax",
@@ -95,7 +120,8 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}:{}: {sev}[{}]: {}", self.file.display(), self.line, self.kind.code(), self.message)
+        write!(f, "{}:{}: {sev}[{}]: {}", self.file.display(), self.line, self.kind.code(), self.message)?;
+        write!(f, "（{}）", self.kind.zh())
     }
 }
 

@@ -15,6 +15,12 @@ pub struct RawContent {
     pub faq: Vec<(Source, FaqFile)>,
     /// `config/deadlines.toml`, when there is one.
     pub deadlines: Option<(Source, DeadlinesFile)>,
+    /// Ids of dialog nodes written in parts of files that could not be
+    /// read (their error is reported): references to them are not
+    /// reported again, and checks that need the whole graph are skipped.
+    pub broken_ids: std::collections::HashSet<String>,
+    /// The dialog files with such parts.
+    pub broken_files: std::collections::HashSet<PathBuf>,
 }
 
 pub const COMMANDS_FILE: &str = "commands.toml";
@@ -24,8 +30,8 @@ pub fn read_dir(root: &Path, diags: &mut Diagnostics) -> RawContent {
     for path in toml_files(&root.join("dialogs"), diags) {
         if path.file_name().is_some_and(|n| n == COMMANDS_FILE) {
             raw.commands = parse_file(&path, diags);
-        } else if let Some(parsed) = parse_file(&path, diags) {
-            raw.dialogs.push(parsed);
+        } else {
+            parse_dialog(&path, diags, &mut raw);
         }
     }
     if raw.commands.is_none() {
@@ -77,9 +83,95 @@ pub fn parse_file<T: DeserializeOwned>(path: &Path, diags: &mut Diagnostics) -> 
     match toml::from_str::<T>(&source.text) {
         Ok(v) => Some((source, v)),
         Err(e) => {
-            let line = e.span().map(|s| source.line(s)).unwrap_or(1);
-            diags.error(path, line, Kind::Syntax, e.message().to_string());
+            report(&source, &e, diags);
             None
         }
     }
+}
+
+fn report(source: &Source, e: &toml::de::Error, diags: &mut Diagnostics) {
+    let line = e.span().map(|s| source.line(s)).unwrap_or(1);
+    diags.error(&source.path, line, Kind::Syntax, toml_message(&source.text, e));
+}
+
+/// A TOML error as an editor needs it: a duplicate key named, an unknown
+/// field with the closest known one.
+fn toml_message(text: &str, e: &toml::de::Error) -> String {
+    let m = e.message().trim();
+    let spanned = e.span().and_then(|s| text.get(s)).map(str::trim).filter(|k| !k.is_empty());
+    if m.starts_with("duplicate key") {
+        if let Some(key) = spanned {
+            return format!("duplicate key `{key}`: it is written twice in the same table");
+        }
+    }
+    if let Some(rest) = m.strip_prefix("unknown field `") {
+        let field = rest.split('`').next().unwrap_or_default();
+        let expected: Vec<&str> =
+            rest.split("expected one of").nth(1).unwrap_or_default().split('`').skip(1).step_by(2).collect();
+        if let Some(near) = super::near::closest(field, expected.iter().copied()) {
+            return format!("{m}; did you mean `{near}`?");
+        }
+    }
+    m.to_string()
+}
+
+/// A dialog file. When it is not valid TOML or a node has an unknown or
+/// missing field, each `[[node]]` is read on its own: the good ones are
+/// kept, each bad one is reported once, and its id is noted as known so
+/// references to it do not cascade into more errors.
+fn parse_dialog(path: &Path, diags: &mut Diagnostics, raw: &mut RawContent) {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => return diags.error(path, 1, Kind::Syntax, format!("cannot read file: {e}")),
+    };
+    let source = Source { path: path.to_path_buf(), text };
+    let whole = match toml::from_str::<DialogFile>(&source.text) {
+        Ok(v) => return raw.dialogs.push((source, v)),
+        Err(e) => e,
+    };
+    let starts = node_starts(&source.text);
+    let ids = regex::Regex::new(r#"(?m)^\s*id\s*=\s*"([^"\n]*)""#).ok();
+    let ids_in = |range: std::ops::Range<usize>, raw: &mut RawContent| {
+        let chunk = &source.text[range];
+        raw.broken_ids.extend(ids.iter().flat_map(|re| re.captures_iter(chunk)).map(|c| c[1].to_string()));
+        raw.broken_files.insert(source.path.clone());
+    };
+    if starts.first().is_none_or(|&first| whole.span().is_some_and(|s| s.start < first)) {
+        // Before the first node, or no nodes to read one by one.
+        report(&source, &whole, diags);
+        return ids_in(0..source.text.len(), raw);
+    }
+    let mut file = DialogFile::default();
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(source.text.len());
+        match toml::from_str::<DialogFile>(&only(&source.text, start..end)) {
+            Ok(part) => file.node.extend(part.node),
+            Err(e) => {
+                report(&source, &e, diags);
+                ids_in(start..end, raw);
+            }
+        }
+    }
+    raw.dialogs.push((source, file));
+}
+
+/// Byte offsets of the lines that open a `[[node]]` table.
+fn node_starts(text: &str) -> Vec<usize> {
+    let mut at = 0;
+    let mut out = Vec::new();
+    for line in text.split_inclusive('\n') {
+        if line.trim() == "[[node]]" {
+            out.push(at);
+        }
+        at += line.len();
+    }
+    out
+}
+
+/// `text` with everything outside `keep` blanked (same byte offsets and
+/// lines, so spans and line numbers stay those of the file).
+fn only(text: &str, keep: std::ops::Range<usize>) -> String {
+    text.char_indices()
+        .map(|(i, c)| if keep.contains(&i) || c == '\n' { c.to_string() } else { " ".repeat(c.len_utf8()) })
+        .collect()
 }

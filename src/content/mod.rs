@@ -9,6 +9,7 @@ pub mod graph;
 pub mod laws;
 pub mod load;
 pub mod model;
+pub mod near;
 pub mod periods;
 pub mod raw;
 

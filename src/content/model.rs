@@ -26,6 +26,8 @@ pub struct Content {
     pub texts: Texts,
     pub directory: Directory,
     pub faq: Vec<Faq>,
+    /// Where each node is written (file, line), by node index.
+    pub locs: Vec<(std::path::PathBuf, usize)>,
 }
 
 impl Content {

@@ -17,10 +17,10 @@ use choice::{ChoiceId, Cmd};
 use dates::{DateError, Given};
 use render::lost_choices;
 pub use render::render;
-use reply::{Feedback, Inbound, LogRecord, Reply, UserInput};
+use reply::{Feedback, Inbound, InputRole, LogRecord, Reply, UserInput};
 use session::{Frame, MAX_HISTORY, Session, SessionKey};
 use std::sync::Arc;
-use suggest::{Ask, RESUME, RESUME_SURE, pick_offered};
+use suggest::{Ask, RESUME, RESUME_SURE, label_of, pick_offered};
 use understand::{Command, Intent, Social, Understand};
 
 /// Longest free-text answer stored in a slot.
@@ -71,6 +71,10 @@ struct Turn<'a> {
     /// proposed for this message (not the conversation's earlier one), for
     /// the query log and so staff annotations correct the right guess.
     proposed: Option<Option<String>>,
+    /// What the message was to the conversation, for the query log.
+    role: InputRole,
+    /// The label of the button the message chose, if it chose one.
+    label: Option<String>,
     now: i64,
 }
 
@@ -125,8 +129,13 @@ impl Engine {
             low_confidence: false,
             danger: None,
             proposed: None,
+            role: InputRole::Question,
+            label: None,
             now,
         };
+        if let UserInput::Choice(id) = &inbound.input {
+            turn.tapped(id, &offered);
+        }
         if expired {
             turn.say(&content.texts.expired);
             if in_context {
@@ -140,10 +149,13 @@ impl Engine {
             UserInput::Feedback { helpful, comment } => turn.feedback(*helpful, comment.as_deref()),
             UserInput::Text(t) if t.chars().count() > self.max_text_chars => turn.too_long(t, self.max_text_chars),
             UserInput::Text(t) if comment_text(content, t).is_some() => turn.feedback(None, comment_text(content, t)),
-            UserInput::Text(t) if t.trim().is_empty() && fresh => turn.show_current(),
-            UserInput::Text(t) if t.trim().is_empty() => turn.reoffer(&content.texts.empty),
+            UserInput::Text(t) if t.trim().is_empty() && fresh => turn.page(|t| t.show_current()),
+            UserInput::Text(t) if t.trim().is_empty() => turn.page(|t| t.reoffer(&content.texts.empty)),
             UserInput::Text(t) => match pick_offered(content, &offered, t) {
-                Some(id) => turn.choice(&id),
+                Some(id) => {
+                    turn.tapped(&id, &offered);
+                    turn.choice(&id)
+                }
                 None => {
                     let intent = self.understand.interpret(content, turn.current(), t);
                     if wants_comment && is_comment(&intent) {
@@ -180,6 +192,23 @@ fn is_comment(intent: &Intent) -> bool {
 }
 
 impl<'a> Turn<'a> {
+    /// Notes a button chosen (tapped, or picked by a typed number or label):
+    /// what kind of input it was and its label.
+    fn tapped(&mut self, id: &ChoiceId, offered: &[(ChoiceId, String)]) {
+        self.role = match id {
+            ChoiceId::Command(Cmd::Start | Cmd::Resume) => InputRole::Page,
+            ChoiceId::Command(_) => InputRole::Command,
+            ChoiceId::Date(_) | ChoiceId::DateUnknown => InputRole::Date,
+            _ => InputRole::Button,
+        };
+        self.label = Some(label_of(self.content, offered, id));
+    }
+
+    fn page(&mut self, f: impl FnOnce(&mut Self)) {
+        self.role = InputRole::Page;
+        f(self);
+    }
+
     fn current_ix(&self) -> NodeIx {
         self.content.find(&self.s.node).unwrap_or(self.content.start)
     }
@@ -241,6 +270,14 @@ impl<'a> Turn<'a> {
     }
 
     fn intent(&mut self, intent: Intent, text: &str, fresh: bool) {
+        self.role = match &intent {
+            Intent::Command(_) => InputRole::Command,
+            Intent::Choice(_) => InputRole::Button,
+            Intent::Social(_) => InputRole::Social,
+            Intent::Unsure => InputRole::Date,
+            Intent::Yes | Intent::No => InputRole::YesNo,
+            _ => InputRole::Question,
+        };
         match &intent {
             Intent::Suggest { categories, .. } => self.proposed = Some(categories.first().cloned()),
             Intent::Faq(i) => self.proposed = Some(self.content.faq.get(*i).and_then(|f| f.category.clone())),
@@ -300,6 +337,11 @@ impl<'a> Turn<'a> {
                 return self.show_current();
             }
             return self.not_understood();
+        };
+        self.role = match input {
+            Input::Date { .. } => InputRole::Date,
+            Input::YesNo { .. } => InputRole::YesNo,
+            _ => InputRole::Answer,
         };
         let value = match (input, &intent) {
             (Input::Date { .. }, _) => {
@@ -383,6 +425,10 @@ impl<'a> Turn<'a> {
 
     fn take_choice(&mut self, i: usize) {
         let node = self.current();
+        if self.label.is_none() {
+            let id = ChoiceId::option(&node.id, i + 1);
+            self.label = Some(label_of(self.content, &[], &id));
+        }
         if let NodeKind::Ask { input: Input::YesNo { .. }, .. } = node.kind {
             return match i {
                 0 => self.value(Intent::Yes, "", false),
@@ -463,6 +509,8 @@ impl<'a> Turn<'a> {
             low_confidence: self.low_confidence,
             danger: self.danger,
             shown: String::new(),
+            role: Some(self.role),
+            label: self.label,
         };
         Step { session: s, replies: self.replies, log }
     }

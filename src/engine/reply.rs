@@ -187,6 +187,67 @@ pub struct LogRecord {
     /// service before the record is stored; capped), for staff transcripts.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub shown: String,
+    /// What the message was to the conversation: a question of the
+    /// citizen's, a button, a command, an answer to a date or yes/no
+    /// question… (`None` in records written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<InputRole>,
+    /// A button tap (or a typed number or label picking one): the label the
+    /// person saw on it. The node it belonged to is `node_from`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+/// What a logged message was to the conversation. Only [`InputRole::Question`]
+/// counts as a citizen's question (the console's list, 常见提问, the
+/// unanswered queue); the rest stay in transcripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputRole {
+    /// Typed text the bot tried to understand as a matter or question.
+    Question,
+    /// A button tapped, or a typed number or label picking one.
+    Button,
+    /// Navigation: 返回, 菜单, 人工, 帮助 (tapped or typed).
+    Command,
+    /// A page load or fresh start (`cmd:start`, `cmd:resume`, an empty message).
+    Page,
+    /// An answer to a date question (typed, picked or 记不清).
+    Date,
+    /// 是 / 否 to a yes-no question.
+    YesNo,
+    /// A number or free-text answer to a question node.
+    Answer,
+    /// 你好, 谢谢.
+    Social,
+}
+
+impl InputRole {
+    /// As staff read it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Question => "提问",
+            Self::Button => "按钮",
+            Self::Command => "命令",
+            Self::Page => "打开页面",
+            Self::Date => "日期",
+            Self::YesNo => "是/否",
+            Self::Answer => "回答",
+            Self::Social => "寒暄",
+        }
+    }
+}
+
+impl LogRecord {
+    /// A citizen's question: typed text the bot tried to understand, not a
+    /// button, command, page load or an answer to a date or yes/no
+    /// question. Records written before roles were logged count when typed.
+    pub fn is_question(&self) -> bool {
+        match self.role {
+            Some(r) => r == InputRole::Question && self.feedback.is_none(),
+            None => self.input_kind == "text",
+        }
+    }
 }
 
 /// 有帮助 / 没帮助 on an answer or card, and an optional comment (masked).

@@ -98,6 +98,41 @@ fn node_label<'a>(content: &'a Content, id: &ChoiceId) -> Option<&'a str> {
     Some(choice.label.as_str())
 }
 
+/// The label of a button as the person saw it: the node's own, the one
+/// kept with the buttons offered, or the fixed label its kind of id has.
+pub(super) fn label_of(content: &Content, offered: &[(ChoiceId, String)], id: &ChoiceId) -> String {
+    if let Some(l) = node_label(content, id) {
+        return l.to_string();
+    }
+    if let Some((_, kept)) = offered.iter().find(|(o, k)| o == id && !k.is_empty()) {
+        return kept.clone();
+    }
+    let t = &content.texts;
+    match id {
+        ChoiceId::Command(Cmd::Back) => t.back_label.clone(),
+        ChoiceId::Command(Cmd::Menu) => t.menu_label.clone(),
+        ChoiceId::Command(Cmd::Start) => "重新开始".into(),
+        ChoiceId::Command(Cmd::Handoff) => "联系工作人员".into(),
+        ChoiceId::Command(Cmd::Help) => "帮助".into(),
+        ChoiceId::Command(Cmd::Resume) => "（打开页面）".into(),
+        ChoiceId::Helpful(true) => t.helpful_label.clone(),
+        ChoiceId::Helpful(false) => t.unhelpful_label.clone(),
+        ChoiceId::SkipComment => t.comment_skip_label.clone(),
+        ChoiceId::Faq(_) => "详细了解".into(),
+        ChoiceId::Enter(n) => n.to_string(),
+        ChoiceId::Category(c) => {
+            content.directory.categories.get(c.as_str()).map_or_else(|| c.to_string(), |x| x.name.clone())
+        }
+        ChoiceId::NotThat(_) => "不是".into(),
+        ChoiceId::Date(g) => g.to_slot(),
+        ChoiceId::DateUnknown => t.date_unknown_label.clone(),
+        // A yes-no question's buttons are not among the node's choices.
+        ChoiceId::Option { n: 1, .. } => "是".into(),
+        ChoiceId::Option { n: 2, .. } => "否".into(),
+        ChoiceId::Option { .. } => id.to_string(),
+    }
+}
+
 /// What a session keeps of the buttons offered, for a typed number or label
 /// to pick one: every id, and a label only where the content cannot give
 /// it back (a node's own choices can: most of what is offered), so the

@@ -159,6 +159,58 @@ pub async fn add_staff(
     }
 }
 
+/// `staff list` while the server holds the data dir.
+pub async fn list_staff(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<crate::cli::staff::Listed>>, AppError> {
+    authorize(&app, &headers)?;
+    let now = (app.clock)();
+    crate::cli::staff::listed(&*app.bot.store, now).await.map(Json).map_err(|e| AppError::Internal(e.into()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffChange {
+    pub name: String,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// `staff passwd NAME` while the server holds the data dir.
+pub async fn staff_password(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<StaffChange>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    authorize(&app, &headers)?;
+    let c = super::kiosk::body(body)?;
+    let password = c.password.ok_or_else(|| AppError::BadRequest("`password` is missing".into()))?;
+    let change = crate::cli::staff::Change::Password(password);
+    crate::cli::staff::apply(&*app.bot.store, &c.name, &change, (app.clock)()).await.map_err(staff_error)?;
+    Ok(Json(serde_json::json!({"ok": true})))
+}
+
+/// `staff unlock NAME` while the server holds the data dir.
+pub async fn staff_unlock(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<StaffChange>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    authorize(&app, &headers)?;
+    let c = super::kiosk::body(body)?;
+    let change = crate::cli::staff::Change::Unlock;
+    crate::cli::staff::apply(&*app.bot.store, &c.name, &change, (app.clock)()).await.map_err(staff_error)?;
+    Ok(Json(serde_json::json!({"ok": true})))
+}
+
+fn staff_error(e: crate::staff::accounts::StaffError) -> AppError {
+    match e {
+        crate::staff::accounts::StaffError::Store(e) => AppError::Internal(e.into()),
+        e => AppError::BadRequest(e.to_string()),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Who {

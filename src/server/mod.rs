@@ -49,7 +49,8 @@ impl App {
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
         let dir = settings.content_dir();
         let (loaded, diags) = crate::understand::load_all(&dir);
-        for d in &diags.items {
+        // Placeholders are one line with their count (`refuse_placeholders`).
+        for d in diags.items.iter().filter(|d| d.kind != crate::content::Kind::Placeholder) {
             tracing::warn!("{d}");
         }
         let (content, understanding) =
@@ -73,14 +74,14 @@ impl App {
     /// citizens would be sent to offices whose address nobody has checked.
     /// Without a public URL (a trial on a LAN) they are only warned about.
     pub fn refuse_placeholders(&self, allow: bool) -> anyhow::Result<()> {
-        let holes = self.state.bot.engine.content.directory.placeholders();
+        let holes = self.state.bot.engine().content.directory.placeholders();
         if holes.is_empty() {
             return Ok(());
         }
         if self.settings.server.public_url.trim().is_empty() || allow {
             tracing::warn!(
                 count = holes.len(),
-                "contact details are still placeholders (待核实); cards leave them out until they are filled in"
+                "contact details are still placeholders (待核实); cards leave them out until they are filled in (`xinfang-guide check` lists them)"
             );
             return Ok(());
         }
@@ -122,6 +123,7 @@ impl App {
             admin_token: Secret::new(crate::app::new_token()),
             metrics_access: Arc::new(settings.metrics.clone()),
             heavy: Arc::default(),
+            content_dir: Arc::new(settings.content_dir()),
         };
         Self { state, settings, wechat: None, data_dir: None }
     }
@@ -160,11 +162,13 @@ pub fn router(state: AppState) -> Router {
         .merge(browser)
         .route("/healthz", get(healthz))
         .route("/admin/stats", get(admin::stats))
-        .route("/admin/staff", post(admin::add_staff))
+        .route("/admin/staff", get(admin::list_staff).post(admin::add_staff))
+        .route("/admin/staff/password", post(admin::staff_password))
+        .route("/admin/staff/unlock", post(admin::staff_unlock))
         .route("/admin/conversation", get(admin::conversation))
         .route("/metrics", get(metrics))
+        .route_layer(axum::middleware::from_fn(crate::app::access::log))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
@@ -229,6 +233,7 @@ pub async fn run(
         admin::announce(dir, addr).with_context(|| format!("writing the server address into {}", dir.display()))?;
     }
     let sweeper = spawn_sweeper(state.clone(), app.settings.session.clone());
+    let reloader = crate::app::reload::on_sighup(state.clone());
     let upkeep = spawn_metrics_upkeep(state.metrics.clone());
     let srv = &app.settings.server;
     let limits = conn::ConnLimits {
@@ -244,6 +249,7 @@ pub async fn run(
     }
     sweeper.abort();
     upkeep.abort();
+    reloader.abort();
     state.bot.store.flush().await.context("flushing the store at shutdown")?;
     if let Some(dir) = &app.data_dir {
         let _ = std::fs::remove_file(dir.join(admin::ADDR_FILE));

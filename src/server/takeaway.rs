@@ -8,14 +8,14 @@ use super::kiosk::{Link, SessionRef, body, existing};
 use crate::app::AppState;
 use crate::app::client::ClientIp;
 use crate::app::error::AppError;
-use crate::app::html::{escape, escape_with_phones};
+use crate::app::html::phoned;
 use crate::engine::reply::Card;
+use askama::Template;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use std::fmt::Write as _;
 
 pub const TAKEAWAY: &str = "takeaway";
 
@@ -29,7 +29,8 @@ pub async fn create(
     app.limits.check_ip(ip).map_err(|s| AppError::RateLimited { retry_after_secs: s })?;
     let session = existing(&app, &req.session).await?;
     let now = (app.clock)();
-    let content = &app.bot.engine.content;
+    let engine = app.bot.engine();
+    let content = &engine.content;
     let ix = content.find(&session.node).ok_or(AppError::NotFound)?;
     let reply = crate::engine::render(content, ix, &session, now);
     let card = reply.card.ok_or_else(|| AppError::BadRequest("there is no channel card here to take away".into()))?;
@@ -52,10 +53,7 @@ pub async fn page(State(app): State<AppState>, Path(ticket): Path<String>) -> Re
         Ok(_) => (StatusCode::NOT_FOUND, gone()),
         Err(e) => {
             tracing::error!(error = %e, "reading a take-away link failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                shell("暂时打不开", "<p>服务器暂时出了问题，请稍后再试，或拨打 12348 公共法律服务热线。</p>"),
-            )
+            (StatusCode::INTERNAL_SERVER_ERROR, unavailable())
         }
     };
     (
@@ -74,72 +72,96 @@ pub async fn page(State(app): State<AppState>, Path(ticket): Path<String>) -> Re
         .into_response()
 }
 
-fn gone() -> String {
-    shell(
-        "链接已失效",
-        "<p>这条指引的链接不存在或已经过期。</p><p>可以重新打开依法信访指引查询，或拨打 12348 公共法律服务热线。</p>",
-    )
+#[derive(Template)]
+#[template(path = "public/takeaway.html")]
+struct Page {
+    title: String,
+    card: Option<CardView>,
+    message: Vec<&'static str>,
 }
 
-fn shell(title: &str, body: &str) -> String {
-    format!(
-        r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">
-<title>{title}</title><style>
-@page {{ size: A4; margin: 16mm; }}
-body {{ font-family: "PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; max-width: 720px; margin: 0 auto; padding: 16px; color: #111; line-height: 1.6; font-size: 16px; }}
-h1 {{ font-size: 22px; color: #1d4f91; margin: 0 0 4px; }}
-h2 {{ font-size: 16px; margin: 14px 0 2px; }}
-.meta, .notice {{ color: #555; font-size: 13px; }}
-.deadline {{ background: #fff4e5; padding: 6px 8px; border-radius: 6px; }}
-ul {{ margin: 2px 0 0 1.2em; padding: 0; }}
-button {{ margin-top: 16px; font-size: 16px; padding: 8px 16px; }}
-@media print {{ button {{ display: none; }} body {{ padding: 0; font-size: 12pt; }} }}
-</style></head><body>{body}</body></html>"#
-    )
+struct CardView {
+    channel: String,
+    deployment: String,
+    until: String,
+    sections: Vec<Section>,
+    notice: String,
+}
+
+/// A heading and its text (one paragraph) or list; phone numbers are links.
+struct Section {
+    title: &'static str,
+    items: Vec<askama::filters::Safe<String>>,
+    list: bool,
+    deadline: bool,
+}
+
+fn html(p: &Page) -> String {
+    p.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "take-away page failed to render");
+        "页面生成失败".to_string()
+    })
+}
+
+fn gone() -> String {
+    html(&Page {
+        title: "链接已失效".into(),
+        card: None,
+        message: vec![
+            "这条指引的链接不存在或已经过期。",
+            "可以重新打开依法信访指引查询，或拨打 12348 公共法律服务热线。",
+        ],
+    })
+}
+
+fn unavailable() -> String {
+    html(&Page {
+        title: "暂时打不开".into(),
+        card: None,
+        message: vec!["服务器暂时出了问题，请稍后再试，或拨打 12348 公共法律服务热线。"],
+    })
 }
 
 fn render(c: &Card, deployment: &str, expires: i64) -> String {
-    let mut b = String::new();
-    let _ = write!(b, "<h1>建议途径：{}</h1>", escape(&c.channel_name));
     let until = crate::engine::dates::today(expires).map(|d| d.to_string()).unwrap_or_default();
-    let _ = write!(b, r#"<p class="meta">{} · 依法信访指引 · 本页有效至 {}</p>"#, escape(deployment), escape(&until));
+    let mut sections = Vec::new();
     // The order of the chat's card: channel and deadline, how to reach it,
     // what to bring, the local office, then why and the legal basis.
-    let sec = |b: &mut String, title: &str, text: &str| {
-        if !text.is_empty() {
-            let _ = write!(b, "<h2>{}</h2><p>{}</p>", escape(title), escape_with_phones(text));
-        }
-    };
-    let list = |b: &mut String, title: &str, items: &[String]| {
+    let mut add = |title: &'static str, items: &[String], list: bool| {
+        let items: Vec<_> = items.iter().filter(|i| !i.is_empty()).map(|i| phoned(i)).collect();
         if !items.is_empty() {
-            let _ = write!(b, "<h2>{}</h2><ul>", escape(title));
-            for i in items {
-                let _ = write!(b, "<li>{}</li>", escape_with_phones(i));
-            }
-            b.push_str("</ul>");
+            sections.push(Section { title, items, list, deadline: false });
         }
     };
-    sec(&mut b, "问题类别", c.category_name.as_deref().unwrap_or_default());
+    let one = |s: Option<&str>| s.map(str::to_string).into_iter().collect::<Vec<_>>();
+    add("问题类别", &one(c.category_name.as_deref()), false);
     if let Some(d) = &c.deadline {
         let mut t = d.text.clone();
         if let Some(status) = &d.status {
             t.push_str(&format!("\n{status}（请以有关机关的认定为准）"));
         }
-        let _ = write!(b, r#"<h2>期限</h2><p class="deadline">{}</p>"#, escape_with_phones(&t));
+        add("期限", &[t], false);
     }
-    sec(&mut b, "怎么找", &c.how);
-    sec(&mut b, "电话", c.hotline.as_deref().unwrap_or_default());
-    sec(&mut b, "网站", c.website.as_deref().unwrap_or_default());
-    list(&mut b, "带上", &c.bring);
+    add("怎么找", std::slice::from_ref(&c.how), false);
+    add("电话", &one(c.hotline.as_deref()), false);
+    add("网站", &one(c.website.as_deref()), false);
+    add("带上", &c.bring, true);
     let offices: Vec<String> = c.local.iter().map(crate::channels::text::office_line).collect();
-    list(&mut b, "本地办理地点", &offices);
-    sec(&mut b, "为什么找这里", &c.why);
-    list(&mut b, "法律依据", &c.cites);
+    add("本地办理地点", &offices, true);
+    add("为什么找这里", std::slice::from_ref(&c.why), false);
+    add("法律依据", &c.cites, true);
     let then: Vec<String> = c.then.iter().map(|t| t.name.clone()).collect();
-    list(&mut b, "其他途径", &then);
-    list(&mut b, "免费帮助", &c.free_help);
-    let _ = write!(b, r#"<p class="notice">{}</p>"#, escape(&c.notice));
-    b.push_str(r#"<button type="button" onclick="window.print()">打印这页</button>"#);
-    shell(&format!("指引：{}", escape(&c.channel_name)), &b)
+    add("其他途径", &then, true);
+    add("免费帮助", &c.free_help, true);
+    if let Some(s) = sections.iter_mut().find(|s| s.title == "期限") {
+        s.deadline = true;
+    }
+    let view = CardView {
+        channel: c.channel_name.clone(),
+        deployment: deployment.to_string(),
+        until,
+        sections,
+        notice: c.notice.clone(),
+    };
+    html(&Page { title: format!("指引：{}", c.channel_name), card: Some(view), message: Vec::new() })
 }

@@ -66,6 +66,15 @@ impl Role {
             Role::Admin => "admin",
         }
     }
+
+    /// As the console shows it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Viewer => "查看",
+            Role::Editor => "编辑",
+            Role::Admin => "管理员",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,7 +90,7 @@ pub struct Account {
 pub enum StaffError {
     #[error("{0}")]
     Invalid(String),
-    #[error("account {0:?} exists already")]
+    #[error("账号 {0:?} 已存在 / account {0:?} exists already")]
     Exists(String),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -101,11 +110,15 @@ pub enum LoginError {
     Store,
 }
 
-/// Names: 1-32 of a-z 0-9 . _ -
+/// Names: 1-32 characters, each a letter (Chinese characters too; Latin
+/// letters lowercase, since a login lowercases them), a digit or . _ -
 pub fn valid_name(n: &str) -> bool {
-    (1..=32).contains(&n.len())
-        && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+    (1..=32).contains(&n.chars().count())
+        && n.chars().all(|c| (c.is_alphabetic() && !c.is_uppercase()) || c.is_ascii_digit() || "._-".contains(c))
 }
+
+/// What an invalid name is told.
+pub const NAME_RULE: &str = "用户名须为 1-32 个字符：汉字、小写字母、数字或 . _ - / name must be 1-32 letters (Chinese or lowercase), digits or . _ -";
 
 fn hash_now(pw: &str) -> Result<String, StaffError> {
     Argon2::default().hash_password(pw.as_bytes()).map(|h| h.to_string()).map_err(|_| StaffError::Hash)
@@ -150,11 +163,9 @@ pub async fn list(store: &dyn Store) -> Result<Vec<Account>, StoreError> {
 /// Creates an account (never overwrites one).
 pub async fn add(store: &dyn Store, name: &str, role: Role, password: &str, now: i64) -> Result<(), StaffError> {
     if !valid_name(name) {
-        return Err(StaffError::Invalid("name must be 1-32 of a-z 0-9 . _ -".into()));
+        return Err(StaffError::Invalid(NAME_RULE.into()));
     }
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(StaffError::Invalid(format!("password must have at least {MIN_PASSWORD_CHARS} characters")));
-    }
+    check_password(password)?;
     let a = Account { name: name.into(), role, hash: hash_password(password).await?, created: now };
     let bytes = serde_json::to_vec(&a).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     if store.record_cas(SPACE, &key(name), None, Some(&bytes)).await? {
@@ -162,6 +173,32 @@ pub async fn add(store: &dyn Store, name: &str, role: Role, password: &str, now:
     } else {
         Err(StaffError::Exists(name.into()))
     }
+}
+
+fn check_password(password: &str) -> Result<(), StaffError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(StaffError::Invalid(format!(
+            "密码至少 {MIN_PASSWORD_CHARS} 个字符 / password must have at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Gives an account a new password (an admin's reset); its failed logins
+/// are cleared too.
+pub async fn set_password(store: &dyn Store, name: &str, password: &str) -> Result<(), StaffError> {
+    check_password(password)?;
+    let hash = hash_password(password).await?;
+    let Some((mut a, raw)) = get(store, name).await? else {
+        return Err(StaffError::Invalid(format!("没有账号 {name:?} / no account {name:?}")));
+    };
+    a.hash = hash;
+    let bytes = serde_json::to_vec(&a).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    if !store.record_cas(SPACE, &key(name), Some(&raw), Some(&bytes)).await? {
+        return Err(StaffError::Invalid("账号刚被别人改过，请重试 / the account changed meanwhile, retry".into()));
+    }
+    clear_failures(store, name).await?;
+    Ok(())
 }
 
 /// Failed logins counted for one name or one client address.

@@ -3,65 +3,98 @@
 
 use super::accounts::{self, Role};
 use super::audit;
-use super::web::{bad_csrf, csrf_ok, page, require, time_text};
+use super::web::{Select, Staff, bad_csrf, csrf_ok, render, require, time_text};
 use crate::app::AppState;
-use crate::app::error::FormBody;
-use crate::app::html::escape;
+use crate::app::error::{FormBody, Params};
+use askama::Template;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use std::fmt::Write as _;
 
-pub async fn users(State(app): State<AppState>, headers: HeaderMap) -> Response {
+#[derive(Template)]
+#[template(path = "staff/users.html")]
+struct UsersPage<'a> {
+    title: &'a str,
+    staff: Option<&'a Staff>,
+    csrf: &'a str,
+    error: String,
+    done: String,
+    users: Vec<UserRow>,
+    new_name: String,
+    new_role: Select,
+    min_password: usize,
+    is_admin_reload: bool,
+}
+
+struct UserRow {
+    name: String,
+    roles: Select,
+    created: String,
+    failures: u32,
+    wait: i64,
+    is_self: bool,
+}
+
+fn role_select(current: Role) -> Select {
+    let roles = [Role::Viewer, Role::Editor, Role::Admin].map(|r| (r.as_str().to_string(), r.name().to_string()));
+    Select::new("role", current.as_str(), roles)
+}
+
+/// The users page, with the outcome of a change (`done`) or its error.
+async fn users_page(app: &AppState, s: &Staff, done: String, error: String, new_name: &str) -> Response {
+    let now = (app.clock)();
+    let list = accounts::list(&*app.bot.store).await.unwrap_or_default();
+    let mut users = Vec::new();
+    for a in &list {
+        let (failures, wait) = match accounts::name_failures(&*app.bot.store, &a.name, now).await {
+            Ok((f, until)) => (f.count, until.saturating_sub(now).max(0)),
+            Err(_) => (0, 0),
+        };
+        users.push(UserRow {
+            name: a.name.clone(),
+            roles: role_select(a.role),
+            created: time_text(a.created),
+            failures,
+            wait,
+            is_self: a.name == s.name,
+        });
+    }
+    let status = if error.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let page = UsersPage {
+        title: "用户",
+        staff: Some(s),
+        csrf: &s.csrf,
+        error,
+        done,
+        users,
+        new_name: new_name.to_string(),
+        new_role: role_select(Role::Viewer),
+        min_password: accounts::MIN_PASSWORD_CHARS,
+        is_admin_reload: true,
+    };
+    render(&page, status)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Done {
+    #[serde(default)]
+    done: String,
+}
+
+pub async fn users(State(app): State<AppState>, headers: HeaderMap, Params(d): Params<Done>) -> Response {
     let s = match require(&app, &headers, Role::Admin).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let now = (app.clock)();
-    let list = accounts::list(&*app.bot.store).await.unwrap_or_default();
-    let csrf = escape(&s.csrf);
-    let mut b = String::from("<table><tr><th>用户名</th><th>角色</th><th>创建时间</th><th>状态</th><th></th></tr>");
-    for a in &list {
-        let state = match accounts::name_failures(&*app.bot.store, &a.name, now).await {
-            Ok((f, until)) if f.count > 0 => {
-                let wait = if until > now { format!("，需等 {} 秒", until - now) } else { String::new() };
-                format!(
-                    r#"登录失败 {} 次{wait} <form method="post" action="/staff/users" class="inline"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="action" value="unlock"><input type="hidden" name="name" value="{n}"><button>解除</button></form>"#,
-                    f.count,
-                    n = escape(&a.name)
-                )
-            }
-            _ => "正常".to_string(),
-        };
-        let options: String = [Role::Viewer, Role::Editor, Role::Admin]
-            .iter()
-            .map(|r| format!("<option{}>{}</option>", if *r == a.role { " selected" } else { "" }, r.as_str()))
-            .collect();
-        let delete = if a.name == s.name {
-            String::new()
-        } else {
-            format!(
-                r#"<form method="post" action="/staff/users" class="inline"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="action" value="delete"><input type="hidden" name="name" value="{n}"><button>删除</button></form>"#,
-                n = escape(&a.name)
-            )
-        };
-        let _ = write!(
-            b,
-            r#"<tr><td>{n}</td><td><form method="post" action="/staff/users" class="inline"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="action" value="role"><input type="hidden" name="name" value="{n}"><select name="role">{options}</select><button>改角色</button></form></td><td>{}</td><td>{state}</td><td>{delete}</td></tr>"#,
-            time_text(a.created),
-            n = escape(&a.name),
-        );
-    }
-    b.push_str("</table>");
-    let _ = write!(
-        b,
-        r#"<h2>新建账号</h2><form method="post" action="/staff/users"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="action" value="add">
-<input name="name" placeholder="用户名（小写字母、数字）" required> <select name="role"><option>viewer</option><option>editor</option><option>admin</option></select>
-<input name="password" type="password" placeholder="初始密码（至少 {} 位）" autocomplete="new-password" required> <button>新建</button></form>"#,
-        accounts::MIN_PASSWORD_CHARS
-    );
-    page("用户", Some(&s), &b)
+    let done = match d.done.as_str() {
+        "" => "",
+        "password" => "已保存：新密码已生效，该账号的登录失败记录已清除。",
+        "unlock" => "已解除：该账号可以立即登录。",
+        "reload" => "已重新加载：新的对话、FAQ 和机构名录已生效。",
+        _ => "已保存。",
+    };
+    users_page(&app, &s, done.to_string(), String::new(), "").await
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,6 +144,10 @@ pub async fn change_user(State(app): State<AppState>, headers: HeaderMap, FormBo
             Ok(()) => Ok(format!("unlock_user {}", f.name)),
             Err(_) => Err("解除失败，请重试".into()),
         },
+        "password" => match accounts::set_password(store, &f.name, &f.password).await {
+            Ok(()) => Ok(format!("set_password {}", f.name)),
+            Err(e) => Err(e.to_string()),
+        },
         "delete" if f.name != s.name => match accounts::get(store, &f.name).await {
             Ok(Some((_, raw))) => match store.record_cas("staff", &format!("u:{}", f.name), Some(&raw), None).await {
                 Ok(true) => Ok(format!("delete_user {}", f.name)),
@@ -124,17 +161,13 @@ pub async fn change_user(State(app): State<AppState>, headers: HeaderMap, FormBo
         Ok(detail) => {
             let action = detail.split(' ').next().unwrap_or("user").to_string();
             let _ = audit::record(store, now, &s.name, &action, &detail).await;
-            Redirect::to("/staff/users").into_response()
+            let done = match f.action.as_str() {
+                "password" | "unlock" => f.action.as_str(),
+                _ => "saved",
+            };
+            Redirect::to(&format!("/staff/users?done={done}")).into_response()
         }
-        Err(e) => {
-            let mut r = page(
-                "用户",
-                Some(&s),
-                &format!(r#"<p class="err">{}</p><p><a href="/staff/users">返回</a></p>"#, escape(&e)),
-            );
-            *r.status_mut() = axum::http::StatusCode::BAD_REQUEST;
-            r
-        }
+        Err(e) => users_page(&app, &s, String::new(), e, if f.action == "add" { &f.name } else { "" }).await,
     }
 }
 
@@ -176,27 +209,33 @@ pub async fn purge(app: &AppState, who: &str) -> usize {
     }
 }
 
+#[derive(Template)]
+#[template(path = "staff/retention.html")]
+struct RetentionPage<'a> {
+    title: &'a str,
+    staff: Option<&'a Staff>,
+    csrf: &'a str,
+    days: i64,
+    cut: Option<Cut>,
+}
+
+struct Cut {
+    count: usize,
+    before: String,
+}
+
 pub async fn retention(State(app): State<AppState>, headers: HeaderMap) -> Response {
     let s = match require(&app, &headers, Role::Admin).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     let now = (app.clock)();
-    let b = match cutoff(&app, now) {
-        None => "<p>保留期限为 0：记录不会被自动清除（<code>[staff] retention_days</code>）。</p>".to_string(),
-        Some(cut) => {
-            let n = count_before(&app, cut).await;
-            format!(
-                r#"<p>保留期限：{} 天（<code>[staff] retention_days</code>）。每小时自动清除一次早于期限的记录。</p>
-<p>现在会被清除的：<b id="purge-count">{n}</b> 条，时间早于 {}。</p>
-<form method="post" action="/staff/retention"><input type="hidden" name="csrf" value="{}"><button>立即清除这 {n} 条</button></form>"#,
-                app.retention_days,
-                time_text(cut),
-                escape(&s.csrf)
-            )
-        }
+    let cut = match cutoff(&app, now) {
+        None => None,
+        Some(cut) => Some(Cut { count: count_before(&app, cut).await, before: time_text(cut) }),
     };
-    page("保留期限", Some(&s), &b)
+    let page = RetentionPage { title: "保留期限", staff: Some(&s), csrf: &s.csrf, days: app.retention_days, cut };
+    render(&page, StatusCode::OK)
 }
 
 pub async fn purge_now(
@@ -213,4 +252,38 @@ pub async fn purge_now(
     }
     purge(&app, &s.name).await;
     Redirect::to("/staff/retention").into_response()
+}
+
+/// The admin's content reload: validated first; a broken edit is refused
+/// with its errors and the content in use stays.
+pub async fn reload(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    FormBody(f): FormBody<super::web::CsrfForm>,
+) -> Response {
+    let s = match require(&app, &headers, Role::Admin).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&s, &f.csrf) {
+        return bad_csrf();
+    }
+    let now = (app.clock)();
+    match crate::app::reload::reload(&app).await {
+        Ok(r) => {
+            let detail = format!("{} nodes, {} FAQ entries", r.nodes, r.faq);
+            let _ = audit::record(&*app.bot.store, now, &s.name, "reload", &detail).await;
+            Redirect::to("/staff/users?done=reload").into_response()
+        }
+        Err(refused) => {
+            let detail = format!("refused: {} errors", refused.errors.len());
+            let _ = audit::record(&*app.bot.store, now, &s.name, "reload", &detail).await;
+            let error = format!(
+                "内容有 {} 处错误，没有加载，继续使用现在的内容：\n{}",
+                refused.errors.len(),
+                refused.errors.join("\n")
+            );
+            users_page(&app, &s, String::new(), error, "").await
+        }
+    }
 }

@@ -35,3 +35,26 @@ pub async fn recent(store: &dyn Store, limit: usize) -> Result<Vec<Entry>, Store
         .map(|(_, v)| serde_json::from_slice(v).map_err(|e| StoreError::Corrupt(e.to_string())))
         .collect()
 }
+
+/// An action as staff read it (the log keeps the English key).
+pub fn action_name(action: &str) -> String {
+    let zh = match action {
+        "login" => "登录",
+        "logout" => "退出",
+        "login_failed" => "登录失败",
+        "login_throttled" => "登录受限（须等待）",
+        "view_transcript" => "查看对话",
+        "annotate" => "标注",
+        "export" => "导出 CSV",
+        "export_examples" => "导出例句",
+        "add_user" => "新建账号",
+        "set_role" => "更改角色",
+        "set_password" => "重设密码",
+        "unlock_user" => "解除登录限制",
+        "delete_user" => "删除账号",
+        "purge" => "清除过期记录",
+        "reload" => "重新加载内容",
+        other => return other.to_string(),
+    };
+    zh.to_string()
+}

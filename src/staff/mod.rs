@@ -29,4 +29,5 @@ pub fn router() -> Router<AppState> {
         .route("/staff/dashboard.json", get(dashboard::json))
         .route("/staff/users", get(admin::users).post(admin::change_user))
         .route("/staff/retention", get(admin::retention).post(admin::purge_now))
+        .route("/staff/reload", post(admin::reload))
 }

@@ -6,17 +6,16 @@
 use super::accounts::Role;
 use super::audit;
 use super::dashboard::Range;
-use super::web::{Filters, bad_csrf, csrf_ok, find, page, require, time_text};
+use super::web::{Filters, Select, Staff, bad_csrf, csrf_ok, find, render, require, time_text};
 use crate::app::AppState;
 use crate::app::error::{FormBody, Params};
-use crate::app::html::escape;
 use crate::store::{LogEntry, Store, StoreError};
+use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt::Write as _;
 
 const SPACE: &str = "annotations";
 
@@ -44,14 +43,38 @@ pub async fn get(store: &dyn Store, ts: i64, id: u64) -> Result<Option<Annotatio
     }
 }
 
+/// The annotations of many log entries, read at once: one scan over the
+/// key range the entries span (keys sort by time), not a lookup per row.
+pub async fn for_entries(store: &dyn Store, entries: &[LogEntry]) -> HashMap<(i64, u64), Annotation> {
+    let keys: HashSet<String> = entries.iter().map(|e| key(e.record.ts, e.id)).collect();
+    let (Some(lo), Some(hi)) = (keys.iter().min(), keys.iter().max()) else { return HashMap::new() };
+    let common = lo.bytes().zip(hi.bytes()).take_while(|(a, b)| a == b).count();
+    let rows = match store.record_scan(SPACE, &lo[..common], usize::MAX).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading annotations failed");
+            return HashMap::new();
+        }
+    };
+    rows.into_iter()
+        .filter(|(k, _)| keys.contains(k))
+        .filter_map(|(k, v)| {
+            let (ts, id) = k.split_once('-')?;
+            Some(((ts.parse().ok()?, id.parse().ok()?), serde_json::from_slice(&v).ok()?))
+        })
+        .collect()
+}
+
 /// One line describing an annotation, for lists.
-pub fn summary(a: &Annotation) -> String {
+pub fn summary(app: &AppState, a: &Annotation) -> String {
     let mut parts = Vec::new();
     if let Some(c) = &a.category {
-        parts.push(format!("类别→{c}"));
+        parts.push(format!("类别→{}", super::web::category_name(app, c)));
     }
     if let Some(f) = &a.faq {
-        parts.push(format!("FAQ→{f}"));
+        let engine = app.bot.engine();
+        let q = engine.content.faq.iter().find(|e| &e.id == f).map_or(f.as_str(), |e| e.question.as_str());
+        parts.push(format!("FAQ→{q}"));
     }
     if a.gap {
         parts.push("FAQ缺口".into());
@@ -62,25 +85,48 @@ pub fn summary(a: &Annotation) -> String {
     parts.join("；")
 }
 
-/// The annotation form for one log entry (editors).
-pub fn form(app: &AppState, csrf: &str, e: &LogEntry, current: Option<&Annotation>, back: &str) -> String {
-    let dir = &app.bot.engine.content.directory;
-    let mut cats = String::from(r#"<option value="">（类别不变）</option>"#);
-    for (id, c) in &dir.categories {
-        let sel = if current.and_then(|a| a.category.as_deref()) == Some(id.as_str()) { " selected" } else { "" };
-        let _ = write!(cats, r#"<option value="{}"{sel}>{}</option>"#, escape(id), escape(&c.name));
+/// The annotation form of one log entry (editors): category and FAQ entry
+/// picked from drop-downs by their Chinese names.
+pub struct NoteForm {
+    pub entry: String,
+    pub back: String,
+    pub selects: Vec<Select>,
+    pub gap: bool,
+    pub note: String,
+}
+
+impl NoteForm {
+    pub fn new(app: &AppState, entry: &str, current: Option<&Annotation>, back: &str) -> Self {
+        let cat = current.and_then(|a| a.category.as_deref()).unwrap_or("");
+        let faq = current.and_then(|a| a.faq.as_deref()).unwrap_or("");
+        Self::with(app, entry, back, cat, faq, current.is_some_and(|a| a.gap), current.map_or("", |a| &a.note))
     }
-    format!(
-        r#"<form method="post" action="/staff/annotate" class="annotate"><input type="hidden" name="csrf" value="{}"><input type="hidden" name="entry" value="{}-{}"><input type="hidden" name="back" value="{}">
-<select name="category">{cats}</select> <input name="faq" placeholder="FAQ id" value="{}" size="12"> <label><input type="checkbox" name="gap" value="1"{}> FAQ缺口</label> <input name="note" placeholder="备注" value="{}" size="16"> <button>标注</button></form>"#,
-        escape(csrf),
-        e.record.ts,
-        e.id,
-        escape(back),
-        escape(current.and_then(|a| a.faq.as_deref()).unwrap_or("")),
-        if current.is_some_and(|a| a.gap) { " checked" } else { "" },
-        escape(current.map(|a| a.note.as_str()).unwrap_or("")),
-    )
+
+    fn with(app: &AppState, entry: &str, back: &str, cat: &str, faq: &str, gap: bool, note: &str) -> Self {
+        let engine = app.bot.engine();
+        let faqs = std::iter::once((String::new(), "（不指定 FAQ）".to_string()))
+            .chain(engine.content.faq.iter().map(|f| (f.id.clone(), f.question.chars().take(30).collect())));
+        Self {
+            entry: entry.to_string(),
+            back: back.to_string(),
+            selects: vec![
+                super::web::category_select(app, "category", cat, "（类别不变）"),
+                Select::new("faq", faq, faqs),
+            ],
+            gap,
+            note: note.to_string(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff/annotate_error.html")]
+struct AnnotateError<'a> {
+    title: &'a str,
+    staff: Option<&'a Staff>,
+    csrf: &'a str,
+    error: &'a str,
+    n: NoteForm,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,24 +159,34 @@ pub async fn annotate(
     if !csrf_ok(&s, &f.csrf) {
         return bad_csrf();
     }
-    let bad = |msg: &str| (StatusCode::BAD_REQUEST, msg.to_string()).into_response();
+    let back = if f.back.starts_with("/staff/") { f.back.clone() } else { "/staff/queries".into() };
+    let keep = |app: &AppState, error: &str| {
+        let n = NoteForm::with(app, &f.entry, &back, &f.category, &f.faq, f.gap == "1", &f.note);
+        let page = AnnotateError { title: "标注", staff: Some(&s), csrf: &s.csrf, error, n };
+        super::web::render(&page, StatusCode::BAD_REQUEST)
+    };
     let Some((ts, id)) =
         f.entry.split_once('-').and_then(|(t, i)| Some((t.parse::<i64>().ok()?, i.parse::<u64>().ok()?)))
     else {
-        return bad("bad entry");
+        return keep(&app, "没有找到要标注的这条记录。");
     };
-    let content = &app.bot.engine.content;
+    let engine = app.bot.engine();
+    let content = &engine.content;
     let category = Some(f.category.trim().to_string()).filter(|c| !c.is_empty());
     if category.as_ref().is_some_and(|c| !content.directory.categories.contains_key(c)) {
-        return bad("unknown category");
+        return keep(&app, "没有这个类别，请从列表中选择。");
     }
     let faq = Some(f.faq.trim().to_string()).filter(|c| !c.is_empty());
     if faq.as_ref().is_some_and(|id| !content.faq.iter().any(|e| &e.id == id)) {
-        return bad("unknown FAQ id");
+        return keep(&app, "没有这条 FAQ，请从列表中选择。");
     }
     let store = &*app.bot.store;
-    let Ok(found) = store.log_range(ts, ts + 1, None, 10_000).await else { return bad("log unavailable") };
-    let Some(entry) = found.into_iter().find(|e| e.id == id) else { return bad("no such entry") };
+    let Ok(found) = store.log_range(ts, ts + 1, None, 10_000).await else {
+        return keep(&app, "暂时读不到记录，请稍后再试。");
+    };
+    let Some(entry) = found.into_iter().find(|e| e.id == id) else {
+        return keep(&app, "没有找到要标注的这条记录（可能已过保留期限被清除）。");
+    };
     let now = (app.clock)();
     let a = Annotation {
         category,
@@ -146,11 +202,11 @@ pub async fn annotate(
     // Last writer wins for an annotation; both are in the audit log.
     let old = store.record_get(SPACE, &k).await.ok().flatten();
     if !store.record_cas(SPACE, &k, old.as_deref(), Some(&bytes)).await.unwrap_or(false) {
-        return (StatusCode::CONFLICT, "changed meanwhile, please retry").into_response();
+        return keep(&app, "这条标注刚被别人改过，请再提交一次。");
     }
-    let _ = audit::record(store, now, &s.name, "annotate", &format!("{k}: {}", summary(&a))).await;
-    let back = if f.back.starts_with("/staff/") { f.back } else { "/staff/queries".into() };
-    Redirect::to(&back).into_response()
+    let _ = audit::record(store, now, &s.name, "annotate", &format!("{k}: {}", summary(&app, &a))).await;
+    let sep = if back.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{back}{sep}saved={ts}-{id}#e{ts}-{id}")).into_response()
 }
 
 type Shingles = HashSet<(char, char)>;
@@ -217,13 +273,13 @@ struct QueueGroup {
     count: usize,
     samples: Vec<String>,
     /// The newest question's time and its transcript's query string.
-    ts: i64,
+    time: String,
     link: String,
 }
 
 async fn queue(store: &dyn crate::store::Store, f: &Filters) -> Result<Queue, String> {
     let (rows, _) = find(store, f, 5_000).await?;
-    let typed: Vec<LogEntry> = rows.into_iter().filter(|e| e.record.input_kind == "text").collect();
+    let typed: Vec<LogEntry> = rows.into_iter().filter(|e| e.record.is_question()).collect();
     let groups = group(&typed, 0.5);
     let mut shown = Vec::new();
     for g in groups.iter().take(SHOWN_GROUPS) {
@@ -233,15 +289,40 @@ async fn queue(store: &dyn crate::store::Store, f: &Filters) -> Result<Queue, St
             .append_pair("user", &first.record.user)
             .finish();
         let samples = g.iter().take(3).map(|e| e.record.input.chars().take(200).collect()).collect();
-        shown.push(QueueGroup { count: g.len(), samples, ts: first.record.ts, link });
+        shown.push(QueueGroup { count: g.len(), samples, time: time_text(first.record.ts), link });
     }
     Ok(Queue { questions: typed.len(), groups: shown })
+}
+
+#[derive(Template)]
+#[template(path = "staff/unanswered.html")]
+struct UnansweredPage<'a> {
+    title: &'a str,
+    staff: Option<&'a Staff>,
+    from: &'a str,
+    to: &'a str,
+    src: &'a str,
+    error: String,
+    questions: usize,
+    groups: Vec<QueueGroup>,
+    editor: bool,
 }
 
 pub async fn unanswered(State(app): State<AppState>, headers: HeaderMap, Params(r): Params<Range>) -> Response {
     let s = match require(&app, &headers, Role::Viewer).await {
         Ok(s) => s,
         Err(r) => return r,
+    };
+    let mut page = UnansweredPage {
+        title: "未解答的问题",
+        staff: Some(&s),
+        from: &r.from,
+        to: &r.to,
+        src: &r.src,
+        error: String::new(),
+        questions: 0,
+        groups: Vec::new(),
+        editor: s.role >= Role::Editor,
     };
     let f = Filters {
         status: "unmatched".into(),
@@ -250,38 +331,18 @@ pub async fn unanswered(State(app): State<AppState>, headers: HeaderMap, Params(
         src: r.src.clone(),
         ..Filters::default()
     };
+    if let Err(e) = f.range() {
+        page.error = e;
+        return render(&page, StatusCode::BAD_REQUEST);
+    }
     let key = format!("unanswered:{}:{}:{}", f.from, f.to, f.src);
     let store = app.bot.store.clone();
     let Some(Ok(queue)) = app.heavy.run(&key, async move { queue(&*store, &f).await }).await else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "读取记录失败").into_response();
     };
-    let mut b = format!(
-        r#"<form class="filters" method="get"><input name="from" placeholder="起 YYYY-MM-DD" value="{}"> <input name="to" placeholder="止 YYYY-MM-DD" value="{}"> <input name="src" placeholder="来源标签" value="{}"> <button>筛选</button></form>
-<p class="muted">{} 条没看懂的文字提问，归为 {} 组，按组的大小排列：先为大组写 FAQ 或补充例句。</p><table><tr><th>次数</th><th>问题（示例）</th><th>最近一次</th><th></th></tr>"#,
-        escape(&r.from),
-        escape(&r.to),
-        escape(&r.src),
-        queue.questions,
-        queue.groups.len()
-    );
-    for g in queue.groups.iter().take(SHOWN_GROUPS) {
-        let samples: Vec<String> = g.samples.iter().map(|t| escape(t)).collect();
-        let _ = write!(
-            b,
-            r#"<tr><td>{}</td><td class="text">{}</td><td>{}</td><td><a href="/staff/transcript?{}">对话与标注</a></td></tr>"#,
-            g.count,
-            samples.join("<br>"),
-            time_text(g.ts),
-            escape(&g.link)
-        );
-    }
-    b.push_str("</table>");
-    if s.role >= Role::Editor {
-        b.push_str(
-            r#"<p><a href="/staff/annotations.toml">把已标注类别的问题导出为例句（examples.toml 格式）</a></p>"#,
-        );
-    }
-    page("未解答的问题", Some(&s), &b)
+    page.questions = queue.questions;
+    page.groups = queue.groups;
+    render(&page, StatusCode::OK)
 }
 
 /// Annotated questions as example utterances, ready to merge into

@@ -8,15 +8,14 @@ use super::audit;
 use crate::app::AppState;
 use crate::app::client::ClientIp;
 use crate::app::error::{FormBody, Params};
-use crate::app::html::escape;
 use crate::app::new_token;
-use crate::engine::reply::LogRecord;
+use crate::engine::reply::{InputRole, LogRecord};
 use crate::store::{LogEntry, Store, Ticket};
+use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use std::fmt::Write as _;
 
 const COOKIE: &str = "xg_staff";
 const LOGIN_COOKIE: &str = "xg_login";
@@ -74,55 +73,115 @@ pub async fn current(app: &AppState, headers: &HeaderMap) -> Option<Staff> {
     Some(Staff { name, role: account.role, csrf, token })
 }
 
-pub(crate) fn page(title: &str, staff: Option<&Staff>, body: &str) -> Response {
-    let nav = match staff {
-        Some(s) => {
-            let mut n = format!(
-                r#"<nav><a href="/staff/queries">提问记录</a> <a href="/staff/unanswered">未解答的问题</a> <a href="/staff/dashboard">数据看板</a>{} <span class="who">{}（{}）</span>
-<form method="post" action="/staff/logout" class="inline"><input type="hidden" name="csrf" value="{}"><button>退出</button></form></nav>"#,
-                if s.role == Role::Admin {
-                    r#" <a href="/staff/users">用户</a> <a href="/staff/retention">保留期限</a> <a href="/staff/audit">审计日志</a>"#
-                } else {
-                    ""
-                },
-                escape(&s.name),
-                s.role.as_str(),
-                escape(&s.csrf)
-            );
-            n.push('\n');
-            n
+impl Staff {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// A rendered console page with the console's headers (no caching, strict
+/// CSP, no framing).
+pub(crate) fn render(t: &impl Template, status: StatusCode) -> Response {
+    match t.render() {
+        Ok(html) => (
+            status,
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+                ),
+                (header::X_FRAME_OPTIONS, "DENY"),
+            ],
+            html,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "console page failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "页面生成失败").into_response()
         }
-        None => String::new(),
-    };
-    let html = format!(
-        r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>{title} · 依法信访指引 工作台</title><style>
-body {{ font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; margin: 0; color: #111; }}
-header {{ background: #1d4f91; color: #fff; padding: 10px 16px; font-weight: 600; }}
-nav {{ padding: 8px 16px; background: #eef2f7; display: flex; gap: 14px; align-items: center; flex-wrap: wrap; }}
-main {{ padding: 12px 16px; }}
-table {{ border-collapse: collapse; width: 100%; font-size: 14px; }}
-td, th {{ border-bottom: 1px solid #ddd; padding: 5px 6px; text-align: left; vertical-align: top; }}
-td.text {{ max-width: 520px; word-break: break-all; white-space: pre-wrap; unicode-bidi: plaintext; }}
-form.filters {{ display: flex; flex-wrap: wrap; gap: 8px; margin-bottom: 10px; }}
-form.inline {{ display: inline; }} .who {{ margin-left: auto; }}
-.err {{ color: #b42318; }} .muted {{ color: #666; font-size: 13px; }}
-</style></head><body><header>依法信访指引 · 工作台</header>{nav}<main><h1>{title}</h1>{body}</main></body></html>"#,
-        title = escape(title)
-    );
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-            ),
-            (header::X_FRAME_OPTIONS, "DENY"),
-        ],
-        html,
-    )
-        .into_response()
+    }
+}
+
+/// A page of a few sentences (an error, a notice) with an optional link.
+#[derive(Template)]
+#[template(path = "staff/message.html")]
+struct Message<'a> {
+    title: &'a str,
+    staff: Option<&'a Staff>,
+    paragraphs: Vec<String>,
+    error: bool,
+    link: Option<(String, String)>,
+}
+
+/// An error page in Chinese, with a link back.
+pub(crate) fn error_page(
+    title: &str,
+    staff: Option<&Staff>,
+    text: &str,
+    back: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let link = back.map(|b| (b.to_string(), "返回".to_string()));
+    render(&Message { title, staff, paragraphs: vec![text.to_string()], error: true, link }, status)
+}
+
+/// A drop-down of a form: its field name and options.
+pub struct Select {
+    pub name: &'static str,
+    pub options: Vec<Opt>,
+}
+
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Select {
+    /// `items` as (value, label); the one equal to `current` selected.
+    pub fn new(name: &'static str, current: &str, items: impl IntoIterator<Item = (String, String)>) -> Self {
+        let options =
+            items.into_iter().map(|(value, label)| Opt { selected: value == current, value, label }).collect();
+        Self { name, options }
+    }
+}
+
+/// A channel as staff read it.
+pub(crate) fn channel_name(c: &str) -> &str {
+    match c {
+        "web" => "网页",
+        "wechat" => "微信",
+        "telegram" => "Telegram",
+        other => other,
+    }
+}
+
+/// A category's Chinese name (its id when the content does not know it).
+pub(crate) fn category_name(app: &AppState, id: &str) -> String {
+    app.bot.engine().content.directory.categories.get(id).map_or_else(|| id.to_string(), |c| c.name.clone())
+}
+
+/// The category drop-down: every category by its Chinese name.
+pub(crate) fn category_select(app: &AppState, name: &'static str, current: &str, none: &str) -> Select {
+    let cats = &app.bot.engine().content.directory.categories;
+    let items = std::iter::once((String::new(), none.to_string()))
+        .chain(cats.iter().map(|(id, c)| (id.clone(), c.name.clone())));
+    Select::new(name, current, items)
+}
+
+/// What a logged message was, as staff read it: typed text as typed, a
+/// button by its label and the node it belonged to.
+pub(crate) fn input_text(r: &LogRecord) -> String {
+    let label =
+        r.label.as_deref().map(|l| format!("［{}］{l}（{}）", r.role.map_or("按钮", |x| x.name()), r.node_from));
+    match (label, r.input_kind.as_str()) {
+        (Some(l), "text") => format!("{} → {l}", r.input),
+        (Some(l), _) => l,
+        (None, _) if r.role == Some(InputRole::Page) && r.input.trim().is_empty() => "（打开页面）".into(),
+        (None, _) => r.input.clone(),
+    }
 }
 
 pub(crate) fn to_login() -> Response {
@@ -130,9 +189,7 @@ pub(crate) fn to_login() -> Response {
 }
 
 pub(crate) fn forbidden(staff: &Staff) -> Response {
-    let mut r = page("没有权限", Some(staff), "<p>您的角色不能打开这个页面。</p>");
-    *r.status_mut() = StatusCode::FORBIDDEN;
-    r
+    error_page("没有权限", Some(staff), "您的角色不能打开这个页面。", Some("/staff/queries"), StatusCode::FORBIDDEN)
 }
 
 /// The logged-in staff member with at least `role`, or the response to send.
@@ -161,17 +218,19 @@ pub async fn login_form(State(app): State<AppState>, headers: HeaderMap) -> Resp
     login_page(&app, &headers, "").await
 }
 
+#[derive(Template)]
+#[template(path = "staff/login.html")]
+struct Login<'a> {
+    title: &'a str,
+    staff: Option<&'a Staff>,
+    error: &'a str,
+    csrf: &'a str,
+}
+
 async fn login_page(app: &AppState, headers: &HeaderMap, error: &str) -> Response {
     // Double-submit token: the form's hidden field must equal this cookie.
     let csrf = new_token();
-    let err = if error.is_empty() { String::new() } else { format!(r#"<p class="err">{}</p>"#, escape(error)) };
-    let body = format!(
-        r#"{err}<form method="post" action="/staff/login">
-<p><label>用户名 <input name="username" autocomplete="username" required></label></p>
-<p><label>密码 <input name="password" type="password" autocomplete="current-password" required></label></p>
-<input type="hidden" name="csrf" value="{csrf}"><button type="submit">登录</button></form>"#
-    );
-    let mut r = page("登录", None, &body);
+    let mut r = render(&Login { title: "登录", staff: None, error, csrf: &csrf }, StatusCode::OK);
     r.headers_mut().append(header::SET_COOKIE, set_cookie(LOGIN_COOKIE, &csrf, 600, secure(app, headers)));
     if !error.is_empty() {
         *r.status_mut() = StatusCode::UNAUTHORIZED;
@@ -274,10 +333,14 @@ pub struct Filters {
     pub channel: String,
     #[serde(default)]
     pub src: String,
+    /// A category id (the drop-down shows the Chinese names).
     #[serde(default)]
     pub category: String,
-    /// `unmatched`, `matched`, `low` (low confidence), `feedback`, `danger`
-    /// (a message about danger or self-harm, to follow up) or empty.
+    /// Empty: citizens' questions (typed text the bot tried to understand;
+    /// not buttons, commands, page loads, dates or yes/no answers).
+    /// `unmatched`, `matched`, `low` (low confidence) narrow those;
+    /// `feedback`, `danger` (a message about danger or self-harm, to follow
+    /// up); `all`: every message, buttons and commands too.
     #[serde(default)]
     pub status: String,
     /// YYYY-MM-DD, China time, inclusive.
@@ -288,15 +351,49 @@ pub struct Filters {
     /// Cursor: `<ts>-<id>` of the last row of the previous page.
     #[serde(default)]
     pub before: String,
+    /// CSV export: `en` for English column names and plain values (ids,
+    /// true/false) for tools; otherwise Chinese names and values.
+    #[serde(default)]
+    pub header: String,
 }
 
+/// A date field of a console form: empty, or a day written YYYY-MM-DD.
+pub(crate) fn day_field(what: &str, v: &str) -> Result<Option<time::Date>, String> {
+    if v.trim().is_empty() {
+        return Ok(None);
+    }
+    crate::stats::parse_day(v)
+        .map(Some)
+        .ok_or_else(|| format!("{what}“{}”不是日期：请写成 YYYY-MM-DD，例如 2026-05-09。", v.trim()))
+}
+
+/// The Unix-seconds range of a form's from/to days (China time), or the
+/// error to show on the page.
+pub(crate) fn day_range(from: &str, to: &str) -> Result<(i64, i64), String> {
+    let one = |d: time::Date| crate::stats::Query { src: None, from: d, to: d }.range();
+    let (f, t) = (day_field("起始日期", from)?, day_field("截止日期", to)?);
+    if let (Some(a), Some(b)) = (f, t) {
+        if a > b {
+            return Err(format!("起始日期 {a} 晚于截止日期 {b}。"));
+        }
+    }
+    Ok((f.map_or(0, |d| one(d).0), t.map_or(i64::MAX, |d| one(d).1)))
+}
+
+/// The status choices of the query list, as (value, label).
+const STATUSES: [(&str, &str); 7] = [
+    ("", "群众提问"),
+    ("unmatched", "未理解"),
+    ("matched", "已理解"),
+    ("low", "把握不大"),
+    ("feedback", "反馈"),
+    ("danger", "危险与危机"),
+    ("all", "全部消息（含按钮、命令）"),
+];
+
 impl Filters {
-    fn range(&self) -> (i64, i64) {
-        let day = crate::stats::parse_day;
-        let start = day(&self.from).map(|d| crate::stats::Query { src: None, from: d, to: d }.range().0).unwrap_or(0);
-        let end =
-            day(&self.to).map(|d| crate::stats::Query { src: None, from: d, to: d }.range().1).unwrap_or(i64::MAX);
-        (start, end)
+    pub fn range(&self) -> Result<(i64, i64), String> {
+        day_range(&self.from, &self.to)
     }
 
     fn cursor(&self) -> Option<(i64, u64)> {
@@ -307,18 +404,21 @@ impl Filters {
     fn keeps(&self, r: &LogRecord) -> bool {
         let is = |want: &str, have: Option<&str>| want.is_empty() || have == Some(want);
         let status = match self.status.as_str() {
-            "unmatched" => !r.matched && r.feedback.is_none(),
-            "matched" => r.matched && r.feedback.is_none(),
+            "unmatched" => !r.matched && r.is_question(),
+            "matched" => r.matched && r.is_question(),
             "low" => r.low_confidence,
             "feedback" => r.feedback.is_some(),
             "danger" => r.danger.is_some(),
-            _ => !r.input_kind.starts_with("transfer"),
+            "all" => !r.input_kind.starts_with("transfer"),
+            _ => r.is_question(),
         };
         status
             && is(&self.channel, Some(&r.channel))
             && is(&self.src, r.source.as_deref())
             && is(&self.category, r.category.as_deref())
-            && (self.q.trim().is_empty() || r.input.contains(self.q.trim()))
+            && (self.q.trim().is_empty()
+                || r.input.contains(self.q.trim())
+                || r.label.as_deref().is_some_and(|l| l.contains(self.q.trim())))
     }
 
     fn query_string(&self, before: &str) -> String {
@@ -341,12 +441,23 @@ impl Filters {
         }
         s.finish()
     }
+
+    /// The drop-downs of the filter form.
+    fn selects(&self, app: &AppState) -> Vec<Select> {
+        let channels = std::iter::once((String::new(), "全部渠道".to_string()))
+            .chain(["web", "wechat", "telegram"].map(|c| (c.to_string(), channel_name(c).to_string())));
+        vec![
+            Select::new("channel", &self.channel, channels),
+            category_select(app, "category", &self.category, "全部类别"),
+            Select::new("status", &self.status, STATUSES.map(|(v, l)| (v.to_string(), l.to_string()))),
+        ]
+    }
 }
 
 /// Matching entries newest first, at most `want`; also the cursor to go on
 /// from when the scan stopped early (a page is full or `SCAN_LIMIT` reached).
 pub async fn find(store: &dyn Store, f: &Filters, want: usize) -> Result<(Vec<LogEntry>, Option<(i64, u64)>), String> {
-    let (start, end) = f.range();
+    let (start, end) = f.range()?;
     let mut cursor = f.cursor();
     let (mut out, mut scanned) = (Vec::new(), 0);
     loop {
@@ -389,8 +500,77 @@ pub(crate) fn time_text(ts: i64) -> String {
     format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), t.month() as u8, t.day(), t.hour(), t.minute())
 }
 
+/// What the bot made of a message, in a word or two.
+fn result_text(app: &AppState, r: &LogRecord) -> String {
+    match (&r.feedback, r.matched) {
+        (Some(fb), _) => match fb.helpful {
+            Some(true) => "反馈：有帮助".to_string(),
+            Some(false) => "反馈：没帮助".to_string(),
+            None => "反馈：意见".to_string(),
+        },
+        (None, _) if r.danger.is_some() => format!("危险/危机（{}）：请跟进", danger_name(r.danger.as_deref())),
+        (None, true) if r.low_confidence => "把握不大：请对方选择".to_string(),
+        (None, true) => r
+            .channel_chosen
+            .as_deref()
+            .map(|c| format!("已理解 → {}", channel_display(app, c)))
+            .unwrap_or_else(|| "已理解".into()),
+        (None, false) => "未理解".to_string(),
+    }
+}
+
+/// A lawful channel (the card's) by its name.
+pub(crate) fn channel_display(app: &AppState, id: &str) -> String {
+    app.bot.engine().content.directory.channels.get(id).map_or_else(|| id.to_string(), |c| c.name.clone())
+}
+
+fn conversation_link(r: &LogRecord) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("channel", &r.channel)
+        .append_pair("user", &r.user)
+        .finish()
+}
+
+#[derive(Template)]
+#[template(path = "staff/queries.html")]
+struct QueriesPage<'a> {
+    title: &'a str,
+    staff: Option<&'a Staff>,
+    f: &'a Filters,
+    selects: Vec<Select>,
+    error: String,
+    export: Option<String>,
+    rows: Vec<QueryRow>,
+    next: Option<String>,
+}
+
+struct QueryRow {
+    time: String,
+    channel: String,
+    source: String,
+    input: String,
+    category: String,
+    result: String,
+    note: String,
+    link: String,
+}
+
 pub async fn queries(State(app): State<AppState>, headers: HeaderMap, Params(f): Params<Filters>) -> Response {
     let Some(s) = current(&app, &headers).await else { return to_login() };
+    let mut page = QueriesPage {
+        title: "提问记录",
+        staff: Some(&s),
+        f: &f,
+        selects: f.selects(&app),
+        error: String::new(),
+        export: (s.role == Role::Admin).then(|| f.query_string("")),
+        rows: Vec::new(),
+        next: None,
+    };
+    if let Err(e) = f.range() {
+        page.error = e;
+        return render(&page, StatusCode::BAD_REQUEST);
+    }
     let (rows, next) = match find(&*app.bot.store, &f, PAGE).await {
         Ok(x) => x,
         Err(e) => {
@@ -398,93 +578,65 @@ pub async fn queries(State(app): State<AppState>, headers: HeaderMap, Params(f):
             return (StatusCode::INTERNAL_SERVER_ERROR, "读取记录失败").into_response();
         }
     };
-    let mut b = String::new();
-    let sel = |v: &str, opt: &str| if v == opt { " selected" } else { "" };
-    let _ = write!(
-        b,
-        r#"<form class="filters" method="get" action="/staff/queries">
-<input name="q" placeholder="搜索提问内容" value="{}"> <input name="from" placeholder="起 YYYY-MM-DD" value="{}"> <input name="to" placeholder="止 YYYY-MM-DD" value="{}">
-<select name="channel"><option value="">全部渠道</option><option{}>web</option><option{}>wechat</option><option{}>telegram</option></select>
-<input name="src" placeholder="来源标签" value="{}"> <input name="category" placeholder="类别 id" value="{}">
-<select name="status"><option value="">全部</option><option value="unmatched"{}>未理解</option><option value="matched"{}>已理解</option><option value="low"{}>把握不大</option><option value="feedback"{}>反馈</option><option value="danger"{}>危险与危机</option></select>
-<button>筛选</button></form>"#,
-        escape(&f.q),
-        escape(&f.from),
-        escape(&f.to),
-        sel(&f.channel, "web"),
-        sel(&f.channel, "wechat"),
-        sel(&f.channel, "telegram"),
-        escape(&f.src),
-        escape(&f.category),
-        sel(&f.status, "unmatched"),
-        sel(&f.status, "matched"),
-        sel(&f.status, "low"),
-        sel(&f.status, "feedback"),
-        sel(&f.status, "danger"),
-    );
-    if s.role == Role::Admin {
-        let _ = write!(b, r#"<p><a href="/staff/export.csv?{}">导出 CSV</a></p>"#, escape(&f.query_string("")));
-    }
-    b.push_str(
-        "<table><tr><th>时间</th><th>渠道</th><th>来源</th><th>提问</th><th>类别</th><th>结果</th><th>标注</th><th></th></tr>",
-    );
-    for e in &rows {
-        let r = &e.record;
-        let note = super::review::get(&*app.bot.store, r.ts, e.id).await.ok().flatten();
-        let result = match (&r.feedback, r.matched) {
-            (Some(fb), _) => match fb.helpful {
-                Some(true) => "反馈：有帮助".to_string(),
-                Some(false) => "反馈：没帮助".to_string(),
-                None => "反馈：意见".to_string(),
-            },
-            (None, _) if r.danger.is_some() => format!("危险/危机（{}）：请跟进", danger_name(r.danger.as_deref())),
-            (None, true) if r.low_confidence => "把握不大：请对方选择".to_string(),
-            (None, true) => {
-                r.channel_chosen.clone().map(|c| format!("已理解 → {c}")).unwrap_or_else(|| "已理解".into())
+    let notes = super::review::for_entries(&*app.bot.store, &rows).await;
+    page.rows = rows
+        .iter()
+        .map(|e| {
+            let r = &e.record;
+            QueryRow {
+                time: time_text(r.ts),
+                channel: channel_name(&r.channel).to_string(),
+                source: r.source.clone().unwrap_or_default(),
+                input: input_text(r).chars().take(300).collect(),
+                category: r.category.as_deref().map(|c| category_name(&app, c)).unwrap_or_default(),
+                result: result_text(&app, r),
+                note: notes.get(&(r.ts, e.id)).map(|a| super::review::summary(&app, a)).unwrap_or_default(),
+                link: conversation_link(r),
             }
-            (None, false) => "未理解".to_string(),
-        };
-        let link = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("channel", &r.channel)
-            .append_pair("user", &r.user)
-            .finish();
-        let _ = write!(
-            b,
-            r#"<tr><td>{}</td><td>{}</td><td>{}</td><td class="text">{}</td><td>{}</td><td>{}</td><td>{}</td><td><a href="/staff/transcript?{}">对话</a></td></tr>"#,
-            time_text(r.ts),
-            escape(&r.channel),
-            escape(r.source.as_deref().unwrap_or("")),
-            escape(&r.input.chars().take(300).collect::<String>()),
-            escape(r.category.as_deref().unwrap_or("")),
-            escape(&result),
-            escape(&note.as_ref().map(super::review::summary).unwrap_or_default()),
-            escape(&link)
-        );
-    }
-    b.push_str("</table>");
-    if rows.is_empty() {
-        b.push_str(r#"<p class="muted">没有符合条件的记录。</p>"#);
-    }
-    if let Some((ts, id)) = next {
-        let _ = write!(
-            b,
-            r#"<p><a href="/staff/queries?{}">更早的记录 →</a></p>"#,
-            escape(&f.query_string(&format!("{ts}-{id}")))
-        );
-    }
-    page("提问记录", Some(&s), &b)
+        })
+        .collect();
+    page.next = next.map(|(ts, id)| f.query_string(&format!("{ts}-{id}")));
+    render(&page, StatusCode::OK)
 }
 
 #[derive(Debug, Deserialize)]
 pub struct Who {
     channel: String,
     user: String,
+    /// The entry just annotated (`<ts>-<id>`): marked 已保存.
+    #[serde(default)]
+    saved: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff/transcript.html")]
+struct TranscriptPage<'a> {
+    title: &'a str,
+    staff: Option<&'a Staff>,
+    csrf: &'a str,
+    channel: &'a str,
+    numbered: bool,
+    error: String,
+    rows: Vec<TurnRow>,
+}
+
+struct TurnRow {
+    entry: String,
+    time: String,
+    nodes: String,
+    input: String,
+    category: String,
+    channel: String,
+    shown: String,
+    note: String,
+    form: Option<super::review::NoteForm>,
+    saved: bool,
 }
 
 pub async fn transcript(State(app): State<AppState>, headers: HeaderMap, Params(w): Params<Who>) -> Response {
     let Some(s) = current(&app, &headers).await else { return to_login() };
     let Ok(key) = crate::engine::session::SessionKey::parse(&w.channel, &w.user) else {
-        return (StatusCode::BAD_REQUEST, "bad conversation").into_response();
+        return error_page("对话记录", Some(&s), "没有这段对话。", Some("/staff/queries"), StatusCode::BAD_REQUEST);
     };
     let mut rows = match app.bot.store.log_for_session(&key, 10_000).await {
         Ok(x) => x,
@@ -493,51 +645,94 @@ pub async fn transcript(State(app): State<AppState>, headers: HeaderMap, Params(
     rows.retain(|e| !e.record.input_kind.starts_with("transfer"));
     let now = (app.clock)();
     let _ = audit::record(&*app.bot.store, now, &s.name, "view_transcript", &format!("{}:{}", w.channel, w.user)).await;
-    let mut b = format!(
-        r#"<p class="muted">渠道 {} · 共 {} 条</p><table><tr><th>时间</th><th>节点</th><th>输入</th><th>类别</th><th>建议途径</th><th>机器人的回复（对方看到的）</th><th>标注</th></tr>"#,
-        escape(&w.channel),
-        rows.len()
-    );
-    let back = format!(
-        "/staff/transcript?{}",
-        url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("channel", &w.channel)
-            .append_pair("user", &w.user)
-            .finish()
-    );
-    for e in &rows {
-        let r = &e.record;
-        let note = super::review::get(&*app.bot.store, r.ts, e.id).await.ok().flatten();
-        let annotate = if s.role >= Role::Editor && r.input_kind != "choice" {
-            super::review::form(&app, &s.csrf, e, note.as_ref(), &back)
-        } else {
-            escape(&note.as_ref().map(super::review::summary).unwrap_or_default())
-        };
-        let _ = write!(
-            b,
-            r#"<tr><td>{}</td><td>{} → {}</td><td class="text">{}</td><td>{}</td><td>{}</td><td class="text">{}</td><td>{}</td></tr>"#,
-            time_text(r.ts),
-            escape(&r.node_from),
-            escape(&r.node),
-            escape(&r.input),
-            escape(&format!(
-                "{}{}",
-                r.category.as_deref().unwrap_or(""),
-                if r.low_confidence {
-                    "（把握不大）"
-                } else if !r.matched {
-                    "（没看懂）"
-                } else {
-                    ""
-                }
-            )),
-            escape(r.channel_chosen.as_deref().unwrap_or("")),
-            if r.shown.is_empty() { escape(&r.reply_summary) } else { escape(&r.shown) },
-            annotate
-        );
-    }
-    b.push_str("</table>");
-    page("对话记录", Some(&s), &b)
+    let who = LogRecord { channel: w.channel.clone(), user: w.user.clone(), ..LogRecord::default() };
+    let back = format!("/staff/transcript?{}", conversation_link(&who));
+    let notes = super::review::for_entries(&*app.bot.store, &rows).await;
+    let turns = rows
+        .iter()
+        .map(|e| {
+            let r = &e.record;
+            let note = notes.get(&(r.ts, e.id));
+            let entry = format!("{}-{}", r.ts, e.id);
+            let mark = if r.low_confidence {
+                "（把握不大）"
+            } else if !r.matched {
+                "（没看懂）"
+            } else {
+                ""
+            };
+            TurnRow {
+                saved: w.saved == entry,
+                form: (s.role >= Role::Editor && r.is_question())
+                    .then(|| super::review::NoteForm::new(&app, &entry, note, &back)),
+                entry,
+                time: time_text(r.ts),
+                nodes: format!("{} → {}", r.node_from, r.node),
+                input: input_text(r),
+                category: format!(
+                    "{}{mark}",
+                    r.category.as_deref().map(|c| category_name(&app, c)).unwrap_or_default()
+                ),
+                channel: r.channel_chosen.as_deref().map(|c| channel_display(&app, c)).unwrap_or_default(),
+                shown: if r.shown.is_empty() { r.reply_summary.clone() } else { r.shown.clone() },
+                note: note.map(|a| super::review::summary(&app, a)).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let page = TranscriptPage {
+        title: "对话记录",
+        staff: Some(&s),
+        csrf: &s.csrf,
+        channel: channel_name(&w.channel),
+        numbered: crate::engine::render::numbered(&w.channel),
+        error: String::new(),
+        rows: turns,
+    };
+    render(&page, StatusCode::OK)
+}
+
+/// Column names of the CSV export: Chinese, or English for tools.
+const CSV_ZH: &str = "时间,渠道,用户,来源,输入类型,输入,按钮,所在节点,已理解,类别,建议途径,有帮助,意见";
+const CSV_EN: &str =
+    "time,channel,user,source,input_kind,input,label,node_from,matched,category,channel_chosen,helpful,comment";
+
+/// One record as CSV fields: Chinese names and 是/否, or plain values.
+fn csv_row(app: &AppState, r: &LogRecord, en: bool) -> [String; 13] {
+    let yes_no = |b: bool| if en { b.to_string() } else { if b { "是" } else { "否" }.to_string() };
+    let helpful = r.feedback.as_ref().and_then(|f| f.helpful).map(yes_no).unwrap_or_default();
+    let comment = r.feedback.as_ref().and_then(|f| f.comment.clone()).unwrap_or_default();
+    let kind = match (en, r.role) {
+        (true, Some(role)) if r.feedback.is_none() => {
+            serde_json::to_value(role).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+        }
+        (true, _) => r.input_kind.clone(),
+        (false, _) if r.feedback.is_some() => "反馈".to_string(),
+        (false, Some(role)) => role.name().to_string(),
+        (false, None) => if r.input_kind == "text" { "文字" } else { "按钮" }.to_string(),
+    };
+    let (category, chosen) = if en {
+        (r.category.clone().unwrap_or_default(), r.channel_chosen.clone().unwrap_or_default())
+    } else {
+        (
+            r.category.as_deref().map(|c| category_name(app, c)).unwrap_or_default(),
+            r.channel_chosen.as_deref().map(|c| channel_display(app, c)).unwrap_or_default(),
+        )
+    };
+    [
+        time_text(r.ts),
+        if en { r.channel.clone() } else { channel_name(&r.channel).to_string() },
+        r.user.clone(),
+        r.source.clone().unwrap_or_default(),
+        kind,
+        r.input.clone(),
+        r.label.clone().unwrap_or_default(),
+        if r.label.is_some() { r.node_from.clone() } else { String::new() },
+        yes_no(r.matched),
+        category,
+        chosen,
+        helpful,
+        comment,
+    ]
 }
 
 pub async fn export(State(app): State<AppState>, headers: HeaderMap, Params(f): Params<Filters>) -> Response {
@@ -545,32 +740,18 @@ pub async fn export(State(app): State<AppState>, headers: HeaderMap, Params(f): 
     if s.role != Role::Admin {
         return forbidden(&s);
     }
+    if let Err(e) = f.range() {
+        return error_page("导出 CSV", Some(&s), &e, Some("/staff/queries"), StatusCode::BAD_REQUEST);
+    }
     let (store, all) = (app.bot.store.clone(), Filters { before: String::new(), ..f.clone() });
     let found = app.heavy.run("", async move { find(&*store, &all, 100_000).await }).await;
     let Some(Ok((rows, _))) = found else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "读取记录失败").into_response();
     };
-    let mut csv = String::from(
-        "\u{feff}time,channel,user,source,input_kind,input,matched,category,channel_chosen,helpful,comment\r\n",
-    );
+    let en = f.header == "en";
+    let mut csv = format!("\u{feff}{}\r\n", if en { CSV_EN } else { CSV_ZH });
     for e in &rows {
-        let r = &e.record;
-        let helpful = r.feedback.as_ref().and_then(|f| f.helpful).map(|h| h.to_string()).unwrap_or_default();
-        let comment = r.feedback.as_ref().and_then(|f| f.comment.clone()).unwrap_or_default();
-        let fields = [
-            time_text(r.ts),
-            r.channel.clone(),
-            r.user.clone(),
-            r.source.clone().unwrap_or_default(),
-            r.input_kind.clone(),
-            r.input.clone(),
-            r.matched.to_string(),
-            r.category.clone().unwrap_or_default(),
-            r.channel_chosen.clone().unwrap_or_default(),
-            helpful,
-            comment,
-        ];
-        let line: Vec<String> = fields.iter().map(|v| crate::stats::csv_field(v)).collect();
+        let line: Vec<String> = csv_row(&app, &e.record, en).iter().map(|v| crate::stats::csv_field(v)).collect();
         csv.push_str(&line.join(","));
         csv.push_str("\r\n");
     }
@@ -589,23 +770,35 @@ pub async fn export(State(app): State<AppState>, headers: HeaderMap, Params(f): 
         .into_response()
 }
 
+#[derive(Template)]
+#[template(path = "staff/audit.html")]
+struct AuditPage<'a> {
+    title: &'a str,
+    staff: Option<&'a Staff>,
+    entries: Vec<AuditRow>,
+}
+
+struct AuditRow {
+    time: String,
+    who: String,
+    action: String,
+    detail: String,
+}
+
 pub async fn audit_page(State(app): State<AppState>, headers: HeaderMap) -> Response {
     let Some(s) = current(&app, &headers).await else { return to_login() };
     if s.role != Role::Admin {
         return forbidden(&s);
     }
     let entries = audit::recent(&*app.bot.store, 500).await.unwrap_or_default();
-    let mut b = String::from("<table><tr><th>时间</th><th>谁</th><th>做了什么</th><th>详情</th></tr>");
-    for e in &entries {
-        let _ = write!(
-            b,
-            r#"<tr><td>{}</td><td>{}</td><td>{}</td><td class="text">{}</td></tr>"#,
-            time_text(e.ts),
-            escape(&e.who),
-            escape(&e.action),
-            escape(&e.detail)
-        );
-    }
-    b.push_str("</table>");
-    page("审计日志", Some(&s), &b)
+    let entries = entries
+        .iter()
+        .map(|e| AuditRow {
+            time: time_text(e.ts),
+            who: e.who.clone(),
+            action: audit::action_name(&e.action),
+            detail: e.detail.clone(),
+        })
+        .collect();
+    render(&AuditPage { title: "审计日志", staff: Some(&s), entries }, StatusCode::OK)
 }
