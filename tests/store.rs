@@ -1,5 +1,7 @@
-//! One contract, run against every Store implementation (in-memory and sled),
-//! plus the races and restarts that matter for sled.
+//! One contract, run against every Store implementation (in-memory, sled
+//! and PostgreSQL), plus the races and restarts that matter for each.
+
+mod common;
 
 use std::sync::Arc;
 use xinfang_guide::engine::Engine;
@@ -8,7 +10,14 @@ use xinfang_guide::engine::session::{Session, SessionKey};
 use xinfang_guide::engine::understand::Plain;
 use xinfang_guide::service::Bot;
 use xinfang_guide::store::sled_store::SledOptions;
-use xinfang_guide::store::{Commit, MemStore, SledStore, Store, Swept};
+use xinfang_guide::store::pg::PgOptions;
+use xinfang_guide::store::{Commit, MemStore, PgStore, SledStore, Store, Swept};
+
+/// A PostgreSQL store on a new database, or None when no server is given.
+async fn pg(test: &str) -> Option<Arc<PgStore>> {
+    let url = common::pg_database(test).await?;
+    Some(PgStore::connect(&url, &PgOptions::default()).await.expect("connect"))
+}
 
 fn key(user: &str) -> SessionKey {
     SessionKey::parse("web", user).expect("valid key")
@@ -123,6 +132,12 @@ async fn sled_store_keeps_the_contract() {
     contract(SledStore::open(dir.path(), &SledOptions::default()).expect("open")).await;
 }
 
+#[tokio::test]
+async fn postgres_store_keeps_the_contract() {
+    let Some(store) = pg("contract").await else { return };
+    contract(store).await;
+}
+
 fn bot(store: Arc<dyn Store>) -> Bot {
     let (content, diags) = xinfang_guide::content::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
     let content = content.unwrap_or_else(|| panic!("{diags}"));
@@ -166,6 +181,12 @@ async fn racing_messages_on_memory_store() {
 async fn racing_messages_on_sled_store() {
     let dir = tempfile::tempdir().expect("tempdir");
     racing_messages_lose_no_update(SledStore::open(dir.path(), &SledOptions::default()).expect("open")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_messages_on_postgres_store() {
+    let Some(store) = pg("racing").await else { return };
+    racing_messages_lose_no_update(store).await;
 }
 
 #[tokio::test]

@@ -9,7 +9,6 @@ use crate::store::sled_store::SledOptions;
 use crate::store::{SledStore, StoreError};
 use anyhow::{Context, bail};
 use std::io::{BufRead, IsTerminal};
-use std::path::Path;
 
 pub fn read_password() -> anyhow::Result<String> {
     if std::io::stdin().is_terminal() {
@@ -26,15 +25,13 @@ pub fn read_password() -> anyhow::Result<String> {
     }
 }
 
-pub async fn add(
-    data: &Path,
-    server: Option<&str>,
-    name: &str,
-    role: Role,
-    password: &str,
-    now: i64,
-) -> anyhow::Result<()> {
-    match SledStore::open(data, &SledOptions::default()) {
+pub async fn add(place: &super::Place, name: &str, role: Role, password: &str, now: i64) -> anyhow::Result<()> {
+    let (data, server) = (place.data.as_path(), place.server.as_deref());
+    let opened = match place.shared().await? {
+        Some(store) => Ok(store),
+        None => SledStore::open(data, &SledOptions::default()).map(|s| s as std::sync::Arc<dyn crate::store::Store>),
+    };
+    match opened {
         Ok(store) => {
             accounts::add(&*store, name, role, password, now).await?;
             crate::staff::audit::record(

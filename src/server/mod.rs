@@ -16,8 +16,7 @@ use crate::config::{Secret, Settings};
 use crate::engine::Engine;
 use crate::engine::understand::Understand;
 use crate::service::Bot;
-use crate::store::sled_store::SledOptions;
-use crate::store::{SledStore, Store};
+use crate::store::Store;
 use crate::understand::Smart;
 use anyhow::Context;
 use axum::Router;
@@ -46,7 +45,7 @@ pub struct App {
 
 impl App {
     /// Loads content, opens the store and wires the parts together.
-    pub fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let dir = settings.content_dir();
         let (loaded, diags) = crate::understand::load_all(&dir);
         for d in &diags.items {
@@ -54,12 +53,13 @@ impl App {
         }
         let (content, understanding) =
             loaded.with_context(|| format!("content in {} has errors (run `xinfang-guide check`)", dir.display()))?;
-        let opts = SledOptions {
-            cache_bytes: settings.store.cache_mb * 1024 * 1024,
-            gather: Duration::from_micros(settings.store.group_commit_us),
-        };
-        let store = SledStore::open(&settings.server.data_dir, &opts)
-            .with_context(|| format!("opening data dir {}", settings.server.data_dir.display()))?;
+        let store = crate::store::open(&settings.store, &settings.server.data_dir).await.with_context(|| {
+            if crate::store::is_shared(&settings.store) {
+                "opening the PostgreSQL store ([store] url)".to_string()
+            } else {
+                format!("opening data dir {}", settings.server.data_dir.display())
+            }
+        })?;
         let token = admin::load_or_create_token(&settings.server.data_dir)
             .with_context(|| format!("admin token in {}", settings.server.data_dir.display()))?;
         let mut app = Self::with_store(settings, content, Arc::new(Smart { understanding }), store);
