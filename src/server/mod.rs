@@ -168,8 +168,19 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn healthz() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#)
+/// 200 `{"status":"ok"}` while the store answers; 503
+/// `{"status":"unavailable","store":"…"}` while it does not (PostgreSQL
+/// down or restarting), so a load balancer sends people elsewhere.
+async fn healthz(State(app): State<AppState>) -> axum::response::Response {
+    let ping = tokio::time::timeout(Duration::from_secs(2), app.bot.store.ping()).await;
+    let why = match ping {
+        Ok(Ok(())) => return ([(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#).into_response(),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => "the store did not answer within 2 s".to_string(),
+    };
+    tracing::warn!(error = %why, "health check: store unavailable");
+    let body = serde_json::json!({ "status": "unavailable", "store": "unavailable" });
+    (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
 }
 
 /// `/metrics` for configured scrapers only: a socket peer in `[metrics]
