@@ -327,3 +327,100 @@ async fn killing_one_instance_under_load_loses_no_acknowledged_message() {
     }
     assert!(acked_total > 12 * 3, "load ran: {acked_total} acknowledged");
 }
+
+/// A cluster of its own (the shared one stays up for the other tests),
+/// stopped and removed when dropped.
+struct OwnCluster {
+    dir: String,
+    url: String,
+}
+
+impl OwnCluster {
+    fn script(args: &[&str]) -> String {
+        let out = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/pg.sh"))
+            .args(args)
+            .output()
+            .expect("run .ci/pg.sh");
+        assert!(out.status.success(), "pg.sh {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn start() -> Self {
+        let out = Self::script(&["start"]);
+        let var = |name: &str| {
+            out.lines()
+                .find_map(|l| l.strip_prefix(&format!("export {name}=")))
+                .unwrap_or_else(|| panic!("no {name} in {out}"))
+                .to_string()
+        };
+        Self { dir: var("XG_TEST_PG_DIR"), url: var("XG_TEST_PG_URL") }
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/pg.sh"))
+            .args(["stop", &self.dir])
+            .status();
+    }
+}
+
+#[tokio::test]
+async fn a_database_outage_answers_503_and_the_server_recovers_by_itself() {
+    if common::pg_database("outage").await.is_none() {
+        return;
+    }
+    let pg = OwnCluster::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let envs = [("XG_STORE_URL", pg.url.as_str()), ("XG_WECHAT_TOKEN", WECHAT_TOKEN), ("XG_WECHAT_MODE", "plain")];
+    let server = spawn_with(dir.path(), &envs, Stdio::inherit());
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(15)).build().expect("client");
+    let v = chat(&client, &server.base, json!({"text": "你好"})).await;
+    let token = v["session"].as_str().expect("token").to_string();
+    let health = |client: reqwest::Client, base: String| async move {
+        client.get(format!("{base}/healthz")).send().await.expect("healthz").status().as_u16()
+    };
+    assert_eq!(health(client.clone(), server.base.clone()).await, 200);
+
+    OwnCluster::script(&["halt", &pg.dir]);
+    let r = client
+        .post(format!("{}/api/v1/chat", server.base))
+        .json(&json!({"session": token, "text": "还在吗"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 503);
+    let body: Value = r.json().await.expect("json error");
+    assert_eq!(body["error"]["code"], "store_unavailable", "{body}");
+    assert!(body["error"]["hint"].as_str().expect("hint").contains("稍后再试"));
+    assert_eq!(health(client.clone(), server.base.clone()).await, 503);
+    let xml = format!(
+        "<xml><ToUserName><![CDATA[gh_xf]]></ToUserName><FromUserName><![CDATA[oDown]]></FromUserName>\
+         <CreateTime>{}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好]]></Content>\
+         <MsgId>77</MsgId></xml>",
+        xinfang_guide::server::unix_now()
+    );
+    assert!(wechat_push(&client, &server.base, &xml).await.contains("请稍后再发一次"), "WeChat: the polite text");
+
+    OwnCluster::script(&["resume", &pg.dir]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = client
+            .post(format!("{}/api/v1/chat", server.base))
+            .json(&json!({"session": token, "text": "我回来了"}))
+            .send()
+            .await
+            .expect("send");
+        if r.status().is_success() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not recovered: {}", r.status());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(health(client.clone(), server.base.clone()).await, 200);
+    let store = PgStore::connect(&pg.url, &PgOptions::default()).await.expect("connect");
+    let log = store.log_for_session(&web(&token), 100).await.expect("log");
+    let inputs: Vec<&str> = log.iter().map(|e| e.record.input.as_str()).collect();
+    assert_eq!(inputs, ["你好", "我回来了"], "the turn refused during the outage left nothing");
+    drop(server);
+}
