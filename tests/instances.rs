@@ -424,3 +424,21 @@ async fn a_database_outage_answers_503_and_the_server_recovers_by_itself() {
     assert_eq!(inputs, ["你好", "我回来了"], "the turn refused during the outage left nothing");
     drop(server);
 }
+
+/// Instances rolled out one by one run different content for a while: a
+/// session standing on a node this instance's content does not have starts
+/// again at the main menu, answered, not an error.
+#[tokio::test]
+async fn a_session_on_a_node_this_instance_does_not_know_starts_again_politely() {
+    let Some(c) = cluster("unknown_node", 1).await else { return };
+    let token = "0123456789abcdef0123456789abcdef";
+    let s = xinfang_guide::engine::session::Session::new(web(token), "node_only_in_newer_content", 1000);
+    let rec = xinfang_guide::engine::reply::LogRecord { ts: 1000, ..Default::default() };
+    c.store.commit(None, &s, &rec).await.expect("commit");
+    let client = reqwest::Client::new();
+    let v = chat(&client, &c.servers[0].base, json!({"session": token, "text": "你好"})).await;
+    assert_eq!(v["session"], token);
+    assert!(!v["replies"].as_array().expect("replies").is_empty(), "{v}");
+    let s = c.store.load(&web(token)).await.expect("load").expect("session");
+    assert_ne!(s.node, "node_only_in_newer_content");
+}
