@@ -279,13 +279,7 @@ fn main() -> anyhow::Result<()> {
             let role = role.parse().map_err(|e: xinfang_guide::staff::accounts::StaffError| anyhow::anyhow!("{e}"))?;
             let password = xinfang_guide::cli::staff::read_password()?;
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            rt.block_on(xinfang_guide::cli::staff::add(
-                &place,
-                &name,
-                role,
-                &password,
-                server::unix_now(),
-            ))?;
+            rt.block_on(xinfang_guide::cli::staff::add(&place, &name, role, &password, server::unix_now()))?;
             println!("account {name} created");
             Ok(())
         }

@@ -151,10 +151,8 @@ async fn a_wechat_redelivery_reaching_another_instance_is_answered_once() {
     );
     let first = wechat_push(&client, &c.servers[0].base, &xml).await;
     // WeChat retries after 5 s without an answer; here the retries reach B, two at once.
-    let (a, b) = tokio::join!(
-        wechat_push(&client, &c.servers[1].base, &xml),
-        wechat_push(&client, &c.servers[1].base, &xml)
-    );
+    let (a, b) =
+        tokio::join!(wechat_push(&client, &c.servers[1].base, &xml), wechat_push(&client, &c.servers[1].base, &xml));
     assert_eq!((a.as_str(), b.as_str()), (first.as_str(), first.as_str()));
     let key = SessionKey::parse("wechat", "oMulti").expect("key");
     assert_eq!(c.store.log_for_session(&key, 100).await.expect("log").len(), 1, "one turn");

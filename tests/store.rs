@@ -9,8 +9,8 @@ use xinfang_guide::engine::reply::{Inbound, LogRecord};
 use xinfang_guide::engine::session::{Session, SessionKey};
 use xinfang_guide::engine::understand::Plain;
 use xinfang_guide::service::Bot;
-use xinfang_guide::store::sled_store::SledOptions;
 use xinfang_guide::store::pg::PgOptions;
+use xinfang_guide::store::sled_store::SledOptions;
 use xinfang_guide::store::{Commit, MemStore, PgStore, SledStore, Store, Swept};
 
 /// A PostgreSQL store on a new database, or None when no server is given.
@@ -507,7 +507,8 @@ async fn migrating_a_sled_data_dir_copies_everything_once() {
         // carol's session was swept as idle; her conversation stays.
         b.handle(&key("carol"), &Inbound::text("离婚"), 500).await.expect("handled");
         assert_eq!(sled.remove_idle(800).await.expect("sweep").removed, 1);
-        let t = xinfang_guide::store::Ticket { kind: "takeaway".into(), expires: 9999, data: serde_json::json!({"x": 1}) };
+        let t =
+            xinfang_guide::store::Ticket { kind: "takeaway".into(), expires: 9999, data: serde_json::json!({"x": 1}) };
         sled.put_ticket("t1", &t).await.expect("ticket");
         assert!(sled.record_cas("staff", "u:li", None, Some(b"account")).await.expect("record"));
     }

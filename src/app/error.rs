@@ -49,9 +49,11 @@ impl AppError {
             }
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "系统暂时出了问题，请稍后再试。"),
             AppError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy", "系统繁忙，请稍后再试。"),
-            AppError::Unavailable => {
-                (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "系统暂时无法保存对话，消息没有发出，请稍后再试。")
-            }
+            AppError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "系统暂时无法保存对话，消息没有发出，请稍后再试。",
+            ),
         }
     }
 }

@@ -99,7 +99,12 @@ pub const POLLER_LEASE: &str = "telegram-poller";
 /// one database poll one at a time (Telegram answers a second poller with
 /// 409 Conflict); when the holder stops or dies, another takes over within
 /// `LEASE_SECS`. With sled the lease is always this process's.
-async fn poll_with_lease(bot: teloxide::Bot, ctx: Arc<Ctx>, lease: Lease, mut stop: tokio::sync::watch::Receiver<bool>) {
+async fn poll_with_lease(
+    bot: teloxide::Bot,
+    ctx: Arc<Ctx>,
+    lease: Lease,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
         if !lease.acquire(&mut stop).await {
             return;
@@ -136,7 +141,10 @@ async fn poll_with_lease(bot: teloxide::Bot, ctx: Arc<Ctx>, lease: Lease, mut st
     }
 }
 
-fn dispatcher(bot: teloxide::Bot, ctx: Arc<Ctx>) -> Dispatcher<teloxide::Bot, RequestError, teloxide::dispatching::DefaultKey> {
+fn dispatcher(
+    bot: teloxide::Bot,
+    ctx: Arc<Ctx>,
+) -> Dispatcher<teloxide::Bot, RequestError, teloxide::dispatching::DefaultKey> {
     Dispatcher::builder(bot, schema())
         .dependencies(dptree::deps![ctx])
         .default_handler(|upd| async move { tracing::debug!(channel = CHANNEL, id = upd.id.0, "update ignored") })
@@ -160,7 +168,12 @@ pub async fn start(s: &TelegramSettings, service: Service, clock: ClockFn) -> Re
         RequestError::Api(ApiError::InvalidToken) => TelegramError::Token(e.to_string()),
         other => TelegramError::Api(other.to_string()),
     })?;
-    let lease = Lease { store: service.store.clone(), name: POLLER_LEASE, holder: crate::app::new_token(), clock: clock.clone() };
+    let lease = Lease {
+        store: service.store.clone(),
+        name: POLLER_LEASE,
+        holder: crate::app::new_token(),
+        clock: clock.clone(),
+    };
     let ctx = Arc::new(Ctx { service, clock });
     let username = me.username.clone().unwrap_or_default();
     match s.mode.as_str() {

@@ -85,10 +85,17 @@ pub async fn run(from: &Path, to: &str, out: &mut impl Write) -> anyhow::Result<
         r.records.add(copied);
     }
     let [sessions, log, tickets, records] = pg.counts().await?;
-    for (name, c, total) in
-        [("sessions", r.sessions, sessions), ("log", r.log, log), ("tickets", r.tickets, tickets), ("records", r.records, records)]
-    {
-        writeln!(out, "{name}: {} in sled, {} copied, {} already there; {total} in PostgreSQL", c.in_sled, c.copied, c.present)?;
+    for (name, c, total) in [
+        ("sessions", r.sessions, sessions),
+        ("log", r.log, log),
+        ("tickets", r.tickets, tickets),
+        ("records", r.records, records),
+    ] {
+        writeln!(
+            out,
+            "{name}: {} in sled, {} copied, {} already there; {total} in PostgreSQL",
+            c.in_sled, c.copied, c.present
+        )?;
         if total < c.in_sled || c.copied + c.present != c.in_sled {
             bail!("{name}: PostgreSQL has {total}, fewer than the {} in sled", c.in_sled);
         }

@@ -4,13 +4,13 @@ pub mod chat;
 pub mod check;
 pub mod classify;
 pub mod examples;
+pub mod migrate;
 pub mod qr;
 pub mod server;
 pub mod staff;
 pub mod stats;
 pub mod train;
 pub mod transcript;
-pub mod migrate;
 
 use anyhow::Context;
 use std::sync::Arc;

@@ -185,7 +185,10 @@ pub fn next_version(expected: Option<u64>) -> u64 {
 
 /// The store the settings name: PostgreSQL when `[store] url` is set,
 /// otherwise sled in `data_dir`. The one place a store is chosen.
-pub async fn open(settings: &crate::config::StoreSettings, data_dir: &std::path::Path) -> Result<Arc<dyn Store>, StoreError> {
+pub async fn open(
+    settings: &crate::config::StoreSettings,
+    data_dir: &std::path::Path,
+) -> Result<Arc<dyn Store>, StoreError> {
     let url = settings.url.expose().trim();
     if url.is_empty() {
         let opts = sled_store::SledOptions {

@@ -76,8 +76,13 @@ pub async fn pg_database(test: &str) -> Option<String> {
     };
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let name = format!("xg_{}_{}_{n}", test.chars().filter(char::is_ascii_alphanumeric).take(30).collect::<String>(), std::process::id());
-    let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls).await.expect("connect to XG_TEST_PG_URL");
+    let name = format!(
+        "xg_{}_{}_{n}",
+        test.chars().filter(char::is_ascii_alphanumeric).take(30).collect::<String>(),
+        std::process::id()
+    );
+    let (client, conn) =
+        tokio_postgres::connect(&base, tokio_postgres::NoTls).await.expect("connect to XG_TEST_PG_URL");
     tokio::spawn(conn);
     client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await.expect("drop database");
     client.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create database");
@@ -88,9 +93,5 @@ pub async fn pg_database(test: &str) -> Option<String> {
 
 /// `pg_database` for tests without a runtime of their own.
 pub fn pg_database_blocking(test: &str) -> Option<String> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(pg_database(test))
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(pg_database(test))
 }

@@ -178,8 +178,11 @@ impl PgStore {
 
     /// Moves the log's id sequence past every id stored (after an import).
     pub async fn reset_log_ids(&self) -> Result<()> {
-        self.query("SELECT setval(pg_get_serial_sequence('log', 'id'), greatest(coalesce(max(id), 0), 1)) FROM log", &[])
-            .await?;
+        self.query(
+            "SELECT setval(pg_get_serial_sequence('log', 'id'), greatest(coalesce(max(id), 0), 1)) FROM log",
+            &[],
+        )
+        .await?;
         Ok(())
     }
 
@@ -251,10 +254,10 @@ const COMMIT_INSERT: &str = "WITH s AS (
 impl Store for PgStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<Session>> {
         let rows = self
-            .query("SELECT version, body FROM sessions WHERE channel = $1 AND \"user\" = $2", &[
-                &key.channel(),
-                &key.user(),
-            ])
+            .query(
+                "SELECT version, body FROM sessions WHERE channel = $1 AND \"user\" = $2",
+                &[&key.channel(), &key.user()],
+            )
             .await?;
         let Some(row) = rows.first() else { return Ok(None) };
         let version: i64 = row.get(0);
@@ -270,38 +273,44 @@ impl Store for PgStore {
         let n = match expected {
             Some(old) => {
                 let old = big(old);
-                self.execute(COMMIT_UPDATE, &[
-                    &k.channel(),
-                    &k.user(),
-                    &v,
-                    &session.last_active,
-                    &Json(session),
-                    &old,
-                    &log.ts,
-                    &log.channel,
-                    &log.category,
-                    &log.danger,
-                    &body,
-                    &log.shown,
-                    &terms,
-                ])
+                self.execute(
+                    COMMIT_UPDATE,
+                    &[
+                        &k.channel(),
+                        &k.user(),
+                        &v,
+                        &session.last_active,
+                        &Json(session),
+                        &old,
+                        &log.ts,
+                        &log.channel,
+                        &log.category,
+                        &log.danger,
+                        &body,
+                        &log.shown,
+                        &terms,
+                    ],
+                )
                 .await?
             }
             None => {
-                self.execute(COMMIT_INSERT, &[
-                    &k.channel(),
-                    &k.user(),
-                    &v,
-                    &session.last_active,
-                    &Json(session),
-                    &log.ts,
-                    &log.channel,
-                    &log.category,
-                    &log.danger,
-                    &body,
-                    &log.shown,
-                    &terms,
-                ])
+                self.execute(
+                    COMMIT_INSERT,
+                    &[
+                        &k.channel(),
+                        &k.user(),
+                        &v,
+                        &session.last_active,
+                        &Json(session),
+                        &log.ts,
+                        &log.channel,
+                        &log.category,
+                        &log.danger,
+                        &body,
+                        &log.shown,
+                        &terms,
+                    ],
+                )
                 .await?
             }
         };
@@ -410,9 +419,10 @@ impl Store for PgStore {
                 .await?
             }
             (Some(o), Some(v)) => {
-                self.execute("UPDATE records SET value = $4 WHERE space = $1 AND key = $2 AND value = $3", &[
-                    &space, &key, &o, &v,
-                ])
+                self.execute(
+                    "UPDATE records SET value = $4 WHERE space = $1 AND key = $2 AND value = $3",
+                    &[&space, &key, &o, &v],
+                )
                 .await?
             }
             (Some(o), None) => {

@@ -21,10 +21,8 @@ const LOCK: i64 = 0x7867_5f73_6368_656d; // "xg_schem"
 pub async fn migrate(client: &mut tokio_postgres::Client) -> Result<Vec<i32>, PgError> {
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK]).await?;
-    tx.batch_execute(
-        "CREATE TABLE IF NOT EXISTS xg_schema (version integer PRIMARY KEY, applied bigint NOT NULL)",
-    )
-    .await?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS xg_schema (version integer PRIMARY KEY, applied bigint NOT NULL)")
+        .await?;
     let current: i32 = tx.query_one("SELECT coalesce(max(version), 0) FROM xg_schema", &[]).await?.get(0);
     if current > latest() {
         return Err(PgError::Newer { found: current, known: latest() });
