@@ -47,7 +47,9 @@ fn runs(text: &str) -> Vec<Vec<char>> {
     let mut runs = vec![Vec::new()];
     for c in text.chars().flat_map(char::to_lowercase) {
         if c.is_alphanumeric() {
-            runs.last_mut().map(|r| r.push(c));
+            if let Some(r) = runs.last_mut() {
+                r.push(c);
+            }
         } else if runs.last().is_some_and(|r| !r.is_empty()) {
             runs.push(Vec::new());
         }
