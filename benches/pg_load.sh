@@ -47,7 +47,7 @@ echo "== warm-up"
 echo "== one instance: $MESSAGES messages, 64 concurrent sessions"
 ./target/release/xg-load --url http://127.0.0.1:$A --concurrency 64 --messages "$MESSAGES"
 serve $B
-echo "== two instances, one database: $MESSAGES messages each half, 32 sessions on each, at once"
+echo "== two instances, one database: $MESSAGES messages, half on each, 32 sessions on each, at once"
 ./target/release/xg-load --url http://127.0.0.1:$A --concurrency 32 --messages $((MESSAGES / 2)) >"$DIRS/a.out" &
 LA=$!
 ./target/release/xg-load --url http://127.0.0.1:$B --concurrency 32 --messages $((MESSAGES / 2)) >"$DIRS/b.out" &
