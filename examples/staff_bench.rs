@@ -1,6 +1,6 @@
 //! Staff console query latency with a large query log:
-//!   cargo run --release --example staff_bench -- [messages] [data dir]
-//! Fills a sled data dir (kept when given, so later runs skip the fill) with
+//!   cargo run --release --example staff_bench -- [messages] [data dir | postgres://…]
+//! Fills a sled data dir or a PostgreSQL database (kept when given, so later runs skip the fill) with
 //! `messages` log records over 365 days (100,000 conversations, 5 source tags, ~10%
 //! not understood, 1% mentioning 公积金), then times the list queries the
 //! console runs: first page unfiltered, by channel, unmatched, search, one
@@ -11,7 +11,7 @@ use std::time::Instant;
 use xinfang_guide::engine::reply::LogRecord;
 use xinfang_guide::engine::session::{Session, SessionKey};
 use xinfang_guide::staff::web::{Filters, find};
-use xinfang_guide::store::{SledStore, Store};
+use xinfang_guide::store::{PgStore, SledStore, Store};
 
 const END: i64 = 1_795_744_800; // 2026-11-27 10:00 China time
 const SPAN: i64 = 365 * 86_400;
@@ -45,8 +45,17 @@ async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
     let tmp = tempfile::tempdir()?;
-    let dir = args.next().map(std::path::PathBuf::from).unwrap_or_else(|| tmp.path().to_path_buf());
-    let store = SledStore::open(&dir, &Default::default())?;
+    let place = args.next();
+    let store: Arc<dyn Store> = match place {
+        Some(url) if url.starts_with("postgres") => {
+            let opts = xinfang_guide::store::pg::PgOptions { pool_size: 32, ..Default::default() };
+            PgStore::connect(&url, &opts).await?
+        }
+        other => {
+            let dir = other.map(std::path::PathBuf::from).unwrap_or_else(|| tmp.path().to_path_buf());
+            SledStore::open(&dir, &Default::default())?
+        }
+    };
     let have = store.log_range(0, i64::MAX, None, 1).await?.len();
     if have == 0 {
         let started = Instant::now();
@@ -89,6 +98,8 @@ async fn main() -> anyhow::Result<()> {
         ("source tag = kiosk-1", Filters { src: "kiosk-1".into(), ..f("", "", "", "", "") }, 50),
         ("not understood", f("", "", "unmatched", "", ""), 50),
         ("search 公积金 (1%)", f("公积金", "", "", "", ""), 50),
+        ("search 工资 (90%)", f("工资", "", "", "", ""), 50),
+        ("search 跳楼 (none)", f("跳楼", "", "", "", ""), 50),
         ("one day (2026-05-09)", f("", "", "", "2026-05-09", "2026-05-09"), 50),
         ("search + unmatched + tag", Filters { src: "poster-b".into(), ..f("问题 5", "", "unmatched", "", "") }, 50),
         ("export scan: one month, all rows", f("", "", "", "2026-10-01", "2026-10-31"), 200_000),

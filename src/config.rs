@@ -170,6 +170,11 @@ pub struct LimitSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
+    /// Empty: sled in `[server] data_dir` (one process). `postgres://…`:
+    /// PostgreSQL, which several instances can share.
+    pub url: Secret,
+    /// PostgreSQL connections per instance.
+    pub pool_size: usize,
     pub cache_mb: u64,
     /// Microseconds the flusher waits for more commits before each flush.
     pub group_commit_us: u64,
@@ -285,6 +290,7 @@ impl Settings {
             ("[server] idle_timeout_secs", self.server.idle_timeout_secs),
             ("[server] max_connections", self.server.max_connections as u64),
             ("[server] max_text_chars", self.server.max_text_chars as u64),
+            ("[store] pool_size", self.store.pool_size as u64),
             ("[session] sweep_seconds", self.session.sweep_seconds),
             ("[kiosk] idle_seconds", self.kiosk.idle_seconds),
             ("[kiosk] countdown_seconds", self.kiosk.countdown_seconds),

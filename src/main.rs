@@ -32,9 +32,13 @@ enum Command {
         /// Listen address, e.g. 127.0.0.1:8080.
         #[arg(long)]
         addr: Option<String>,
-        /// sled data directory.
+        /// sled data directory (with PostgreSQL: the admin token and address).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// `postgres://…` to share one database among several instances
+        /// (overrides `[store] url` and XG_STORE_URL); empty: sled.
+        #[arg(long)]
+        store_url: Option<String>,
         /// Content directory (dialogs/, faq/, config/directory.toml).
         #[arg(long)]
         content: Option<PathBuf>,
@@ -42,6 +46,16 @@ enum Command {
         /// are still placeholders (待核实); cards leave them out.
         #[arg(long)]
         allow_placeholders: bool,
+    },
+    /// Copy a sled data dir into PostgreSQL (sessions, log, tickets,
+    /// records), verify the counts; safe to run again.
+    Migrate {
+        /// The sled data dir (its server stopped).
+        #[arg(long)]
+        from_sled: PathBuf,
+        /// postgres://user:password@host:port/db
+        #[arg(long)]
+        to: String,
     },
     /// Check dialogs, FAQ and directory; print every problem with file:line.
     Check {
@@ -229,22 +243,38 @@ struct DataPlace {
     /// address the server wrote into the data dir).
     #[arg(long)]
     server: Option<String>,
+    /// `postgres://…`: read the shared database (as `serve --store-url`;
+    /// default `[store] url`, XG_STORE_URL).
+    #[arg(long)]
+    store_url: Option<String>,
 }
 
 impl DataPlace {
-    /// The data dir (default from the settings) and the server to ask, if given.
-    fn resolve(self) -> anyhow::Result<(PathBuf, Option<String>)> {
-        let data = match self.data {
-            Some(d) => d,
-            None => Settings::load(self.config.as_deref())?.server.data_dir,
-        };
-        Ok((data, self.server))
+    /// Where the data is: the store settings (`--store-url` applied), the
+    /// data dir (default from the settings) and the server to ask, if given.
+    fn resolve(self) -> anyhow::Result<xinfang_guide::cli::Place> {
+        let settings = Settings::load(self.config.as_deref())?;
+        let mut store = settings.store;
+        if let Some(u) = self.store_url {
+            store.url = xinfang_guide::config::Secret::new(u);
+        }
+        Ok(xinfang_guide::cli::Place {
+            store,
+            data: self.data.unwrap_or(settings.server.data_dir),
+            server: self.server,
+        })
     }
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Migrate { from_sled, to } => {
+            let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let mut out = std::io::stdout().lock();
+            rt.block_on(xinfang_guide::cli::migrate::run(&from_sled, &to, &mut out))?;
+            Ok(())
+        }
         Command::Check { content, laws } => {
             let mut out = std::io::stdout().lock();
             let failed =
@@ -271,11 +301,11 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Stats { src, from, to, today, format, en_header, content, place } => {
             use xinfang_guide::cli::stats;
-            let (data, server) = place.resolve()?;
+            let place = place.resolve()?;
             let (from, to) = stats::days(from.as_deref(), to.as_deref(), today, server::unix_now())?;
             let q = xinfang_guide::stats::query(src.as_deref(), &from, &to).map_err(anyhow::Error::msg)?;
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            let report = rt.block_on(stats::fetch(&data, server.as_deref(), &q))?;
+            let report = rt.block_on(stats::fetch(&place, &q))?;
             print!("{}", stats::render(&report, &format, &stats::category_names(&content), en_header)?);
             Ok(())
         }
@@ -295,43 +325,36 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Staff { action: StaffCommand::Add { name, role, place } } => {
-            let (data, server) = place.resolve()?;
+            let place = place.resolve()?;
             let role = role.parse().map_err(|e: xinfang_guide::staff::accounts::StaffError| anyhow::anyhow!("{e}"))?;
             let password = xinfang_guide::cli::staff::read_password()?;
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            rt.block_on(xinfang_guide::cli::staff::add(
-                &data,
-                server.as_deref(),
-                &name,
-                role,
-                &password,
-                server::unix_now(),
-            ))?;
+            rt.block_on(xinfang_guide::cli::staff::add(&place, &name, role, &password, server::unix_now()))?;
             println!("account {name} created");
             Ok(())
         }
         Command::Staff { action: StaffCommand::List { place } } => {
-            let (data, server) = place.resolve()?;
+            let place = place.resolve()?;
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            let list = rt.block_on(xinfang_guide::cli::staff::list(&data, server.as_deref(), server::unix_now()))?;
+            let list = rt.block_on(xinfang_guide::cli::staff::list(&place, server::unix_now()))?;
             print!("{}", xinfang_guide::cli::staff::list_table(&list));
             Ok(())
         }
         Command::Staff { action: StaffCommand::Passwd { name, place } } => {
             use xinfang_guide::cli::staff::{Change, change, read_password};
-            let (data, server) = place.resolve()?;
+            let place = place.resolve()?;
             let password = read_password()?;
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             let now = server::unix_now();
-            rt.block_on(change(&data, server.as_deref(), &name, Change::Password(password), now))?;
+            rt.block_on(change(&place, &name, Change::Password(password), now))?;
             println!("password of {name} changed");
             Ok(())
         }
         Command::Staff { action: StaffCommand::Unlock { name, place } } => {
             use xinfang_guide::cli::staff::{Change, change};
-            let (data, server) = place.resolve()?;
+            let place = place.resolve()?;
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            rt.block_on(change(&data, server.as_deref(), &name, Change::Unlock, server::unix_now()))?;
+            rt.block_on(change(&place, &name, Change::Unlock, server::unix_now()))?;
             println!("{name} unlocked: failed logins cleared");
             Ok(())
         }
@@ -359,7 +382,7 @@ fn main() -> anyhow::Result<()> {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             xinfang_guide::cli::classify::run(&understanding, stdin, &mut out)
         }
-        Command::Serve { config, addr, data, content, allow_placeholders } => {
+        Command::Serve { config, addr, data, store_url, content, allow_placeholders } => {
             let mut settings = Settings::load(config.as_deref()).context("loading settings")?;
             if let Some(a) = addr {
                 settings.server.addr = a;
@@ -369,6 +392,9 @@ fn main() -> anyhow::Result<()> {
             }
             if let Some(c) = content {
                 settings.server.content_dir = c;
+            }
+            if let Some(u) = store_url {
+                settings.store.url = xinfang_guide::config::Secret::new(u);
             }
             init_tracing(&settings.server.log_format);
             for w in &settings.warnings {
@@ -383,7 +409,7 @@ fn main() -> anyhow::Result<()> {
 async fn serve(settings: Settings, allow_placeholders: bool) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let addr = settings.server.addr.clone();
-    let app = App::build(settings)?;
+    let app = App::build(settings).await?;
     app.refuse_placeholders(allow_placeholders)?;
     let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr().context("reading the bound address")?;

@@ -1,5 +1,7 @@
-//! One contract, run against every Store implementation (in-memory and sled),
-//! plus the races and restarts that matter for sled.
+//! One contract, run against every Store implementation (in-memory, sled
+//! and PostgreSQL), plus the races and restarts that matter for each.
+
+mod common;
 
 use std::sync::Arc;
 use xinfang_guide::engine::Engine;
@@ -7,8 +9,15 @@ use xinfang_guide::engine::reply::{Inbound, LogRecord};
 use xinfang_guide::engine::session::{Session, SessionKey};
 use xinfang_guide::engine::understand::Plain;
 use xinfang_guide::service::Bot;
+use xinfang_guide::store::pg::PgOptions;
 use xinfang_guide::store::sled_store::SledOptions;
-use xinfang_guide::store::{Commit, MemStore, SledStore, Store, Swept};
+use xinfang_guide::store::{Commit, MemStore, PgStore, SledStore, Store, Swept};
+
+/// A PostgreSQL store on a new database, or None when no server is given.
+async fn pg(test: &str) -> Option<Arc<PgStore>> {
+    let url = common::pg_database(test).await?;
+    Some(PgStore::connect(&url, &PgOptions::default()).await.expect("connect"))
+}
 
 fn key(user: &str) -> SessionKey {
     SessionKey::parse("web", user).expect("valid key")
@@ -123,6 +132,12 @@ async fn sled_store_keeps_the_contract() {
     contract(SledStore::open(dir.path(), &SledOptions::default()).expect("open")).await;
 }
 
+#[tokio::test]
+async fn postgres_store_keeps_the_contract() {
+    let Some(store) = pg("contract").await else { return };
+    contract(store).await;
+}
+
 fn bot(store: Arc<dyn Store>) -> Bot {
     let (content, diags) = xinfang_guide::content::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
     let content = content.unwrap_or_else(|| panic!("{diags}"));
@@ -166,6 +181,12 @@ async fn racing_messages_on_memory_store() {
 async fn racing_messages_on_sled_store() {
     let dir = tempfile::tempdir().expect("tempdir");
     racing_messages_lose_no_update(SledStore::open(dir.path(), &SledOptions::default()).expect("open")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_messages_on_postgres_store() {
+    let Some(store) = pg("racing").await else { return };
+    racing_messages_lose_no_update(store).await;
 }
 
 #[tokio::test]
@@ -411,4 +432,114 @@ async fn a_pointer_to_a_body_that_never_reached_the_disk_is_removed_on_recovery(
     assert_eq!(inputs, ["a1"]);
     drop(store);
     assert_eq!(raw_count(dir.path(), "log"), 1, "removed, not only skipped");
+}
+
+/// The Telegram poller's lease: one holder at a time, renewable by it,
+/// free again when it expires or is released.
+#[tokio::test]
+async fn postgres_lease_has_one_holder_until_it_expires_or_is_released() {
+    let Some(store) = pg("lease").await else { return };
+    assert!(store.lease("poller", "a", 1000, 30).await.expect("lease"));
+    assert!(!store.lease("poller", "b", 1010, 30).await.expect("lease"), "held by a");
+    assert!(store.lease("poller", "a", 1020, 30).await.expect("lease"), "renewed");
+    assert!(!store.lease("poller", "b", 1049, 30).await.expect("lease"), "renewal counts from 1020");
+    assert!(store.lease("poller", "b", 1051, 30).await.expect("lease"), "expired: b takes it");
+    assert!(store.lease("poller", "b", 1060, -30).await.expect("release"));
+    assert!(store.lease("poller", "a", 1061, 30).await.expect("lease"), "released: a takes it at once");
+    assert!(store.lease("other", "b", 1061, 30).await.expect("lease"), "leases are by name");
+}
+
+/// `?q=` through the bigram index: two-character Chinese queries find every
+/// record containing them (and the console checks the text itself).
+#[tokio::test]
+async fn postgres_search_finds_two_character_queries_through_the_index() {
+    let Some(store) = pg("search").await else { return };
+    let texts = ["老板拖欠工资怎么办", "工地不给钱", "想跳楼了", "资工", "工资条丢了", "拖欠工资3个月"];
+    for (i, t) in texts.iter().enumerate() {
+        let k = key(&format!("s{i}"));
+        store.commit(None, &Session::new(k, "main", 1000), &log(1000 + i as i64, t)).await.expect("commit");
+    }
+    let found = |q: &'static str| {
+        let store = store.clone();
+        async move {
+            let hits = store.log_search_rev(0, i64::MAX, None, q, 100).await.expect("search").expect("indexed");
+            hits.into_iter().map(|e| e.record.input).filter(|t| t.contains(q)).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("工资").await, ["拖欠工资3个月", "工资条丢了", "老板拖欠工资怎么办"], "newest first");
+    assert_eq!(found("跳楼").await, ["想跳楼了"]);
+    assert_eq!(found("钱").await, ["工地不给钱"]);
+    assert!(found("公积金").await.is_empty());
+    // Paged by cursor like the list: after the newest hit, the older ones.
+    let first = store.log_search_rev(0, i64::MAX, None, "工资", 1).await.expect("search").expect("indexed");
+    let cursor = first.last().map(|e| (e.record.ts, e.id));
+    let rest = store.log_search_rev(0, i64::MAX, cursor, "工资", 10).await.expect("search").expect("indexed");
+    assert_eq!(rest.iter().filter(|e| e.record.input.contains("工资")).count(), 2);
+    assert!(store.log_search_rev(0, i64::MAX, None, "？！", 10).await.expect("search").is_none(), "scan instead");
+}
+
+/// A database migrated by a newer build is refused with a clear message.
+#[tokio::test]
+async fn postgres_refuses_a_schema_newer_than_it_knows() {
+    let Some(url) = common::pg_database("newer").await else { return };
+    drop(PgStore::connect(&url, &PgOptions::default()).await.expect("first start migrates"));
+    drop(PgStore::connect(&url, &PgOptions::default()).await.expect("second start finds it done"));
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(conn);
+    let newer = xinfang_guide::store::pg::latest_schema() + 1;
+    client.execute("INSERT INTO xg_schema (version, applied) VALUES ($1, 0)", &[&newer]).await.expect("insert");
+    let err = PgStore::connect(&url, &PgOptions::default()).await.err().expect("refused").to_string();
+    assert!(err.contains(&format!("schema version {newer}")) && err.contains("newer"), "{err}");
+}
+
+/// `migrate --from-sled DIR --to postgres://…` copies everything with its
+/// ids and conversations, verifies, and copies nothing twice when run again.
+#[tokio::test]
+async fn migrating_a_sled_data_dir_copies_everything_once() {
+    let Some(url) = common::pg_database("migrate").await else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let sled = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
+        let b = bot(sled.clone());
+        for (user, text) in [("alice", "老板拖欠工资怎么办"), ("alice", "1"), ("bob", "你好")] {
+            b.handle(&key(user), &Inbound::text(text), 1000).await.expect("handled");
+        }
+        // carol's session was swept as idle; her conversation stays.
+        b.handle(&key("carol"), &Inbound::text("离婚"), 500).await.expect("handled");
+        assert_eq!(sled.remove_idle(800).await.expect("sweep").removed, 1);
+        let t =
+            xinfang_guide::store::Ticket { kind: "takeaway".into(), expires: 9999, data: serde_json::json!({"x": 1}) };
+        sled.put_ticket("t1", &t).await.expect("ticket");
+        assert!(sled.record_cas("staff", "u:li", None, Some(b"account")).await.expect("record"));
+    }
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+            .args(["migrate", "--from-sled"])
+            .arg(dir.path())
+            .args(["--to", &url])
+            .output()
+            .expect("run migrate")
+    };
+    let first = run();
+    let out = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert!(first.status.success(), "{out}{}", String::from_utf8_lossy(&first.stderr));
+    assert!(out.contains("sessions: 2 in sled, 2 copied, 0 already there; 2 in PostgreSQL"), "{out}");
+    assert!(out.contains("log: 4 in sled, 4 copied, 0 already there; 4 in PostgreSQL"), "{out}");
+    assert!(out.contains("tickets: 1 in sled, 1 copied") && out.contains("records: 1 in sled, 1 copied"), "{out}");
+    assert!(out.contains("verified"), "{out}");
+    let again = run();
+    let out = String::from_utf8_lossy(&again.stdout).into_owned();
+    assert!(again.status.success(), "{out}");
+    assert!(out.contains("log: 4 in sled, 0 copied, 4 already there; 4 in PostgreSQL"), "{out}");
+    // The copy is a working store: conversations, with the replies shown.
+    let pg = PgStore::connect(&url, &PgOptions::default()).await.expect("connect");
+    let t = pg.log_for_session(&key("alice"), 10).await.expect("alice");
+    assert_eq!(t.iter().map(|e| e.record.input.as_str()).collect::<Vec<_>>(), ["老板拖欠工资怎么办", "1"]);
+    assert!(!t[0].record.shown.is_empty(), "reply texts came along");
+    assert_eq!(pg.log_for_session(&key("carol"), 10).await.expect("carol").len(), 1, "a swept session's log");
+    let s = pg.load(&key("alice")).await.expect("load").expect("alice");
+    let b = bot(pg.clone());
+    b.handle(&key("alice"), &Inbound::text("还有"), 1001).await.expect("handled after the move");
+    assert_eq!(pg.load(&key("alice")).await.expect("load").expect("alice").version, s.version + 1);
+    assert_eq!(pg.log_for_session(&key("alice"), 10).await.expect("alice").len(), 3, "new ids after the copied ones");
 }

@@ -22,6 +22,9 @@ pub enum AppError {
     Internal(#[source] anyhow::Error),
     #[error("the server is busy, please try again")]
     Busy,
+    /// The store (the database) cannot be reached; nothing was written.
+    #[error("storage is unavailable, please try again shortly")]
+    Unavailable,
     #[error("forbidden: {0}")]
     Forbidden(String),
     #[error("not found")]
@@ -46,6 +49,25 @@ impl AppError {
             }
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "系统暂时出了问题，请稍后再试。"),
             AppError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy", "系统繁忙，请稍后再试。"),
+            AppError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "系统暂时无法保存对话，消息没有发出，请稍后再试。",
+            ),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for AppError {
+    /// A database that cannot be reached is a 503 the client may retry;
+    /// anything else from the store is internal.
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            crate::store::StoreError::Unavailable(why) => {
+                tracing::warn!(error = %why, "store unavailable");
+                AppError::Unavailable
+            }
+            other => AppError::Internal(other.into()),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - [`wechat`]: the Official Account webhook at `/wechat` (XML, signatures,
 //!   safe-mode encryption, re-delivery).
 
+pub mod lease;
 pub mod telegram;
 pub mod text;
 pub mod wechat;

@@ -9,6 +9,7 @@
 //! characters, cut at line ends, with the choices as an inline keyboard on
 //! the last piece; the keyboard of a pressed message is removed.
 
+use super::lease::{Ended, Lease};
 use super::text;
 use crate::app::ClockFn;
 use crate::app::source_tag;
@@ -64,18 +65,90 @@ pub struct Telegram {
     pub router: Option<axum::Router>,
     pub username: String,
     pub mode: &'static str,
-    shutdown: ShutdownToken,
+    stop: Stop,
     task: tokio::task::JoinHandle<()>,
+}
+
+enum Stop {
+    Webhook(ShutdownToken),
+    /// The polling loop (lease, dispatcher, renewals) watches this.
+    Polling(tokio::sync::watch::Sender<bool>),
 }
 
 impl Telegram {
     /// Stops taking updates and waits for the ones in hand to be answered.
     pub async fn stop(self) {
-        if let Ok(done) = self.shutdown.shutdown() {
-            done.await;
+        match self.stop {
+            Stop::Webhook(token) => {
+                if let Ok(done) = token.shutdown() {
+                    done.await;
+                }
+            }
+            Stop::Polling(tx) => {
+                let _ = tx.send(true);
+            }
         }
         let _ = self.task.await;
     }
+}
+
+/// Name of the lease the polling instance holds.
+pub const POLLER_LEASE: &str = "telegram-poller";
+
+/// Polls while this instance holds the poller lease: several instances on
+/// one database poll one at a time (Telegram answers a second poller with
+/// 409 Conflict); when the holder stops or dies, another takes over within
+/// `LEASE_SECS`. With sled the lease is always this process's.
+async fn poll_with_lease(
+    bot: teloxide::Bot,
+    ctx: Arc<Ctx>,
+    lease: Lease,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        if !lease.acquire(&mut stop).await {
+            return;
+        }
+        tracing::info!(channel = CHANNEL, "this instance polls Telegram (it holds the poller lease)");
+        let mut dispatcher = dispatcher(bot.clone(), ctx.clone());
+        let token = dispatcher.shutdown_token();
+        let listener = Polling::builder(bot.clone()).timeout(Duration::from_secs(25)).delete_webhook().await.build();
+        let mut run = tokio::spawn(async move {
+            let errors = LoggingErrorHandler::with_custom_text("Telegram polling error");
+            if let Err(e) = dispatcher.try_dispatch_with_listener(listener, errors).await {
+                tracing::error!(channel = CHANNEL, error = %e, "Telegram dispatcher stopped");
+            }
+        });
+        let ended = tokio::select! {
+            e = lease.keep(&mut stop) => e,
+            _ = &mut run => Ended::Lost,
+        };
+        // The dispatcher may still be starting: ask until it has stopped.
+        while !run.is_finished() {
+            match token.shutdown() {
+                Ok(done) => {
+                    done.await;
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+        let _ = run.await;
+        if ended == Ended::Stopped {
+            return;
+        }
+        tracing::warn!(channel = CHANNEL, "lost the Telegram poller lease; polling stopped, waiting to take it again");
+    }
+}
+
+fn dispatcher(
+    bot: teloxide::Bot,
+    ctx: Arc<Ctx>,
+) -> Dispatcher<teloxide::Bot, RequestError, teloxide::dispatching::DefaultKey> {
+    Dispatcher::builder(bot, schema())
+        .dependencies(dptree::deps![ctx])
+        .default_handler(|upd| async move { tracing::debug!(channel = CHANNEL, id = upd.id.0, "update ignored") })
+        .build()
 }
 
 struct Ctx {
@@ -95,23 +168,19 @@ pub async fn start(s: &TelegramSettings, service: Service, clock: ClockFn) -> Re
         RequestError::Api(ApiError::InvalidToken) => TelegramError::Token(e.to_string()),
         other => TelegramError::Api(other.to_string()),
     })?;
+    let lease = Lease {
+        store: service.store.clone(),
+        name: POLLER_LEASE,
+        holder: crate::app::new_token(),
+        clock: clock.clone(),
+    };
     let ctx = Arc::new(Ctx { service, clock });
-    let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
-        .dependencies(dptree::deps![ctx])
-        .default_handler(|upd| async move { tracing::debug!(channel = CHANNEL, id = upd.id.0, "update ignored") })
-        .build();
-    let shutdown = dispatcher.shutdown_token();
     let username = me.username.clone().unwrap_or_default();
     match s.mode.as_str() {
         "polling" => {
-            let listener = Polling::builder(bot).timeout(Duration::from_secs(25)).delete_webhook().await.build();
-            let task = tokio::spawn(async move {
-                let errors = LoggingErrorHandler::with_custom_text("Telegram polling error");
-                if let Err(e) = dispatcher.try_dispatch_with_listener(listener, errors).await {
-                    tracing::error!(channel = CHANNEL, error = %e, "Telegram dispatcher stopped");
-                }
-            });
-            Ok(Some(Telegram { router: None, username, mode: "polling", shutdown, task }))
+            let (tx, rx) = tokio::sync::watch::channel(false);
+            let task = tokio::spawn(poll_with_lease(bot, ctx, lease, rx));
+            Ok(Some(Telegram { router: None, username, mode: "polling", stop: Stop::Polling(tx), task }))
         }
         "webhook" => {
             let url = reqwest::Url::parse(s.webhook_url.trim()).map_err(|_| TelegramError::WebhookUrl)?;
@@ -126,14 +195,16 @@ pub async fn start(s: &TelegramSettings, service: Service, clock: ClockFn) -> Re
                 opts = opts.secret_token(secret.to_string());
             }
             let (listener, _stopped, router) =
-                webhooks::axum_to_router(bot, opts).await.map_err(|e| TelegramError::Api(e.to_string()))?;
+                webhooks::axum_to_router(bot.clone(), opts).await.map_err(|e| TelegramError::Api(e.to_string()))?;
+            let mut dispatcher = dispatcher(bot, ctx);
+            let shutdown = dispatcher.shutdown_token();
             let task = tokio::spawn(async move {
                 let errors = LoggingErrorHandler::with_custom_text("Telegram webhook error");
                 if let Err(e) = dispatcher.try_dispatch_with_listener(listener, errors).await {
                     tracing::error!(channel = CHANNEL, error = %e, "Telegram dispatcher stopped");
                 }
             });
-            Ok(Some(Telegram { router: Some(router), username, mode: "webhook", shutdown, task }))
+            Ok(Some(Telegram { router: Some(router), username, mode: "webhook", stop: Stop::Webhook(shutdown), task }))
         }
         other => Err(TelegramError::Mode(other.to_string())),
     }

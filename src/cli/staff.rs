@@ -13,7 +13,6 @@ use crate::store::{SledStore, StoreError};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, IsTerminal};
-use std::path::Path;
 
 pub fn read_password() -> anyhow::Result<String> {
     if std::io::stdin().is_terminal() {
@@ -30,15 +29,13 @@ pub fn read_password() -> anyhow::Result<String> {
     }
 }
 
-pub async fn add(
-    data: &Path,
-    server: Option<&str>,
-    name: &str,
-    role: Role,
-    password: &str,
-    now: i64,
-) -> anyhow::Result<()> {
-    match SledStore::open(data, &SledOptions::default()) {
+pub async fn add(place: &super::Place, name: &str, role: Role, password: &str, now: i64) -> anyhow::Result<()> {
+    let (data, server) = (place.data.as_path(), place.server.as_deref());
+    let opened = match place.shared().await? {
+        Some(store) => Ok(store),
+        None => SledStore::open(data, &SledOptions::default()).map(|s| s as std::sync::Arc<dyn crate::store::Store>),
+    };
+    match opened {
         Ok(store) => {
             accounts::add(&*store, name, role, password, now).await?;
             crate::staff::audit::record(
@@ -127,7 +124,11 @@ pub async fn apply(store: &dyn Store, name: &str, change: &Change, now: i64) -> 
     Ok(())
 }
 
-pub async fn list(data: &Path, server: Option<&str>, now: i64) -> anyhow::Result<Vec<Listed>> {
+pub async fn list(place: &super::Place, now: i64) -> anyhow::Result<Vec<Listed>> {
+    if let Some(store) = place.shared().await? {
+        return Ok(listed(&*store, now).await?);
+    }
+    let (data, server) = (place.data.as_path(), place.server.as_deref());
     match SledStore::open(data, &SledOptions::default()) {
         Ok(store) => Ok(listed(&*store, now).await?),
         Err(StoreError::Locked(why)) => {
@@ -139,7 +140,11 @@ pub async fn list(data: &Path, server: Option<&str>, now: i64) -> anyhow::Result
     }
 }
 
-pub async fn change(data: &Path, server: Option<&str>, name: &str, change: Change, now: i64) -> anyhow::Result<()> {
+pub async fn change(place: &super::Place, name: &str, change: Change, now: i64) -> anyhow::Result<()> {
+    if let Some(store) = place.shared().await? {
+        return Ok(apply(&*store, name, &change, now).await?);
+    }
+    let (data, server) = (place.data.as_path(), place.server.as_deref());
     match SledStore::open(data, &SledOptions::default()) {
         Ok(store) => Ok(apply(&*store, name, &change, now).await?),
         Err(StoreError::Locked(why)) => {

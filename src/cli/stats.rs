@@ -7,7 +7,6 @@ use crate::stats::{self, Query, Report};
 use crate::store::sled_store::SledOptions;
 use crate::store::{SledStore, Store, StoreError};
 use anyhow::{Context, bail};
-use std::path::Path;
 
 /// Log records read per page while folding a report.
 const PAGE: usize = 2_000;
@@ -31,8 +30,13 @@ pub async fn from_store(store: &dyn Store, q: &Query) -> Result<Report, StoreErr
     Ok(fold.finish())
 }
 
-/// Opens the data dir if it is free; otherwise asks the server holding it.
-pub async fn fetch(data: &Path, server: Option<&str>, q: &Query) -> anyhow::Result<Report> {
+/// Reads the shared database when one is set; else opens the data dir if
+/// it is free, or asks the server holding it.
+pub async fn fetch(place: &super::Place, q: &Query) -> anyhow::Result<Report> {
+    if let Some(store) = place.shared().await? {
+        return from_store(&*store, q).await.context("reading the query log");
+    }
+    let (data, server) = (place.data.as_path(), place.server.as_deref());
     if !data.join("conf").exists() && !data.join("db").exists() {
         bail!("data dir {} holds no data (wrong --data?)", data.display());
     }
@@ -72,7 +76,7 @@ pub fn render(
 
 /// Category names by id from the content's directory, or none when the
 /// content cannot be read (the table then shows ids).
-pub fn category_names(content: &Path) -> std::collections::BTreeMap<String, String> {
+pub fn category_names(content: &std::path::Path) -> std::collections::BTreeMap<String, String> {
     match crate::content::load(content) {
         (Some(c), _) => c.directory.categories.iter().map(|(id, c)| (id.clone(), c.name.clone())).collect(),
         (None, _) => Default::default(),

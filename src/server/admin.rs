@@ -230,8 +230,8 @@ pub async fn conversation(
     let key = crate::engine::session::SessionKey::parse(&w.channel, &w.user)
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let store = &app.bot.store;
-    let log = store.log_for_session(&key, 10_000).await.map_err(|e| AppError::Internal(e.into()))?;
-    let session = store.load(&key).await.map_err(|e| AppError::Internal(e.into()))?;
+    let log = store.log_for_session(&key, 10_000).await?;
+    let session = store.load(&key).await?;
     let turns: Vec<serde_json::Value> = log
         .iter()
         .map(|e| {

@@ -104,6 +104,7 @@ fn reply(started: Instant, session: String, replies: Vec<Reply>) -> Json<ChatRes
 pub fn service_error(e: ServiceError) -> AppError {
     match e {
         ServiceError::Contention => AppError::Busy,
+        ServiceError::Store(e) => e.into(),
         other => AppError::Internal(other.into()),
     }
 }

@@ -75,7 +75,7 @@ pub async fn issue(
 ) -> Result<Link, AppError> {
     let ticket = new_token();
     let t = Ticket { kind: kind.into(), expires, data };
-    app.bot.store.put_ticket(&ticket, &t).await.map_err(|e| AppError::Internal(e.into()))?;
+    app.bot.store.put_ticket(&ticket, &t).await?;
     let url = format!("{}{path}{ticket}", base_url(&app.public_url, headers));
     let qr = crate::qr::svg_data_url(&url, 240).map_err(|e| AppError::Internal(e.into()))?;
     Ok(Link { ticket, url, qr, expires })
@@ -89,7 +89,7 @@ pub async fn transfer_status(
     if !is_token(&ticket) {
         return Err(AppError::BadRequest("malformed ticket".into()));
     }
-    let t = app.bot.store.get_ticket(&ticket, (app.clock)()).await.map_err(|e| AppError::Internal(e.into()))?;
+    let t = app.bot.store.get_ticket(&ticket, (app.clock)()).await?;
     Ok(Json(Status { pending: t.is_some_and(|t| t.kind == TRANSFER) }))
 }
 
@@ -105,7 +105,7 @@ pub async fn claim(
     }
     let now = (app.clock)();
     let store = &app.bot.store;
-    let ticket = store.take_ticket(&req.ticket, now).await.map_err(|e| AppError::Internal(e.into()))?;
+    let ticket = store.take_ticket(&req.ticket, now).await?;
     let Some(t) = ticket.filter(|t| t.kind == TRANSFER) else { return Err(AppError::NotFound) };
     let from = t.data.get("session").and_then(|v| v.as_str()).filter(|s| is_token(s)).ok_or(AppError::NotFound)?;
     let token = new_token();
@@ -128,7 +128,7 @@ pub async fn existing(app: &AppState, token: &str) -> Result<crate::engine::sess
     match app.bot.store.load(&web_key(token)?).await {
         Ok(Some(s)) => Ok(s),
         Ok(None) => Err(AppError::NotFound),
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }
 

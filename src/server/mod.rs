@@ -16,8 +16,7 @@ use crate::config::{Secret, Settings};
 use crate::engine::Engine;
 use crate::engine::understand::Understand;
 use crate::service::Bot;
-use crate::store::sled_store::SledOptions;
-use crate::store::{SledStore, Store};
+use crate::store::Store;
 use crate::understand::Smart;
 use anyhow::Context;
 use axum::Router;
@@ -46,7 +45,7 @@ pub struct App {
 
 impl App {
     /// Loads content, opens the store and wires the parts together.
-    pub fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let dir = settings.content_dir();
         let (loaded, diags) = crate::understand::load_all(&dir);
         // Placeholders are one line with their count (`refuse_placeholders`).
@@ -55,12 +54,13 @@ impl App {
         }
         let (content, understanding) =
             loaded.with_context(|| format!("content in {} has errors (run `xinfang-guide check`)", dir.display()))?;
-        let opts = SledOptions {
-            cache_bytes: settings.store.cache_mb * 1024 * 1024,
-            gather: Duration::from_micros(settings.store.group_commit_us),
-        };
-        let store = SledStore::open(&settings.server.data_dir, &opts)
-            .with_context(|| format!("opening data dir {}", settings.server.data_dir.display()))?;
+        let store = crate::store::open(&settings.store, &settings.server.data_dir).await.with_context(|| {
+            if crate::store::is_shared(&settings.store) {
+                "opening the PostgreSQL store ([store] url)".to_string()
+            } else {
+                format!("opening data dir {}", settings.server.data_dir.display())
+            }
+        })?;
         let token = admin::load_or_create_token(&settings.server.data_dir)
             .with_context(|| format!("admin token in {}", settings.server.data_dir.display()))?;
         let mut app = Self::with_store(settings, content, Arc::new(Smart { understanding }), store);
@@ -172,8 +172,19 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn healthz() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#)
+/// 200 `{"status":"ok"}` while the store answers; 503
+/// `{"status":"unavailable","store":"…"}` while it does not (PostgreSQL
+/// down or restarting), so a load balancer sends people elsewhere.
+async fn healthz(State(app): State<AppState>) -> axum::response::Response {
+    let ping = tokio::time::timeout(Duration::from_secs(2), app.bot.store.ping()).await;
+    let why = match ping {
+        Ok(Ok(())) => return ([(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#).into_response(),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => "the store did not answer within 2 s".to_string(),
+    };
+    tracing::warn!(error = %why, "health check: store unavailable");
+    let body = serde_json::json!({ "status": "unavailable", "store": "unavailable" });
+    (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
 }
 
 /// `/metrics` for configured scrapers only: a socket peer in `[metrics]

@@ -460,8 +460,20 @@ pub async fn find(store: &dyn Store, f: &Filters, want: usize) -> Result<(Vec<Lo
     let (start, end) = f.range()?;
     let mut cursor = f.cursor();
     let (mut out, mut scanned) = (Vec::new(), 0);
+    // A text search goes through the store's index where it has one
+    // (PostgreSQL: bigrams); `keeps` still checks every candidate.
+    let q = f.q.trim();
+    let mut indexed = !q.is_empty();
     loop {
-        let batch = store.log_range_rev(start, end, cursor, 1000).await.map_err(|e| e.to_string())?;
+        let found = match indexed {
+            true => store.log_search_rev(start, end, cursor, q, 1000).await.map_err(|e| e.to_string())?,
+            false => None,
+        };
+        indexed = found.is_some();
+        let batch = match found {
+            Some(b) => b,
+            None => store.log_range_rev(start, end, cursor, 1000).await.map_err(|e| e.to_string())?,
+        };
         let done = batch.len() < 1000;
         for e in batch {
             scanned += 1;

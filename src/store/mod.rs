@@ -9,13 +9,16 @@
 //! instances implements the same contract.
 
 pub mod mem;
+pub mod pg;
 pub mod sled_store;
 
 use crate::engine::reply::LogRecord;
 use crate::engine::session::{Session, SessionKey};
 use async_trait::async_trait;
+use std::sync::Arc;
 
 pub use mem::MemStore;
+pub use pg::PgStore;
 pub use sled_store::SledStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +32,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the store is shutting down")]
     Closed,
+    /// The database cannot be reached (down, restarting, every connection
+    /// busy past the wait): nothing was written; try again later.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// What an idle sweep did.
@@ -100,6 +107,21 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<LogEntry>, StoreError>;
 
+    /// Entries whose input may contain `text` (a superset: the caller
+    /// checks the text), newest first, before `cursor`, through an index;
+    /// `None` when this store has none for it (the caller scans
+    /// `log_range_rev`).
+    async fn log_search_rev(
+        &self,
+        _from: i64,
+        _to: i64,
+        _cursor: Option<(i64, u64)>,
+        _text: &str,
+        _limit: usize,
+    ) -> Result<Option<Vec<LogEntry>>, StoreError> {
+        Ok(None)
+    }
+
     async fn session_count(&self) -> Result<usize, StoreError>;
 
     /// One conversation's log entries (every session that had this key,
@@ -139,6 +161,19 @@ pub trait Store: Send + Sync + 'static {
     /// Removes tickets expired before `now`; returns how many.
     async fn remove_expired_tickets(&self, now: i64) -> Result<usize, StoreError>;
 
+    /// Takes or renews the lease `name` for `holder` until `now + secs`;
+    /// true when `holder` has it (it was free, expired or already its own).
+    /// For jobs only one process may run (the Telegram poller). A store one
+    /// process owns (sled, memory) grants it always.
+    async fn lease(&self, _name: &str, _holder: &str, _now: i64, _secs: i64) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+
+    /// Whether the store can be used now (`/healthz`).
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Makes everything written so far durable.
     async fn flush(&self) -> Result<(), StoreError>;
 }
@@ -146,4 +181,30 @@ pub trait Store: Send + Sync + 'static {
 /// The version a commit with `expected` writes.
 pub fn next_version(expected: Option<u64>) -> u64 {
     expected.map_or(1, |v| v + 1)
+}
+
+/// The store the settings name: PostgreSQL when `[store] url` is set,
+/// otherwise sled in `data_dir`. The one place a store is chosen.
+pub async fn open(
+    settings: &crate::config::StoreSettings,
+    data_dir: &std::path::Path,
+) -> Result<Arc<dyn Store>, StoreError> {
+    let url = settings.url.expose().trim();
+    if url.is_empty() {
+        let opts = sled_store::SledOptions {
+            cache_bytes: settings.cache_mb * 1024 * 1024,
+            gather: std::time::Duration::from_micros(settings.group_commit_us),
+        };
+        return Ok(SledStore::open(data_dir, &opts)?);
+    }
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(StoreError::Io("[store] url must be empty (sled) or start with postgres://".into()));
+    }
+    let opts = pg::PgOptions { pool_size: settings.pool_size, ..pg::PgOptions::default() };
+    Ok(PgStore::connect(url, &opts).await?)
+}
+
+/// Whether the settings name a shared database (several instances).
+pub fn is_shared(settings: &crate::config::StoreSettings) -> bool {
+    settings.url.is_set()
 }

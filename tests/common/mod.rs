@@ -63,3 +63,35 @@ pub fn decode_qr_png(bytes: &[u8]) -> Vec<String> {
     });
     img.detect_grids().into_iter().filter_map(|g| g.decode().ok().map(|(_, s)| s)).collect()
 }
+
+/// A new, empty database on the test PostgreSQL server named by
+/// `XG_TEST_PG_URL` (see `.ci/pg.sh`), as a URL; None, with a note that the
+/// test was skipped, when no server is given. Under CI a missing server
+/// fails the test instead.
+pub async fn pg_database(test: &str) -> Option<String> {
+    let Ok(base) = std::env::var("XG_TEST_PG_URL") else {
+        assert!(std::env::var_os("CI").is_none(), "{test}: XG_TEST_PG_URL is needed in CI (.ci/pg.sh start)");
+        eprintln!("skipped {test}: no PostgreSQL (set XG_TEST_PG_URL, e.g. eval \"$(.ci/pg.sh start)\")");
+        return None;
+    };
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!(
+        "xg_{}_{}_{n}",
+        test.chars().filter(char::is_ascii_alphanumeric).take(30).collect::<String>(),
+        std::process::id()
+    );
+    let (client, conn) =
+        tokio_postgres::connect(&base, tokio_postgres::NoTls).await.expect("connect to XG_TEST_PG_URL");
+    tokio::spawn(conn);
+    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await.expect("drop database");
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create database");
+    let mut url = url::Url::parse(&base).expect("XG_TEST_PG_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    Some(url.to_string())
+}
+
+/// `pg_database` for tests without a runtime of their own.
+pub fn pg_database_blocking(test: &str) -> Option<String> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(pg_database(test))
+}

@@ -42,6 +42,7 @@
 //! full scan kept ~80 MB per 100,000 sessions resident, whatever sled's
 //! cache size).
 
+mod export;
 mod flusher;
 mod recover;
 mod segments;

@@ -1,0 +1,497 @@
+//! PostgreSQL store: several instances on one database. Each commit is one
+//! statement, so one round trip and one transaction: the session's
+//! compare-and-swap (`UPDATE … WHERE version = $n`, or `INSERT … ON
+//! CONFLICT DO NOTHING` for a new one) feeds the log `INSERT` in a CTE, and
+//! `execute` returns after `COMMIT` (with `synchronous_commit` on, after
+//! the WAL reached the disk). No row inserted: someone else won, `Conflict`.
+//!
+//! A database that is down or restarting gives `StoreError::Unavailable`
+//! (chat answers 503); the pool drops broken connections and opens new ones
+//! when the database is back, so the server recovers by itself.
+
+mod schema;
+pub mod terms;
+
+use super::{Commit, LogEntry, Store, StoreError, Swept, Ticket, next_version};
+use crate::engine::reply::LogRecord;
+use crate::engine::session::{Session, SessionKey};
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_postgres::types::{Json, ToSql};
+use tokio_postgres::{NoTls, Row};
+
+pub use schema::{MIGRATIONS, latest as latest_schema};
+
+/// Rows a sweep or retention pass deletes per statement.
+const BATCH: i64 = 5_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    #[error(transparent)]
+    Pg(#[from] tokio_postgres::Error),
+    #[error("connection pool: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+    #[error(
+        "the database has schema version {found}, newer than the {known} this build knows: it was upgraded by a newer \
+         xinfang-guide; run that version (or newer) here too"
+    )]
+    Newer { found: i32, known: i32 },
+    #[error("stored JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl From<PgError> for StoreError {
+    fn from(e: PgError) -> Self {
+        let text = e.to_string();
+        match &e {
+            PgError::Pg(pg) if reachable(pg) => StoreError::Io(format!("{text}: {}", detail(pg))),
+            PgError::Pg(_) | PgError::Pool(_) => StoreError::Unavailable(text),
+            PgError::Newer { .. } => StoreError::Corrupt(text),
+            PgError::Json(_) => StoreError::Corrupt(text),
+        }
+    }
+}
+
+/// The server answered with an error of the query, not of the connection.
+fn reachable(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error().is_some_and(|db| {
+        let code = db.code().code();
+        !(code.starts_with("08") || code.starts_with("57P") || code == "53300")
+    })
+}
+
+fn detail(e: &tokio_postgres::Error) -> String {
+    e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default()
+}
+
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    /// Connections in the pool (each instance).
+    pub pool_size: usize,
+    /// How long a request waits for a connection, and a connection attempt
+    /// for the server, before the request fails as unavailable.
+    pub timeout: Duration,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        Self { pool_size: 16, timeout: Duration::from_secs(3) }
+    }
+}
+
+pub struct PgStore {
+    pool: Pool,
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// A u64 from Rust (ids, versions, limits) as a PostgreSQL bigint.
+fn big(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn limit(v: usize) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl PgStore {
+    /// Connects, brings the schema up to date (refusing a newer one) and
+    /// returns the store. `url`: `postgres://user:password@host:port/db`.
+    pub async fn connect(url: &str, opts: &PgOptions) -> Result<Arc<Self>> {
+        let mut cfg: tokio_postgres::Config =
+            url.parse().map_err(|e| StoreError::Io(format!("store url is not a PostgreSQL URL: {e}")))?;
+        cfg.connect_timeout(opts.timeout);
+        cfg.application_name("xinfang-guide");
+        let manager = Manager::from_config(cfg, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(opts.pool_size.max(1))
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(opts.timeout))
+            .create_timeout(Some(opts.timeout))
+            .recycle_timeout(Some(opts.timeout))
+            .build()
+            .map_err(|e| StoreError::Io(format!("connection pool: {e}")))?;
+        let mut client = pool.get().await.map_err(PgError::from)?;
+        let applied = schema::migrate(&mut client).await?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "database schema migrated");
+        }
+        Ok(Arc::new(Self { pool }))
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object> {
+        Ok(self.pool.get().await.map_err(PgError::from)?)
+    }
+
+    async fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        let c = self.client().await?;
+        let st = c.prepare_cached(sql).await.map_err(PgError::from)?;
+        Ok(c.query(&st, params).await.map_err(PgError::from)?)
+    }
+
+    async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        let c = self.client().await?;
+        let st = c.prepare_cached(sql).await.map_err(PgError::from)?;
+        Ok(c.execute(&st, params).await.map_err(PgError::from)?)
+    }
+
+    /// Runs a bounded `DELETE` until it deletes less than a batch.
+    async fn delete_in_batches(&self, sql: &str, cutoff: i64) -> Result<usize> {
+        let mut total = 0;
+        loop {
+            let n = self.execute(sql, &[&cutoff, &BATCH]).await?;
+            total += n as usize;
+            if n < BATCH as u64 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Writes a log entry as it was (the sled migration keeps ids), unless
+    /// one with this `(ts, id)` is there; true when written.
+    pub async fn import_log(&self, id: u64, key: &SessionKey, log: &LogRecord) -> Result<bool> {
+        let (body, terms) = log_columns(log)?;
+        let n = self
+            .execute(
+                "INSERT INTO log (id, ts, s_channel, s_user, channel, category, danger, body, shown, terms)
+                 OVERRIDING SYSTEM VALUE
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, array_to_tsvector($10::text[]))
+                 ON CONFLICT (ts, id) DO NOTHING",
+                &[
+                    &big(id),
+                    &log.ts,
+                    &key.channel(),
+                    &key.user(),
+                    &log.channel,
+                    &log.category,
+                    &log.danger,
+                    &body,
+                    &log.shown,
+                    &terms,
+                ],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// Moves the log's id sequence past every id stored (after an import).
+    pub async fn reset_log_ids(&self) -> Result<()> {
+        self.query(
+            "SELECT setval(pg_get_serial_sequence('log', 'id'), greatest(coalesce(max(id), 0), 1)) FROM log",
+            &[],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Writes a session as it is unless one with its key exists; true when written.
+    pub async fn import_session(&self, s: &Session) -> Result<bool> {
+        let n = self
+            .execute(
+                "INSERT INTO sessions (channel, \"user\", version, last_active, body) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT DO NOTHING",
+                &[&s.key.channel(), &s.key.user(), &big(s.version), &s.last_active, &Json(s)],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// Counts of (sessions, log entries, tickets, records).
+    pub async fn counts(&self) -> Result<[u64; 4]> {
+        let rows = self
+            .query(
+                "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM log),
+                        (SELECT count(*) FROM tickets), (SELECT count(*) FROM records)",
+                &[],
+            )
+            .await?;
+        let r = rows.first().ok_or_else(|| StoreError::Io("count returned no row".into()))?;
+        Ok([0, 1, 2, 3].map(|i| r.get::<_, i64>(i) as u64))
+    }
+}
+
+/// The log body (the record's JSON without `shown`) and its search terms.
+fn log_columns(log: &LogRecord) -> Result<(serde_json::Value, Vec<String>)> {
+    let mut body = serde_json::to_value(log).map_err(PgError::from)?;
+    if let Some(o) = body.as_object_mut() {
+        o.remove("shown");
+    }
+    Ok((body, terms::of_text(&log.input)))
+}
+
+fn entry(row: &Row, with_shown: bool) -> Result<LogEntry> {
+    let id: i64 = row.get(0);
+    let Json(mut record): Json<LogRecord> = row.try_get(1).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    if with_shown {
+        record.shown = row.get(2);
+    }
+    Ok(LogEntry { id: id as u64, record })
+}
+
+fn entries(rows: &[Row], with_shown: bool) -> Result<Vec<LogEntry>> {
+    rows.iter().map(|r| entry(r, with_shown)).collect()
+}
+
+fn ticket(row: &Row) -> Result<Ticket> {
+    Ok(Ticket { kind: row.get(0), expires: row.get(1), data: row.get(2) })
+}
+
+const COMMIT_UPDATE: &str = "WITH s AS (
+    UPDATE sessions SET version = $3, last_active = $4, body = $5
+    WHERE channel = $1 AND \"user\" = $2 AND version = $6 RETURNING 1)
+  INSERT INTO log (ts, s_channel, s_user, channel, category, danger, body, shown, terms)
+  SELECT $7, $1, $2, $8, $9, $10, $11, $12, array_to_tsvector($13::text[]) FROM s";
+
+const COMMIT_INSERT: &str = "WITH s AS (
+    INSERT INTO sessions (channel, \"user\", version, last_active, body) VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT DO NOTHING RETURNING 1)
+  INSERT INTO log (ts, s_channel, s_user, channel, category, danger, body, shown, terms)
+  SELECT $6, $1, $2, $7, $8, $9, $10, $11, array_to_tsvector($12::text[]) FROM s";
+
+#[async_trait]
+impl Store for PgStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<Session>> {
+        let rows = self
+            .query(
+                "SELECT version, body FROM sessions WHERE channel = $1 AND \"user\" = $2",
+                &[&key.channel(), &key.user()],
+            )
+            .await?;
+        let Some(row) = rows.first() else { return Ok(None) };
+        let version: i64 = row.get(0);
+        let Json(mut s): Json<Session> = row.try_get(1).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        s.version = version as u64;
+        Ok(Some(s))
+    }
+
+    async fn commit(&self, expected: Option<u64>, session: &Session, log: &LogRecord) -> Result<Commit> {
+        let version = next_version(expected);
+        let (body, terms) = log_columns(log)?;
+        let (k, v) = (&session.key, big(version));
+        let n = match expected {
+            Some(old) => {
+                let old = big(old);
+                self.execute(
+                    COMMIT_UPDATE,
+                    &[
+                        &k.channel(),
+                        &k.user(),
+                        &v,
+                        &session.last_active,
+                        &Json(session),
+                        &old,
+                        &log.ts,
+                        &log.channel,
+                        &log.category,
+                        &log.danger,
+                        &body,
+                        &log.shown,
+                        &terms,
+                    ],
+                )
+                .await?
+            }
+            None => {
+                self.execute(
+                    COMMIT_INSERT,
+                    &[
+                        &k.channel(),
+                        &k.user(),
+                        &v,
+                        &session.last_active,
+                        &Json(session),
+                        &log.ts,
+                        &log.channel,
+                        &log.category,
+                        &log.danger,
+                        &body,
+                        &log.shown,
+                        &terms,
+                    ],
+                )
+                .await?
+            }
+        };
+        Ok(if n == 1 { Commit::Done { version } } else { Commit::Conflict })
+    }
+
+    async fn remove_idle(&self, cutoff: i64) -> Result<Swept> {
+        // SKIP LOCKED: two instances sweeping at once take different rows,
+        // and a session being written is left for the next sweep.
+        let removed = self
+            .delete_in_batches(
+                "DELETE FROM sessions WHERE (channel, \"user\") IN (
+                   SELECT channel, \"user\" FROM sessions WHERE last_active < $1
+                   ORDER BY last_active LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                cutoff,
+            )
+            .await?;
+        Ok(Swept { removed, remaining: self.session_count().await? })
+    }
+
+    async fn log_range(&self, from: i64, to: i64, cursor: Option<(i64, u64)>, n: usize) -> Result<Vec<LogEntry>> {
+        let (cts, cid) = cursor.map_or((i64::MIN, i64::MIN), |(t, i)| (t, big(i)));
+        let rows = self
+            .query(
+                "SELECT id, body FROM log WHERE ts >= $1 AND ts < $2 AND (ts, id) > ($3, $4)
+                 ORDER BY ts, id LIMIT $5",
+                &[&from, &to, &cts, &cid, &limit(n)],
+            )
+            .await?;
+        entries(&rows, false)
+    }
+
+    async fn log_range_rev(&self, from: i64, to: i64, cursor: Option<(i64, u64)>, n: usize) -> Result<Vec<LogEntry>> {
+        let (cts, cid) = cursor.map_or((i64::MAX, i64::MAX), |(t, i)| (t, big(i)));
+        let rows = self
+            .query(
+                "SELECT id, body FROM log WHERE ts >= $1 AND ts < $2 AND (ts, id) < ($3, $4)
+                 ORDER BY ts DESC, id DESC LIMIT $5",
+                &[&from, &to, &cts, &cid, &limit(n)],
+            )
+            .await?;
+        entries(&rows, false)
+    }
+
+    async fn log_search_rev(
+        &self,
+        from: i64,
+        to: i64,
+        cursor: Option<(i64, u64)>,
+        text: &str,
+        n: usize,
+    ) -> Result<Option<Vec<LogEntry>>> {
+        let Some(need) = terms::of_query(text) else { return Ok(None) };
+        let (cts, cid) = cursor.map_or((i64::MAX, i64::MAX), |(t, i)| (t, big(i)));
+        let rows = self
+            .query(
+                "SELECT id, body FROM log WHERE terms @@ $5::text::tsquery
+                   AND ts >= $1 AND ts < $2 AND (ts, id) < ($3, $4)
+                 ORDER BY ts DESC, id DESC LIMIT $6",
+                &[&from, &to, &cts, &cid, &terms::tsquery(&need), &limit(n)],
+            )
+            .await?;
+        entries(&rows, false).map(Some)
+    }
+
+    async fn session_count(&self) -> Result<usize> {
+        let rows = self.query("SELECT count(*) FROM sessions", &[]).await?;
+        Ok(rows.first().map_or(0, |r| r.get::<_, i64>(0) as usize))
+    }
+
+    async fn log_for_session(&self, key: &SessionKey, n: usize) -> Result<Vec<LogEntry>> {
+        let rows = self
+            .query(
+                "SELECT id, body, shown FROM (
+                   SELECT id, ts, body, shown FROM log WHERE s_channel = $1 AND s_user = $2
+                   ORDER BY ts DESC, id DESC LIMIT $3) t ORDER BY ts, id",
+                &[&key.channel(), &key.user(), &limit(n)],
+            )
+            .await?;
+        entries(&rows, true)
+    }
+
+    async fn remove_log_before(&self, cutoff: i64) -> Result<usize> {
+        // Through the primary key's index on (ts, id), a batch at a time.
+        self.delete_in_batches(
+            "DELETE FROM log WHERE (ts, id) IN (
+               SELECT ts, id FROM log WHERE ts < $1 ORDER BY ts, id LIMIT $2 FOR UPDATE SKIP LOCKED)",
+            cutoff,
+        )
+        .await
+    }
+
+    async fn record_get(&self, space: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        let rows = self.query("SELECT value FROM records WHERE space = $1 AND key = $2", &[&space, &key]).await?;
+        Ok(rows.first().map(|r| r.get(0)))
+    }
+
+    async fn record_cas(&self, space: &str, key: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> Result<bool> {
+        let n = match (old, new) {
+            (None, None) => return Ok(self.record_get(space, key).await?.is_none()),
+            (None, Some(v)) => {
+                self.execute(
+                    "INSERT INTO records (space, key, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    &[&space, &key, &v],
+                )
+                .await?
+            }
+            (Some(o), Some(v)) => {
+                self.execute(
+                    "UPDATE records SET value = $4 WHERE space = $1 AND key = $2 AND value = $3",
+                    &[&space, &key, &o, &v],
+                )
+                .await?
+            }
+            (Some(o), None) => {
+                self.execute("DELETE FROM records WHERE space = $1 AND key = $2 AND value = $3", &[&space, &key, &o])
+                    .await?
+            }
+        };
+        Ok(n == 1)
+    }
+
+    async fn record_scan(&self, space: &str, prefix: &str, n: usize) -> Result<Vec<(String, Vec<u8>)>> {
+        let rows = self
+            .query(
+                "SELECT key, value FROM records WHERE space = $1 AND key >= $2 AND starts_with(key, $2)
+                 ORDER BY key LIMIT $3",
+                &[&space, &prefix, &limit(n)],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn put_ticket(&self, id: &str, t: &Ticket) -> Result<()> {
+        self.execute(
+            "INSERT INTO tickets (id, kind, expires, data) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, expires = EXCLUDED.expires, data = EXCLUDED.data",
+            &[&id, &t.kind, &t.expires, &t.data],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn get_ticket(&self, id: &str, now: i64) -> Result<Option<Ticket>> {
+        let rows =
+            self.query("SELECT kind, expires, data FROM tickets WHERE id = $1 AND expires >= $2", &[&id, &now]).await?;
+        rows.first().map(ticket).transpose()
+    }
+
+    async fn take_ticket(&self, id: &str, now: i64) -> Result<Option<Ticket>> {
+        let rows = self.query("DELETE FROM tickets WHERE id = $1 RETURNING kind, expires, data", &[&id]).await?;
+        Ok(rows.first().map(ticket).transpose()?.filter(|t| t.expires >= now))
+    }
+
+    async fn remove_expired_tickets(&self, now: i64) -> Result<usize> {
+        self.delete_in_batches(
+            "DELETE FROM tickets WHERE id IN (
+               SELECT id FROM tickets WHERE expires < $1 ORDER BY expires LIMIT $2 FOR UPDATE SKIP LOCKED)",
+            now,
+        )
+        .await
+    }
+
+    async fn lease(&self, name: &str, holder: &str, now: i64, secs: i64) -> Result<bool> {
+        let n = self
+            .execute(
+                "INSERT INTO leases (name, holder, until) VALUES ($1, $2, $3)
+                 ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, until = EXCLUDED.until
+                 WHERE leases.holder = EXCLUDED.holder OR leases.until < $4",
+                &[&name, &holder, &(now + secs), &now],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.query("SELECT 1", &[]).await.map(drop)
+    }
+
+    async fn flush(&self) -> Result<()> {
+        // Every write was durable when its statement returned.
+        Ok(())
+    }
+}
