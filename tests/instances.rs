@@ -430,8 +430,11 @@ async fn a_database_outage_answers_503_and_the_server_recovers_by_itself() {
 async fn a_session_on_a_node_this_instance_does_not_know_starts_again_politely() {
     let Some(c) = cluster("unknown_node", 1).await else { return };
     let token = "0123456789abcdef0123456789abcdef";
-    let s = xinfang_guide::engine::session::Session::new(web(token), "node_only_in_newer_content", 1000);
-    let rec = xinfang_guide::engine::reply::LogRecord { ts: 1000, ..Default::default() };
+    // Active now: an idle session could be swept at the server's start,
+    // and an unknown token gets a new one.
+    let now = xinfang_guide::server::unix_now();
+    let s = xinfang_guide::engine::session::Session::new(web(token), "node_only_in_newer_content", now);
+    let rec = xinfang_guide::engine::reply::LogRecord { ts: now, ..Default::default() };
     c.store.commit(None, &s, &rec).await.expect("commit");
     let client = reqwest::Client::new();
     let v = chat(&client, &c.servers[0].base, json!({"session": token, "text": "你好"})).await;
