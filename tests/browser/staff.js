@@ -74,7 +74,8 @@ const shots = process.env.SHOTS;
   await page.screenshot({ path: `${shots}/staff-dashboard.png`, fullPage: true });
   await page.click('a:has-text("审计日志")');
   const audit = await page.locator('main').innerText();
-  for (const a of ['login', 'view_transcript', 'annotate', 'export']) assert.match(audit, new RegExp(a));
+  // Audit actions are shown in Chinese.
+  for (const a of ['登录', '查看对话', '标注', '导出 CSV']) assert.match(audit, new RegExp(a));
   await page.screenshot({ path: `${shots}/staff-audit.png`, fullPage: true });
 
   await page.click('nav button:has-text("退出")');
