@@ -5,6 +5,7 @@ pub mod check;
 pub mod classify;
 pub mod examples;
 pub mod qr;
+pub mod report;
 pub mod server;
 pub mod staff;
 pub mod stats;

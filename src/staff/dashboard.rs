@@ -126,7 +126,10 @@ pub async fn page(State(app): State<AppState>, headers: HeaderMap, Params(r): Pa
         .append_pair("to", &rep.to)
         .append_pair("src", rep.src.as_deref().unwrap_or(""))
         .finish();
-    let mut b = format!(
+    // Danger turns and the count of warnings first (研判, `warnings`).
+    let mut b = super::warnings::banner(&app).await;
+    let _ = write!(
+        b,
         r#"<form class="filters" method="get"><input name="from" value="{}"> <input name="to" value="{}"> <input name="src" placeholder="来源标签" value="{}"> <button>查看</button></form>
 <p>人数 <b id="people">{}</b> · 消息 <b id="messages">{}</b> · 没看懂的文字提问 <b>{}</b>{} · 有帮助 <b>{}</b> · 没帮助 <b>{}</b> · 意见 <b>{}</b></p>
 <p><a href="/staff/dashboard.csv?{q}">下载 CSV</a> · <a href="/staff/dashboard.json?{q}">下载 JSON</a></p><h2>每日消息（蓝）与人数（橙）</h2>"#,

@@ -78,7 +78,7 @@ pub(crate) fn page(title: &str, staff: Option<&Staff>, body: &str) -> Response {
     let nav = match staff {
         Some(s) => {
             let mut n = format!(
-                r#"<nav><a href="/staff/queries">提问记录</a> <a href="/staff/unanswered">未解答的问题</a> <a href="/staff/dashboard">数据看板</a>{} <span class="who">{}（{}）</span>
+                r#"<nav><a href="/staff/queries">提问记录</a> <a href="/staff/unanswered">未解答的问题</a> <a href="/staff/dashboard">数据看板</a> <a href="/staff/warnings">研判预警</a> <a href="/staff/report">年度数据</a>{} <span class="who">{}（{}）</span>
 <form method="post" action="/staff/logout" class="inline"><input type="hidden" name="csrf" value="{}"><button>退出</button></form></nav>"#,
                 if s.role == Role::Admin {
                     r#" <a href="/staff/users">用户</a> <a href="/staff/retention">保留期限</a> <a href="/staff/audit">审计日志</a>"#
