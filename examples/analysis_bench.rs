@@ -1,0 +1,77 @@
+//! 研判 and the year report over the 1,000,000-message log of `staff_bench`:
+//!   cargo run --release --example staff_bench -- 1000000 /tmp/xg-bench
+//!   cargo run --release --example analysis_bench -- /tmp/xg-bench
+//! Times what the console pages compute (on the heavy-view pool, cached for
+//! 30 s): the warnings scan over the last nine weeks, the year report the
+//! first time (every complete day of the year folded from the log and kept
+//! as a daily record), and then from the kept records (only today folded
+//! from the log), and the hourly upkeep once everything is kept.
+
+use std::time::Instant;
+use xinfang_guide::analysis::year::Names;
+use xinfang_guide::store::{SledStore, Store};
+
+const END: i64 = 1_795_744_800; // staff_bench's last record: 2026-11-27 10:00 China time
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let dir = std::env::args().nth(1).ok_or_else(|| anyhow::anyhow!("give the data dir staff_bench filled"))?;
+    let store = SledStore::open(std::path::Path::new(&dir), &Default::default())?;
+    let now = END + 60;
+    let mut times = Vec::new();
+    let mut w = None;
+    for _ in 0..5 {
+        let t = Instant::now();
+        w = Some(xinfang_guide::staff::warnings::scan(&*store, now).await?);
+        times.push(ms(t));
+    }
+    times.sort_by(f64::total_cmp);
+    let w = w.unwrap_or_default();
+    let (from, to) = xinfang_guide::analysis::warn::range(now);
+    let mut n = 0;
+    let mut cursor = None;
+    loop {
+        let page = store.log_range(from, to, cursor, 10_000).await?;
+        n += page.len();
+        cursor = page.last().map(|e| (e.record.ts, e.id));
+        if page.len() < 10_000 {
+            break;
+        }
+    }
+    println!(
+        "warnings scan ({n} records, {} warnings)   median {:>8.1} ms  max {:>8.1} ms",
+        w.count(),
+        times[2],
+        times[4]
+    );
+    let fresh = store.record_scan("daily", "2026-", usize::MAX).await?.is_empty();
+    let names = Names::default();
+    let t = Instant::now();
+    let r = xinfang_guide::cli::report::from_store(&*store, 2026, now, &names).await?;
+    println!(
+        "year report, {} ({} days, {} 人次, {} messages)  {:>8.1} ms",
+        if fresh { "first: folds and keeps every day" } else { "days already kept" },
+        r.days_with_data,
+        r.people,
+        r.messages,
+        ms(t)
+    );
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let again = xinfang_guide::cli::report::from_store(&*store, 2026, now, &names).await?;
+        times.push(ms(t));
+        assert_eq!(again, r, "the kept days give the same report");
+    }
+    times.sort_by(f64::total_cmp);
+    println!("year report from kept days (today from the log)  median {:>8.1} ms  max {:>8.1} ms", times[2], times[4]);
+    let t = Instant::now();
+    let folded = xinfang_guide::cli::report::fold_complete_days(&*store, now).await?;
+    println!("hourly upkeep (folded {folded} days)   {:>8.1} ms", ms(t));
+    store.flush().await?;
+    Ok(())
+}
