@@ -39,7 +39,7 @@ async fn report_prints_the_section_and_the_table_from_the_data_dir_or_the_server
         "## 附表",
         "| 月份 | 人次 | 消息 |",
         "| 事项 | 人次 |",
-        "| 信访 |",
+        "| 指引至信访（合计） |",
         "劳动争议",
     ] {
         assert!(md.contains(want), "{want:?} missing in\n{md}");

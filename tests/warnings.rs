@@ -207,3 +207,21 @@ async fn a_quiet_log_raises_no_warning_and_the_year_report_is_in_the_console() {
     let days = c.store.record_scan("daily", "2026-", usize::MAX).await.expect("scan");
     assert!(days.len() >= 69, "{} days kept", days.len());
 }
+
+#[tokio::test]
+async fn danger_turns_of_the_last_days_head_the_warnings_and_the_dashboard() {
+    let mut log = planted::quiet(NOW);
+    let mut crisis = planted::rec(NOW - 3600, "crisis", Some("emergency"), "我不想活了");
+    crisis.danger = Some("self_harm".into());
+    log.push(crisis);
+    let c = console(log).await;
+    let viewer = c.session("viewer").await;
+    let page = c.get("/staff/warnings", &viewer).await;
+    let ids = warning_ids(&page.body);
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert!(ids[0].starts_with("danger:"), "{ids:?}");
+    assert!(page.body.contains("自伤自杀") && page.body.contains("我不想活了"));
+    let dash = c.get("/staff/dashboard", &viewer).await;
+    let banner = dash.body.split(r#"<div class="banner""#).nth(1).expect("banner at the top");
+    assert!(banner.contains("危险与危机 <b>1</b>") && banner.contains("我不想活了"), "{banner}");
+}

@@ -98,6 +98,9 @@ impl DayFold {
         let who = person(&r.channel, &r.user);
         let p = self.people.entry(who).or_default();
         let a = &mut self.agg;
+        // Everyone counted that day is counted on their channel and tag too.
+        self.channel_people.entry(r.channel.clone()).or_default().insert(who);
+        self.source_people.entry(r.source.clone().unwrap_or_default()).or_default().insert(who);
         if let Some(f) = &r.feedback {
             a.feedback.helpful += u64::from(f.helpful == Some(true));
             a.feedback.not_helpful += u64::from(f.helpful == Some(false));
@@ -107,8 +110,6 @@ impl DayFold {
         a.messages += 1;
         a.by_channel.entry(r.channel.clone()).or_default().messages += 1;
         a.by_source.entry(r.source.clone().unwrap_or_default()).or_default().messages += 1;
-        self.channel_people.entry(r.channel.clone()).or_default().insert(who);
-        self.source_people.entry(r.source.clone().unwrap_or_default()).or_default().insert(who);
         if let Some((c, confirmed)) = category_of(r) {
             if confirmed { &mut p.confirmed } else { &mut p.proposed }.insert(c.to_string());
         }
@@ -193,7 +194,7 @@ mod tests {
         assert_eq!(a.pointed.get("labor_arbitration"), Some(&1));
         assert_eq!(a.pointed.get("xinfang"), Some(&1));
         assert_eq!(a.by_source.get("0509-square"), Some(&Counts { people: 1, messages: 1 }));
-        assert_eq!(a.by_source.get(""), Some(&Counts { people: 2, messages: 5 }));
+        assert_eq!(a.by_source.get(""), Some(&Counts { people: 3, messages: 5 }), "b's feedback came untagged");
         assert_eq!(a.feedback, FeedbackCounts { helpful: 1, not_helpful: 0, comments: 1 });
         assert_eq!((a.typed, a.understood), (5, 4));
         assert_eq!(a.unanswered, [("阿巴阿巴".to_string(), 1)]);

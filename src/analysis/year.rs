@@ -226,8 +226,14 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
+/// A name without its parenthesised details ("人民法院（立案、诉讼服务，12368）" → "人民法院"),
+/// for running text.
+fn short(name: &str) -> &str {
+    name.split(['（', '(']).next().filter(|s| !s.is_empty()).unwrap_or(name)
+}
+
 fn list(items: &[Named], n: usize) -> String {
-    items.iter().take(n).map(|c| format!("{} {} 人次", c.name, c.people)).collect::<Vec<_>>().join("、")
+    items.iter().take(n).map(|c| format!("{} {} 人次", short(&c.name), c.people)).collect::<Vec<_>>().join("、")
 }
 
 /// The section in Chinese, ready to paste: figures only.
@@ -237,7 +243,7 @@ pub fn section(r: &YearReport) -> String {
         let _ = writeln!(s, "没有咨询记录。");
         return s;
     };
-    let _ = write!(s, "（统计期间 {} 至 {}，有记录的 {} 天）", md(first), md(last), r.days_with_data);
+    let _ = write!(s, "（统计期间 {}至 {}，有记录的 {} 天）", md(first), md(last), r.days_with_data);
     let _ = write!(s, "，依法信访指引服务共接受群众咨询 {} 人次，收到群众消息 {} 条", r.people, r.messages);
     let media: Vec<String> =
         r.by_channel.iter().map(|(ch, c)| format!("{} {} 人次", medium_name(ch), c.people)).collect();
@@ -351,7 +357,11 @@ pub fn markdown(r: &YearReport) -> String {
     for p in &r.pointed {
         let _ = writeln!(s, "| {} | {} |", cell(&p.name), p.people);
     }
-    let _ = writeln!(s, "| 信访以外的途径合计 | {} |\n| 信访 | {} |", r.pointed_other, r.pointed_xinfang);
+    let _ = writeln!(
+        s,
+        "| 指引至信访以外的途径（合计） | {} |\n| 指引至信访（合计） | {} |",
+        r.pointed_other, r.pointed_xinfang
+    );
     let share = |x: Option<f64>| x.map(pct).unwrap_or_else(|| "—".into());
     let _ = write!(
         s,
@@ -463,7 +473,7 @@ mod tests {
         let text = section(&r);
         for want in [
             "2026 年",
-            "5 月 9 日 至 11 月 1 日",
+            "5 月 9 日至 11 月 1 日",
             "5 人次",
             "“0509-square”5 月 9 日 2 人次",
             "劳动争议 5 人次",

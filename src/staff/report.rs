@@ -101,8 +101,8 @@ fn body(r: &YearReport) -> String {
     let cats = r.categories.iter().map(|c| vec![c.name.clone(), c.people.to_string()]);
     let _ = write!(b, "<h2>咨询事项（按人次）</h2>{}", table(&["事项", "人次"], cats));
     let mut pointed: Vec<Vec<String>> = r.pointed.iter().map(|p| vec![p.name.clone(), p.people.to_string()]).collect();
-    pointed.push(vec!["信访以外的途径合计".into(), r.pointed_other.to_string()]);
-    pointed.push(vec!["信访".into(), r.pointed_xinfang.to_string()]);
+    pointed.push(vec!["指引至信访以外的途径（合计）".into(), r.pointed_other.to_string()]);
+    pointed.push(vec!["指引至信访（合计）".into(), r.pointed_xinfang.to_string()]);
     let _ = write!(b, r#"<h2>指引途径（诉访分离）</h2><div id="pointed">{}</div>"#, table(&["途径", "人次"], pointed));
     let pct = |x: Option<f64>| x.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into());
     let f = &r.feedback;

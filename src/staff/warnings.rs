@@ -266,6 +266,21 @@ pub async fn banner(app: &AppState) -> String {
         w.targets.len(),
         w.repeats.len()
     );
+    let cats = &app.bot.engine.content.directory.categories;
+    for x in w.surges.iter().take(5) {
+        let what = match x.kind.as_str() {
+            "source" => format!("来源 {}", x.key),
+            _ => cats.get(&x.key).map(|c| c.name.clone()).unwrap_or_else(|| x.key.clone()),
+        };
+        let _ = write!(
+            b,
+            r#"<br>人数骤增：{}，最近 7 天 {} 人（此前平均每 7 天 {:.1} 人），如“{}”"#,
+            escape(&what),
+            x.people,
+            x.expected,
+            escape(x.samples.first().map(String::as_str).unwrap_or(""))
+        );
+    }
     for d in w.danger.iter().take(5) {
         let _ = write!(
             b,

@@ -60,7 +60,7 @@ const shots = process.env.SHOTS;
   assert.match(section, /依法信访指引咨询服务情况/);
   assert.match(section, /\d+ 人次/);
   assert.match(section, /诉访分离/);
-  assert.match(await page.locator('#pointed').innerText(), /信访以外的途径合计/);
+  assert.match(await page.locator('#pointed').innerText(), /指引至信访以外的途径（合计）/);
   assert.ok(await page.locator('main table').count() >= 5);
   await page.screenshot({ path: `${shots}/staff-report.png`, fullPage: true });
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('a:has-text("下载 CSV")')]);
