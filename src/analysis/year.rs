@@ -250,7 +250,7 @@ pub fn section(r: &YearReport) -> String {
     if media.len() > 1 {
         let _ = write!(s, "，其中{}", media.join("、"));
     }
-    s.push_str("。");
+    s.push('。');
     if !r.sources.is_empty() {
         let total: u64 = r.sources.iter().map(|x| x.people).sum();
         let parts: Vec<String> = r
