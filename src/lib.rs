@@ -47,6 +47,7 @@
 //! node transition → `render` (reply, card) → `Store::commit` (CAS, waits for
 //! the group flush) → JSON reply.
 
+pub mod analysis;
 pub mod app;
 pub mod channels;
 pub mod cli;

@@ -134,6 +134,21 @@ enum Command {
         #[command(flatten)]
         place: DataPlace,
     },
+    /// The year's figures for the annual 法治政府建设情况报告: a section in
+    /// Chinese and the table behind it, from the daily figures that
+    /// retention keeps. Reads the data dir, or asks the running server.
+    Report {
+        /// The year, e.g. 2026 (China time).
+        #[arg(long)]
+        year: i32,
+        #[arg(long, default_value = "md", value_parser = ["md", "csv", "json"])]
+        format: String,
+        /// Content directory, for category and channel names.
+        #[arg(long, default_value = ".")]
+        content: PathBuf,
+        #[command(flatten)]
+        place: DataPlace,
+    },
     /// QR codes (PNG, SVG) opening the web chat tagged with a source, and a
     /// printable A4 poster.
     Qr {
@@ -307,6 +322,18 @@ fn main() -> anyhow::Result<()> {
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             let report = rt.block_on(stats::fetch(&place, &q))?;
             print!("{}", stats::render(&report, &format, &stats::category_names(&content), en_header)?);
+            Ok(())
+        }
+        Command::Report { year, format, content, place } => {
+            let year = xinfang_guide::cli::report::check_year(year).map_err(anyhow::Error::msg)?;
+            let place = place.resolve()?;
+            let (loaded, _) = xinfang_guide::content::load(&content);
+            let names =
+                loaded.map(|c| xinfang_guide::analysis::year::Names::from_directory(&c.directory)).unwrap_or_default();
+            let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let now = server::unix_now();
+            let report = rt.block_on(xinfang_guide::cli::report::fetch(&place, year, now, &names))?;
+            print!("{}", xinfang_guide::cli::report::render(&report, &format)?);
             Ok(())
         }
         Command::Qr { src, base_url, out, config, content } => {

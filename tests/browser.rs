@@ -120,3 +120,27 @@ async fn a_staff_member_reviews_annotates_and_exports_in_the_console() {
     let password = Path::new("a long staff password");
     node("staff.js", &chromium, &[("STAFF_USER", user), ("STAFF_PASSWORD", password)], &server.base);
 }
+
+#[tokio::test]
+async fn staff_see_the_planted_warnings_mark_one_and_read_the_year_report() {
+    let Some(chromium) = browser() else { return };
+    let data = tempfile::tempdir().expect("tempdir");
+    {
+        let store: std::sync::Arc<dyn xinfang_guide::store::Store> =
+            xinfang_guide::store::SledStore::open(data.path(), &Default::default()).expect("open");
+        common::planted::write(store, common::planted::planted(xinfang_guide::app::unix_now())).await;
+    }
+    let server = common::spawn(data.path());
+    let mut add = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+        .args(["staff", "add", "wang", "--role", "admin", "--data"])
+        .arg(data.path())
+        .args(["--server", &server.base])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("staff add");
+    use std::io::Write as _;
+    add.stdin.take().expect("stdin").write_all(b"a long staff password\n").expect("password");
+    assert!(add.wait().expect("wait").success());
+    let (user, password) = (Path::new("wang"), Path::new("a long staff password"));
+    node("warnings.js", &chromium, &[("STAFF_USER", user), ("STAFF_PASSWORD", password)], &server.base);
+}

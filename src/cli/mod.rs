@@ -7,6 +7,7 @@ pub mod examples;
 pub mod graph;
 pub mod migrate;
 pub mod qr;
+pub mod report;
 pub mod server;
 pub mod staff;
 pub mod stats;

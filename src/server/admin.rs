@@ -124,6 +124,24 @@ pub async fn stats(
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct ReportParams {
+    year: i32,
+}
+
+/// `report --year` while the server holds the data dir.
+pub async fn report(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    params: Result<UrlQuery<ReportParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<crate::analysis::year::YearReport>, AppError> {
+    authorize(&app, &headers)?;
+    let UrlQuery(p) = params?;
+    let year = crate::cli::report::check_year(p.year).map_err(AppError::BadRequest)?;
+    crate::staff::report::year_report(&app, year).await.map(Json).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewStaff {
     pub name: String,
     pub role: String,

@@ -162,6 +162,7 @@ pub fn router(state: AppState) -> Router {
         .merge(browser)
         .route("/healthz", get(healthz))
         .route("/admin/stats", get(admin::stats))
+        .route("/admin/report", get(admin::report))
         .route("/admin/staff", get(admin::list_staff).post(admin::add_staff))
         .route("/admin/staff/password", post(admin::staff_password))
         .route("/admin/staff/unlock", post(admin::staff_unlock))
@@ -299,6 +300,8 @@ async fn sweep_loop(state: AppState, s: crate::config::SessionSettings) {
             last_purge = Some(now);
             if state.retention_days > 0 {
                 crate::staff::admin::purge(&state, "(scheduled)").await;
+            } else if let Err(e) = crate::staff::admin::keep_daily_figures(&state, now).await {
+                tracing::error!(error = %e, "keeping the daily figures failed");
             }
             if let Err(e) = crate::staff::accounts::forget_old_failures(&*state.bot.store, now).await {
                 tracing::error!(error = %e, "forgetting old login failures failed");

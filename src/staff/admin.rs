@@ -189,10 +189,24 @@ async fn count_before(app: &AppState, cut: i64) -> usize {
     }
 }
 
+/// Folds every complete day of the log into its daily record (the year's
+/// figures), on the heavy-view pool: the first run after an upgrade reads
+/// the whole log.
+pub async fn keep_daily_figures(app: &AppState, now: i64) -> Result<usize, String> {
+    let store = app.bot.store.clone();
+    let work = async move { crate::cli::report::fold_complete_days(&*store, now).await.map_err(|e| e.to_string()) };
+    app.heavy.run("", work).await.unwrap_or_else(|| Err("the heavy-view pool is gone".into()))
+}
+
 /// Purges entries older than the retention period; audited.
 pub async fn purge(app: &AppState, who: &str) -> usize {
     let now = (app.clock)();
     let Some(cut) = cutoff(app, now) else { return 0 };
+    // The year's figures first: a day's aggregate is kept before its messages go.
+    if let Err(e) = keep_daily_figures(app, now).await {
+        tracing::error!(error = %e, "daily figures could not be kept: retention purge postponed");
+        return 0;
+    }
     match app.bot.store.remove_log_before(cut).await {
         Ok(n) => {
             if n > 0 || who != "(scheduled)" {

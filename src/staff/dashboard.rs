@@ -177,6 +177,9 @@ struct DashboardPage<'a> {
     share: String,
     qs: String,
     charts: Vec<(&'static str, Option<Chart>)>,
+    /// 研判: danger turns and warning counts first (`warnings::banner`,
+    /// built with every value escaped).
+    banner: String,
 }
 
 pub async fn page(State(app): State<AppState>, headers: HeaderMap, Params(r): Params<Range>) -> Response {
@@ -195,6 +198,7 @@ pub async fn page(State(app): State<AppState>, headers: HeaderMap, Params(r): Pa
         share: String::new(),
         qs: String::new(),
         charts: Vec::new(),
+        banner: super::warnings::banner(&app).await,
     };
     let rep = match report(&app, &r).await {
         Ok(x) => x,

@@ -5,7 +5,9 @@ pub mod accounts;
 pub mod admin;
 pub mod audit;
 pub mod dashboard;
+pub mod report;
 pub mod review;
+pub mod warnings;
 pub mod web;
 
 use crate::app::AppState;
@@ -30,4 +32,5 @@ pub fn router() -> Router<AppState> {
         .route("/staff/users", get(admin::users).post(admin::change_user))
         .route("/staff/retention", get(admin::retention).post(admin::purge_now))
         .route("/staff/reload", post(admin::reload))
+        .merge(report::routes())
 }

@@ -814,3 +814,17 @@ pub async fn audit_page(State(app): State<AppState>, headers: HeaderMap) -> Resp
         .collect();
     render(&AuditPage { title: "审计日志", staff: Some(&s), entries }, StatusCode::OK)
 }
+
+/// A page whose body its handler built with every value escaped (研判预警
+/// and 年度数据, written from `analysis` output), in the console's layout.
+#[derive(Template)]
+#[template(path = "staff/raw.html")]
+struct Raw<'a> {
+    title: &'a str,
+    staff: Option<&'a Staff>,
+    body: &'a str,
+}
+
+pub(crate) fn page(title: &str, staff: Option<&Staff>, body: &str) -> Response {
+    render(&Raw { title, staff, body }, StatusCode::OK)
+}

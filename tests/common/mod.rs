@@ -1,6 +1,8 @@
 #![allow(dead_code)] // each test crate uses a part of these helpers
 //! Helpers shared by the end-to-end tests: the real binary on port 0.
 
+pub mod planted;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -1,0 +1,227 @@
+//! 研判 and the year's figures in the staff console over HTTP (router, no
+//! port, sled store): a planted log shows its surge, its group naming one
+//! estate and its repeat asker, a quiet log none; staff mark a warning
+//! (CSRF, roles, audit); the year report page and its downloads.
+
+mod common;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use common::planted;
+use http_body_util::BodyExt;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use tower::ServiceExt;
+use xinfang_guide::config::Settings;
+use xinfang_guide::server::App;
+use xinfang_guide::staff::accounts::{self, Role};
+use xinfang_guide::store::sled_store::SledOptions;
+use xinfang_guide::store::{SledStore, Store};
+
+const NOW: i64 = 1_795_744_800; // 2026-11-27 10:00 China time
+const PASSWORD: &str = "correct horse battery";
+
+struct Console {
+    router: Router,
+    store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+}
+
+async fn console(log: Vec<xinfang_guide::engine::reply::LogRecord>) -> Console {
+    let mut s = Settings::load_with_env(None, std::iter::empty()).expect("defaults");
+    s.limits.login_per_minute = 0;
+    s.limits.login_tarpit_ms = 0;
+    s.limits.per_ip_per_second = 0;
+    s.limits.per_session_per_second = 0;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
+    planted::write(store.clone(), log).await;
+    let (content, diags) = xinfang_guide::content::load(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let content = Arc::new(content.unwrap_or_else(|| panic!("{diags}")));
+    let mut app = App::with_store(s, content, Arc::new(xinfang_guide::engine::understand::Plain), store.clone());
+    app.state.clock = Arc::new(|| NOW);
+    for (name, role) in [("admin", Role::Admin), ("editor", Role::Editor), ("viewer", Role::Viewer)] {
+        accounts::add(&*store, name, role, PASSWORD, NOW).await.expect("account");
+    }
+    let addr: SocketAddr = "203.0.113.9:5000".parse().expect("addr");
+    Console { router: app.router().layer(MockConnectInfo(addr)), store, _dir: dir }
+}
+
+struct Resp {
+    status: StatusCode,
+    cookies: Vec<String>,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Console {
+    async fn send(&self, req: Request<Body>) -> Resp {
+        let r = self.router.clone().oneshot(req).await.expect("response");
+        let status = r.status();
+        let headers = r.headers().clone();
+        let cookies =
+            headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap_or("").to_string()).collect();
+        let body = String::from_utf8_lossy(&r.into_body().collect().await.expect("body").to_bytes()).into_owned();
+        Resp { status, cookies, headers, body }
+    }
+
+    async fn get(&self, path: &str, cookie: &str) -> Resp {
+        self.send(Request::get(path).header(header::COOKIE, cookie).body(Body::empty()).expect("req")).await
+    }
+
+    async fn post_form(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> Resp {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let req = Request::post(path)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("req");
+        self.send(req).await
+    }
+
+    /// Logs in and returns the session cookie pair.
+    async fn session(&self, user: &str) -> String {
+        let r = self.get("/staff/login", "").await;
+        let login = r.cookies.iter().find(|c| c.starts_with("xg_login=")).expect("login cookie");
+        let login = login.split(';').next().expect("pair").to_string();
+        let csrf = csrf_of(&r.body);
+        let r = self
+            .post_form("/staff/login", &login, &[("username", user), ("password", PASSWORD), ("csrf", &csrf)])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let c = r.cookies.iter().find(|c| c.starts_with("xg_staff=")).expect("session cookie");
+        c.split(';').next().expect("pair").to_string()
+    }
+}
+
+fn csrf_of(page: &str) -> String {
+    page.split(r#"name="csrf" value=""#).nth(1).and_then(|x| x.split('"').next()).expect("csrf").to_string()
+}
+
+/// The ids of the warnings a page lists.
+fn warning_ids(page: &str) -> Vec<String> {
+    page.split(r#"<tr class="warning" data-id=""#)
+        .skip(1)
+        .filter_map(|x| x.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_planted_surge_group_and_repeat_asker_are_the_warnings_and_staff_mark_one() {
+    let c = console(planted::planted(NOW)).await;
+    let viewer = c.session("viewer").await;
+    let page = c.get("/staff/warnings", &viewer).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let ids = warning_ids(&page.body);
+    assert_eq!(
+        ids,
+        ["surge:category:land_expropriation:2026-W48", "target:幸福家园", "repeat:web:again:labor"],
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("征地补偿标准太低了怎么办") && page.body.contains("幸福家园小区"));
+    assert!(page.body.contains("/staff/transcript?channel=web&amp;user=again"));
+    assert!(!page.body.contains("warn-state"), "viewers see states, not the forms");
+    assert_eq!(
+        c.post_form("/staff/warnings/state", &viewer, &[("csrf", &csrf_of(&page.body))]).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // An editor marks the group 已转办 with a note; the page and the audit log say so.
+    let editor = c.session("editor").await;
+    let page = c.get("/staff/warnings", &editor).await;
+    let csrf = csrf_of(&page.body);
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("id", "target:幸福家园"),
+        ("state", "referred"),
+        ("note", "转住建局"),
+        ("count", "5"),
+    ];
+    assert_eq!(
+        c.post_form(
+            "/staff/warnings/state",
+            &editor,
+            &[("csrf", "wrong"), ("id", "target:幸福家园"), ("state", "seen")]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        c.post_form("/staff/warnings/state", &editor, &[("csrf", &csrf), ("id", "anything"), ("state", "seen")])
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(c.post_form("/staff/warnings/state", &editor, &form).await.status, StatusCode::SEE_OTHER);
+    let page = c.get("/staff/warnings", &editor).await;
+    let row =
+        page.body.split(r#"data-id="target:幸福家园""#).nth(1).and_then(|r| r.split("</tr>").next()).expect("row");
+    assert!(row.contains("已转办：转住建局") && row.contains("editor") && !row.contains("有新情况"), "{row}");
+    let audit = xinfang_guide::staff::audit::recent(&*c.store, 50).await.expect("audit");
+    assert!(
+        audit.iter().any(|e| e.action == "warning_state"
+            && e.who == "editor"
+            && e.detail.contains("target:幸福家园 → referred"))
+    );
+
+    // The dashboard opens with the count of warnings.
+    let dash = c.get("/staff/dashboard", &viewer).await;
+    assert!(dash.body.contains("研判提醒") && dash.body.contains(r#"人数骤增 <b>1</b>"#), "{}", dash.body);
+}
+
+#[tokio::test]
+async fn a_quiet_log_raises_no_warning_and_the_year_report_is_in_the_console() {
+    let c = console(planted::quiet(NOW)).await;
+    let viewer = c.session("viewer").await;
+    let page = c.get("/staff/warnings", &viewer).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(warning_ids(&page.body).is_empty(), "{}", page.body);
+    assert!(page.body.contains("0 条提醒"));
+
+    let r = c.get("/staff/report?year=2026", &viewer).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    for want in
+        ["（一）依法信访指引咨询服务情况", "人次", "按照诉访分离", "指引通过信访渠道反映", "<th>月份</th>", "kiosk-1"]
+    {
+        assert!(r.body.contains(want), "{want} missing");
+    }
+    let csv = c.get("/staff/report.csv?year=2026", &viewer).await;
+    assert!(csv.body.starts_with("\u{feff}table,key,name,date,people,messages\r\n"));
+    assert!(
+        csv.headers
+            .get(header::CONTENT_DISPOSITION)
+            .is_some_and(|v| v.to_str().unwrap_or("").contains("report-2026.csv"))
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&c.get("/staff/report.json?year=2026", &viewer).await.body).expect("json");
+    assert!(json["people"].as_u64().unwrap_or(0) > 500 && json["pointed_xinfang"].as_u64().unwrap_or(0) > 0, "{json}");
+    assert_eq!(c.get("/staff/report?year=abc", &viewer).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(c.get("/staff/report", "").await.status, StatusCode::SEE_OTHER, "staff only");
+    // Complete days are kept as daily records.
+    let days = c.store.record_scan("daily", "2026-", usize::MAX).await.expect("scan");
+    assert!(days.len() >= 69, "{} days kept", days.len());
+}
+
+#[tokio::test]
+async fn danger_turns_of_the_last_days_head_the_warnings_and_the_dashboard() {
+    let mut log = planted::quiet(NOW);
+    let mut crisis = planted::rec(NOW - 3600, "crisis", Some("emergency"), "我不想活了");
+    crisis.danger = Some("self_harm".into());
+    log.push(crisis);
+    let c = console(log).await;
+    let viewer = c.session("viewer").await;
+    let page = c.get("/staff/warnings", &viewer).await;
+    let ids = warning_ids(&page.body);
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert!(ids[0].starts_with("danger:"), "{ids:?}");
+    assert!(page.body.contains("自伤自杀") && page.body.contains("我不想活了"));
+    let dash = c.get("/staff/dashboard", &viewer).await;
+    let banner = dash.body.split(r#"<div class="banner""#).nth(1).expect("banner at the top");
+    assert!(banner.contains("危险与危机 <b>1</b>") && banner.contains("我不想活了"), "{banner}");
+}
