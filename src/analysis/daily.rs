@@ -117,7 +117,7 @@ impl DayFold {
             self.pointed.entry(ch.to_string()).or_default().insert(who);
         }
         a.danger += u64::from(r.danger.is_some());
-        if r.input_kind == "text" && is_message(r) {
+        if r.is_question() && is_message(r) {
             a.typed += 1;
             a.understood += u64::from(r.matched);
             let t = topic_text(&r.input);

@@ -196,7 +196,7 @@ impl Scan {
             self.weeks_seen.insert(week);
         }
         let who = person(&r.channel, &r.user);
-        let text = r.input_kind == "text";
+        let text = r.is_question();
         let category = category_of(r).map(|(c, _)| c.to_string());
         if week <= HISTORY_WEEKS {
             let keys = [("category", category.clone()), ("source", r.source.clone())];
