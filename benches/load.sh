@@ -6,6 +6,11 @@
 # Prints the figures; touches nothing outside a temp dir.
 #
 #   bash benches/load.sh [MESSAGES]     (default 200000)
+#
+# XG_BENCH_ENV="VAR=value …" adds settings to the server's environment;
+# XG_BENCH_WRAP="eatmydata" runs it under a command prefix (eatmydata turns
+# fsync, fdatasync and sync_file_range into no-ops: the A/B of what making
+# every reply durable costs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MESSAGES=${1:-200000}
@@ -19,7 +24,7 @@ start=$(date +%s%N)
 # Sessions idle for a minute are swept every 10 s, so the run sees sweeps.
 env XG_LIMITS_PER_IP_PER_SECOND=0 XG_LIMITS_PER_SESSION_PER_SECOND=0 XG_METRICS_ALLOW=127.0.0.1 \
   XG_SESSION_IDLE_MINUTES=1 XG_SESSION_SWEEP_SECONDS=10 RUST_LOG=warn ${XG_BENCH_ENV:-} \
-  ./target/release/xinfang-guide serve --addr 127.0.0.1:$PORT --data "$DATA" >/dev/null 2>"$DATA.log" &
+  ${XG_BENCH_WRAP:-} ./target/release/xinfang-guide serve --addr 127.0.0.1:$PORT --data "$DATA" >/dev/null 2>"$DATA.log" &
 PID=$!
 until curl -sf http://127.0.0.1:$PORT/healthz >/dev/null; do sleep 0.005; done
 end=$(date +%s%N)

@@ -20,17 +20,25 @@ async fn main() -> anyhow::Result<()> {
     }
     let store = SledStore::open(std::path::Path::new(&dir), &opts)?;
     println!("opened; {}", rss());
+    let fold = std::env::var_os("XG_BENCH_FOLD").is_some();
     for round in 0..3 {
         let t = Instant::now();
+        let q = xinfang_guide::stats::query(None, "2000-01-01", "2100-01-01").map_err(anyhow::Error::msg)?;
+        let mut f = xinfang_guide::stats::Fold::new(&q);
         let (mut n, mut cursor) = (0usize, None);
         loop {
             let page = store.log_range(0, i64::MAX, cursor, 2_000).await?;
             n += page.len();
+            if fold {
+                page.iter().for_each(|e| f.add(&e.record));
+            }
             cursor = page.last().map(|e| (e.record.ts, e.id));
             if page.len() < 2_000 {
                 break;
             }
         }
+        let people = f.finish().sessions;
+        println!("people {people}");
         println!("scan {round}: {n} records in {:.0?}; {}", t.elapsed(), rss());
     }
     Ok(())

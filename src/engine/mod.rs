@@ -491,7 +491,6 @@ impl<'a> Turn<'a> {
                 }
             }
         }
-        let summary: String = self.replies.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join(" / ");
         let log = LogRecord {
             ts: self.now,
             channel: s.key.channel().to_string(),
@@ -504,7 +503,7 @@ impl<'a> Turn<'a> {
             matched: self.matched,
             category: self.proposed.unwrap_or_else(|| s.slots.get("category").cloned()),
             channel_chosen: self.card_channel,
-            reply_summary: summary.chars().take(120).collect(),
+            reply_summary: String::new(),
             feedback: self.feedback,
             low_confidence: self.low_confidence,
             danger: self.danger,

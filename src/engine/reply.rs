@@ -163,6 +163,7 @@ pub struct LogRecord {
     pub ts: i64,
     pub channel: String,
     pub user: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     pub node_from: String,
     pub node: String,
@@ -170,8 +171,14 @@ pub struct LogRecord {
     pub input_kind: String,
     pub input: String,
     pub matched: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_chosen: Option<String>,
+    /// Only in records written before `shown` existed: the start of the
+    /// replies (their transcripts show it). `shown` holds the whole text now,
+    /// so this is no longer written (it was ~40% of a record's bytes).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reply_summary: String,
     /// Set on feedback records (`input_kind` = `feedback`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

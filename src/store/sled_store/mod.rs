@@ -102,7 +102,7 @@ pub struct SledOptions {
 
 impl Default for SledOptions {
     fn default() -> Self {
-        Self { cache_bytes: 16 * 1024 * 1024, gather: std::time::Duration::from_micros(1000) }
+        Self { cache_bytes: 1024 * 1024, gather: std::time::Duration::from_micros(1000) }
     }
 }
 
