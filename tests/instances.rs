@@ -443,3 +443,137 @@ async fn a_session_on_a_node_this_instance_does_not_know_starts_again_politely()
     let s = c.store.load(&web(token)).await.expect("load").expect("session");
     assert_ne!(s.node, "node_only_in_newer_content");
 }
+
+/// A fake Telegram Bot API for two instances: each is given its own path
+/// prefix (`/a`, `/b`) in `api_url`, so the fake knows which one calls.
+/// Updates queued are handed to whichever instance polls first.
+#[derive(Default)]
+struct FakeTelegram {
+    updates: std::collections::VecDeque<Value>,
+    /// (instance prefix, method in lower case, parameters), in order.
+    calls: Vec<(String, String, Value)>,
+}
+
+type Tg = Arc<std::sync::Mutex<FakeTelegram>>;
+
+fn tg(f: &Tg) -> std::sync::MutexGuard<'_, FakeTelegram> {
+    f.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+async fn fake_bot_api(
+    axum::extract::State(f): axum::extract::State<Tg>,
+    axum::extract::Path((inst, _bot, method)): axum::extract::Path<(String, String, String)>,
+    body: axum::body::Bytes,
+) -> axum::Json<Value> {
+    let method = method.to_ascii_lowercase();
+    let params: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    tg(&f).calls.push((inst.clone(), method.clone(), params.clone()));
+    let result = match method.as_str() {
+        "getupdates" => {
+            // A short long poll: up to 200 ms for an update.
+            for _ in 0..20 {
+                let batch: Vec<Value> = tg(&f).updates.drain(..).collect();
+                if !batch.is_empty() {
+                    return axum::Json(json!({"ok": true, "result": batch}));
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            json!([])
+        }
+        "getme" => json!({"id": 1, "is_bot": true, "first_name": "信访指引", "username": "xg_test_bot",
+            "can_join_groups": false, "can_read_all_group_messages": false, "supports_inline_queries": false,
+            "has_main_web_app": false}),
+        "getwebhookinfo" => json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0}),
+        "sendmessage" => json!({"message_id": 2000, "date": 1764200000,
+            "from": {"id": 1, "is_bot": true, "first_name": "信访指引", "username": "xg_test_bot"},
+            "chat": {"id": params["chat_id"], "type": "private", "first_name": "张"},
+            "text": params["text"].as_str().unwrap_or("")}),
+        _ => json!(true),
+    };
+    axum::Json(json!({"ok": true, "result": result}))
+}
+
+fn tg_message(update_id: i64, text: &str) -> Value {
+    json!({"update_id": update_id, "message": {"message_id": update_id, "date": 1764200000,
+        "chat": {"id": 7770001, "type": "private", "first_name": "张"},
+        "from": {"id": 7770001, "is_bot": false, "first_name": "张"}, "text": text}})
+}
+
+/// The instances that called `method` since call number `from`.
+fn callers(f: &Tg, from: usize, method: &str) -> std::collections::BTreeSet<String> {
+    tg(f).calls.iter().skip(from).filter(|c| c.1 == method).map(|c| c.0.clone()).collect()
+}
+
+async fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
+    let until = Instant::now() + limit;
+    while !ok() {
+        assert!(Instant::now() < until, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Telegram allows one `getUpdates` poller per bot: of two instances on one
+/// database only the lease holder polls, a message is answered once, and
+/// when the holder is killed (no release: its lease runs out) the other
+/// takes over polling and answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn only_one_instance_polls_telegram_and_the_other_takes_over_when_it_dies() {
+    let Some(url) = common::pg_database("tglease").await else { return };
+    let fake: Tg = Arc::default();
+    let api = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let api_base = format!("http://{}", api.local_addr().expect("addr"));
+    let router =
+        axum::Router::new().route("/{inst}/{bot}/{method}", axum::routing::post(fake_bot_api)).with_state(fake.clone());
+    tokio::spawn(async move { axum::serve(api, router).await });
+    let mut servers = Vec::new();
+    let mut dirs = Vec::new();
+    for inst in ["a", "b"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let api_url = format!("{api_base}/{inst}");
+        let envs = [
+            ("XG_STORE_URL", url.as_str()),
+            ("XG_TELEGRAM_TOKEN", "123456:LEASE-test"),
+            ("XG_TELEGRAM_API_URL", api_url.as_str()),
+        ];
+        servers.push((inst, spawn_with(dir.path(), &envs, Stdio::inherit())));
+        dirs.push(dir);
+    }
+    // One of them takes the lease and polls; the other never does meanwhile.
+    wait_for("a poller", Duration::from_secs(10), || !callers(&fake, 0, "getupdates").is_empty()).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let pollers = callers(&fake, 0, "getupdates");
+    assert_eq!(pollers.len(), 1, "one poller, not {pollers:?}");
+    let holder = pollers.into_iter().next().expect("holder");
+    let other = if holder == "a" { "b" } else { "a" };
+
+    // A message is answered once, by the holder.
+    let mark = tg(&fake).calls.len();
+    tg(&fake).updates.push_back(tg_message(1, "老板拖欠工资"));
+    wait_for("the reply", Duration::from_secs(10), || !callers(&fake, mark, "sendmessage").is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let replies: Vec<String> =
+        tg(&fake).calls.iter().skip(mark).filter(|c| c.1 == "sendmessage").map(|c| c.0.clone()).collect();
+    assert_eq!(replies, [holder.clone()], "answered once, by the poller");
+
+    // kill -9 of the holder: its lease is not released but runs out
+    // (LEASE_SECS 30 after its last renewal); the other takes it on its next
+    // try (every 10 s).
+    let (_, server) = servers.iter_mut().find(|(i, _)| *i == holder).expect("holder process");
+    server.child.kill().expect("kill -9");
+    server.child.wait().expect("reaped");
+    let killed_at = tg(&fake).calls.len();
+    wait_for("the other instance to poll", Duration::from_secs(50), || {
+        callers(&fake, killed_at, "getupdates").contains(other)
+    })
+    .await;
+    let mark = tg(&fake).calls.len();
+    tg(&fake).updates.push_back(tg_message(2, "菜单"));
+    wait_for("the reply after the take-over", Duration::from_secs(10), || {
+        callers(&fake, mark, "sendmessage").contains(other)
+    })
+    .await;
+    // The session was the same conversation: the new poller found it in the database.
+    let key = SessionKey::parse("telegram", "7770001").expect("key");
+    let turns = PgStore::connect(&url, &PgOptions::default()).await.expect("connect").load(&key).await.expect("load");
+    assert_eq!(turns.map(|s| s.turns), Some(2), "both messages in one conversation");
+}
