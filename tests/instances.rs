@@ -553,7 +553,7 @@ async fn only_one_instance_polls_telegram_and_the_other_takes_over_when_it_dies(
     tokio::time::sleep(Duration::from_millis(500)).await;
     let replies: Vec<String> =
         tg(&fake).calls.iter().skip(mark).filter(|c| c.1 == "sendmessage").map(|c| c.0.clone()).collect();
-    assert_eq!(replies, [holder.clone()], "answered once, by the poller");
+    assert_eq!(replies, std::slice::from_ref(&holder), "answered once, by the poller");
 
     // kill -9 of the holder: its lease is not released but runs out
     // (LEASE_SECS 30 after its last renewal); the other takes it on its next
