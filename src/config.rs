@@ -175,6 +175,8 @@ pub struct StoreSettings {
     pub url: Secret,
     /// PostgreSQL connections per instance.
     pub pool_size: usize,
+    /// PostgreSQL: concurrent commits share one statement and transaction.
+    pub batch_commits: bool,
     pub cache_mb: u64,
     /// Microseconds the flusher waits for more commits before each flush.
     pub group_commit_us: u64,

@@ -200,7 +200,11 @@ pub async fn open(
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         return Err(StoreError::Io("[store] url must be empty (sled) or start with postgres://".into()));
     }
-    let opts = pg::PgOptions { pool_size: settings.pool_size, ..pg::PgOptions::default() };
+    let opts = pg::PgOptions {
+        pool_size: settings.pool_size,
+        batch_commits: settings.batch_commits,
+        ..pg::PgOptions::default()
+    };
     Ok(PgStore::connect(url, &opts).await?)
 }
 

@@ -9,6 +9,7 @@
 //! (chat answers 503); the pool drops broken connections and opens new ones
 //! when the database is back, so the server recovers by itself.
 
+mod batch;
 mod schema;
 pub mod terms;
 
@@ -73,16 +74,20 @@ pub struct PgOptions {
     /// How long a request waits for a connection, and a connection attempt
     /// for the server, before the request fails as unavailable.
     pub timeout: Duration,
+    /// Concurrent commits share one statement and transaction (`batch.rs`).
+    pub batch_commits: bool,
 }
 
 impl Default for PgOptions {
     fn default() -> Self {
-        Self { pool_size: 16, timeout: Duration::from_secs(3) }
+        Self { pool_size: 16, timeout: Duration::from_secs(3), batch_commits: true }
     }
 }
 
 pub struct PgStore {
     pool: Pool,
+    /// Set with `batch_commits`: where commits go.
+    batch: Option<batch::Batcher>,
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -118,7 +123,8 @@ impl PgStore {
         if !applied.is_empty() {
             tracing::info!(?applied, "database schema migrated");
         }
-        Ok(Arc::new(Self { pool }))
+        let batch = opts.batch_commits.then(|| batch::Batcher::start(pool.clone()));
+        Ok(Arc::new(Self { pool, batch }))
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
@@ -269,6 +275,25 @@ impl Store for PgStore {
     async fn commit(&self, expected: Option<u64>, session: &Session, log: &LogRecord) -> Result<Commit> {
         let version = next_version(expected);
         let (body, terms) = log_columns(log)?;
+        if let Some(b) = &self.batch {
+            let turn = batch::Pending {
+                channel: session.key.channel().to_string(),
+                user: session.key.user().to_string(),
+                version: big(version),
+                old: expected.map(big),
+                last_active: session.last_active,
+                session: serde_json::to_value(session).map_err(PgError::from)?,
+                ts: log.ts,
+                log_channel: log.channel.clone(),
+                category: log.category.clone(),
+                danger: log.danger.clone(),
+                body,
+                shown: log.shown.clone(),
+                terms: terms.join(" "),
+            };
+            let won = b.commit(turn).await?;
+            return Ok(if won { Commit::Done { version } } else { Commit::Conflict });
+        }
         let (k, v) = (&session.key, big(version));
         let n = match expected {
             Some(old) => {
