@@ -21,7 +21,7 @@ pub use mem::MemStore;
 pub use pg::PgStore;
 pub use sled_store::SledStore;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("storage I/O failed: {0}")]
     Io(String),

@@ -1,5 +1,6 @@
 //! PostgreSQL store: several instances on one database. Each commit is one
-//! statement, so one round trip and one transaction: the session's
+//! statement, so one round trip and one transaction (with `batch_commits`,
+//! one statement for all turns waiting together: `batch.rs`): the session's
 //! compare-and-swap (`UPDATE … WHERE version = $n`, or `INSERT … ON
 //! CONFLICT DO NOTHING` for a new one) feeds the log `INSERT` in a CTE, and
 //! `execute` returns after `COMMIT` (with `synchronous_commit` on, after
