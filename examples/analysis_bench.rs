@@ -1,6 +1,7 @@
 //! 研判 and the year report over the 1,000,000-message log of `staff_bench`:
 //!   cargo run --release --example staff_bench -- 1000000 /tmp/xg-bench
 //!   cargo run --release --example analysis_bench -- /tmp/xg-bench
+//! (or a `postgres://…` URL staff_bench filled in place of the dir),
 //! or, without a sled dir, the pure folds over the same 1,000,000 records
 //! (staff_bench's generator) held in memory, without any store read:
 //!   cargo run --release --example analysis_bench -- --mem 1000000
@@ -13,39 +14,14 @@
 use std::sync::Arc;
 use std::time::Instant;
 use xinfang_guide::analysis::year::Names;
-use xinfang_guide::engine::reply::LogRecord;
-use xinfang_guide::store::{SledStore, Store};
+use xinfang_guide::store::{PgStore, SledStore, Store};
 
-const END: i64 = 1_795_744_800; // staff_bench's last record: 2026-11-27 10:00 China time
-const SPAN: i64 = 365 * 86_400;
+#[path = "common/bench_log.rs"]
+mod bench_log;
+use bench_log::{END, record};
 
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
-}
-const USERS: u64 = 100_000;
-
-/// staff_bench's record `i` of `n`.
-fn record(i: u64, n: u64) -> LogRecord {
-    let src = ["0509-square", "campaign-a", "poster-b", "kiosk-1", "web"][(i % 5) as usize];
-    let text = match i % 100 {
-        0 => "公积金怎么提取".to_string(),
-        1..=9 => format!("没看懂的问题 {}", i % 997),
-        _ => format!("老板拖欠工资第{}个月了怎么办", i % 12),
-    };
-    LogRecord {
-        ts: END - SPAN + (i as i64 * SPAN / n as i64),
-        channel: "web".into(),
-        user: format!("u{:06}", i % USERS),
-        source: Some(src.into()),
-        node_from: "main".into(),
-        node: "labor_start".into(),
-        input_kind: "text".into(),
-        input: text,
-        matched: !(1..=9).contains(&(i % 100)),
-        category: Some("labor".into()),
-        reply_summary: "您反映的似乎是劳动争议方面的问题".into(),
-        ..LogRecord::default()
-    }
 }
 
 /// The folds alone over `n` records in memory: the warnings over their
@@ -79,8 +55,9 @@ async fn main() -> anyhow::Result<()> {
             folds(n.parse()?);
             return Ok(());
         }
+        [url] if url.starts_with("postgres") => PgStore::connect(url, &Default::default()).await?,
         [dir] => SledStore::open(std::path::Path::new(dir), &Default::default())?,
-        _ => anyhow::bail!("give the data dir staff_bench filled, or --mem N"),
+        _ => anyhow::bail!("give the data dir or PostgreSQL URL staff_bench filled, or --mem N"),
     };
     let now = END + 60;
     let mut times = Vec::new();

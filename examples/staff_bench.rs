@@ -8,37 +8,13 @@
 
 use std::sync::Arc;
 use std::time::Instant;
-use xinfang_guide::engine::reply::LogRecord;
 use xinfang_guide::engine::session::{Session, SessionKey};
 use xinfang_guide::staff::web::{Filters, find};
 use xinfang_guide::store::{PgStore, SledStore, Store};
 
-const END: i64 = 1_795_744_800; // 2026-11-27 10:00 China time
-const SPAN: i64 = 365 * 86_400;
-const USERS: u64 = 100_000;
-
-fn record(i: u64, n: u64) -> LogRecord {
-    let src = ["0509-square", "campaign-a", "poster-b", "kiosk-1", "web"][(i % 5) as usize];
-    let text = match i % 100 {
-        0 => "公积金怎么提取".to_string(),
-        1..=9 => format!("没看懂的问题 {}", i % 997),
-        _ => format!("老板拖欠工资第{}个月了怎么办", i % 12),
-    };
-    LogRecord {
-        ts: END - SPAN + (i as i64 * SPAN / n as i64),
-        channel: "web".into(),
-        user: format!("u{:06}", i % USERS),
-        source: Some(src.into()),
-        node_from: "main".into(),
-        node: "labor_start".into(),
-        input_kind: "text".into(),
-        input: text,
-        matched: !(1..=9).contains(&(i % 100)),
-        category: Some("labor".into()),
-        reply_summary: "您反映的似乎是劳动争议方面的问题".into(),
-        ..LogRecord::default()
-    }
-}
+#[path = "common/bench_log.rs"]
+mod bench_log;
+use bench_log::{END, USERS, record};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {

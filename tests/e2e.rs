@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Server, spawn, spawn_with};
+use common::{Server, choice_id, spawn, spawn_with};
 use serde_json::{Value, json};
 use std::process::Command;
 use std::time::Duration;
@@ -11,17 +11,6 @@ async fn chat(client: &reqwest::Client, s: &Server, body: Value) -> Value {
     let resp = client.post(format!("{}/api/v1/chat", s.base)).json(&body).send().await.expect("send");
     assert!(resp.status().is_success(), "{}", resp.status());
     resp.json().await.expect("json")
-}
-
-fn choice_id(v: &Value, label: &str) -> String {
-    v["replies"]
-        .as_array()
-        .expect("replies")
-        .iter()
-        .flat_map(|r| r["choices"].as_array().cloned().unwrap_or_default())
-        .find(|c| c["label"].as_str().is_some_and(|l| l.contains(label)))
-        .and_then(|c| c["id"].as_str().map(str::to_string))
-        .unwrap_or_else(|| panic!("no `{label}` in {v}"))
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Server, spawn_with};
+use common::{Server, choice_id, spawn_with};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -52,17 +52,6 @@ async fn chat(client: &reqwest::Client, base: &str, body: Value) -> Value {
     let resp = client.post(format!("{base}/api/v1/chat")).json(&body).send().await.expect("send");
     assert!(resp.status().is_success(), "{}", resp.status());
     resp.json().await.expect("json")
-}
-
-fn choice_id(v: &Value, label: &str) -> String {
-    v["replies"]
-        .as_array()
-        .expect("replies")
-        .iter()
-        .flat_map(|r| r["choices"].as_array().cloned().unwrap_or_default())
-        .find(|c| c["label"].as_str().is_some_and(|l| l.contains(label)))
-        .and_then(|c| c["id"].as_str().map(str::to_string))
-        .unwrap_or_else(|| panic!("no `{label}` in {v}"))
 }
 
 fn web(token: &str) -> SessionKey {
@@ -469,25 +458,10 @@ async fn fake_bot_api(
     let params: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     tg(&f).calls.push((inst.clone(), method.clone(), params.clone()));
     let result = match method.as_str() {
-        "getupdates" => {
-            // A short long poll: up to 200 ms for an update.
-            for _ in 0..20 {
-                let batch: Vec<Value> = tg(&f).updates.drain(..).collect();
-                if !batch.is_empty() {
-                    return axum::Json(json!({"ok": true, "result": batch}));
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            json!([])
-        }
-        "getme" => json!({"id": 1, "is_bot": true, "first_name": "信访指引", "username": "xg_test_bot",
-            "can_join_groups": false, "can_read_all_group_messages": false, "supports_inline_queries": false,
-            "has_main_web_app": false}),
+        "getupdates" => common::telegram::long_poll(|| tg(&f).updates.drain(..).collect()).await,
+        "getme" => common::telegram::get_me(),
         "getwebhookinfo" => json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0}),
-        "sendmessage" => json!({"message_id": 2000, "date": 1764200000,
-            "from": {"id": 1, "is_bot": true, "first_name": "信访指引", "username": "xg_test_bot"},
-            "chat": {"id": params["chat_id"], "type": "private", "first_name": "张"},
-            "text": params["text"].as_str().unwrap_or("")}),
+        "sendmessage" => common::telegram::sent(&params, 2000),
         _ => json!(true),
     };
     axum::Json(json!({"ok": true, "result": result}))

@@ -4,6 +4,8 @@
 //! bot makes recorded: a whole conversation, rate limits, failed sends,
 //! re-delivery, and webhook mode with its secret header.
 
+mod common;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
@@ -50,21 +52,13 @@ async fn bot_api(
     let params: Value =
         serde_json::from_slice(&body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
     if method == "getupdates" {
-        for _ in 0..20 {
-            let batch: Vec<Value> = lock(&f).updates.drain(..).collect();
-            if !batch.is_empty() {
-                return axum::Json(json!({"ok": true, "result": batch}));
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        return axum::Json(json!({"ok": true, "result": []}));
+        let batch = common::telegram::long_poll(|| lock(&f).updates.drain(..).collect()).await;
+        return axum::Json(json!({"ok": true, "result": batch}));
     }
     let mut s = lock(&f);
     s.calls.push((method.clone(), params.clone()));
     let result = match method.as_str() {
-        "getme" => json!({"id": 1, "is_bot": true, "first_name": "信访指引", "username": "xg_test_bot",
-            "can_join_groups": false, "can_read_all_group_messages": false, "supports_inline_queries": false,
-            "has_main_web_app": false}),
+        "getme" => common::telegram::get_me(),
         "sendmessage" if s.throttle > 0 => {
             s.throttle -= 1;
             s.calls.last_mut().expect("call").0 = "sendmessage:429".into();
@@ -80,10 +74,7 @@ async fn bot_api(
         }
         "sendmessage" | "editmessagereplymarkup" => {
             s.next_message_id += 1;
-            json!({"message_id": 1000 + s.next_message_id, "date": 1764200000,
-                "from": {"id": 1, "is_bot": true, "first_name": "信访指引", "username": "xg_test_bot"},
-                "chat": {"id": params["chat_id"], "type": "private", "first_name": "张"},
-                "text": params["text"].as_str().unwrap_or("")})
+            common::telegram::sent(&params, 1000 + s.next_message_id)
         }
         _ => json!(true),
     };

@@ -2,6 +2,7 @@
 //! Helpers shared by the end-to-end tests: the real binary on port 0.
 
 pub mod planted;
+pub mod telegram;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -96,4 +97,16 @@ pub async fn pg_database(test: &str) -> Option<String> {
 /// `pg_database` for tests without a runtime of their own.
 pub fn pg_database_blocking(test: &str) -> Option<String> {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(pg_database(test))
+}
+
+/// The id of the button whose label contains `label` in a chat reply.
+pub fn choice_id(v: &serde_json::Value, label: &str) -> String {
+    v["replies"]
+        .as_array()
+        .expect("replies")
+        .iter()
+        .flat_map(|r| r["choices"].as_array().cloned().unwrap_or_default())
+        .find(|c| c["label"].as_str().is_some_and(|l| l.contains(label)))
+        .and_then(|c| c["id"].as_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("no `{label}` in {v}"))
 }
