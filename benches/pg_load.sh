@@ -33,10 +33,13 @@ psql -qtA "$XG_BENCH_PG_URL" -c "SHOW synchronous_commit" | grep -qx on
 serve() { # port
   mkdir -p "$DIRS/$1"
   XG_LIMITS_PER_IP_PER_SECOND=0 XG_LIMITS_PER_SESSION_PER_SECOND=0 XG_STORE_URL=$XG_BENCH_PG_URL \
-    XG_STORE_POOL_SIZE=${XG_BENCH_POOL:-16} RUST_LOG=warn ${XG_BENCH_ENV:-} \
+    XG_STORE_POOL_SIZE=${XG_BENCH_POOL:-16} RUST_LOG=warn env ${XG_BENCH_ENV:-} \
     ./target/release/xinfang-guide serve --addr 127.0.0.1:$1 --data "$DIRS/$1" >/dev/null 2>"$DIRS/$1.log" &
   PIDS+=($!)
-  until curl -sf http://127.0.0.1:$1/healthz >/dev/null; do sleep 0.01; done
+  until curl -sf http://127.0.0.1:$1/healthz >/dev/null; do
+    kill -0 "${PIDS[-1]}" 2>/dev/null || { echo "the server on :$1 died:" >&2; cat "$DIRS/$1.log" >&2; exit 1; }
+    sleep 0.01
+  done
 }
 
 A=${XG_BENCH_PORT:-18180}
