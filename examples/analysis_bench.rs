@@ -16,6 +16,10 @@ use std::time::Instant;
 use xinfang_guide::analysis::year::Names;
 use xinfang_guide::store::{PgStore, SledStore, Store};
 
+// The server's allocator, so the figures are the server's.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[path = "common/bench_log.rs"]
 mod bench_log;
 use bench_log::{END, record};

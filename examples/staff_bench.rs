@@ -12,6 +12,10 @@ use xinfang_guide::engine::session::{Session, SessionKey};
 use xinfang_guide::staff::web::{Filters, find};
 use xinfang_guide::store::{PgStore, SledStore, Store};
 
+// The server's allocator, so the figures are the server's.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[path = "common/bench_log.rs"]
 mod bench_log;
 use bench_log::{END, USERS, record};

@@ -157,9 +157,16 @@ fn normalise(c: char) -> char {
 }
 
 fn suffix_at(chars: &[char], i: usize) -> Option<&'static str> {
+    let rest = chars.get(i..).unwrap_or_default();
+    // Compared char by char without counting the suffix first: most
+    // positions fail on the first character (this runs for every
+    // character of every message the warnings read).
     SUFFIXES.iter().copied().find(|s| {
-        let n = s.chars().count();
-        i + n <= chars.len() && s.chars().eq(chars[i..i + n].iter().copied())
+        let mut k = 0;
+        s.chars().all(|c| {
+            k += 1;
+            rest.get(k - 1) == Some(&c)
+        })
     })
 }
 

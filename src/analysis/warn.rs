@@ -40,6 +40,8 @@ pub const REPEAT_DAYS: i64 = 56;
 pub const REPEAT_MIN_DAYS: usize = 3;
 pub const REPEAT_MIN_SPAN_DAYS: i64 = 7;
 pub const DANGER_DAYS: i64 = 7;
+/// What surges are counted by, in `Scan::surge`'s order.
+const SURGE_KINDS: [&str; 2] = ["category", "source"];
 /// Lists are cut to this many warnings each (biggest first).
 pub const MAX_LISTED: usize = 100;
 const SAMPLES: usize = 5;
@@ -153,19 +155,25 @@ struct TargetAcc {
     who: Vec<Who>,
 }
 
+/// One category's or source tag's people per 7-day window (0 = the last 7
+/// days) and sample questions of the last window.
+struct SurgeAcc {
+    windows: Vec<HashSet<u64>>,
+    samples: Vec<String>,
+}
+
 #[derive(Default)]
 struct PersonAcc {
     who: Option<Who>,
-    /// Matter → (days, samples).
-    matters: HashMap<String, (BTreeSet<i32>, Vec<String>, i64, i64)>,
+    /// Matter → (China-time day numbers, samples, first, last).
+    matters: HashMap<String, (BTreeSet<i64>, Vec<String>, i64, i64)>,
 }
 
 /// The warnings being folded, one log entry at a time (any order).
 pub struct Scan {
     now: i64,
-    /// People per (kind, key) per window (0 = last 7 days).
-    surge: HashMap<(&'static str, String), Vec<HashSet<u64>>>,
-    surge_samples: HashMap<(&'static str, String), Vec<String>>,
+    /// Per category and per source tag (`SURGE_KINDS`), by key.
+    surge: [HashMap<String, SurgeAcc>; 2],
     weeks_seen: BTreeSet<i64>,
     targets: HashMap<String, TargetAcc>,
     people: HashMap<u64, PersonAcc>,
@@ -176,8 +184,7 @@ impl Scan {
     pub fn new(now: i64) -> Self {
         Self {
             now,
-            surge: HashMap::new(),
-            surge_samples: HashMap::new(),
+            surge: [HashMap::new(), HashMap::new()],
             weeks_seen: BTreeSet::new(),
             targets: HashMap::new(),
             people: HashMap::new(),
@@ -197,20 +204,20 @@ impl Scan {
         }
         let who = person(&r.channel, &r.user);
         let text = r.is_question();
-        let category = category_of(r).map(|(c, _)| c.to_string());
+        // Borrowed from the record: this runs for every message read, so
+        // keys are only copied when they are first seen.
+        let category = category_of(r).map(|(c, _)| c);
         if week <= HISTORY_WEEKS {
-            let keys = [("category", category.clone()), ("source", r.source.clone())];
-            for (kind, key) in keys.into_iter().filter_map(|(k, v)| Some((k, v?))) {
-                let windows = self
-                    .surge
-                    .entry((kind, key.clone()))
-                    .or_insert_with(|| vec![HashSet::new(); HISTORY_WEEKS as usize + 1]);
-                windows[week as usize].insert(who);
-                if week == 0 && text {
-                    let s = self.surge_samples.entry((kind, key)).or_default();
-                    if s.len() < SAMPLES {
-                        s.push(topic_text(&r.input));
-                    }
+            for (map, key) in self.surge.iter_mut().zip([category, r.source.as_deref()]) {
+                let Some(key) = key else { continue };
+                if !map.contains_key(key) {
+                    let windows = vec![HashSet::new(); HISTORY_WEEKS as usize + 1];
+                    map.insert(key.to_string(), SurgeAcc { windows, samples: Vec::new() });
+                }
+                let Some(acc) = map.get_mut(key) else { continue };
+                acc.windows[week as usize].insert(who);
+                if week == 0 && text && acc.samples.len() < SAMPLES {
+                    acc.samples.push(topic_text(&r.input));
                 }
             }
         }
@@ -236,7 +243,7 @@ impl Scan {
                 t.messages += 1;
                 t.first = t.first.min(r.ts);
                 t.last = t.last.max(r.ts);
-                t.categories.extend(category.clone());
+                t.categories.extend(category.map(String::from));
                 if new_person && t.samples.len() < SAMPLES {
                     t.samples.push(topic_text(&r.input));
                 }
@@ -246,17 +253,19 @@ impl Scan {
             }
         }
         if age < REPEAT_DAYS * DAY {
-            let matters: Vec<String> =
-                category.into_iter().chain(found.iter().map(|n| format!("name:{}", n.key))).collect();
-            if matters.is_empty() {
+            if category.is_none() && found.is_empty() {
                 return;
             }
-            let Some(day) = day_of(r.ts).map(|d| d.to_julian_day()) else { return };
+            // The China-time day as a number (only differences are used).
+            let day = (r.ts + super::CHINA.whole_seconds() as i64).div_euclid(DAY);
             let p = self.people.entry(who).or_default();
             p.who.get_or_insert_with(|| Who { channel: r.channel.clone(), user: r.user.clone() });
-            for m in matters {
-                let (days, samples, first, last) =
-                    p.matters.entry(m).or_insert_with(|| (BTreeSet::new(), Vec::new(), r.ts, r.ts));
+            let names: Vec<String> = found.iter().map(|n| format!("name:{}", n.key)).collect();
+            for m in category.into_iter().chain(names.iter().map(String::as_str)) {
+                if !p.matters.contains_key(m) {
+                    p.matters.insert(m.to_string(), (BTreeSet::new(), Vec::new(), r.ts, r.ts));
+                }
+                let Some((days, samples, first, last)) = p.matters.get_mut(m) else { continue };
                 if days.insert(day) && text && samples.len() < SAMPLES {
                     samples.push(topic_text(&r.input));
                 }
@@ -275,7 +284,10 @@ impl Scan {
         });
         let mut surges = Vec::new();
         if history_weeks >= MIN_HISTORY_WEEKS {
-            for ((kind, key), windows) in &self.surge {
+            for (kind, (key, acc)) in
+                self.surge.iter().zip(SURGE_KINDS).flat_map(|(m, kind)| m.iter().map(move |e| (kind, e)))
+            {
+                let windows = &acc.windows;
                 let x = windows[0].len() as u64;
                 let past: usize = windows[1..].iter().map(HashSet::len).sum();
                 let lambda = (past as f64 / HISTORY_WEEKS as f64).max(MIN_LAMBDA);
@@ -291,7 +303,7 @@ impl Scan {
                         people: x,
                         expected: lambda,
                         p,
-                        samples: self.surge_samples.get(&(*kind, key.clone())).cloned().unwrap_or_default(),
+                        samples: acc.samples.clone(),
                     });
                 }
             }
