@@ -337,7 +337,7 @@ impl Scan {
         for p in self.people.into_values() {
             let Some(who) = p.who else { continue };
             for (matter, (days, samples, first, last)) in p.matters {
-                let span = days.last().zip(days.first()).map_or(0, |(l, f)| i64::from(*l - *f));
+                let span = days.last().zip(days.first()).map_or(0, |(l, f)| *l - *f);
                 if days.len() >= REPEAT_MIN_DAYS && span >= REPEAT_MIN_SPAN_DAYS {
                     repeats.push(Repeat {
                         id: format!("repeat:{}:{}:{matter}", who.channel, who.user),
