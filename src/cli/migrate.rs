@@ -84,6 +84,7 @@ pub async fn run(from: &Path, to: &str, out: &mut impl Write) -> anyhow::Result<
         let copied = pg.record_cas(&space, &key, None, Some(&value)).await?;
         r.records.add(copied);
     }
+    pg.analyze().await.context("analyzing the copied tables")?;
     let [sessions, log, tickets, records] = pg.counts().await?;
     for (name, c, total) in [
         ("sessions", r.sessions, sessions),

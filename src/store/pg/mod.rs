@@ -204,6 +204,14 @@ impl PgStore {
         Ok(())
     }
 
+    /// Refreshes the planner's statistics of every table (after an import:
+    /// until autovacuum analyzes them, a search of a common term was planned
+    /// as if rare and took 1 s on 1,000,000 records instead of 6 ms).
+    pub async fn analyze(&self) -> Result<()> {
+        self.client().await?.batch_execute("ANALYZE").await.map_err(PgError::from)?;
+        Ok(())
+    }
+
     /// Writes a session as it is unless one with its key exists; true when written.
     pub async fn import_session(&self, s: &Session) -> Result<bool> {
         let n = self
