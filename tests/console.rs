@@ -46,14 +46,7 @@ impl Person<'_> {
 
     /// Taps the button whose label contains `label`.
     async fn tap(&mut self, label: &str) -> &Value {
-        let id = self.last["replies"]
-            .as_array()
-            .expect("replies")
-            .iter()
-            .flat_map(|r| r["choices"].as_array().cloned().unwrap_or_default())
-            .find(|c| c["label"].as_str().is_some_and(|l| l.contains(label)))
-            .and_then(|c| c["id"].as_str().map(str::to_string))
-            .unwrap_or_else(|| panic!("no `{label}` in {}", self.last));
+        let id = common::choice_id(&self.last, label);
         self.press(&id).await
     }
 }

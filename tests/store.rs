@@ -403,6 +403,37 @@ async fn retention_deletes_whole_segments_and_the_data_dir_shrinks() {
     assert_eq!(std::fs::read_dir(&segments).expect("dir").count(), 0);
 }
 
+/// Retention deleted every segment, and the crash came before the removal of
+/// their times from `meta` was durable: the stale time must not pass to the
+/// next segment given the same number (retention would then delete it with
+/// live records in it).
+#[tokio::test]
+async fn a_stale_segment_time_is_forgotten_when_the_store_opens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let day = 86_400;
+    {
+        let store = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
+        let rec = LogRecord { user: "old".into(), ..log(day, "old") };
+        store.commit(None, &Session::new(key("old"), "main", day), &rec).await.expect("commit");
+        drop(store);
+        let store = SledStore::open(dir.path(), &SledOptions::default()).expect("reopen");
+        assert_eq!(store.remove_log_before(2 * day).await.expect("retention"), 1);
+    }
+    assert_eq!(std::fs::read_dir(dir.path().join("segments")).expect("dir").count(), 0);
+    {
+        let db = raw(dir.path());
+        db.open_tree("meta").expect("t").insert("seg:00000001", &day.to_be_bytes()[..]).expect("stale time");
+        db.flush().expect("flush");
+    }
+    drop(SledStore::open(dir.path(), &SledOptions::default()).expect("open"));
+    assert!(raw(dir.path()).open_tree("meta").expect("t").get("seg:00000001").expect("get").is_none());
+    let store = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
+    let rec = LogRecord { user: "new".into(), ..log(10 * day, "new") };
+    store.commit(None, &Session::new(key("new"), "main", 10 * day), &rec).await.expect("commit");
+    assert_eq!(store.remove_log_before(5 * day).await.expect("retention"), 0);
+    assert_eq!(store.log_range(0, i64::MAX, None, 10).await.expect("log").len(), 1);
+}
+
 /// A crash after a record's pointer reached sled's file but before its body
 /// was synced leaves a pointer to nothing: it reads as absent and recovery
 /// removes it.

@@ -84,7 +84,9 @@ pub async fn run(from: &Path, to: &str, out: &mut impl Write) -> anyhow::Result<
         let copied = pg.record_cas(&space, &key, None, Some(&value)).await?;
         r.records.add(copied);
     }
-    pg.analyze().await.context("analyzing the copied tables")?;
+    if r.sessions.copied + r.log.copied + r.tickets.copied + r.records.copied > 0 {
+        pg.analyze().await.context("analyzing the copied tables")?;
+    }
     let [sessions, log, tickets, records] = pg.counts().await?;
     for (name, c, total) in [
         ("sessions", r.sessions, sessions),

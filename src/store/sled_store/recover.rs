@@ -90,7 +90,18 @@ pub fn segment_times(t: &Trees) -> Result<(), StoreError> {
     struct When {
         ts: i64,
     }
-    for n in t.segments.segments()? {
+    let on_disk = t.segments.segments()?;
+    // A time kept for a segment that is gone (retention deleted the file,
+    // the crash came before the key's removal was durable) must not pass to
+    // a new segment given the same number.
+    for item in t.meta.scan_prefix(b"seg:") {
+        let (k, _) = item.map_err(io)?;
+        let n = std::str::from_utf8(&k).ok().and_then(|k| k.strip_prefix("seg:")).and_then(|n| n.parse().ok());
+        if n.is_some_and(|n: u32| !on_disk.contains(&n)) {
+            t.meta.remove(&k).map_err(io)?;
+        }
+    }
+    for n in on_disk {
         if t.meta.contains_key(segment_key(n)).map_err(io)? {
             continue;
         }

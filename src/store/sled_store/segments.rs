@@ -10,14 +10,15 @@
 //! written once.
 //!
 //! A segment is appended to by one process, closed when it reaches
-//! `MAX_SEGMENT_BYTES` or a record of a later day comes, and a new one is
-//! started at each open (a segment is never appended to after a restart).
-//! A record older than the segment's day (written out of time order: two
-//! turns either side of midnight, a bulk fill of old records) goes into the
-//! segment being written: rotating back and forth made one segment, a
-//! directory listing and a directory fsync per record. Retention deletes a
-//! segment by its newest record, so such a record's body stays on disk at
-//! most until then, unreachable once its pointer is removed. Durability: the
+//! `MAX_SEGMENT_BYTES` or a record of a later day comes (or one more than a
+//! day older: the clock set back), and a new one is started at each open (a
+//! segment is never appended to after a restart). A record of the day
+//! before (two turns either side of midnight committed out of order) goes
+//! into the segment being written: closing on every change of day made one
+//! segment, a directory listing and a directory fsync per record for
+//! writes out of time order. Retention deletes a segment by its newest
+//! record, so such a record's body stays on disk at most a day longer,
+//! unreachable once its pointer is removed. Durability: the
 //! group flush calls `sync` (fdatasync of every segment written since the
 //! last sync) before sled's flush, so an acknowledged record's body is on
 //! disk before, or with, the pointer to it. A crash can leave a pointer to a
@@ -124,7 +125,11 @@ impl Segments {
         let len = len.ok_or_else(|| StoreError::Io("log record too large".into()))?;
         let mut w = self.writer.lock().map_err(|_| StoreError::Closed)?;
         let day = ts.div_euclid(86_400);
-        let rotate = w.as_ref().is_none_or(|w| w.len >= MAX_SEGMENT_BYTES || day > w.day);
+        // A later day closes the segment; so does a record more than a day
+        // older (the clock set back after running ahead), so a segment
+        // started on a future date does not keep today's bodies past
+        // retention.
+        let rotate = w.as_ref().is_none_or(|w| w.len >= MAX_SEGMENT_BYTES || day > w.day || day + 1 < w.day);
         if rotate {
             if let Some(old) = w.as_ref() {
                 closed(old.segment, old.newest);
@@ -274,19 +279,26 @@ mod tests {
     }
 
     #[test]
-    fn records_out_of_time_order_stay_in_the_segment_being_written() {
+    fn turns_around_midnight_share_a_segment_and_a_clock_set_back_starts_one() {
         let dir = tempfile::tempdir().expect("tempdir");
         let s = Segments::open(dir.path()).expect("open");
         let mut closed = 0;
         let first = s.append(10 * 86_400, b"today", |_, _| closed += 1).expect("append");
-        for day in [3, 9, 1, 10, 5] {
-            let p = s.append(day * 86_400 + 7, b"older", |_, _| closed += 1).expect("append");
+        // Midnight: turns of the day before and of today, interleaved.
+        for day in [9, 10, 9, 9, 10] {
+            let p = s.append(day * 86_400 + 7, b"around midnight", |_, _| closed += 1).expect("append");
             assert_eq!(p.segment, first.segment, "day {day}");
         }
         assert_eq!(closed, 0);
         let next = s.append(11 * 86_400, b"tomorrow", |_, _| closed += 1).expect("append");
         assert_ne!(next.segment, first.segment);
         assert_eq!(closed, 1);
-        assert_eq!(s.segments().expect("list").len(), 2);
+        // The clock set back by days: a new segment, then that one is kept.
+        let back = s.append(3 * 86_400, b"clock fixed", |_, _| closed += 1).expect("append");
+        assert_ne!(back.segment, next.segment);
+        let again = s.append(3 * 86_400 + 60, b"clock fixed", |_, _| closed += 1).expect("append");
+        assert_eq!(again.segment, back.segment);
+        assert_eq!(closed, 2);
+        assert_eq!(s.segments().expect("list").len(), 3);
     }
 }
