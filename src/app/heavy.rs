@@ -19,13 +19,15 @@ const CACHE_ENTRIES: usize = 64;
 type Cached = (Instant, Arc<dyn Any + Send + Sync>);
 
 pub struct Heavy {
-    gate: tokio::sync::Semaphore,
+    /// One heavy view at a time; the permit goes with the work, so a view
+    /// whose requester went away still counts until it has finished.
+    gate: Arc<tokio::sync::Semaphore>,
     cache: Mutex<HashMap<String, Cached>>,
 }
 
 impl Default for Heavy {
     fn default() -> Self {
-        Self { gate: tokio::sync::Semaphore::new(1), cache: Mutex::new(HashMap::new()) }
+        Self { gate: Arc::new(tokio::sync::Semaphore::new(1)), cache: Mutex::new(HashMap::new()) }
     }
 }
 
@@ -49,13 +51,21 @@ impl Heavy {
         if let Some(v) = self.cached(key) {
             return Some(v);
         }
-        let _permit = self.gate.acquire().await.ok()?;
+        let permit = self.gate.clone().acquire_owned().await.ok()?;
         // Someone may have computed it while this one waited.
         if let Some(v) = self.cached(key) {
             return Some(v);
         }
         let rt = tokio::runtime::Handle::current();
-        let v = tokio::task::spawn_blocking(move || rt.block_on(work)).await.ok()?;
+        // The work runs to its end even when this request is dropped (the
+        // staff member reloaded the page), holding the permit until then:
+        // reloads cannot start heavy views side by side.
+        let v = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            rt.block_on(work)
+        })
+        .await
+        .ok()?;
         if !key.is_empty() {
             if let Ok(mut cache) = self.cache.lock() {
                 if cache.len() >= CACHE_ENTRIES {
@@ -83,5 +93,22 @@ mod tests {
         assert_eq!(b.flatten(), a, "cached");
         let c: Option<u32> = h.run("", async { 7 }).await;
         assert_eq!(c, Some(7));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_view_whose_requester_went_away_still_holds_the_gate_until_done() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let h = Arc::new(Heavy::default());
+        let first_done = Arc::new(AtomicBool::new(false));
+        let done = first_done.clone();
+        let slow = async move {
+            tokio::time::sleep(Duration::from_millis(1000)).await;
+            done.store(true, Ordering::SeqCst);
+        };
+        let gone = tokio::time::timeout(Duration::from_millis(50), h.run("", slow)).await;
+        assert!(gone.is_err(), "the requester gave up");
+        let seen = first_done.clone();
+        let second = h.run("", async move { seen.load(Ordering::SeqCst) }).await;
+        assert_eq!(second, Some(true), "the second view started only after the first had finished");
     }
 }
