@@ -2,17 +2,17 @@
 //! roles, idle timeout, logout, the query list with search, transcripts,
 //! export and audit — and citizen text that tries to run script in it.
 
-use axum::Router;
+mod common;
+
 use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
+use common::console::{Http, Resp};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use tower::ServiceExt;
 use xinfang_guide::config::Settings;
 use xinfang_guide::server::App;
 use xinfang_guide::staff::accounts::{self, Role};
@@ -20,10 +20,17 @@ use xinfang_guide::store::sled_store::SledOptions;
 use xinfang_guide::store::{SledStore, Store};
 
 struct Console {
-    router: Router,
+    http: Http,
     store: Arc<dyn Store>,
     clock: Arc<AtomicI64>,
     _dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Console {
+    type Target = Http;
+    fn deref(&self) -> &Http {
+        &self.http
+    }
 }
 
 const NOW: i64 = 1_795_744_800; // 2026-11-27 10:00 China time
@@ -50,41 +57,10 @@ async fn console_with(mut s: Settings) -> Console {
     for (name, role) in [("admin", Role::Admin), ("viewer", Role::Viewer)] {
         accounts::add(&*store, name, role, "correct horse battery", NOW).await.expect("account");
     }
-    Console { router: app.router().layer(MockConnectInfo(addr)), store, clock, _dir: dir }
-}
-
-struct Resp {
-    status: StatusCode,
-    cookies: Vec<String>,
-    location: String,
-    body: String,
+    Console { http: Http(app.router().layer(MockConnectInfo(addr))), store, clock, _dir: dir }
 }
 
 impl Console {
-    async fn send(&self, req: Request<Body>) -> Resp {
-        let r = self.router.clone().oneshot(req).await.expect("response");
-        let status = r.status();
-        let cookies =
-            r.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap_or("").to_string()).collect();
-        let location = r.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-        let body = String::from_utf8_lossy(&r.into_body().collect().await.expect("body").to_bytes()).into_owned();
-        Resp { status, cookies, location, body }
-    }
-
-    async fn get(&self, path: &str, cookie: &str) -> Resp {
-        self.send(Request::get(path).header(header::COOKIE, cookie).body(Body::empty()).expect("req")).await
-    }
-
-    async fn post_form(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> Resp {
-        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-        let req = Request::post(path)
-            .header(header::COOKIE, cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .expect("req");
-        self.send(req).await
-    }
-
     async fn chat(&self, body: Value) -> Value {
         let req = Request::post("/api/v1/chat")
             .header(header::CONTENT_TYPE, "application/json")
@@ -468,8 +444,8 @@ async fn personal_numbers_in_any_typed_form_reach_no_view_and_no_file() {
     let link = list.split(r#"href="/staff/transcript?"#).nth(1).and_then(|x| x.split('"').next()).expect("link");
     leaked("the transcript", &c.get(&format!("/staff/transcript?{}", link.replace("&amp;", "&")), &admin).await.body);
     leaked("the CSV export", &c.get("/staff/export.csv", &admin).await.body);
-    let Console { router, store, _dir, .. } = c;
-    drop(router);
+    let Console { http, store, _dir, .. } = c;
+    drop(http);
     store.flush().await.expect("flush");
     drop(store);
     std::thread::sleep(std::time::Duration::from_millis(200));

@@ -5,16 +5,13 @@
 
 mod common;
 
-use axum::Router;
-use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{StatusCode, header};
+use common::console::Http;
 use common::planted;
-use http_body_util::BodyExt;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use tower::ServiceExt;
 use xinfang_guide::config::Settings;
 use xinfang_guide::server::App;
 use xinfang_guide::staff::accounts::{self, Role};
@@ -25,9 +22,16 @@ const NOW: i64 = 1_795_744_800; // 2026-11-27 10:00 China time
 const PASSWORD: &str = "correct horse battery";
 
 struct Console {
-    router: Router,
+    http: Http,
     store: Arc<dyn Store>,
     _dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Console {
+    type Target = Http;
+    fn deref(&self) -> &Http {
+        &self.http
+    }
 }
 
 async fn console(log: Vec<xinfang_guide::engine::reply::LogRecord>) -> Console {
@@ -47,41 +51,10 @@ async fn console(log: Vec<xinfang_guide::engine::reply::LogRecord>) -> Console {
         accounts::add(&*store, name, role, PASSWORD, NOW).await.expect("account");
     }
     let addr: SocketAddr = "203.0.113.9:5000".parse().expect("addr");
-    Console { router: app.router().layer(MockConnectInfo(addr)), store, _dir: dir }
-}
-
-struct Resp {
-    status: StatusCode,
-    cookies: Vec<String>,
-    headers: axum::http::HeaderMap,
-    body: String,
+    Console { http: Http(app.router().layer(MockConnectInfo(addr))), store, _dir: dir }
 }
 
 impl Console {
-    async fn send(&self, req: Request<Body>) -> Resp {
-        let r = self.router.clone().oneshot(req).await.expect("response");
-        let status = r.status();
-        let headers = r.headers().clone();
-        let cookies =
-            headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap_or("").to_string()).collect();
-        let body = String::from_utf8_lossy(&r.into_body().collect().await.expect("body").to_bytes()).into_owned();
-        Resp { status, cookies, headers, body }
-    }
-
-    async fn get(&self, path: &str, cookie: &str) -> Resp {
-        self.send(Request::get(path).header(header::COOKIE, cookie).body(Body::empty()).expect("req")).await
-    }
-
-    async fn post_form(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> Resp {
-        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-        let req = Request::post(path)
-            .header(header::COOKIE, cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .expect("req");
-        self.send(req).await
-    }
-
     /// Logs in and returns the session cookie pair.
     async fn session(&self, user: &str) -> String {
         let r = self.get("/staff/login", "").await;

@@ -1,6 +1,7 @@
 #![allow(dead_code)] // each test crate uses a part of these helpers
 //! Helpers shared by the end-to-end tests: the real binary on port 0.
 
+pub mod console;
 pub mod planted;
 pub mod telegram;
 
