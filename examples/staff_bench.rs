@@ -40,14 +40,15 @@ async fn main() -> anyhow::Result<()> {
     if have == 0 {
         let started = Instant::now();
         // In time order, as the server writes them (PostgreSQL's heap then
-        // follows the time key as it does in service): 2,048 consecutive
-        // records at a time, all of different conversations, committed
-        // concurrently; each conversation's turns in order on its session.
+        // follows the time key as it does in service): `CHUNK` consecutive
+        // records at a time, all of different conversations (`CHUNK` <
+        // `USERS`), committed concurrently; each conversation's turns in
+        // order on its session.
+        const CHUNK: u64 = 2048;
         let mut versions: Vec<Option<u64>> = vec![None; USERS as usize];
-        let mut i = 0;
-        while i < n {
+        for start in (0..n).step_by(CHUNK as usize) {
             let mut set = tokio::task::JoinSet::new();
-            for j in i..(i + 2048).min(n) {
+            for j in start..(start + CHUNK).min(n) {
                 let (s, u) = (store.clone(), (j % USERS) as usize);
                 let version = versions[u];
                 set.spawn(async move {
@@ -63,7 +64,6 @@ async fn main() -> anyhow::Result<()> {
                 let (u, v) = done??;
                 versions[u] = Some(v);
             }
-            i += 2048;
         }
         println!("filled {n} records in {:.1} s", started.elapsed().as_secs_f64());
     }

@@ -162,11 +162,8 @@ fn suffix_at(chars: &[char], i: usize) -> Option<&'static str> {
     // positions fail on the first character (this runs for every
     // character of every message the warnings read).
     SUFFIXES.iter().copied().find(|s| {
-        let mut k = 0;
-        s.chars().all(|c| {
-            k += 1;
-            rest.get(k - 1) == Some(&c)
-        })
+        let mut at = rest.iter();
+        s.chars().all(|c| at.next() == Some(&c))
     })
 }
 
