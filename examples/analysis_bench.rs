@@ -96,7 +96,7 @@ async fn main() -> anyhow::Result<()> {
     let fresh = store.record_scan("daily", "2026-", usize::MAX).await?.is_empty();
     let names = Names::default();
     let t = Instant::now();
-    let r = xinfang_guide::cli::report::from_store(&*store, 2026, now, &names).await?;
+    let r = xinfang_guide::analysis::keep::from_store(&*store, 2026, now, &names).await?;
     println!(
         "year report, {} ({} days, {} 人次, {} messages)  {:>8.1} ms",
         if fresh { "first: folds and keeps every day" } else { "days already kept" },
@@ -108,14 +108,14 @@ async fn main() -> anyhow::Result<()> {
     let mut times = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        let again = xinfang_guide::cli::report::from_store(&*store, 2026, now, &names).await?;
+        let again = xinfang_guide::analysis::keep::from_store(&*store, 2026, now, &names).await?;
         times.push(ms(t));
         assert_eq!(again, r, "the kept days give the same report");
     }
     times.sort_by(f64::total_cmp);
     println!("year report from kept days (today from the log)  median {:>8.1} ms  max {:>8.1} ms", times[2], times[4]);
     let t = Instant::now();
-    let folded = xinfang_guide::cli::report::fold_complete_days(&*store, now).await?;
+    let folded = xinfang_guide::analysis::keep::fold_complete_days(&*store, now).await?;
     println!("hourly upkeep (folded {folded} days)   {:>8.1} ms", ms(t));
     store.flush().await?;
     Ok(())

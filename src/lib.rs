@@ -30,13 +30,19 @@
 //!   (application state, clock, metrics, client address, extractors, HTML
 //!   escaping, rate limits, the heavy-view pool), so none imports another.
 //! - [`server`]: the axum HTTP server: web chat API, chat page, health,
-//!   metrics, rate limits. [`cli`]: `check` and the terminal chat.
+//!   metrics, rate limits. [`cli`]: the command line (`check`, the terminal
+//!   chat, `stats`, `report`, `staff`, `train` …), an adapter like `server`:
+//!   it parses arguments, calls the library and prints; nothing else
+//!   imports it. [`datadir`]: the files the server leaves in its data dir
+//!   for the command line (admin token, address).
 //! - [`channels`]: messaging-app adapters (Telegram through teloxide, the
 //!   WeChat Official Account webhook) and the shared plain-text rendering.
 //! - [`staff`]: the staff console at `/staff` (accounts with argon2, roles,
 //!   CSRF, audit log; query list, transcripts, CSV export).
 //! - [`stats`]: numbers for the report (people, messages, feedback, top
 //!   questions) per source tag and day, folded from the query log.
+//! - [`analysis`]: 研判 (early warnings, names) and the year's figures,
+//!   with the daily aggregates kept in the store ([`analysis::keep`]).
 //! - [`config`]: server settings from `config/server.toml` and `XG_*` variables.
 //!
 //! # The path of one message
@@ -53,6 +59,7 @@ pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod content;
+pub mod datadir;
 pub mod engine;
 pub mod qr;
 pub mod server;

@@ -325,7 +325,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Report { year, format, content, place } => {
-            let year = xinfang_guide::cli::report::check_year(year).map_err(anyhow::Error::msg)?;
+            let year = xinfang_guide::analysis::keep::check_year(year).map_err(anyhow::Error::msg)?;
             let place = place.resolve()?;
             let (loaded, _) = xinfang_guide::content::load(&content);
             let names =
@@ -333,7 +333,7 @@ fn main() -> anyhow::Result<()> {
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             let now = server::unix_now();
             let report = rt.block_on(xinfang_guide::cli::report::fetch(&place, year, now, &names))?;
-            print!("{}", xinfang_guide::cli::report::render(&report, &format)?);
+            print!("{}", xinfang_guide::analysis::year::render(&report, &format)?);
             Ok(())
         }
         Command::Qr { src, base_url, out, config, content } => {
@@ -368,7 +368,8 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Staff { action: StaffCommand::Passwd { name, place } } => {
-            use xinfang_guide::cli::staff::{Change, change, read_password};
+            use xinfang_guide::cli::staff::{change, read_password};
+            use xinfang_guide::staff::manage::Change;
             let place = place.resolve()?;
             let password = read_password()?;
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -378,7 +379,8 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Staff { action: StaffCommand::Unlock { name, place } } => {
-            use xinfang_guide::cli::staff::{Change, change};
+            use xinfang_guide::cli::staff::change;
+            use xinfang_guide::staff::manage::Change;
             let place = place.resolve()?;
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             rt.block_on(change(&place, &name, Change::Unlock, server::unix_now()))?;

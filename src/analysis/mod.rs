@@ -1,6 +1,6 @@
-//! 研判 and the year's figures, folded from the query log. Pure: no I/O,
-//! clock or randomness; the caller reads the log and the stored daily
-//! aggregates and passes `now`.
+//! 研判 and the year's figures, folded from the query log. Pure but for
+//! [`keep`]: no I/O, clock or randomness; the caller reads the log and
+//! passes `now`.
 //!
 //! - [`names`]: the places, employers, projects and estates people name
 //!   ("幸福家园小区", "宏达公司"), found by patterns and a small suffix
@@ -11,10 +11,14 @@
 //! - [`daily`]: one day's aggregate (people as 人次, messages, categories,
 //!   channels, tags, feedback), kept as a record so retention does not
 //!   take last year's figures with the messages.
+//! - [`keep`]: the daily aggregates kept in the store (folded once a day
+//!   is complete, on demand for a report): the one part that reads the
+//!   store, through the `Store` trait.
 //! - [`year`]: the year report from daily aggregates: a short section in
 //!   Chinese for the 法治政府建设情况报告 and the table behind it.
 
 pub mod daily;
+pub mod keep;
 pub mod names;
 pub mod warn;
 pub mod year;
@@ -36,6 +40,12 @@ pub fn day_of(ts: i64) -> Option<Date> {
 /// Unix seconds at the start of a China-time day.
 pub fn day_start(d: Date) -> i64 {
     d.midnight().assume_offset(CHINA).unix_timestamp()
+}
+
+/// A Unix time as China time, to the minute ("2026-12-07 14:05").
+pub fn time_text(ts: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH).to_offset(CHINA);
+    format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), t.month() as u8, t.day(), t.hour(), t.minute())
 }
 
 /// A person's id for counting: a 64-bit hash of channel and user (as in

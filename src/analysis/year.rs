@@ -426,6 +426,25 @@ pub fn csv(r: &YearReport) -> String {
     s
 }
 
+/// Why a report could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("unknown format {0:?} (md, csv or json)")]
+    Format(String),
+    #[error("writing JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The report as Markdown, CSV or JSON.
+pub fn render(r: &YearReport, format: &str) -> Result<String, RenderError> {
+    Ok(match format {
+        "md" => markdown(r),
+        "csv" => csv(r),
+        "json" => serde_json::to_string_pretty(r)? + "\n",
+        other => return Err(RenderError::Format(other.to_string())),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,138 +1,14 @@
-//! `xinfang-guide report --year YYYY`: the year's figures, and the daily
-//! aggregates they are made of.
-//!
-//! Daily aggregates live in the store's record space `daily`, one record per
-//! China-time day (key YYYY-MM-DD), written with compare-and-swap so several
-//! instances sharing a store agree (folding a complete day is deterministic:
-//! whoever writes first, the record is the same). A day is folded once it is
-//! complete (`COMPLETE_AFTER_SECS` after its end): by the server's hourly
-//! upkeep, right before a retention purge deletes anything, and on demand
-//! when a report needs a complete day that has no record yet. Days not yet
-//! complete (today) are folded from the log for each report and not stored.
+//! `xinfang-guide report --year YYYY`: the year's figures (`analysis::keep`
+//! folds and keeps the daily aggregates they are made of).
 //!
 //! sled admits one process per data dir, so when the server holds it the
 //! command asks the server (`GET /admin/report`, loopback, admin token).
 
-use crate::analysis::daily::{self, DayAgg};
-use crate::analysis::year::{self, Names, YearReport};
-use crate::analysis::{day_of, day_start};
+use crate::analysis::keep::from_store;
+use crate::analysis::year::{Names, YearReport};
 use crate::store::sled_store::SledOptions;
 use crate::store::{SledStore, Store, StoreError};
 use anyhow::{Context, bail};
-use std::collections::HashMap;
-use time::Date;
-
-/// A day is folded into its record this long after it ended (no message of
-/// that day can still be on its way into the log).
-pub const COMPLETE_AFTER_SECS: i64 = 600;
-/// Log records read per page.
-const PAGE: usize = 5_000;
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
-/// The day's aggregate, folded from the log.
-pub async fn fold_day(store: &dyn Store, date: Date) -> Result<DayAgg, StoreError> {
-    let (start, end) = (day_start(date), date.next_day().map_or(i64::MAX, day_start));
-    let mut fold = daily::DayFold::new(date);
-    let mut cursor = None;
-    loop {
-        let page = store.log_range(start, end, cursor, PAGE).await?;
-        cursor = page.last().map(|e| (e.record.ts, e.id));
-        for e in &page {
-            fold.add(&e.record);
-        }
-        if page.len() < PAGE {
-            return Ok(fold.finish());
-        }
-    }
-}
-
-/// The stored aggregates whose key starts with `prefix` ("2026-", "" = all).
-pub async fn stored(store: &dyn Store, prefix: &str) -> Result<HashMap<String, (Vec<u8>, DayAgg)>, StoreError> {
-    let rows = store.record_scan(daily::SPACE, prefix, usize::MAX).await?;
-    let mut out = HashMap::new();
-    for (k, v) in rows {
-        let agg: DayAgg = serde_json::from_slice(&v).map_err(corrupt)?;
-        out.insert(k, (v, agg));
-    }
-    Ok(out)
-}
-
-/// Whether `date` is over at `now` (and its messages all logged).
-fn complete(date: Date, now: i64) -> bool {
-    date.next_day().is_some_and(|d| day_start(d) + COMPLETE_AFTER_SECS <= now)
-}
-
-/// Folds `date` and stores it unless a current record is there already;
-/// returns the stored aggregate.
-async fn fold_and_keep(store: &dyn Store, date: Date, old: Option<&[u8]>) -> Result<DayAgg, StoreError> {
-    let agg = fold_day(store, date).await?;
-    let bytes = serde_json::to_vec(&agg).map_err(corrupt)?;
-    if !store.record_cas(daily::SPACE, &date.to_string(), old, Some(&bytes)).await? {
-        // Another instance wrote it meanwhile: theirs is the same fold.
-        if let Some(v) = store.record_get(daily::SPACE, &date.to_string()).await? {
-            return serde_json::from_slice(&v).map_err(corrupt);
-        }
-    }
-    Ok(agg)
-}
-
-/// Stores the aggregate of every complete day the log holds that has no
-/// current record yet (run hourly and before a retention purge). Returns
-/// how many days were folded.
-pub async fn fold_complete_days(store: &dyn Store, now: i64) -> Result<usize, StoreError> {
-    let Some(first) = store.log_range(0, i64::MAX, None, 1).await?.first().map(|e| e.record.ts) else {
-        return Ok(0);
-    };
-    let (Some(mut d), Some(today)) = (day_of(first), day_of(now)) else { return Ok(0) };
-    let have = stored(store, "").await?;
-    let mut folded = 0;
-    while d < today && complete(d, now) {
-        let old = have.get(&d.to_string());
-        if old.is_none_or(|(_, a)| a.version != daily::VERSION) {
-            fold_and_keep(store, d, old.map(|(raw, _)| raw.as_slice())).await?;
-            folded += 1;
-        }
-        let Some(next) = d.next_day() else { break };
-        d = next;
-    }
-    Ok(folded)
-}
-
-/// Every day of `year` up to `now` with data: stored records where they
-/// exist, complete days folded and stored on demand, today folded fresh.
-pub async fn year_days(store: &dyn Store, year: i32, now: i64) -> Result<Vec<DayAgg>, StoreError> {
-    let have = stored(store, &format!("{year:04}-")).await?;
-    let first_log = store.log_range(0, i64::MAX, None, 1).await?.first().and_then(|e| day_of(e.record.ts));
-    let (Ok(mut d), Some(today)) = (Date::from_ordinal_date(year, 1), day_of(now)) else { return Ok(Vec::new()) };
-    let mut out = Vec::new();
-    while d.year() == year && d <= today {
-        let old = have.get(&d.to_string());
-        let in_log = first_log.is_some_and(|f| d >= f);
-        match old {
-            Some((_, a)) if a.version == daily::VERSION || !in_log => out.push(a.clone()),
-            _ if !in_log => {}
-            _ if complete(d, now) => out.push(fold_and_keep(store, d, old.map(|(raw, _)| raw.as_slice())).await?),
-            _ => out.push(fold_day(store, d).await?),
-        }
-        let Some(next) = d.next_day() else { break };
-        d = next;
-    }
-    Ok(out)
-}
-
-/// The year report from a store.
-pub async fn from_store(store: &dyn Store, y: i32, now: i64, names: &Names) -> Result<YearReport, StoreError> {
-    let days = year_days(store, y, now).await?;
-    Ok(year::build(y, &days, names))
-}
-
-/// A year the report can be about.
-pub fn check_year(y: i32) -> Result<i32, String> {
-    if (2000..=2100).contains(&y) { Ok(y) } else { Err(format!("--year {y} is not a year between 2000 and 2100")) }
-}
 
 /// Opens the data dir if it is free; otherwise asks the server holding it.
 pub async fn fetch(place: &super::Place, y: i32, now: i64, names: &Names) -> anyhow::Result<YearReport> {
@@ -155,48 +31,5 @@ pub async fn fetch(place: &super::Place, y: i32, now: i64, names: &Names) -> any
             resp.json().await.context("reading the server's report")
         }
         Err(e) => Err(e).with_context(|| format!("opening data dir {}", data.display())),
-    }
-}
-
-pub fn render(r: &YearReport, format: &str) -> anyhow::Result<String> {
-    Ok(match format {
-        "md" => year::markdown(r),
-        "csv" => year::csv(r),
-        "json" => serde_json::to_string_pretty(r)? + "\n",
-        other => bail!("unknown format {other:?} (md, csv or json)"),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::analysis::testlog::rec;
-    use crate::engine::session::{Session, SessionKey};
-    use crate::store::MemStore;
-
-    async fn put(store: &MemStore, r: &crate::engine::reply::LogRecord) {
-        let key = SessionKey::parse(&r.channel, &r.user).expect("key");
-        let v = store.load(&key).await.expect("load").map(|s| s.version);
-        let s = Session::new(key, "main", r.ts);
-        assert!(matches!(store.commit(v, &s, r).await.expect("commit"), crate::store::Commit::Done { .. }));
-    }
-
-    #[tokio::test]
-    async fn complete_days_are_kept_and_the_year_survives_retention() {
-        let store = MemStore::default();
-        let d1 = time::macros::date!(2026 - 03 - 01);
-        let t1 = day_start(d1);
-        for (i, u) in ["a", "b", "a"].iter().enumerate() {
-            put(&store, &rec(t1 + 100 + i as i64, u, Some("labor"), "老板欠薪")).await;
-        }
-        let now = t1 + 2 * 86_400 + 3600;
-        put(&store, &rec(now - 60, "c", Some("family"), "离婚")).await;
-        assert_eq!(fold_complete_days(&store, now).await.expect("fold"), 2, "03-01 and the empty 03-02");
-        assert_eq!(fold_complete_days(&store, now).await.expect("fold"), 0, "nothing twice");
-        // Retention deletes the messages of 03-01; the figures stay.
-        store.remove_log_before(t1 + 86_400).await.expect("purge");
-        let r = from_store(&store, 2026, now, &Names::default()).await.expect("report");
-        assert_eq!((r.people, r.messages, r.days_with_data), (3, 4, 2), "2 people on 03-01, 1 today");
-        assert_eq!(r.months[2].people, 3);
     }
 }

@@ -6,7 +6,7 @@
 //! who can read the data dir reads both. Nothing is guessed: without an
 //! address file the command says how to point it at the server.
 
-use crate::server::admin::{ADDR_FILE, TOKEN_FILE};
+use crate::datadir::{ADDR_FILE, TOKEN_FILE};
 use anyhow::{Context, bail};
 use std::path::Path;
 

@@ -6,12 +6,11 @@
 //! server holds the data dir, the server is asked (`/admin/staff…`, with
 //! the data dir's admin token).
 
-use crate::staff::accounts::{self, Role, StaffError};
-use crate::store::Store;
+use crate::staff::accounts::{self, Role};
+use crate::staff::manage::{Change, Listed, apply, listed};
 use crate::store::sled_store::SledOptions;
 use crate::store::{SledStore, StoreError};
 use anyhow::{Context, bail};
-use serde::{Deserialize, Serialize};
 use std::io::{BufRead, IsTerminal};
 
 pub fn read_password() -> anyhow::Result<String> {
@@ -58,25 +57,6 @@ pub async fn add(place: &super::Place, name: &str, role: Role, password: &str, n
     }
 }
 
-/// One account as `staff list` shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Listed {
-    pub name: String,
-    pub role: String,
-    pub created: i64,
-    /// Failed logins counted for the name now.
-    pub failures: u32,
-}
-
-pub async fn listed(store: &dyn Store, now: i64) -> Result<Vec<Listed>, crate::store::StoreError> {
-    let mut out = Vec::new();
-    for a in accounts::list(store).await? {
-        let (f, _) = accounts::name_failures(store, &a.name, now).await?;
-        out.push(Listed { name: a.name, role: a.role.as_str().into(), created: a.created, failures: f.count });
-    }
-    Ok(out)
-}
-
 /// The accounts as a table whose columns line up under Chinese headers.
 pub fn list_table(list: &[Listed]) -> String {
     use crate::stats::pad;
@@ -84,7 +64,7 @@ pub fn list_table(list: &[Listed]) -> String {
         format!("{}{}{}{}\n", pad("用户名", 20, false), pad("角色", 10, false), pad("创建时间", 18, false), "登录失败");
     for a in list {
         let role = a.role.parse::<Role>().map_or(a.role.as_str(), |r| r.name());
-        let created = crate::staff::web::time_text(a.created);
+        let created = crate::analysis::time_text(a.created);
         let _ = std::fmt::Write::write_fmt(
             &mut s,
             format_args!(
@@ -97,31 +77,6 @@ pub fn list_table(list: &[Listed]) -> String {
         );
     }
     s
-}
-
-/// A change to an existing account.
-pub enum Change {
-    Password(String),
-    Unlock,
-}
-
-/// Applies `change` to the account `name` in `store`, audited.
-pub async fn apply(store: &dyn Store, name: &str, change: &Change, now: i64) -> Result<(), StaffError> {
-    if accounts::get(store, name).await?.is_none() {
-        return Err(StaffError::Invalid(format!("没有账号 {name:?} / no account {name:?}")));
-    }
-    let action = match change {
-        Change::Password(pw) => {
-            accounts::set_password(store, name, pw).await?;
-            "set_password"
-        }
-        Change::Unlock => {
-            accounts::clear_failures(store, name).await?;
-            "unlock_user"
-        }
-    };
-    crate::staff::audit::record(store, now, "(command line)", action, name).await?;
-    Ok(())
 }
 
 pub async fn list(place: &super::Place, now: i64) -> anyhow::Result<Vec<Listed>> {

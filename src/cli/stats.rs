@@ -3,32 +3,10 @@
 //! sled admits one process per data dir, so when the server holds it the
 //! command asks the server instead (`GET /admin/stats`, loopback only).
 
-use crate::stats::{self, Query, Report};
+use crate::stats::{self, Query, Report, from_store};
 use crate::store::sled_store::SledOptions;
-use crate::store::{SledStore, Store, StoreError};
+use crate::store::{SledStore, StoreError};
 use anyhow::{Context, bail};
-
-/// Log records read per page while folding a report.
-const PAGE: usize = 2_000;
-
-/// Reads the report for `q` from a store (the server's, or the CLI's own).
-pub async fn from_store(store: &dyn Store, q: &Query) -> Result<Report, StoreError> {
-    let (start, end) = q.range();
-    let mut fold = stats::Fold::new(q);
-    let mut cursor = None;
-    loop {
-        let page = store.log_range(start, end, cursor, PAGE).await?;
-        let full = page.len() == PAGE;
-        cursor = page.last().map(|e| (e.record.ts, e.id));
-        for e in &page {
-            fold.add(&e.record);
-        }
-        if !full {
-            break;
-        }
-    }
-    Ok(fold.finish())
-}
 
 /// Reads the shared database when one is set; else opens the data dir if
 /// it is free, or asks the server holding it.

@@ -12,81 +12,10 @@
 
 use crate::app::AppState;
 use crate::app::error::AppError;
-use crate::config::Secret;
 use axum::Json;
 use axum::extract::{Query as UrlQuery, State};
 use axum::http::{HeaderMap, header};
 use serde::Deserialize;
-use std::io::Write as _;
-use std::net::SocketAddr;
-use std::path::Path;
-
-pub const TOKEN_FILE: &str = "admin.token";
-pub const ADDR_FILE: &str = "server.addr";
-
-/// The data dir's admin token, created (mode 0600) when missing. A token
-/// file that others can read is narrowed to the owner again.
-pub fn load_or_create_token(data_dir: &Path) -> std::io::Result<Secret> {
-    let path = data_dir.join(TOKEN_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(t) if t.trim().len() >= 32 => {
-            restrict(&path)?;
-            return Ok(Secret::new(t.trim()));
-        }
-        Ok(_) => std::fs::remove_file(&path)?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    let token = format!("{}{}", crate::app::new_token(), crate::app::new_token());
-    let mut f = owner_only().open(&path)?;
-    f.write_all(token.as_bytes())?;
-    f.sync_all()?;
-    Ok(Secret::new(token))
-}
-
-#[cfg(unix)]
-fn owner_only() -> std::fs::OpenOptions {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true).mode(0o600);
-    o
-}
-
-#[cfg(not(unix))]
-fn owner_only() -> std::fs::OpenOptions {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    o
-}
-
-#[cfg(unix)]
-fn restrict(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path)?.permissions().mode();
-    if mode & 0o077 != 0 {
-        tracing::warn!(file = %path.display(), "admin token was readable by others: narrowed to the owner");
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn restrict(_: &Path) -> std::io::Result<()> {
-    Ok(())
-}
-
-/// Writes the address the server listens on into the data dir.
-pub fn announce(data_dir: &Path, addr: SocketAddr) -> std::io::Result<()> {
-    let tmp = data_dir.join(format!("{ADDR_FILE}.tmp"));
-    std::fs::write(&tmp, addr.to_string())?;
-    std::fs::rename(tmp, data_dir.join(ADDR_FILE))
-}
-
-/// Compares two secrets in time independent of where they differ.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 /// The request carries the data dir's admin token.
 fn authorize(app: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
@@ -96,7 +25,7 @@ fn authorize(app: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     match bearer {
-        Some(t) if same_secret(t, app.admin_token.expose()) => Ok(()),
+        Some(t) if crate::app::same_secret(t, app.admin_token.expose()) => Ok(()),
         _ => Err(AppError::Forbidden("only for the command line of this server's data dir".into())),
     }
 }
@@ -118,7 +47,7 @@ pub async fn stats(
     authorize(&app, &headers)?;
     let UrlQuery(p) = params?;
     let q = crate::stats::query(p.src.as_deref(), &p.from, &p.to).map_err(AppError::BadRequest)?;
-    let report = crate::cli::stats::from_store(&*app.bot.store, &q).await.map_err(|e| AppError::Internal(e.into()))?;
+    let report = crate::stats::from_store(&*app.bot.store, &q).await.map_err(|e| AppError::Internal(e.into()))?;
     Ok(Json(report))
 }
 
@@ -136,7 +65,7 @@ pub async fn report(
 ) -> Result<Json<crate::analysis::year::YearReport>, AppError> {
     authorize(&app, &headers)?;
     let UrlQuery(p) = params?;
-    let year = crate::cli::report::check_year(p.year).map_err(AppError::BadRequest)?;
+    let year = crate::analysis::keep::check_year(p.year).map_err(AppError::BadRequest)?;
     crate::staff::report::year_report(&app, year).await.map(Json).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))
 }
 
@@ -181,10 +110,10 @@ pub async fn add_staff(
 pub async fn list_staff(
     State(app): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<Vec<crate::cli::staff::Listed>>, AppError> {
+) -> Result<Json<Vec<crate::staff::manage::Listed>>, AppError> {
     authorize(&app, &headers)?;
     let now = (app.clock)();
-    crate::cli::staff::listed(&*app.bot.store, now).await.map(Json).map_err(|e| AppError::Internal(e.into()))
+    crate::staff::manage::listed(&*app.bot.store, now).await.map(Json).map_err(|e| AppError::Internal(e.into()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -204,8 +133,8 @@ pub async fn staff_password(
     authorize(&app, &headers)?;
     let c = super::kiosk::body(body)?;
     let password = c.password.ok_or_else(|| AppError::BadRequest("`password` is missing".into()))?;
-    let change = crate::cli::staff::Change::Password(password);
-    crate::cli::staff::apply(&*app.bot.store, &c.name, &change, (app.clock)()).await.map_err(staff_error)?;
+    let change = crate::staff::manage::Change::Password(password);
+    crate::staff::manage::apply(&*app.bot.store, &c.name, &change, (app.clock)()).await.map_err(staff_error)?;
     Ok(Json(serde_json::json!({"ok": true})))
 }
 
@@ -217,8 +146,8 @@ pub async fn staff_unlock(
 ) -> Result<Json<serde_json::Value>, AppError> {
     authorize(&app, &headers)?;
     let c = super::kiosk::body(body)?;
-    let change = crate::cli::staff::Change::Unlock;
-    crate::cli::staff::apply(&*app.bot.store, &c.name, &change, (app.clock)()).await.map_err(staff_error)?;
+    let change = crate::staff::manage::Change::Unlock;
+    crate::staff::manage::apply(&*app.bot.store, &c.name, &change, (app.clock)()).await.map_err(staff_error)?;
     Ok(Json(serde_json::json!({"ok": true})))
 }
 

@@ -61,7 +61,7 @@ impl App {
                 format!("opening data dir {}", settings.server.data_dir.display())
             }
         })?;
-        let token = admin::load_or_create_token(&settings.server.data_dir)
+        let token = crate::datadir::load_or_create_token(&settings.server.data_dir)
             .with_context(|| format!("admin token in {}", settings.server.data_dir.display()))?;
         let mut app = Self::with_store(settings, content, Arc::new(Smart { understanding }), store);
         app.state.admin_token = token;
@@ -200,7 +200,8 @@ async fn metrics(
     let listed = access.allow.iter().any(|n| n.contains(peer.ip()));
     let bearer =
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    let token_ok = access.token.is_set() && bearer.is_some_and(|b| admin::same_secret(b.trim(), access.token.expose()));
+    let token_ok =
+        access.token.is_set() && bearer.is_some_and(|b| crate::app::same_secret(b.trim(), access.token.expose()));
     if !(listed || token_ok) {
         let why = if access.allow.is_empty() && !access.token.is_set() {
             "metrics are off: set [metrics] allow or token"
@@ -242,7 +243,8 @@ pub async fn run(
     tracing::info!(channels = %on.join(", "), "channels on");
     if let Some(dir) = &app.data_dir {
         let addr = listener.local_addr().context("reading the bound address")?;
-        admin::announce(dir, addr).with_context(|| format!("writing the server address into {}", dir.display()))?;
+        crate::datadir::announce(dir, addr)
+            .with_context(|| format!("writing the server address into {}", dir.display()))?;
     }
     let sweeper = spawn_sweeper(state.clone(), app.settings.session.clone());
     let reloader = crate::app::reload::on_sighup(state.clone());
@@ -264,7 +266,7 @@ pub async fn run(
     reloader.abort();
     state.bot.store.flush().await.context("flushing the store at shutdown")?;
     if let Some(dir) = &app.data_dir {
-        let _ = std::fs::remove_file(dir.join(admin::ADDR_FILE));
+        let _ = std::fs::remove_file(dir.join(crate::datadir::ADDR_FILE));
     }
     tracing::info!("store flushed, bye");
     Ok(())

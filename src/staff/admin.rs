@@ -194,7 +194,7 @@ async fn count_before(app: &AppState, cut: i64) -> usize {
 /// the whole log.
 pub async fn keep_daily_figures(app: &AppState, now: i64) -> Result<usize, String> {
     let store = app.bot.store.clone();
-    let work = async move { crate::cli::report::fold_complete_days(&*store, now).await.map_err(|e| e.to_string()) };
+    let work = async move { crate::analysis::keep::fold_complete_days(&*store, now).await.map_err(|e| e.to_string()) };
     app.heavy.run("", work).await.unwrap_or_else(|| Err("the heavy-view pool is gone".into()))
 }
 

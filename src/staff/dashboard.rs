@@ -42,7 +42,7 @@ async fn report(app: &AppState, r: &Range) -> Result<Report, String> {
     // Folding every record of the range: off the request workers, reused.
     let key = format!("dashboard:{:?}:{}:{}", q.src, q.from, q.to);
     let store = app.bot.store.clone();
-    let work = async move { crate::cli::stats::from_store(&*store, &q).await.map_err(|e| e.to_string()) };
+    let work = async move { crate::stats::from_store(&*store, &q).await.map_err(|e| e.to_string()) };
     app.heavy.run(&key, work).await.unwrap_or_else(|| Err("系统忙，请稍后再试。".into()))
 }
 

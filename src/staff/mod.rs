@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admin;
 pub mod audit;
 pub mod dashboard;
+pub mod manage;
 pub mod report;
 pub mod review;
 pub mod warnings;

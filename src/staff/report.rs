@@ -1,7 +1,7 @@
 //! The year's figures in the console (`/staff/report`): the section for the
 //! 法治政府建设情况报告 ready to copy, the tables behind it, and the same
 //! as Markdown, CSV and JSON. Built from the daily aggregates
-//! (`cli::report`), on the heavy-view pool; also the routes of the 研判
+//! (`analysis::keep`), on the heavy-view pool; also the routes of the 研判
 //! pages (`warnings`), registered here in one place.
 
 use super::accounts::Role;
@@ -35,7 +35,8 @@ pub async fn year_report(app: &AppState, y: i32) -> Result<YearReport, String> {
     let now = (app.clock)();
     let names = Names::from_directory(&app.bot.engine().content.directory);
     let store = app.bot.store.clone();
-    let work = async move { crate::cli::report::from_store(&*store, y, now, &names).await.map_err(|e| e.to_string()) };
+    let work =
+        async move { crate::analysis::keep::from_store(&*store, y, now, &names).await.map_err(|e| e.to_string()) };
     app.heavy.run(&format!("report:{y}"), work).await.unwrap_or_else(|| Err("busy".into()))
 }
 
@@ -51,7 +52,7 @@ fn year_of(app: &AppState, p: &YearParam) -> Result<i32, String> {
         return crate::analysis::day_of((app.clock)()).map(|d| d.year()).ok_or_else(|| "clock".into());
     }
     let y = p.year.trim().parse::<i32>().map_err(|_| "`year` is not a year (YYYY)".to_string())?;
-    crate::cli::report::check_year(y)
+    crate::analysis::keep::check_year(y)
 }
 
 fn table(head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
@@ -155,7 +156,7 @@ async fn download(app: AppState, headers: HeaderMap, p: YearParam, format: &'sta
             return (StatusCode::INTERNAL_SERVER_ERROR, "读取记录失败").into_response();
         }
     };
-    let Ok(text) = crate::cli::report::render(&r, format) else {
+    let Ok(text) = crate::analysis::year::render(&r, format) else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "生成失败").into_response();
     };
     let _ = audit::record(&*app.bot.store, (app.clock)(), &s.name, "export_report", &format!("{y} {format}")).await;

@@ -203,7 +203,7 @@ pub(crate) async fn require(app: &AppState, headers: &HeaderMap, role: Role) -> 
 
 /// A form's CSRF field against the session's token.
 pub(crate) fn csrf_ok(s: &Staff, field: &str) -> bool {
-    crate::channels::wechat::crypto::signature_matches(&s.csrf, field)
+    crate::app::same_secret(&s.csrf, field)
 }
 
 pub(crate) fn bad_csrf() -> Response {
@@ -258,7 +258,7 @@ pub async fn login(
     FormBody(f): FormBody<LoginForm>,
 ) -> Response {
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !crate::channels::wechat::crypto::signature_matches(&expected, &f.csrf) {
+    if expected.is_empty() || !crate::app::same_secret(&expected, &f.csrf) {
         let mut r = login_page(&app, &headers, "页面已过期，请重新登录。").await;
         *r.status_mut() = StatusCode::FORBIDDEN;
         return r;
@@ -505,12 +505,7 @@ pub(crate) fn danger_name(kind: Option<&str>) -> &'static str {
     }
 }
 
-pub(crate) fn time_text(ts: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(ts)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC));
-    format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), t.month() as u8, t.day(), t.hour(), t.minute())
-}
+pub(crate) use crate::analysis::time_text;
 
 /// What the bot made of a message, in a word or two.
 fn result_text(app: &AppState, r: &LogRecord) -> String {

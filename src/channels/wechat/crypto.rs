@@ -44,8 +44,7 @@ pub fn signature(parts: &[&str]) -> String {
 
 /// Compares a received signature with the expected one in constant time.
 pub fn signature_matches(expected: &str, got: &str) -> bool {
-    let (a, b) = (expected.as_bytes(), got.to_ascii_lowercase().into_bytes());
-    a.len() == b.len() && a.iter().zip(&b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    crate::app::same_secret(expected, &got.to_ascii_lowercase())
 }
 
 /// The safe-mode cipher for one account.

@@ -1,7 +1,12 @@
 //! Numbers for the report: people served, messages, feedback, top questions
 //! and categories, per source tag and day (China time). Pure: folds log
-//! records into a `Report`; reading the log is the caller's business
-//! (`stats` command or the loopback `/admin/stats` endpoint).
+//! records into a `Report`; [`from_store`] reads the log through the
+//! `Store` trait for the console, the loopback `/admin/stats` endpoint and
+//! the `stats` command.
+
+mod read;
+
+pub use read::from_store;
 
 use crate::engine::reply::LogRecord;
 use serde::{Deserialize, Serialize};
