@@ -1,0 +1,211 @@
+//! Danger recognition: does a message speak of self-harm, of violence
+//! happening to the writer now, of a threat to harm others, or of someone
+//! else in danger? A pure component beside the classifier, with its own
+//! data (`dialogs/danger/`): exact rules over word sets with gaps, words
+//! found by their sound ([`crate::pinyin`]), and a small learned model for
+//! what the rules do not spell out. The engine asks it first, for every
+//! text a person sends, at every node and on every channel.
+//!
+//! - [`normal`]: the text as it is read (blanks, full-width, case).
+//! - [`rules`]: the rules file compiled; who is in danger (subject, object).
+//! - [`model`]: the learned part and its file.
+//! - [`load`]: reading `dialogs/danger/` with file:line problems.
+//! - [`train`]: training, cross-validation and scoring, for the CLI.
+//!
+//! An [`Assessment`] is either `Full` (the reply for its kind) or `Check`
+//! (ask once whether the person is safe): the bot never stays silent and
+//! never answers a worrying message with a category picker.
+
+pub mod load;
+pub mod model;
+pub mod normal;
+pub mod rules;
+pub mod train;
+
+use normal::Normal;
+use std::ops::Range;
+
+/// The kinds of danger, in the order one wins over another when a message
+/// speaks of several: a person attacked now needs 110 first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// Violence or captivity happening now to the writer (110/120).
+    ViolenceNow,
+    /// Someone else in danger now: the writer reports it (120/110 first).
+    OtherAtRisk,
+    /// The writer threatens to harm others.
+    HarmOthers,
+    /// The writer speaks of harming themself.
+    SelfHarm,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::SelfHarm, Kind::ViolenceNow, Kind::HarmOthers, Kind::OtherAtRisk];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Kind::SelfHarm => "self_harm",
+            Kind::ViolenceNow => "violence_now",
+            Kind::HarmOthers => "harm_others",
+            Kind::OtherAtRisk => "other_at_risk",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.id() == s)
+    }
+}
+
+/// How sure the recogniser is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Unsure: ask once whether the person is safe.
+    Check,
+    /// The reply for the kind, at once.
+    Full,
+}
+
+/// What the recogniser made of a message that speaks of danger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assessment {
+    pub kind: Kind,
+    pub level: Level,
+    /// Self-harm is spoken of too (the emergency reply then adds the care
+    /// line and 12356).
+    pub self_harm_too: bool,
+    /// The model's probability that the message is about danger.
+    pub score: f32,
+    /// What raised it: rules (`rules.toml:LINE`), `sound:` when found by
+    /// sound, or `model`. A check-in is not repeated for the same cue.
+    pub cue: String,
+    /// Byte ranges of the original text that speak of the danger.
+    pub spans: Vec<Range<usize>>,
+}
+
+impl Assessment {
+    /// The key of `[danger_entry]` in `dialogs/commands.toml` whose node
+    /// answers this assessment.
+    pub fn entry(&self) -> &'static str {
+        match (self.level, self.kind) {
+            (Level::Check, _) => "check",
+            (Level::Full, Kind::ViolenceNow) if self.self_harm_too => "violence_now_self_harm",
+            (Level::Full, k) => k.id(),
+        }
+    }
+
+    /// The text without the words that spoke of danger (to read what else
+    /// the message is about).
+    pub fn rest(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        let mut spans = self.spans.clone();
+        spans.sort_by_key(|r| r.start);
+        for r in spans {
+            if r.start >= at && r.end <= text.len() && text.is_char_boundary(r.start) && text.is_char_boundary(r.end) {
+                out.push_str(&text[at..r.start]);
+                out.push('，');
+                at = r.end;
+            }
+        }
+        out.push_str(text.get(at..).unwrap_or_default());
+        out
+    }
+}
+
+/// Model probabilities from which the model alone raises a full reply or a
+/// check-in (`[model]` of `rules.toml`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    pub full: f32,
+    pub check: f32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self { full: 0.9, check: 0.5 }
+    }
+}
+
+/// The recogniser: rules, words by sound and the model.
+#[derive(Debug, Default)]
+pub struct Recognizer {
+    rules: rules::Rules,
+    model: Option<model::Model>,
+    thresholds: Thresholds,
+}
+
+/// Longest text read (characters): a letter longer than this is read in
+/// its first part and its last part.
+const MAX_READ: usize = 20_000;
+
+impl Recognizer {
+    pub fn new(rules: rules::Rules, model: Option<model::Model>, thresholds: Thresholds) -> Self {
+        Self { rules, model, thresholds }
+    }
+
+    /// Whether it can recognise anything (content without `dialogs/danger/`
+    /// has an empty one).
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty() && self.model.is_none()
+    }
+
+    /// What the message says of danger, if anything.
+    pub fn assess(&self, text: &str) -> Option<Assessment> {
+        let n = Normal::new(text);
+        let n = if n.chars.len() > MAX_READ { cut_middle(&n) } else { n };
+        let mut hits: Vec<(rules::Hit, Level, &Normal)> =
+            self.rules.hits(&n).into_iter().map(|h| (h.clone(), h.level, &n)).collect();
+        let respelled = if hits.iter().any(|(_, l, _)| *l == Level::Full) { None } else { self.rules.respell(&n) };
+        if let Some(r) = &respelled {
+            for h in self.rules.hits(r) {
+                // Found only by sound: ask rather than assume.
+                if !hits.iter().any(|(x, _, _)| x.rule == h.rule && x.kind == h.kind) {
+                    hits.push((rules::Hit { rule: format!("sound:{}", h.rule), ..h }, Level::Check, r));
+                }
+            }
+        }
+        let reading = self.model.as_ref().map(|m| m.read(&n));
+        let score = reading.map_or(0.0, |r| r.danger);
+        let t = self.thresholds;
+        let by_model = reading.and_then(|r| {
+            let level = if r.danger >= t.full {
+                Level::Full
+            } else if r.danger >= t.check {
+                Level::Check
+            } else {
+                return None;
+            };
+            r.kind.map(|(k, _)| (k, level))
+        });
+        let level = hits.iter().map(|(_, l, _)| *l).chain(by_model.map(|(_, l)| l)).max()?;
+        // The kind: the first kind (in order of urgency) found at that level.
+        let at_level = hits.iter().filter(|(_, l, _)| *l == level);
+        let kind = at_level
+            .clone()
+            .map(|(h, _, _)| h.kind)
+            .min()
+            .or_else(|| by_model.filter(|(_, l)| *l == level).map(|(k, _)| k))?;
+        let cue = at_level
+            .clone()
+            .find(|(h, _, _)| h.kind == kind)
+            .map_or_else(|| format!("model:{}", kind.id()), |(h, _, _)| h.rule.clone());
+        let self_harm_too =
+            hits.iter().any(|(h, _, _)| h.kind == Kind::SelfHarm) || reading.is_some_and(|r| r.self_harm >= t.check);
+        let spans = hits.iter().map(|(h, _, n)| n.original(h.chars.clone())).filter(|r| !r.is_empty()).collect();
+        Some(Assessment { kind, level, self_harm_too, score, cue, spans })
+    }
+}
+
+/// A very long text's first and last parts (danger is most often said at
+/// the start or at the end of a long letter).
+fn cut_middle(n: &Normal) -> Normal {
+    let half = MAX_READ / 2;
+    let tail = n.chars.len() - half;
+    let mut chars = n.chars[..half].to_vec();
+    let mut from = n.from[..half].to_vec();
+    chars.push('\n');
+    from.push(n.from[half].clone());
+    chars.extend_from_slice(&n.chars[tail..]);
+    from.extend_from_slice(&n.from[tail..]);
+    Normal { chars, from }
+}

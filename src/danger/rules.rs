@@ -1,0 +1,492 @@
+//! Rules where they are exact: patterns over named word sets with gaps
+//! (`dialogs/danger/rules.toml`), matched on the normalized text and, for
+//! words marked as matched by sound, on the text respelled where its pinyin
+//! spells one of them (轻声 → 轻生, "zisha" → 自杀).
+//!
+//! A pattern is a regular expression in which `{set}` stands for any word
+//! of a named set and `~N` for up to N characters within one sentence
+//! ("{take}~4{pills}" finds 吃了一瓶安眠药). A rule says which kind of
+//! danger it finds, how sure it is (`full` reply, or `check` to ask), and
+//! whose danger it is: the sentence's subject (`subject`: 我儿子喝了… is
+//! someone else in danger), the object of a violent verb (`object`: 在打我爸),
+//! or the kind as written (`fixed`). `unless` drops a match whose sentence
+//! also matches it (自杀 in an insurance question); `calm` patterns drop a
+//! someone-else match told as a past death (表哥三年前跳楼走了).
+
+use super::normal::{Normal, SENTENCE_END};
+use super::{Kind, Level};
+use crate::pinyin::{self, Syllable};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+
+/// `dialogs/danger/rules.toml` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRules {
+    /// Named word sets, used in patterns as `{name}`.
+    #[serde(default)]
+    pub sets: BTreeMap<String, Vec<String>>,
+    /// Sets whose words are also found by their sound.
+    #[serde(default)]
+    pub sound: Vec<String>,
+    /// Words that contain a danger word but are harmless (跳楼价): blanked
+    /// before any rule is matched.
+    #[serde(default)]
+    pub harmless: Vec<String>,
+    /// Patterns of a death told as a past event.
+    #[serde(default)]
+    pub calm: Vec<String>,
+    #[serde(default)]
+    pub rule: Vec<toml::Spanned<RawRule>>,
+    /// The model's thresholds (read by `load`).
+    #[serde(default)]
+    pub model: Option<RawThresholds>,
+}
+
+/// `[model]`: probabilities from which the model alone raises a full reply
+/// or a check-in.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawThresholds {
+    pub full: f32,
+    pub check: f32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub kind: String,
+    pub level: String,
+    pub pattern: String,
+    #[serde(default)]
+    pub unless: Option<String>,
+    #[serde(default)]
+    pub who: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Subject,
+    Object,
+    Fixed,
+}
+
+#[derive(Debug)]
+struct Rule {
+    /// "rules.toml:LINE", for the query log and `danger assess`.
+    name: String,
+    kind: Kind,
+    level: Level,
+    who: Who,
+    re: regex::Regex,
+    unless: Option<regex::Regex>,
+}
+
+/// A word found by its sound: its characters and syllables.
+#[derive(Debug)]
+struct SoundWord {
+    chars: Vec<char>,
+    syllables: Vec<&'static str>,
+}
+
+/// The compiled rules.
+#[derive(Debug, Default)]
+pub struct Rules {
+    rules: Vec<Rule>,
+    harmless: Option<regex::Regex>,
+    calm: Option<regex::Regex>,
+    /// Words matched by sound, by their first syllable.
+    sound: HashMap<&'static str, Vec<SoundWord>>,
+    me: Option<regex::Regex>,
+    others: Option<regex::Regex>,
+    kin: Option<regex::Regex>,
+}
+
+/// What one rule found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub rule: String,
+    pub kind: Kind,
+    pub level: Level,
+    /// Characters of the normalized text.
+    pub chars: Range<usize>,
+}
+
+/// A problem in the rules file: the line and what is wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl Rules {
+    /// Compiles the rules; `line` gives the line of a byte offset of the
+    /// file. Every problem is returned, with the rules that compiled.
+    pub fn compile(raw: &RawRules, line: impl Fn(usize) -> usize) -> (Self, Vec<RuleError>) {
+        let mut errors = Vec::new();
+        let sets = &raw.sets;
+        let mut err = |line: usize, message: String| errors.push(RuleError { line, message });
+        let mut rules = Vec::new();
+        for r in &raw.rule {
+            let at = line(r.span().start);
+            let r = r.get_ref();
+            let Some(kind) = Kind::parse(&r.kind) else {
+                err(at, format!("unknown kind {:?} (self_harm, violence_now, harm_others, other_at_risk)", r.kind));
+                continue;
+            };
+            let level = match r.level.as_str() {
+                "full" => Level::Full,
+                "check" => Level::Check,
+                other => {
+                    err(at, format!("unknown level {other:?} (full or check)"));
+                    continue;
+                }
+            };
+            let who = match r.who.as_deref() {
+                None if kind == Kind::SelfHarm => Who::Subject,
+                None if kind == Kind::ViolenceNow => Who::Object,
+                None | Some("fixed") => Who::Fixed,
+                Some("subject") => Who::Subject,
+                Some("object") => Who::Object,
+                Some(other) => {
+                    err(at, format!("unknown who {other:?} (subject, object or fixed)"));
+                    continue;
+                }
+            };
+            let re = match pattern(&r.pattern, sets) {
+                Ok(re) => re,
+                Err(e) => {
+                    err(at, format!("pattern: {e}"));
+                    continue;
+                }
+            };
+            let unless = match r.unless.as_deref().map(|u| pattern(u, sets)).transpose() {
+                Ok(u) => u,
+                Err(e) => {
+                    err(at, format!("unless: {e}"));
+                    continue;
+                }
+            };
+            rules.push(Rule { name: format!("rules.toml:{at}"), kind, level, who, re, unless });
+        }
+        let words = |list: &[String]| -> Option<regex::Regex> {
+            let alt = alternation(list.iter().map(String::as_str));
+            (!list.is_empty()).then(|| regex::Regex::new(&alt).ok()).flatten()
+        };
+        let any = |ps: &[String], err: &mut dyn FnMut(usize, String)| -> Option<regex::Regex> {
+            let parts: Vec<String> = ps
+                .iter()
+                .filter_map(|p| match expand(p, sets) {
+                    Ok(e) => Some(format!("(?:{e})")),
+                    Err(e) => {
+                        err(1, format!("calm: {e}"));
+                        None
+                    }
+                })
+                .collect();
+            (!parts.is_empty()).then(|| regex::Regex::new(&parts.join("|")).ok()).flatten()
+        };
+        let calm = any(&raw.calm, &mut err);
+        let mut sound: HashMap<&'static str, Vec<SoundWord>> = HashMap::new();
+        for name in &raw.sound {
+            let Some(list) = sets.get(name) else {
+                err(1, format!("sound: no set named {name:?}"));
+                continue;
+            };
+            for w in list {
+                let chars: Vec<char> = w.chars().collect();
+                let syllables: Option<Vec<&'static str>> = chars.iter().map(|c| pinyin::of_char(*c)).collect();
+                match syllables {
+                    Some(s) if s.len() >= 2 => sound.entry(s[0]).or_default().push(SoundWord { chars, syllables: s }),
+                    _ => err(1, format!("sound: {w:?} is not two or more Chinese characters")),
+                }
+            }
+        }
+        let set = |name: &str| sets.get(name).and_then(|l| words(l));
+        let compiled = Self {
+            rules,
+            harmless: words(&raw.harmless),
+            calm,
+            sound,
+            me: set("me"),
+            others: set("others"),
+            kin: set("kin"),
+        };
+        (compiled, errors)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Every rule's matches in `n`, harmless words blanked first.
+    pub fn hits(&self, n: &Normal) -> Vec<Hit> {
+        let n = self.blank_harmless(n);
+        let text = n.text();
+        let at = n.char_starts();
+        let mut out = Vec::new();
+        for r in &self.rules {
+            for m in r.re.find_iter(&text) {
+                let chars = at[m.start()]..at[m.end()];
+                let sentence = sentence_around(&n.chars, chars.clone());
+                let s: String = n.chars[sentence.clone()].iter().collect();
+                if r.unless.as_ref().is_some_and(|u| u.is_match(&s)) {
+                    continue;
+                }
+                let kind = match r.who {
+                    Who::Fixed => r.kind,
+                    Who::Subject => self.by_subject(r.kind, &n.chars[sentence.start..chars.start]),
+                    Who::Object => self.by_object(r.kind, &n.chars[chars.clone()], &n.chars[chars.end..sentence.end]),
+                };
+                if kind == Kind::OtherAtRisk
+                    && r.who == Who::Subject
+                    && self.calm.as_ref().is_some_and(|c| c.is_match(&s))
+                {
+                    continue;
+                }
+                out.push(Hit { rule: r.name.clone(), kind, level: r.level, chars });
+            }
+        }
+        out
+    }
+
+    /// The text respelled where the sound of its characters or latin
+    /// letters spells a word of a `sound` set that is not written there
+    /// (`None` when nothing sounds like one).
+    pub fn respell(&self, n: &Normal) -> Option<Normal> {
+        if self.sound.is_empty() {
+            return None;
+        }
+        let sounds = pinyin::sounds(&n.text());
+        let mut found: Vec<(Range<usize>, &SoundWord)> = Vec::new();
+        let mut i = 0;
+        while i < sounds.len() {
+            let cands: Box<dyn Iterator<Item = &SoundWord>> = match &sounds[i].syllable {
+                Syllable::Full(s) => Box::new(self.sound.get(s.as_str()).into_iter().flatten()),
+                Syllable::Initial(c) => {
+                    Box::new(self.sound.iter().filter(move |(k, _)| k.starts_with(*c)).flat_map(|(_, v)| v))
+                }
+            };
+            let hit = cands.into_iter().find(|w| {
+                let window = sounds.get(i..i + w.syllables.len());
+                window.is_some_and(|win| {
+                    let initials = win.iter().all(|s| matches!(s.syllable, Syllable::Initial(_)));
+                    let fulls = win.iter().all(|s| matches!(s.syllable, Syllable::Full(_)));
+                    (initials || fulls) && win.iter().zip(&w.syllables).all(|(s, p)| s.syllable.stands_for(p))
+                })
+            });
+            match hit {
+                Some(w) => {
+                    let r = sounds[i].start..sounds[i + w.syllables.len() - 1].end;
+                    if n.chars[r.clone()] != w.chars[..] {
+                        found.push((r, w));
+                    }
+                    i += w.syllables.len();
+                }
+                None => i += 1,
+            }
+        }
+        if found.is_empty() {
+            return None;
+        }
+        let mut out = n.clone();
+        for (r, w) in found.iter().rev() {
+            out = out.replaced(r.clone(), &w.chars.iter().collect::<String>());
+        }
+        Some(out)
+    }
+
+    fn blank_harmless(&self, n: &Normal) -> Normal {
+        let Some(h) = &self.harmless else { return n.clone() };
+        let text = n.text();
+        let at = n.char_starts();
+        let mut out = n.clone();
+        for m in h.find_iter(&text) {
+            for c in &mut out.chars[at[m.start()]..at[m.end()]] {
+                *c = '·';
+            }
+        }
+        out
+    }
+
+    /// Someone else's danger when the last person named before it in its
+    /// sentence is someone else (我儿子, 她, 室友), not the writer.
+    fn by_subject(&self, kind: Kind, before: &[char]) -> Kind {
+        let text: String = before.iter().collect();
+        let last = |re: &Option<regex::Regex>| re.as_ref().and_then(|re| re.find_iter(&text).map(|m| m.end()).last());
+        let me = self
+            .me
+            .as_ref()
+            .and_then(|re| re.find_iter(&text).filter(|m| !self.kin_at(&text[m.end()..])).map(|m| m.end()).last());
+        let other = last(&self.others);
+        match (me, other) {
+            (_, None) => kind,
+            (Some(m), Some(o)) if m > o => kind,
+            _ => Kind::OtherAtRisk,
+        }
+    }
+
+    /// Someone else's danger when the violence is done to a relative or
+    /// another person named right after the writer (在打我爸).
+    fn by_object(&self, kind: Kind, matched: &[char], after: &[char]) -> Kind {
+        let m: String = matched.iter().collect();
+        let after: String = after.iter().take(4).collect();
+        let ends_with_me =
+            self.me.as_ref().is_some_and(|re| re.find_iter(&m).last().is_some_and(|x| x.end() == m.len()));
+        if ends_with_me && self.kin_at(&after) { Kind::OtherAtRisk } else { kind }
+    }
+
+    fn kin_at(&self, text: &str) -> bool {
+        self.kin.as_ref().is_some_and(|k| k.find(text).is_some_and(|m| m.start() == 0))
+    }
+}
+
+/// The sentence (between sentence ends) around `chars`.
+fn sentence_around(text: &[char], chars: Range<usize>) -> Range<usize> {
+    let start = text[..chars.start].iter().rposition(|c| SENTENCE_END.contains(c)).map_or(0, |i| i + 1);
+    let end = text[chars.end..].iter().position(|c| SENTENCE_END.contains(c)).map_or(text.len(), |i| chars.end + i);
+    start..end
+}
+
+/// A pattern compiled (`{set}` and `~N` expanded).
+fn pattern(p: &str, sets: &BTreeMap<String, Vec<String>>) -> Result<regex::Regex, String> {
+    regex::Regex::new(&expand(p, sets)?).map_err(|e| e.to_string())
+}
+
+/// `{set}` → the set's words as one group, `~N` → up to N characters that
+/// do not end a sentence.
+fn expand(p: &str, sets: &BTreeMap<String, Vec<String>>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = p;
+    while let Some(i) = rest.find(['{', '~']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if let Some(t) = tail.strip_prefix('~') {
+            let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
+            let n: usize = digits.parse().map_err(|_| format!("`~` needs a number of characters in {p:?}"))?;
+            let ends: String = SENTENCE_END.iter().map(|c| regex::escape(&c.to_string())).collect();
+            out.push_str(&format!("[^{ends}]{{0,{n}}}"));
+            rest = &t[digits.len()..];
+            continue;
+        }
+        let close = tail.find('}').ok_or_else(|| format!("unclosed `{{` in {p:?}"))?;
+        let name = &tail[1..close];
+        if name.chars().all(|c| c.is_ascii_digit() || c == ',') {
+            // A regex repetition such as {2} or {0,3}.
+            out.push_str(&tail[..=close]);
+        } else {
+            let words = sets.get(name).ok_or_else(|| format!("no set named {name:?}"))?;
+            out.push_str(&alternation(words.iter().map(String::as_str)));
+        }
+        rest = &tail[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Words as one non-capturing group, longest first (so 安眠药 wins over 药).
+fn alternation<'a>(words: impl Iterator<Item = &'a str>) -> String {
+    let mut w: Vec<&str> = words.filter(|w| !w.is_empty()).collect();
+    w.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
+    w.dedup();
+    let escaped: Vec<String> = w.iter().map(|w| regex::escape(w)).collect();
+    format!("(?:{})", escaped.join("|"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(toml_text: &str) -> Rules {
+        let raw: RawRules = toml::from_str(toml_text).expect("toml");
+        let (r, errors) = Rules::compile(&raw, |_| 1);
+        assert!(errors.is_empty(), "{errors:?}");
+        r
+    }
+
+    const BASE: &str = r#"
+sound = ["die"]
+harmless = ["跳楼价"]
+calm = ["{past}~10{died}"]
+[sets]
+me = ["我", "俺"]
+kin = ["儿子", "爸", "妈"]
+others = ["儿子", "爸", "妈", "她", "他", "表哥"]
+take = ["吃", "喝", "吞"]
+pills = ["安眠药", "敌敌畏"]
+die = ["轻生", "自杀", "跳楼"]
+past = ["去年", "三年前"]
+died = ["走了", "去世"]
+beat = ["在打", "正在打"]
+[[rule]]
+kind = "self_harm"
+level = "full"
+pattern = "{take}了?~4{pills}"
+[[rule]]
+kind = "self_harm"
+level = "full"
+pattern = "{die}"
+unless = "保险"
+[[rule]]
+kind = "violence_now"
+level = "full"
+pattern = "{beat}{me}"
+"#;
+
+    fn kinds(r: &Rules, text: &str) -> Vec<Kind> {
+        r.hits(&Normal::new(text)).into_iter().map(|h| h.kind).collect()
+    }
+
+    #[test]
+    fn words_between_a_verb_and_its_object_are_skipped() {
+        let r = rules(BASE);
+        assert_eq!(kinds(&r, "我吃了一瓶安眠药"), vec![Kind::SelfHarm]);
+        assert_eq!(kinds(&r, "喝了半瓶敌敌畏"), vec![Kind::SelfHarm]);
+        assert!(kinds(&r, "我吃了饭。安眠药在哪买").is_empty(), "a gap never crosses a sentence end");
+    }
+
+    #[test]
+    fn whose_danger_it_is_follows_the_subject_and_the_object() {
+        let r = rules(BASE);
+        assert_eq!(kinds(&r, "我儿子喝了一瓶敌敌畏"), vec![Kind::OtherAtRisk]);
+        assert_eq!(kinds(&r, "我妈说她想跳楼"), vec![Kind::OtherAtRisk]);
+        assert_eq!(kinds(&r, "我跟我妈说我想跳楼"), vec![Kind::SelfHarm]);
+        assert_eq!(kinds(&r, "老公正在打我"), vec![Kind::ViolenceNow]);
+        assert_eq!(kinds(&r, "有人在打我爸"), vec![Kind::OtherAtRisk]);
+    }
+
+    #[test]
+    fn harmless_words_unless_and_calm_past_deaths_stay_quiet() {
+        let r = rules(BASE);
+        assert!(kinds(&r, "跳楼价甩卖").is_empty());
+        assert!(kinds(&r, "合同写了自杀不赔，保险公司拒赔").is_empty());
+        assert!(kinds(&r, "我表哥三年前跳楼走了，社保怎么办").is_empty());
+        assert_eq!(kinds(&r, "我表哥现在说要跳楼"), vec![Kind::OtherAtRisk]);
+    }
+
+    #[test]
+    fn words_are_found_by_sound_when_typed_otherwise() {
+        let r = rules(BASE);
+        let respelled = |t: &str| r.respell(&Normal::new(t)).map(|n| n.text());
+        assert_eq!(respelled("我有轻声的想法").as_deref(), Some("我有轻生的想法"));
+        assert_eq!(respelled("天天想跳娄").as_deref(), Some("天天想跳楼"));
+        assert_eq!(respelled("最近老想zisha").as_deref(), Some("最近老想自杀"));
+        assert_eq!(respelled("z s 的念头").as_deref(), Some("自杀的念头"));
+        assert_eq!(respelled("我想跳楼"), None, "written as it is");
+        assert_eq!(respelled("今天天气不错"), None);
+    }
+
+    #[test]
+    fn a_bad_rule_is_reported_with_its_line_and_the_rest_compile() {
+        let raw: RawRules = toml::from_str(
+            "[sets]\nx = [\"a\"]\n[[rule]]\nkind = \"nope\"\nlevel = \"full\"\npattern = \"{x}\"\n[[rule]]\nkind = \"self_harm\"\nlevel = \"full\"\npattern = \"{y}\"\n[[rule]]\nkind = \"self_harm\"\nlevel = \"full\"\npattern = \"{x}\"\n",
+        )
+        .expect("toml");
+        let (r, errors) = Rules::compile(&raw, |_| 7);
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].message.contains("unknown kind"));
+        assert!(errors[1].message.contains("no set named \"y\""));
+        assert_eq!(r.rules.len(), 1);
+    }
+}
