@@ -85,6 +85,12 @@ enum Command {
         #[arg(long, default_value_t = xinfang_guide::understand::train::LONG_FROM_CHARS)]
         long_from_chars: usize,
     },
+    /// The danger recogniser: assess messages, score it on labelled files,
+    /// cross-validate it, train its model (dialogs/danger/).
+    Danger {
+        #[command(subcommand)]
+        action: DangerCommand,
+    },
     /// Learn the category models from the examples (and labelled real
     /// questions) and write dialogs/understand/model.bin with its provenance
     /// (model.toml: inputs and their SHA-256).
@@ -213,6 +219,52 @@ enum ExamplesCommand {
         /// Merge without the check (only where no evaluation set exists).
         #[arg(long)]
         no_eval_check: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DangerCommand {
+    /// One JSON line per message read on stdin: kind, level, the rule that fired.
+    Assess {
+        #[arg(long, default_value = ".")]
+        content: PathBuf,
+    },
+    /// The shipped recogniser on labelled JSONL files (`text`, `crisis`,
+    /// `kind`; or ordinary `question`s).
+    Score {
+        files: Vec<PathBuf>,
+        #[arg(long, default_value = ".")]
+        content: PathBuf,
+        /// List every message missed or answered wrongly.
+        #[arg(long)]
+        errors: bool,
+    },
+    /// k-fold cross-validation over the written examples and `--dev`.
+    Cv {
+        #[arg(long, default_value = ".")]
+        content: PathBuf,
+        /// Labelled danger messages judged in the folds (crisis_dev.jsonl).
+        #[arg(long)]
+        dev: Vec<PathBuf>,
+        /// Ordinary questions always trained on (train_real.jsonl).
+        #[arg(long)]
+        also: Vec<PathBuf>,
+        #[arg(long, default_value_t = 5)]
+        k: usize,
+        #[arg(long)]
+        errors: bool,
+    },
+    /// Train dialogs/danger/model.bin from the examples and the given files.
+    Train {
+        #[arg(long, default_value = ".")]
+        content: PathBuf,
+        #[arg(long)]
+        dev: Vec<PathBuf>,
+        #[arg(long)]
+        also: Vec<PathBuf>,
+        /// Write nothing; fail unless the committed files are what these inputs give.
+        #[arg(long)]
+        check: bool,
     },
 }
 
@@ -399,6 +451,20 @@ fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
             Ok(())
+        }
+        Command::Danger { action } => {
+            use xinfang_guide::cli::danger;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            match action {
+                DangerCommand::Assess { content } => {
+                    danger::assess(&danger::recognizer(&content)?, std::io::stdin().lock(), &mut out)
+                }
+                DangerCommand::Score { files, content, errors } => danger::score(&content, &files, errors, &mut out),
+                DangerCommand::Cv { content, dev, also, k, errors } => {
+                    danger::cv(&content, &dev, &also, k, errors, &mut out)
+                }
+                DangerCommand::Train { content, dev, also, check } => danger::train_model(&content, &dev, &also, check),
+            }
         }
         Command::Train { content, real, real_weight, long_from_chars, check } => {
             let s = xinfang_guide::understand::train::Settings { real_weight, long_from_chars };

@@ -3,6 +3,7 @@
 pub mod chat;
 pub mod check;
 pub mod classify;
+pub mod danger;
 pub mod examples;
 pub mod graph;
 pub mod migrate;

@@ -21,26 +21,7 @@ pub const EXAMPLES: &str = "dialogs/danger/examples";
 /// The recogniser of a content root. Content without `dialogs/danger/`
 /// gets an empty one (and a warning: nothing will be recognised).
 pub fn load(root: &Path, diags: &mut Diagnostics) -> Recognizer {
-    let path = root.join(RULES);
-    if !root.join(DIR).exists() {
-        diags.warning(&path, 1, DiagKind::Invalid, "no danger rules: messages about danger will not be recognised");
-        return Recognizer::default();
-    }
-    let Some((source, raw)) = parse_file::<RawRules>(&path, diags) else { return Recognizer::default() };
-    let (rules, errors) = Rules::compile(&raw, |at| source.line(at..at));
-    for e in errors {
-        diags.error(&path, e.line, DiagKind::Invalid, e.message);
-    }
-    let thresholds = match raw.model {
-        Some(t) if (0.0..=1.0).contains(&t.check) && t.check <= t.full && t.full <= 1.0 => {
-            Thresholds { full: t.full, check: t.check }
-        }
-        Some(_) => {
-            diags.error(&path, 1, DiagKind::Invalid, "[model]: need 0 ≤ check ≤ full ≤ 1");
-            Thresholds::default()
-        }
-        None => Thresholds::default(),
-    };
+    let Some((rules, thresholds)) = rules(root, diags) else { return Recognizer::default() };
     let bin = root.join(MODEL_BIN);
     let model = match std::fs::read(&bin) {
         Ok(bytes) => match Model::from_bytes(&bytes) {
@@ -57,6 +38,31 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Recognizer {
         }
     };
     Recognizer::new(rules, model, thresholds)
+}
+
+/// The compiled rules and the model's thresholds of `rules.toml`.
+pub fn rules(root: &Path, diags: &mut Diagnostics) -> Option<(Rules, Thresholds)> {
+    let path = root.join(RULES);
+    if !root.join(DIR).exists() {
+        diags.warning(&path, 1, DiagKind::Invalid, "no danger rules: messages about danger will not be recognised");
+        return None;
+    }
+    let (source, raw) = parse_file::<RawRules>(&path, diags)?;
+    let (rules, errors) = Rules::compile(&raw, |at| source.line(at..at));
+    for e in errors {
+        diags.error(&path, e.line, DiagKind::Invalid, e.message);
+    }
+    let thresholds = match raw.model {
+        Some(t) if (0.0..=1.0).contains(&t.check) && t.check <= t.full && t.full <= 1.0 => {
+            Thresholds { full: t.full, check: t.check }
+        }
+        Some(_) => {
+            diags.error(&path, 1, DiagKind::Invalid, "[model]: need 0 ≤ check ≤ full ≤ 1");
+            Thresholds::default()
+        }
+        None => Thresholds::default(),
+    };
+    Some((rules, thresholds))
 }
 
 /// One written example: its class (a kind's id or `none`), its text, and

@@ -134,6 +134,18 @@ pub struct Recognizer {
     thresholds: Thresholds,
 }
 
+/// The model's probability for a text respelled by sound from which the
+/// homophones are believed (a check-in is asked).
+const SOUND_SUPPORT: f32 = 0.3;
+
+/// Fewest letters (Chinese characters, latin letters, digits) of a message
+/// the model reads.
+const MODEL_MIN_CHARS: usize = 6;
+
+fn letters(n: &Normal) -> usize {
+    n.chars.iter().filter(|c| c.is_alphanumeric()).count()
+}
+
 /// Longest text read (characters): a letter longer than this is read in
 /// its first part and its last part.
 const MAX_READ: usize = 20_000;
@@ -143,19 +155,50 @@ impl Recognizer {
         Self { rules, model, thresholds }
     }
 
+    pub fn thresholds(&self) -> Thresholds {
+        self.thresholds
+    }
+
     /// Whether it can recognise anything (content without `dialogs/danger/`
     /// has an empty one).
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty() && self.model.is_none()
     }
 
+    /// The text respelled where words were found by their sound, when that
+    /// is to be believed: pinyin typed in latin letters ("想si", "zisha"),
+    /// or homophones the model too reads as danger once respelled (两个儿子分摊
+    /// sounds like 自焚, and is not).
+    fn respell(&self, n: &Normal) -> Option<Normal> {
+        let found = self.rules.by_sound(n);
+        if found.is_empty() {
+            return None;
+        }
+        let mut r = n.clone();
+        for (range, w) in found.iter().rev() {
+            r = r.replaced(range.clone(), w);
+        }
+        let typed_pinyin = found.iter().any(|(range, _)| n.chars[range.clone()].iter().any(char::is_ascii_alphabetic));
+        let believed = typed_pinyin || self.model.as_ref().is_none_or(|m| m.read(&r).danger >= SOUND_SUPPORT);
+        believed.then_some(r)
+    }
+
+    /// The text as the rules read it when respelled by sound, if any word
+    /// was found by its sound (for `danger assess`).
+    pub fn respelled(&self, text: &str) -> Vec<String> {
+        let n = self.rules.blank_harmless(&Normal::new(text));
+        let found = self.rules.by_sound(&n);
+        found.into_iter().map(|(r, w)| format!("{}→{w}", n.chars[r].iter().collect::<String>())).collect()
+    }
+
     /// What the message says of danger, if anything.
     pub fn assess(&self, text: &str) -> Option<Assessment> {
         let n = Normal::new(text);
         let n = if n.chars.len() > MAX_READ { cut_middle(&n) } else { n };
+        let n = self.rules.blank_harmless(&n);
         let mut hits: Vec<(rules::Hit, Level, &Normal)> =
             self.rules.hits(&n).into_iter().map(|h| (h.clone(), h.level, &n)).collect();
-        let respelled = if hits.iter().any(|(_, l, _)| *l == Level::Full) { None } else { self.rules.respell(&n) };
+        let respelled = if hits.iter().any(|(_, l, _)| *l == Level::Full) { None } else { self.respell(&n) };
         if let Some(r) = &respelled {
             for h in self.rules.hits(r) {
                 // Found only by sound: ask rather than assume.
@@ -164,7 +207,9 @@ impl Recognizer {
                 }
             }
         }
-        let reading = self.model.as_ref().map(|m| m.read(&n));
+        // A few characters are too little for the model to go on ("算了",
+        // "好了"): short messages are read by the rules alone.
+        let reading = self.model.as_ref().filter(|_| letters(&n) >= MODEL_MIN_CHARS).map(|m| m.read(&n));
         let score = reading.map_or(0.0, |r| r.danger);
         let t = self.thresholds;
         let by_model = reading.and_then(|r| {

@@ -220,9 +220,9 @@ impl Rules {
         self.rules.is_empty()
     }
 
-    /// Every rule's matches in `n`, harmless words blanked first.
+    /// Every rule's matches in `n` (with harmless words blanked: see
+    /// [`Rules::blank_harmless`]).
     pub fn hits(&self, n: &Normal) -> Vec<Hit> {
-        let n = self.blank_harmless(n);
         let text = n.text();
         let at = n.char_starts();
         let mut out = Vec::new();
@@ -241,7 +241,7 @@ impl Rules {
                 };
                 if kind == Kind::OtherAtRisk
                     && r.who == Who::Subject
-                    && self.calm.as_ref().is_some_and(|c| c.is_match(&s))
+                    && self.told_as_past(&s, &n.chars, &sentence, &chars)
                 {
                     continue;
                 }
@@ -251,15 +251,23 @@ impl Rules {
         out
     }
 
-    /// The text respelled where the sound of its characters or latin
-    /// letters spells a word of a `sound` set that is not written there
-    /// (`None` when nothing sounds like one).
-    pub fn respell(&self, n: &Normal) -> Option<Normal> {
+    /// Whether a calm pattern (a death told as a past event) covers the
+    /// match or touches it, in its sentence `s`.
+    fn told_as_past(&self, s: &str, chars: &[char], sentence: &Range<usize>, m: &Range<usize>) -> bool {
+        let Some(calm) = &self.calm else { return false };
+        let byte = |c: usize| chars[sentence.start..c].iter().map(|c| c.len_utf8()).sum::<usize>();
+        let (from, to) = (byte(m.start.saturating_sub(4).max(sentence.start)), byte((m.end + 4).min(sentence.end)));
+        calm.find_iter(s).any(|c| c.start() < to && c.end() > from)
+    }
+
+    /// The words found only by their sound: the characters of `n` that
+    /// sound like each, and the word.
+    pub fn by_sound(&self, n: &Normal) -> Vec<(Range<usize>, String)> {
+        let mut found = Vec::new();
         if self.sound.is_empty() {
-            return None;
+            return found;
         }
         let sounds = pinyin::sounds(&n.text());
-        let mut found: Vec<(Range<usize>, &SoundWord)> = Vec::new();
         let mut i = 0;
         while i < sounds.len() {
             let cands: Box<dyn Iterator<Item = &SoundWord>> = match &sounds[i].syllable {
@@ -273,31 +281,30 @@ impl Rules {
                 window.is_some_and(|win| {
                     let initials = win.iter().all(|s| matches!(s.syllable, Syllable::Initial(_)));
                     let fulls = win.iter().all(|s| matches!(s.syllable, Syllable::Full(_)));
-                    (initials || fulls) && win.iter().zip(&w.syllables).all(|(s, p)| s.syllable.stands_for(p))
+                    // A sound never spans a sentence end or a blanked word.
+                    let joined = win
+                        .windows(2)
+                        .all(|p| p[0].end == p[1].start || n.chars[p[0].end..p[1].start].iter().all(|c| *c == ' '));
+                    (initials || fulls) && joined && win.iter().zip(&w.syllables).all(|(s, p)| s.syllable.stands_for(p))
                 })
             });
             match hit {
                 Some(w) => {
                     let r = sounds[i].start..sounds[i + w.syllables.len() - 1].end;
                     if n.chars[r.clone()] != w.chars[..] {
-                        found.push((r, w));
+                        found.push((r, w.chars.iter().collect()));
                     }
                     i += w.syllables.len();
                 }
                 None => i += 1,
             }
         }
-        if found.is_empty() {
-            return None;
-        }
-        let mut out = n.clone();
-        for (r, w) in found.iter().rev() {
-            out = out.replaced(r.clone(), &w.chars.iter().collect::<String>());
-        }
-        Some(out)
+        found
     }
 
-    fn blank_harmless(&self, n: &Normal) -> Normal {
+    /// The text with its harmless words (跳楼价, 紫砂壶) blanked, before
+    /// rules and sounds are read.
+    pub fn blank_harmless(&self, n: &Normal) -> Normal {
         let Some(h) = &self.harmless else { return n.clone() };
         let text = n.text();
         let at = n.char_starts();
@@ -435,7 +442,7 @@ pattern = "{beat}{me}"
 "#;
 
     fn kinds(r: &Rules, text: &str) -> Vec<Kind> {
-        r.hits(&Normal::new(text)).into_iter().map(|h| h.kind).collect()
+        r.hits(&r.blank_harmless(&Normal::new(text))).into_iter().map(|h| h.kind).collect()
     }
 
     #[test]
@@ -468,7 +475,15 @@ pattern = "{beat}{me}"
     #[test]
     fn words_are_found_by_sound_when_typed_otherwise() {
         let r = rules(BASE);
-        let respelled = |t: &str| r.respell(&Normal::new(t)).map(|n| n.text());
+        let respelled = |t: &str| {
+            let n = r.blank_harmless(&Normal::new(t));
+            let found = r.by_sound(&n);
+            let mut out = n.clone();
+            for (range, w) in found.iter().rev() {
+                out = out.replaced(range.clone(), w);
+            }
+            (!found.is_empty()).then(|| out.text())
+        };
         assert_eq!(respelled("我有轻声的想法").as_deref(), Some("我有轻生的想法"));
         assert_eq!(respelled("天天想跳娄").as_deref(), Some("天天想跳楼"));
         assert_eq!(respelled("最近老想zisha").as_deref(), Some("最近老想自杀"));

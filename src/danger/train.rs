@@ -36,7 +36,13 @@ struct Row {
     crisis: Option<bool>,
     #[serde(default)]
     kind: Option<String>,
+    #[serde(default)]
+    category: Option<String>,
 }
+
+/// The class of a routing row labelled as an emergency (danger of an
+/// unnamed kind): must get a danger reply; never trained on.
+pub const EMERGENCY: &str = "emergency";
 
 /// Reads a JSONL file of messages: danger rows (`text`, `crisis`, `kind`)
 /// or ordinary questions (`question`).
@@ -55,6 +61,7 @@ pub fn read_jsonl(path: &Path) -> anyhow::Result<Vec<Labelled>> {
                 };
                 (t, class)
             }
+            (None, Some(q)) if r.category.as_deref() == Some(EMERGENCY) => (q, EMERGENCY.to_string()),
             (None, Some(q)) => (q, NONE.to_string()),
             (None, None) => anyhow::bail!("{}:{}: no `text` or `question`", path.display(), i + 1),
         };
@@ -76,7 +83,8 @@ pub fn from_examples(examples: &[Example], root: &Path) -> Vec<Labelled> {
 
 /// The model trained on `data` (each message once, weight 1).
 pub fn train(data: &[Labelled]) -> Model {
-    let items: Vec<(String, String, f32)> = data.iter().map(|l| (l.class.clone(), l.text.clone(), 1.0)).collect();
+    let items: Vec<(String, String, f32)> =
+        data.iter().filter(|l| l.class != EMERGENCY).map(|l| (l.class.clone(), l.text.clone(), 1.0)).collect();
     Model::train(&items)
 }
 
@@ -103,7 +111,8 @@ impl Scores {
         self.must.iter().map(|m| m.2 + m.3).sum()
     }
 
-    fn add(&mut self, l: &Labelled, got: Option<(Kind, Level)>) {
+    fn add(&mut self, l: &Labelled, a: Option<&super::Assessment>) {
+        let got = a.map(|a| (a.kind, a.level));
         if l.class == NONE {
             self.negatives.0 += 1;
             match got {
@@ -124,7 +133,7 @@ impl Scores {
             match got {
                 Some((k, Level::Full)) => {
                     m.2 += 1;
-                    m.4 += usize::from(k.id() == l.class);
+                    m.4 += usize::from(k.id() == l.class || l.class == EMERGENCY);
                     return;
                 }
                 Some((_, Level::Check)) => {
@@ -134,7 +143,10 @@ impl Scores {
                 None => {}
             }
         }
-        let what = got.map_or_else(|| "nothing".to_string(), |(k, lv)| format!("{lv:?} {}", k.id()));
+        let what = a.map_or_else(
+            || "nothing".to_string(),
+            |a| format!("{:?} {} ({} {:.2})", a.level, a.kind.id(), a.cue, a.score),
+        );
         self.errors.push((l.origin.clone(), l.text.clone(), what));
     }
 
@@ -168,7 +180,7 @@ impl Scores {
 pub fn score(r: &Recognizer, data: &[Labelled]) -> Scores {
     let mut s = Scores::default();
     for l in data {
-        s.add(l, r.assess(&l.text).map(|a| (a.kind, a.level)));
+        s.add(l, r.assess(&l.text).as_ref());
     }
     s
 }
@@ -190,7 +202,7 @@ pub fn cross_validate(
         let train_on: Vec<Labelled> = always.iter().chain(folded.iter().filter(|l| fold_of(l) != f)).cloned().collect();
         let r = Recognizer::new(rules(), Some(train(&train_on)), thresholds);
         for l in folded.iter().filter(|l| fold_of(l) == f) {
-            s.add(l, r.assess(&l.text).map(|a| (a.kind, a.level)));
+            s.add(l, r.assess(&l.text).as_ref());
         }
     }
     s
