@@ -253,6 +253,9 @@ enum DangerCommand {
         k: usize,
         #[arg(long)]
         errors: bool,
+        /// Cross-validate over a grid of the model's thresholds instead.
+        #[arg(long)]
+        sweep: bool,
     },
     /// Train dialogs/danger/model.bin from the examples and the given files.
     Train {
@@ -460,8 +463,8 @@ fn main() -> anyhow::Result<()> {
                     danger::assess(&danger::recognizer(&content)?, std::io::stdin().lock(), &mut out)
                 }
                 DangerCommand::Score { files, content, errors } => danger::score(&content, &files, errors, &mut out),
-                DangerCommand::Cv { content, dev, also, k, errors } => {
-                    danger::cv(&content, &dev, &also, k, errors, &mut out)
+                DangerCommand::Cv { content, dev, also, k, errors, sweep } => {
+                    danger::cv(&content, &dev, &also, k, errors, sweep, &mut out)
                 }
                 DangerCommand::Train { content, dev, also, check } => danger::train_model(&content, &dev, &also, check),
             }

@@ -46,16 +46,15 @@ fn xinfang_is_never_first_for_a_matter_that_belongs_to_a_legal_procedure() {
 #[test]
 fn danger_is_recognised_inside_a_long_complaint() {
     let u = u();
+    let danger = |t: &str| u.content().danger.assess(t);
     let long =
         format!("{}我被逼得没办法，真的不想活了。{}", "工厂拖欠工资三个月，".repeat(70), "请政府帮帮我们。".repeat(40));
     assert!(long.chars().count() > 1000);
-    let c = u.classify(&long);
-    assert!(c.danger, "{c:?}");
-    assert_eq!(c.category, "emergency");
-    assert!(!u.classify("我想咨询一下火灾保险的理赔").danger, "words about past or insured fires are not danger now");
-    assert!(!u.is_danger("游乐场的跳楼机归哪个部门检查安全"), "a fairground ride");
-    assert!(!u.is_danger("商场天天喊跳楼价清仓，其实是先涨价再打折"), "a sales slogan");
-    assert!(u.is_danger("我在跳楼机上面，我想跳楼"), "a harmless word does not hide real danger beside it");
+    assert_eq!(danger(&long).map(|a| a.kind.id()), Some("self_harm"));
+    assert!(danger("我想咨询一下火灾保险的理赔").is_none(), "words about past or insured fires are not danger now");
+    assert!(danger("游乐场的跳楼机归哪个部门检查安全").is_none(), "a fairground ride");
+    assert!(danger("商场天天喊跳楼价清仓，其实是先涨价再打折").is_none(), "a sales slogan");
+    assert!(danger("我在跳楼机上面，我想跳楼").is_some(), "a harmless word does not hide real danger beside it");
 }
 
 #[test]
@@ -166,25 +165,25 @@ fn no_to_a_confident_guess_offers_the_next_likeliest_kinds_of_matter() {
     assert!(step.replies.iter().any(|r| r.text.contains("依法信访指引")), "{:?}", step.replies);
 }
 
-/// For a message about danger, `classify` says which kind, and `offered` is
-/// what the chat offers to go on with once the person says they are safe:
-/// the matter the rest of the message is about, or nothing.
+/// For a message about danger, the recogniser says which kind, and the
+/// understanding what the rest of the message is about (offered once the
+/// person says they are safe), or nothing.
 #[test]
 fn a_crisis_message_is_classified_by_its_danger_and_its_matter() {
+    use xinfang_guide::danger::Kind;
     let u = u();
-    let c = u.classify("老板欠了我三个月工资不给，我真的不想活了");
-    assert_eq!((c.category.as_str(), c.danger_kind.as_deref()), ("emergency", Some("self_harm")));
-    assert!(u.offered(&c).1, "a confident guess at the matter: {c:?}");
-    assert_eq!(u.offered(&c).0.first().map(String::as_str), Some("labor"));
-    let alone = u.classify("我现在就想跳楼");
-    assert_eq!(alone.danger_kind.as_deref(), Some("self_harm"));
-    assert!(u.offered(&alone).0.is_empty(), "{alone:?}");
-    assert_eq!(
-        u.classify("他拿刀要杀我，我也不想活了").danger_kind.as_deref(),
-        Some("violence"),
-        "violence now comes first"
-    );
-    assert_eq!(u.classify("厨房着火了").danger_kind.as_deref(), Some("fire"));
+    let text = "老板欠了我三个月工资不给，我真的不想活了";
+    let a = u.content().danger.assess(text).expect("danger");
+    assert_eq!(a.kind, Kind::SelfHarm);
+    let (offered, sure) = u.matter(&a.rest(text));
+    assert!(sure, "a confident guess at the matter: {offered:?}");
+    assert_eq!(offered.first().map(String::as_str), Some("labor"));
+    let alone = "我现在就想跳楼";
+    let a = u.content().danger.assess(alone).expect("danger");
+    assert!(u.matter(&a.rest(alone)).0.is_empty());
+    let both = u.content().danger.assess("他拿刀要杀我，我也不想活了").expect("danger");
+    assert_eq!((both.kind, both.entry()), (Kind::ViolenceNow, "violence_now_self_harm"), "violence now comes first");
+    assert_eq!(u.content().danger.assess("厨房着火了").map(|a| a.kind), Some(Kind::ViolenceNow));
 }
 
 #[test]

@@ -3,9 +3,11 @@
 //! category, its channels and the FAQ entry, `offered` lists the categories
 //! the chat would put before the person (one to confirm, or up to three) and
 //! `offered_after_no` the ones it offers when the person says the one to
-//! confirm is wrong (or, under buttons, 都不是). For a message about danger (`danger`: its kind) the
-//! category is `emergency` and `offered` is what the bot offers to go on
-//! with once the person says they are safe. `also_faq`: the FAQ entry
+//! confirm is wrong (or, under buttons, 都不是). For a message given a
+//! danger reply (`danger`: its kind) the category is `emergency` and
+//! `offered` is what the bot offers to go on with once the person says they
+//! are safe; for one given the check-in ("您现在安全吗？") `danger_check`
+//! names the kind suspected and the rest is the usual classification. `also_faq`: the FAQ entry
 //! answering a second part of the message (petitioning about the matter),
 //! given before the matter's route. `top` lists the likeliest
 //! categories with their probability (for analysis).
@@ -15,6 +17,7 @@
 //! i mod K): k-fold cross-validation, so rows the model learns from can
 //! still be measured as unseen.
 
+use crate::danger::Level;
 use crate::understand::Understanding;
 use crate::understand::model::{Model, Models};
 use crate::understand::train::{self, RealRow};
@@ -44,6 +47,13 @@ pub fn run(u: &Understanding, input: impl BufRead, out: &mut impl Write) -> anyh
 
 /// What the understanding makes of one question, as `classify` prints it.
 pub fn row(u: &Understanding, id: Value, question: &str) -> Value {
+    let danger = u.content().danger.assess(question);
+    if let Some(a) = danger.as_ref().filter(|a| a.level == Level::Full) {
+        // The danger reply first; once safe, what the rest was about.
+        let (offered, _) = u.matter(&a.rest(question));
+        let channels = u.channels("emergency");
+        return json!({"id": id, "category": "emergency", "channels": channels, "confidence": 1.0, "faq": null, "offered": offered, "offered_after_no": [], "danger": a.kind.id(), "danger_cue": a.cue, "top": []});
+    }
     let c = u.classify(question);
     let channels = if c.category == "out_of_scope" { Vec::new() } else { u.channels(&c.category) };
     let faq = c.faq.map(|i| u.faq_id(i).to_string());
@@ -52,8 +62,10 @@ pub fn row(u: &Understanding, id: Value, question: &str) -> Value {
     let (mut offered, confident) = u.offered(&c);
     let after_no = if confident { offered.split_off(1) } else { u.instead(&c) };
     let mut row = json!({"id": id, "category": c.category, "channels": channels, "confidence": (c.confidence * 1000.0).round() / 1000.0, "faq": faq, "offered": offered, "offered_after_no": after_no});
-    if let Some(kind) = &c.danger_kind {
-        row["danger"] = json!(kind);
+    if let Some(a) = &danger {
+        // Asked "您现在安全吗？" before anything else.
+        row["danger_check"] = json!(a.kind.id());
+        row["danger_cue"] = json!(a.cue);
     }
     if let Some(i) = c.also {
         row["also_faq"] = json!(u.faq_id(i));

@@ -10,9 +10,7 @@
 use crate::content::Diagnostics;
 use crate::danger::train::{self, Labelled};
 use crate::danger::{Recognizer, load};
-use crate::understand::train::{Input, sha256};
 use anyhow::{Context, bail};
-use serde::Serialize;
 use std::io::{BufRead, Write};
 use std::path::Path;
 
@@ -42,6 +40,7 @@ pub fn assess(r: &Recognizer, input: impl BufRead, out: &mut impl Write) -> anyh
             "cue": a.as_ref().map(|a| a.cue.clone()),
             "score": a.as_ref().map(|a| (f64::from(a.score) * 1000.0).round() / 1000.0),
             "respelled": r.respelled(&line),
+            "model": r.model_reading(&line).map(|m| (f64::from(m.danger) * 1000.0).round() / 1000.0),
             "said": a.as_ref().map(|a| a.spans.iter().filter_map(|s| line.get(s.clone())).collect::<Vec<_>>()),
         });
         writeln!(out, "{row}")?;
@@ -89,6 +88,7 @@ pub fn cv(
     also: &[std::path::PathBuf],
     k: usize,
     errors: bool,
+    sweep: bool,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     let mut folded = examples(root)?;
@@ -96,6 +96,27 @@ pub fn cv(
     let always = read_all(also)?;
     let base = recognizer(root)?;
     let rules = || load::rules(root, &mut Diagnostics::default()).map(|(r, _)| r).unwrap_or_default();
+    if sweep {
+        writeln!(out, "full\tcheck\trecognised%\tfull%\tneg full%\tneg check%")?;
+        for full in [0.85f32, 0.9, 0.95, 0.97, 0.99] {
+            for check in [0.4f32, 0.5, 0.6, 0.7, 0.8] {
+                let t = crate::danger::Thresholds { full, check };
+                let s = train::cross_validate(rules, t, &folded, &always, k);
+                let (n, f, c) = s.negatives;
+                let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
+                let full_must: usize = s.must.iter().map(|m| m.2).sum();
+                writeln!(
+                    out,
+                    "{full}\t{check}\t{:.1}\t{:.1}\t{:.2}\t{:.2}",
+                    pct(s.recognised(), s.must_total()),
+                    pct(full_must, s.must_total()),
+                    pct(f, n),
+                    pct(c, n)
+                )?;
+            }
+        }
+        return Ok(());
+    }
     let s = train::cross_validate(rules, base.thresholds(), &folded, &always, k);
     writeln!(
         out,
@@ -112,20 +133,6 @@ pub fn cv(
     Ok(())
 }
 
-#[derive(Serialize)]
-struct Provenance {
-    command: String,
-    model: ModelFile,
-    input: Vec<Input>,
-}
-
-#[derive(Serialize)]
-struct ModelFile {
-    file: String,
-    sha256: String,
-    bytes: usize,
-}
-
 /// Trains the model from the examples and the given files and writes it
 /// with its provenance; with `check`, writes nothing and fails unless the
 /// committed files are what these inputs give.
@@ -135,66 +142,25 @@ pub fn train_model(
     also: &[std::path::PathBuf],
     check: bool,
 ) -> anyhow::Result<()> {
-    let mut d = Diagnostics::default();
-    let ex = load::examples(root, &mut d);
-    if d.has_errors() {
-        bail!("danger examples have errors:\n{d}");
-    }
-    let mut data = train::from_examples(&ex, root);
-    let mut input = Vec::new();
-    let mut files: Vec<&Path> = ex.iter().map(|e| e.file.as_path()).collect();
-    files.dedup();
-    for f in files {
-        let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
-        let rel = f.strip_prefix(root).unwrap_or(f).to_string_lossy().replace('\\', "/");
-        let items = ex.iter().filter(|e| e.file == f).count();
-        input.push(Input { path: rel, sha256: sha256(&bytes), items, note: None });
-    }
-    let mut command = "xinfang-guide danger train".to_string();
-    for (flag, list) in [("--dev", dev), ("--also", also)] {
-        for f in list {
-            let rows = train::read_jsonl(f)?;
-            let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
-            let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            command.push_str(&format!(" {flag} ../shared/eval/{name}"));
-            input.push(Input {
-                path: name,
-                sha256: sha256(&bytes),
-                items: rows.len(),
-                note: Some(
-                    "outside the repository (../shared/eval/): only what the model learned from it is kept".into(),
-                ),
-            });
-            data.extend(rows);
-        }
-    }
     let started = std::time::Instant::now();
-    let bin = train::train(&data).to_bytes();
+    let t = train::train_files(root, dev, also)?;
     let ms = started.elapsed().as_millis();
-    let p = Provenance {
-        command,
-        model: ModelFile { file: "model.bin".into(), sha256: sha256(&bin), bytes: bin.len() },
-        input,
-    };
-    let header = "# Provenance of model.bin, the learned part of the danger recogniser.\n\
-                  # Written by `xinfang-guide danger train`; do not edit: retrain (README, Danger).\n";
-    let toml_text = format!("{header}{}", toml::to_string(&p).context("writing the provenance")?);
     let (bin_path, toml_path) = (root.join(load::MODEL_BIN), root.join(load::MODEL_TOML));
     if check {
         let same = |p: &Path, want: &[u8]| std::fs::read(p).is_ok_and(|have| have == want);
-        if same(&bin_path, &bin) && same(&toml_path, toml_text.as_bytes()) {
+        if same(&bin_path, &t.bin) && same(&toml_path, t.provenance.as_bytes()) {
             println!("{} and {} are what these inputs produce", load::MODEL_BIN, load::MODEL_TOML);
             return Ok(());
         }
-        bail!("{} / {} differ from what these inputs produce: run `{}`", load::MODEL_BIN, load::MODEL_TOML, p.command);
+        bail!("{} / {} differ from what these inputs produce: run `{}`", load::MODEL_BIN, load::MODEL_TOML, t.command);
     }
-    std::fs::write(&bin_path, &bin).with_context(|| format!("writing {}", bin_path.display()))?;
-    std::fs::write(&toml_path, toml_text).with_context(|| format!("writing {}", toml_path.display()))?;
+    std::fs::write(&bin_path, &t.bin).with_context(|| format!("writing {}", bin_path.display()))?;
+    std::fs::write(&toml_path, &t.provenance).with_context(|| format!("writing {}", toml_path.display()))?;
     println!(
         "wrote {} ({} bytes, {} messages) and {}, trained in {ms} ms",
         load::MODEL_BIN,
-        bin.len(),
-        data.len(),
+        t.bin.len(),
+        t.messages,
         load::MODEL_TOML
     );
     Ok(())

@@ -6,6 +6,7 @@
 //! @now 2026-11-27 10:00        start clock (China time); default 2026-11-27 10:00
 //! > 1                          the person types "1" (a number picks a shown choice)
 //! < 我的问题该找哪里            a line the reply must contain (in order, as a substring)
+//! !< 12356                     text the reply must not contain anywhere
 //! @advance 31m                 move the clock (s, m, h, d)
 //! ```
 
@@ -62,6 +63,14 @@ pub fn run(engine: &Engine, script: &str) -> Vec<Failure> {
                         "expected `{expect}` in the reply (after what was already matched); the reply was:\n{output}"
                     ),
                 }),
+            }
+        } else if let Some(never) = line.strip_prefix("!< ") {
+            let never = never.trim();
+            if output.contains(never) {
+                failures.push(Failure {
+                    line: line_no,
+                    message: format!("`{never}` must not be in the reply; the reply was:\n{output}"),
+                });
             }
         } else if let Some(arg) = line.strip_prefix("@advance ") {
             match parse_duration(arg.trim()) {

@@ -68,6 +68,7 @@ pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
         entries,
         category_entry,
         danger_entry,
+        danger: Default::default(),
         periods,
         late,
         commands,
@@ -570,7 +571,33 @@ fn compile_directory(src: &Source, d: &raw::DirectoryFile, diags: &mut Diagnosti
 pub fn load(root: &Path) -> (Option<Content>, Diagnostics) {
     let mut diags = Diagnostics::default();
     let raw = super::load::read_dir(root, &mut diags);
-    let content = compile(&raw, &mut diags);
+    let mut content = compile(&raw, &mut diags);
+    let danger = crate::danger::load::load(root, &mut diags);
+    if let Some(c) = &mut content {
+        check_danger_entries(&raw, c, !danger.is_empty(), &mut diags);
+        c.danger = std::sync::Arc::new(danger);
+    }
     diags.sort();
-    (content, diags)
+    (content.filter(|_| !diags.has_errors()), diags)
+}
+
+/// Every reply the recogniser can ask for has its node in `[danger_entry]`
+/// (when there is a recogniser), and no other key is there.
+fn check_danger_entries(raw: &RawContent, c: &Content, recognizes: bool, diags: &mut Diagnostics) {
+    let Some((src, file)) = &raw.commands else { return };
+    for (key, node) in &file.danger_entry {
+        if !crate::danger::ENTRIES.contains(&key.as_str()) {
+            let msg = format!("unknown key `{key}` in [danger_entry] (one of {})", crate::danger::ENTRIES.join(", "));
+            diags.error(&src.path, src.line(node.span()), Kind::Invalid, msg);
+        }
+    }
+    if recognizes {
+        for key in crate::danger::ENTRIES.iter().filter(|k| !c.danger_entry.contains_key(**k)) {
+            let msg = format!("[danger_entry] has no node for `{key}`: the danger recogniser can ask for it");
+            diags.error(&src.path, 1, Kind::Invalid, msg);
+        }
+    } else if !file.danger_entry.is_empty() {
+        let msg = format!("no {}: messages about danger will not be recognised", crate::danger::load::RULES);
+        diags.warning(&src.path, 1, Kind::Invalid, msg);
+    }
 }

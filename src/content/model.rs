@@ -16,8 +16,13 @@ pub struct Content {
     pub entries: Vec<NodeIx>,
     /// Where free-text understanding enters the dialog for a category.
     pub category_entry: BTreeMap<String, NodeIx>,
-    /// Where a message about danger enters, per kind (self_harm, violence…).
+    /// Where a message about danger enters, per `Assessment::entry` key
+    /// (self_harm, violence_now, violence_now_self_harm, harm_others,
+    /// other_at_risk, check).
     pub danger_entry: BTreeMap<String, NodeIx>,
+    /// The danger recogniser (`dialogs/danger/`), asked first about every
+    /// text a person sends.
+    pub danger: std::sync::Arc<crate::danger::Recognizer>,
     /// Every time limit the content states (`config/deadlines.toml`).
     pub periods: BTreeMap<String, PeriodDef>,
     /// What is still possible once a period has passed.

@@ -10,7 +10,9 @@
 //! whose danger it is: the sentence's subject (`subject`: 我儿子喝了… is
 //! someone else in danger), the object of a violent verb (`object`: 在打我爸),
 //! or the kind as written (`fixed`). `unless` drops a match whose sentence
-//! also matches it (自杀 in an insurance question); `calm` patterns drop a
+//! also matches it (自杀 in an insurance question); `frames` drop every match
+//! of a sentence that reports, tells a story or asks as a professional
+//! (新闻, 小说, 网格员); `calm` patterns drop a
 //! someone-else match told as a past death (表哥三年前跳楼走了).
 
 use super::normal::{Normal, SENTENCE_END};
@@ -37,6 +39,15 @@ pub struct RawRules {
     /// Patterns of a death told as a past event.
     #[serde(default)]
     pub calm: Vec<String>,
+    /// Patterns that make a sentence a report, a story or a professional's
+    /// question (新闻, 小说, 网格员…): no rule is read in such a sentence.
+    #[serde(default)]
+    pub frames: Vec<String>,
+    /// Patterns of lawful action (我要去上访, 去法院起诉, 找媒体曝光): a
+    /// message with one is not taken for danger on the model's word alone
+    /// unless the model is sure.
+    #[serde(default)]
+    pub lawful: Vec<String>,
     #[serde(default)]
     pub rule: Vec<toml::Spanned<RawRule>>,
     /// The model's thresholds (read by `load`).
@@ -96,6 +107,8 @@ pub struct Rules {
     rules: Vec<Rule>,
     harmless: Option<regex::Regex>,
     calm: Option<regex::Regex>,
+    frames: Option<regex::Regex>,
+    lawful: Option<regex::Regex>,
     /// Words matched by sound, by their first syllable.
     sound: HashMap<&'static str, Vec<SoundWord>>,
     me: Option<regex::Regex>,
@@ -180,7 +193,7 @@ impl Rules {
                 .filter_map(|p| match expand(p, sets) {
                     Ok(e) => Some(format!("(?:{e})")),
                     Err(e) => {
-                        err(1, format!("calm: {e}"));
+                        err(1, format!("calm or frames: {e}"));
                         None
                     }
                 })
@@ -188,6 +201,8 @@ impl Rules {
             (!parts.is_empty()).then(|| regex::Regex::new(&parts.join("|")).ok()).flatten()
         };
         let calm = any(&raw.calm, &mut err);
+        let frames = any(&raw.frames, &mut err);
+        let lawful = any(&raw.lawful, &mut err);
         let mut sound: HashMap<&'static str, Vec<SoundWord>> = HashMap::new();
         for name in &raw.sound {
             let Some(list) = sets.get(name) else {
@@ -208,6 +223,8 @@ impl Rules {
             rules,
             harmless: words(&raw.harmless),
             calm,
+            frames,
+            lawful,
             sound,
             me: set("me"),
             others: set("others"),
@@ -218,6 +235,11 @@ impl Rules {
 
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
+    }
+
+    /// Whether the text speaks of lawful action (see `RawRules::lawful`).
+    pub fn is_lawful(&self, n: &Normal) -> bool {
+        self.lawful.as_ref().is_some_and(|l| l.is_match(&n.text()))
     }
 
     /// Every rule's matches in `n` (with harmless words blanked: see
@@ -231,7 +253,9 @@ impl Rules {
                 let chars = at[m.start()]..at[m.end()];
                 let sentence = sentence_around(&n.chars, chars.clone());
                 let s: String = n.chars[sentence.clone()].iter().collect();
-                if r.unless.as_ref().is_some_and(|u| u.is_match(&s)) {
+                if r.unless.as_ref().is_some_and(|u| u.is_match(&s))
+                    || self.frames.as_ref().is_some_and(|f| f.is_match(&s))
+                {
                     continue;
                 }
                 let kind = match r.who {

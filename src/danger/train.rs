@@ -7,11 +7,13 @@
 //! and labelled JSONL files given on the command line (`crisis_dev.jsonl`:
 //! `text`, `crisis`, `kind`; the routing sets: `question`, all ordinary).
 
-use super::load::Example;
+use super::load::{self, Example};
 use super::model::{Model, NONE};
 use super::normal::Normal;
 use super::rules::Rules;
 use super::{Kind, Level, Recognizer, Thresholds};
+use crate::content::Diagnostics;
+use crate::understand::train::{Input, sha256};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -215,4 +217,68 @@ fn fnv(s: &str) -> u64 {
 /// The model's danger probability for each message (for choosing thresholds).
 pub fn probabilities(m: &Model, data: &[Labelled]) -> Vec<f32> {
     data.iter().map(|l| m.read(&Normal::new(&l.text)).danger).collect()
+}
+
+#[derive(Serialize)]
+struct Provenance {
+    command: String,
+    model: ModelFile,
+    input: Vec<Input>,
+}
+
+#[derive(Serialize)]
+struct ModelFile {
+    file: String,
+    sha256: String,
+    bytes: usize,
+}
+
+/// A trained model file and its provenance (`model.toml`), as written.
+pub struct Trained {
+    pub bin: Vec<u8>,
+    pub provenance: String,
+    /// The command that makes them (as the provenance says).
+    pub command: String,
+    pub messages: usize,
+}
+
+/// Trains the model from the written examples under `root` and the
+/// labelled files `dev` (danger messages) and `also` (ordinary questions),
+/// which stay where they are: only what the model learned is kept.
+pub fn train_files(root: &Path, dev: &[std::path::PathBuf], also: &[std::path::PathBuf]) -> anyhow::Result<Trained> {
+    let mut d = Diagnostics::default();
+    let ex = load::examples(root, &mut d);
+    anyhow::ensure!(!d.has_errors(), "danger examples have errors:\n{d}");
+    let mut data = from_examples(&ex, root);
+    let mut input = Vec::new();
+    let mut files: Vec<&Path> = ex.iter().map(|e| e.file.as_path()).collect();
+    files.dedup();
+    for f in files {
+        let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+        let rel = f.strip_prefix(root).unwrap_or(f).to_string_lossy().replace('\\', "/");
+        let items = ex.iter().filter(|e| e.file == f).count();
+        input.push(Input { path: rel, sha256: sha256(&bytes), items, note: None });
+    }
+    let mut command = "xinfang-guide danger train".to_string();
+    for (flag, list) in [("--dev", dev), ("--also", also)] {
+        for f in list {
+            let rows = read_jsonl(f)?;
+            let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+            let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            command.push_str(&format!(" {flag} ../shared/eval/{name}"));
+            let note = "outside the repository (../shared/eval/): only what the model learned from it is kept";
+            input.push(Input { path: name, sha256: sha256(&bytes), items: rows.len(), note: Some(note.into()) });
+            data.extend(rows);
+        }
+    }
+    let bin = train(&data).to_bytes();
+    let p = Provenance {
+        command: command.clone(),
+        model: ModelFile { file: "model.bin".into(), sha256: sha256(&bin), bytes: bin.len() },
+        input,
+    };
+    let header = "# Provenance of model.bin, the learned part of the danger recogniser.\n\
+                  # Written by `xinfang-guide danger train`; do not edit: retrain (README, Danger).\n";
+    let provenance = format!("{header}{}", toml::to_string(&p).context("writing the provenance")?);
+    Ok(Trained { bin, provenance, command, messages: data.len() })
 }

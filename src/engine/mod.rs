@@ -13,6 +13,7 @@ mod suggest;
 pub mod understand;
 
 use crate::content::{Content, Input, Node, NodeIx, NodeKind};
+use crate::danger::{Assessment, Level};
 use choice::{ChoiceId, Cmd};
 use dates::{DateError, Given};
 use render::lost_choices;
@@ -22,6 +23,9 @@ use session::{Frame, MAX_HISTORY, Session, SessionKey};
 use std::sync::Arc;
 use suggest::{Ask, RESUME, RESUME_SURE, label_of, pick_offered};
 use understand::{Command, Intent, Social, Understand};
+
+/// How many check-in cues a session remembers.
+const MAX_DANGER_ASKED: usize = 8;
 
 /// Longest free-text answer stored in a slot.
 const MAX_SLOT_CHARS: usize = 200;
@@ -144,6 +148,18 @@ impl Engine {
                 return turn.finish(node_from, inbound);
             }
         }
+        // Danger first, in whatever a person writes: a message, an answer to
+        // a question, a comment on an answer.
+        let written = match &inbound.input {
+            UserInput::Text(t) => Some(t.as_str()),
+            UserInput::Feedback { comment, .. } => comment.as_deref(),
+            UserInput::Choice(_) => None,
+        };
+        if let Some(a) = written.and_then(|t| content.danger.assess(t).map(|a| (a, t))) {
+            if turn.danger(&a.0, a.1, &*self.understand) {
+                return turn.finish(node_from, inbound);
+            }
+        }
         match &inbound.input {
             UserInput::Choice(id) => turn.choice(id),
             UserInput::Feedback { helpful, comment } => turn.feedback(*helpful, comment.as_deref()),
@@ -186,9 +202,9 @@ fn needs_context(c: &ChoiceId) -> bool {
 }
 
 /// After 没帮助, the next message is the comment unless it is a command, a
-/// button's label, a greeting or thanks, or speaks of danger.
+/// button's label, a greeting or thanks (danger is read before anything).
 fn is_comment(intent: &Intent) -> bool {
-    !matches!(intent, Intent::Command(_) | Intent::Choice(_) | Intent::Danger { .. } | Intent::Social(_))
+    !matches!(intent, Intent::Command(_) | Intent::Choice(_) | Intent::Social(_))
 }
 
 impl<'a> Turn<'a> {
@@ -291,15 +307,6 @@ impl<'a> Turn<'a> {
                 let sets: Vec<_> = category.into_iter().map(|c| ("category".to_string(), c)).collect();
                 self.go(node, &sets);
             }
-            Intent::Danger { node, kind, resume, confident } => {
-                self.danger = Some(kind);
-                let sets = [
-                    ("category".to_string(), "emergency".to_string()),
-                    (RESUME.to_string(), resume.join(",")),
-                    (RESUME_SURE.to_string(), if confident { "yes" } else { "no" }.to_string()),
-                ];
-                self.go(node, &sets);
-            }
             Intent::Faq(i) => self.faq(i),
             Intent::Suggest { categories, confident, more } => {
                 self.suggest_as(&categories, if confident { Ask::Confirm } else { Ask::Pick }, None, &more)
@@ -323,6 +330,37 @@ impl<'a> Turn<'a> {
             Intent::Unsure => self.date(Ok(None)),
             Intent::Yes | Intent::No | Intent::Other => self.value(intent, text, fresh),
         }
+    }
+
+    /// A message that speaks of danger: the reply for its kind, or the
+    /// check-in when unsure (once per conversation for the same cue; a new
+    /// worry asks again). Remembers what else the message was about, to
+    /// offer once the person is safe. False when nothing was done (a
+    /// check-in already asked for this cue): the message goes on as usual.
+    fn danger(&mut self, a: &Assessment, text: &str, understand: &dyn Understand) -> bool {
+        let entry = a.entry();
+        if a.level == Level::Check {
+            if self.s.danger_asked.contains(&a.cue) {
+                return false;
+            }
+            self.s.danger_asked.push(a.cue.clone());
+            if self.s.danger_asked.len() > MAX_DANGER_ASKED {
+                self.s.danger_asked.remove(0);
+            }
+        }
+        let c = self.content;
+        let node = c.danger_entry.get(entry).or_else(|| c.category_entry.get("emergency")).copied();
+        let Some(node) = node else { return false };
+        self.danger = Some(if a.level == Level::Check { "check".to_string() } else { a.kind.id().to_string() });
+        self.role = InputRole::Question;
+        let (resume, confident) = understand.matter(c, &a.rest(text));
+        let sets = [
+            ("category".to_string(), "emergency".to_string()),
+            (RESUME.to_string(), resume.join(",")),
+            (RESUME_SURE.to_string(), if confident { "yes" } else { "no" }.to_string()),
+        ];
+        self.go(node, &sets);
+        true
     }
 
     /// Free text at the current node: an answer to an ask node, or not understood.

@@ -99,6 +99,10 @@ pub struct Session {
     /// 没帮助 was pressed: the next message is the comment.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub wants_comment: bool,
+    /// What worried the danger recogniser into asking "您现在安全吗？" (its
+    /// cues), so the same worry is asked about once per conversation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub danger_asked: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -125,6 +129,7 @@ impl Session {
             offered: Vec::new(),
             receipts: Vec::new(),
             wants_comment: false,
+            danger_asked: Vec::new(),
         }
     }
 

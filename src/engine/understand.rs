@@ -26,15 +26,6 @@ pub enum Intent {
         node: NodeIx,
         category: Option<String>,
     },
-    /// A message about danger: go to `node` (the reply for this kind of
-    /// danger) and remember the categories understood from the rest of the
-    /// message, to offer once the person is safe.
-    Danger {
-        node: NodeIx,
-        kind: String,
-        resume: Vec<String>,
-        confident: bool,
-    },
     /// A FAQ entry answers the question (index into `Content::faq`).
     Faq(usize),
     /// Offer categories as buttons: when `confident`, the first to confirm
@@ -70,6 +61,13 @@ pub enum Social {
 
 pub trait Understand: Send + Sync {
     fn interpret(&self, content: &Content, node: &Node, text: &str) -> Intent;
+
+    /// What a message about danger is about besides the danger (`text` is
+    /// the message without its danger words): the categories to offer once
+    /// the person is safe, and whether to ask about the first ("…对吗？").
+    fn matter(&self, _content: &Content, _text: &str) -> (Vec<String>, bool) {
+        (Vec::new(), false)
+    }
 }
 
 /// Exact matching of command synonyms, numbers and choice labels.

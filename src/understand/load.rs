@@ -1,5 +1,5 @@
 //! Understanding content: `dialogs/understand/lexicon.toml` (legal terms,
-//! synonyms, danger words, legal-fact rules) and
+//! synonyms, legal-fact rules) and
 //! `dialogs/understand/examples.toml` (example utterances per category).
 
 use crate::content::diag::{Diagnostics, Kind, Source};
@@ -13,12 +13,6 @@ use toml::Spanned;
 pub struct Lexicon {
     pub terms: Vec<String>,
     pub synonyms: HashMap<String, String>,
-    /// (kind, word), kinds in the order they take precedence when a message
-    /// has words of several (violence now before fire, before self-harm).
-    pub danger: Vec<(String, String)>,
-    /// Words that contain a danger word but name something harmless
-    /// (跳楼机, a fairground ride; 跳楼价, a sales slogan).
-    pub not_danger: Vec<String>,
     pub rules: Vec<Rule>,
     /// Category → words one of which must appear for it to be considered.
     pub requires: HashMap<String, Vec<String>>,
@@ -53,12 +47,6 @@ pub struct Rule {
 #[serde(deny_unknown_fields)]
 struct RawLexicon {
     terms: Vec<String>,
-    /// Kind of danger → words; `danger_order` says which kind wins.
-    danger: BTreeMap<String, Vec<String>>,
-    #[serde(default)]
-    danger_order: Vec<String>,
-    #[serde(default)]
-    not_danger: Vec<String>,
     synonyms: BTreeMap<String, String>,
     #[serde(default)]
     rule: Vec<RawRule>,
@@ -203,8 +191,6 @@ pub fn load(
     let lexicon = Lexicon {
         terms: lex.terms,
         synonyms: lex.synonyms.into_iter().collect(),
-        danger: danger_words(&lex.danger, &lex.danger_order),
-        not_danger: lex.not_danger.iter().map(|d| crate::engine::understand::normalize(d)).collect(),
         rules: lex
             .rule
             .into_iter()
@@ -225,16 +211,6 @@ pub fn load(
     (ok && !unreadable).then_some((lexicon, examples))
 }
 
-/// Danger words with their kind, in `order` (kinds it does not name last).
-fn danger_words(by_kind: &BTreeMap<String, Vec<String>>, order: &[String]) -> Vec<(String, String)> {
-    let mut kinds: Vec<&String> = order.iter().filter(|k| by_kind.contains_key(*k)).collect();
-    kinds.extend(by_kind.keys().filter(|k| !order.contains(k)));
-    kinds
-        .into_iter()
-        .flat_map(|k| by_kind[k].iter().map(move |w| (k.clone(), crate::engine::understand::normalize(w))))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,7 +219,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let u = dir.path().join("dialogs/understand");
         std::fs::create_dir_all(u.join("examples")).expect("mkdir");
-        std::fs::write(u.join("lexicon.toml"), "terms = []\n[danger]\n[synonyms]\n").expect("write");
+        std::fs::write(u.join("lexicon.toml"), "terms = []\n[synonyms]\n").expect("write");
         std::fs::write(u.join("examples.toml"), "[examples]\nlabor = [\"老板欠薪\"]\n").expect("write");
         for (name, text) in extra {
             std::fs::write(u.join("examples").join(name), text).expect("write");

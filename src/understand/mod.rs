@@ -1,5 +1,5 @@
-//! Free-text understanding: what is this message about? Danger words first,
-//! then legal-fact rules, FAQ retrieval (BM25) and a classifier over the 24
+//! Free-text understanding: what is this message about? Legal-fact rules,
+//! FAQ retrieval (BM25) and a classifier over the 24
 //! categories (naive Bayes and logistic regression, averaged), trained from
 //! example utterances in content files (`dialogs/understand/`). Pure: built once at start-up, then a function of
 //! the text. `Smart` plugs it into the engine's `Understand` boundary.
@@ -60,14 +60,6 @@ pub struct Classification {
     /// Best categories first, with their posterior.
     pub top: Vec<(String, f64)>,
     pub faq: Option<usize>,
-    pub danger: bool,
-    /// The kind of danger (self_harm, violence, fire, medical), if any.
-    pub danger_kind: Option<String>,
-    /// For a message about danger: the categories understood from the rest
-    /// of it, which the bot offers to go on with once the person is safe
-    /// (the first to confirm when `resume_confident`).
-    pub resume: Vec<String>,
-    pub resume_confident: bool,
     /// A second part of the message (petitioning about the matter: "…我要去
     /// 北京上访"): the FAQ entry that answers it, given with the matter's own
     /// route rather than dropped.
@@ -99,54 +91,24 @@ impl Understanding {
         Self::new(content, lexicon, Models { all, long: None })
     }
 
-    /// A danger word anywhere in the message, not counting the harmless
-    /// words that contain one ("跳楼机旁有人要跳楼" is still danger).
-    pub fn is_danger(&self, text: &str) -> bool {
-        self.danger_kind(text).is_some()
-    }
-
-    /// The kind of danger a message speaks of (the first kind of the
-    /// lexicon's `danger_order` with a word in it).
-    pub fn danger_kind(&self, text: &str) -> Option<&str> {
-        let t = self.without_harmless(text);
-        self.lexicon.danger.iter().find(|(_, w)| t.contains(w.as_str())).map(|(k, _)| k.as_str())
-    }
-
-    fn without_harmless(&self, text: &str) -> String {
-        let mut t = crate::engine::understand::normalize(text);
-        for harmless in &self.lexicon.not_danger {
-            t = t.replace(harmless.as_str(), " ");
-        }
-        t
-    }
-
     pub fn classify(&self, text: &str) -> Classification {
-        let Some(kind) = self.danger_kind(text) else { return self.classify_matter(text) };
-        // What else the message is about: the text without its danger words.
-        let mut rest = self.without_harmless(text);
-        for (_, w) in &self.lexicon.danger {
-            rest = rest.replace(w.as_str(), "，");
-        }
-        let matter = self.classify_matter(&rest);
-        let (mut resume, resume_confident) = self.offered(&matter);
-        // A guess from a few words left over ("我现在就想…") is no matter.
-        if !resume_confident && rest.chars().filter(|c| c.is_alphanumeric()).count() < MATTER_CHARS {
-            resume.clear();
-        }
-        Classification {
-            category: "emergency".into(),
-            confidence: 1.0,
-            top: vec![],
-            faq: None,
-            danger: true,
-            danger_kind: Some(kind.to_string()),
-            resume,
-            resume_confident,
-            also: None,
-        }
+        self.classify_matter(text)
     }
 
-    /// What a message is about, leaving danger aside.
+    /// For a message about danger (`rest`: the message without its danger
+    /// words): the categories to offer once the person is safe, the first
+    /// to confirm when sure. A guess from a few words left over ("我现在就
+    /// 想…") is no matter.
+    pub fn matter(&self, rest: &str) -> (Vec<String>, bool) {
+        let c = self.classify_matter(rest);
+        let (resume, confident) = self.offered(&c);
+        if !confident && rest.chars().filter(|c| c.is_alphanumeric()).count() < MATTER_CHARS {
+            return (Vec::new(), false);
+        }
+        (resume, confident)
+    }
+
+    /// What a message is about.
     fn classify_matter(&self, text: &str) -> Classification {
         let norm = crate::engine::understand::normalize(text);
         let tokens = self.tokenizer.tokens(text);
@@ -182,17 +144,7 @@ impl Understanding {
             // The petitioning part is answered; its buttons would only repeat it.
             top.retain(|(c, _)| c != "xinfang_procedure");
         }
-        Classification {
-            category,
-            confidence,
-            top,
-            faq,
-            danger: false,
-            danger_kind: None,
-            resume: Vec::new(),
-            resume_confident: false,
-            also,
-        }
+        Classification { category, confidence, top, faq, also }
     }
 
     /// The FAQ entry for petitioning about a matter, when the message speaks
@@ -271,6 +223,11 @@ impl Understanding {
         blend(&nb, &lr, 0.5)
     }
 
+    /// The content this understanding was built for.
+    pub fn content(&self) -> &Content {
+        &self.content
+    }
+
     /// The tokens the FAQ index sees (for `classify --explain` and debugging).
     pub fn tokens(&self, text: &str) -> Vec<String> {
         self.tokenizer.tokens(text)
@@ -301,12 +258,7 @@ impl Understanding {
     /// two likeliest following should the person say no); else up to three
     /// plausible ones as buttons (see [`Understanding::instead`] for what
     /// 都不是 offers then). Not a matter at all (greetings, chat): none.
-    /// For a message about danger: the categories offered once the person
-    /// is safe.
     pub fn offered(&self, c: &Classification) -> (Vec<String>, bool) {
-        if c.danger {
-            return (c.resume.clone(), c.resume_confident);
-        }
         if c.category == "out_of_scope" {
             return (Vec::new(), false);
         }
@@ -325,10 +277,10 @@ impl Understanding {
     /// likeliest categories, however unlikely, that 都不是 offers before the
     /// menu (cross-validated over train_real: a right channel after one 不是
     /// 95.6% → 98.2%). Empty for a confident guess (its runners-up are in
-    /// [`Understanding::offered`]) and for danger.
+    /// [`Understanding::offered`]).
     pub fn instead(&self, c: &Classification) -> Vec<String> {
         let (shown, confident) = self.offered(c);
-        if confident || shown.is_empty() || c.danger {
+        if confident || shown.is_empty() {
             return Vec::new();
         }
         let rest = c.top.iter().filter(|(cat, _)| cat != "out_of_scope" && !shown.contains(cat));
@@ -433,18 +385,6 @@ pub struct Smart {
 impl Understand for Smart {
     fn interpret(&self, content: &Content, node: &Node, text: &str) -> Intent {
         let u = &self.understanding;
-        if let Some(kind) = u.danger_kind(text) {
-            let entry = content.danger_entry.get(kind).or_else(|| content.category_entry.get("emergency"));
-            if let Some(&node) = entry {
-                let c = u.classify(text);
-                return Intent::Danger {
-                    node,
-                    kind: kind.to_string(),
-                    resume: c.resume,
-                    confident: c.resume_confident,
-                };
-            }
-        }
         let plain = Plain.interpret(content, node, text);
         let waits_for_value = matches!(&node.kind, NodeKind::Ask { input, .. } if !matches!(input, Input::Choice(_)));
         if plain != Intent::Other || waits_for_value || text.trim().is_empty() {
@@ -467,6 +407,10 @@ impl Understand for Smart {
             Some(faq) => Intent::Also { faq, then: Box::new(matter) },
             None => matter,
         }
+    }
+
+    fn matter(&self, _content: &Content, text: &str) -> (Vec<String>, bool) {
+        self.understanding.matter(text)
     }
 }
 
