@@ -16,8 +16,9 @@ pub struct Sound {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Syllable {
-    /// A whole toneless syllable ("huo").
-    Full(String),
+    /// A whole toneless syllable ("huo"): from the table for a character,
+    /// or spelled out in latin letters.
+    Full(std::borrow::Cow<'static, str>),
     /// A lone latin letter, read as the initial of a syllable ("z s" for
     /// 自杀).
     Initial(char),
@@ -59,7 +60,7 @@ pub fn sounds(text: &str) -> Vec<Sound> {
             continue;
         }
         if let Some(p) = of_char(c) {
-            out.push(Sound { syllable: Syllable::Full(p.to_string()), start: i, end: i + 1 });
+            out.push(Sound { syllable: Syllable::Full(p.into()), start: i, end: i + 1 });
         }
         i += 1;
     }
@@ -81,7 +82,7 @@ fn latin(word: &str, start: usize, out: &mut Vec<Sound>) {
     let Some(parts) = split_syllables(word) else { return };
     let mut at = start;
     for p in parts {
-        out.push(Sound { syllable: Syllable::Full(p.to_string()), start: at, end: at + p.len() });
+        out.push(Sound { syllable: Syllable::Full(p.to_string().into()), start: at, end: at + p.len() });
         at += p.len();
     }
 }
@@ -154,7 +155,7 @@ mod tests {
         sounds(text)
             .into_iter()
             .map(|s| match s.syllable {
-                Syllable::Full(p) => p,
+                Syllable::Full(p) => p.into_owned(),
                 Syllable::Initial(c) => format!("{c}-"),
             })
             .collect()

@@ -7,7 +7,8 @@
 //! text a person sends, at every node and on every channel.
 //!
 //! - [`normal`]: the text as it is read (blanks, full-width, case).
-//! - [`rules`]: the rules file compiled; who is in danger (subject, object).
+//! - [`rules`]: the rules file compiled; who is in danger (subject, object);
+//!   `prefilter` finds where each rule can start, in one pass.
 //! - [`model`]: the learned part and its file.
 //! - [`load`]: reading `dialogs/danger/` with file:line problems.
 //! - [`train`]: training, cross-validation and scoring, for the CLI.
@@ -19,6 +20,7 @@
 pub mod load;
 pub mod model;
 pub mod normal;
+mod prefilter;
 pub mod rules;
 pub mod train;
 

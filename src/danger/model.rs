@@ -1,5 +1,6 @@
 //! The small learned part of the recogniser: multinomial logistic
-//! regression (the classifier's own trainer, [`LogReg`]) over hashed
+//! regression (trained by the classifier's own trainer, [`LogReg`], and
+//! kept quantized) over hashed
 //! features of the normalized text — its characters, character pairs and
 //! triples, and pairs of syllables (so a homophone typo keeps most of its
 //! features) — into `none` and the four kinds. It finds what the rules do
@@ -20,9 +21,14 @@ pub const BUCKETS: u32 = 1 << 16;
 /// The class of messages that are not about danger.
 pub const NONE: &str = "none";
 
+/// The learned weights as the file keeps them, quantized: per bucket a
+/// scale and one i8 per class (weight = i8 × scale / 127), a third of the
+/// memory of f32 weights.
 pub struct Model {
-    lr: LogReg,
     classes: Vec<String>,
+    bias: Vec<f32>,
+    scale: Vec<f32>,
+    weights: Vec<i8>,
 }
 
 /// The model's reading of a message.
@@ -42,28 +48,27 @@ impl std::fmt::Debug for Model {
     }
 }
 
-/// The distinct feature buckets of a text.
+/// The distinct feature buckets of a text: its characters, pairs and
+/// triples (blanks left out), and pairs of neighbouring syllables (so a
+/// homophone typo keeps most of its features). Hashed as they are read,
+/// nothing allocated per feature.
 pub fn features(n: &Normal) -> Vec<u32> {
     let chars: Vec<char> = n.chars.iter().copied().filter(|c| !c.is_whitespace() || *c == '\n').collect();
     let mut out = Vec::with_capacity(chars.len() * 4);
-    let mut buf = String::new();
-    for w in 1..=3 {
+    let mut buf = [0u8; 4];
+    for w in 1..=3usize {
         for win in chars.windows(w) {
-            buf.clear();
-            buf.push(char::from(b'0' + w as u8));
-            buf.extend(win);
-            out.push(bucket(&buf));
+            let mut h = Fnv::new().byte(b'0' + w as u8);
+            for c in win {
+                h = h.bytes(c.encode_utf8(&mut buf).as_bytes());
+            }
+            out.push(h.bucket());
         }
     }
     let sounds = pinyin::sounds(&n.text());
     for pair in sounds.windows(2) {
         if let (Syllable::Full(a), Syllable::Full(b)) = (&pair[0].syllable, &pair[1].syllable) {
-            buf.clear();
-            buf.push('p');
-            buf.push_str(a);
-            buf.push(' ');
-            buf.push_str(b);
-            out.push(bucket(&buf));
+            out.push(Fnv::new().byte(b'p').bytes(a.as_bytes()).byte(b' ').bytes(b.as_bytes()).bucket());
         }
     }
     out.sort_unstable();
@@ -72,13 +77,25 @@ pub fn features(n: &Normal) -> Vec<u32> {
 }
 
 /// FNV-1a, folded into the buckets.
-fn bucket(s: &str) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in s.bytes() {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
+#[derive(Clone, Copy)]
+struct Fnv(u32);
+
+impl Fnv {
+    fn new() -> Self {
+        Self(0x811c_9dc5)
     }
-    h % BUCKETS
+
+    fn byte(self, b: u8) -> Self {
+        Self((self.0 ^ u32::from(b)).wrapping_mul(0x0100_0193))
+    }
+
+    fn bytes(self, bs: &[u8]) -> Self {
+        bs.iter().fold(self, |h, b| h.byte(*b))
+    }
+
+    fn bucket(self) -> u32 {
+        self.0 % BUCKETS
+    }
 }
 
 impl Model {
@@ -93,20 +110,54 @@ impl Model {
             .collect();
         let weights: Vec<f32> = items.iter().map(|(_, _, w)| *w).collect();
         let lr = LogReg::train(classes.clone(), &docs, &weights, BUCKETS as usize);
-        // Through the bytes, so what runs is what a file would hold.
-        let m = Self { lr, classes };
-        Self::from_bytes(&m.to_bytes()).unwrap_or(m)
+        let (w, bias) = lr.parts();
+        let k = classes.len();
+        let mut scale = Vec::with_capacity(BUCKETS as usize);
+        let mut q = Vec::with_capacity(w.len());
+        for row in w.chunks(k) {
+            let s = row.iter().fold(0.0f32, |m, w| m.max(w.abs()));
+            scale.push(s);
+            q.extend(row.iter().map(|w| if s > 0.0 { (w / s * 127.0).round().clamp(-127.0, 127.0) as i8 } else { 0 }));
+        }
+        Self { classes, bias: bias.to_vec(), scale, weights: q }
+    }
+
+    /// Probability per class (in `classes` order) for distinct features.
+    fn probabilities(&self, ids: &[u32]) -> Vec<f32> {
+        let k = self.classes.len();
+        let mut s = self.bias.clone();
+        let norm = 1.0 / (ids.len().max(1) as f32).sqrt();
+        for &f in ids {
+            let f = f as usize;
+            let row = &self.weights[f * k..(f + 1) * k];
+            let w = self.scale[f] / 127.0 * norm;
+            for (o, q) in s.iter_mut().zip(row) {
+                *o += f32::from(*q) * w;
+            }
+        }
+        let max = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut sum = 0.0;
+        for x in &mut s {
+            *x = (*x - max).exp();
+            sum += *x;
+        }
+        s.iter_mut().for_each(|x| *x /= sum);
+        s
     }
 
     pub fn read(&self, n: &Normal) -> Reading {
-        let ranked = self.lr.rank(&features(n));
-        let p = |id: &str| ranked.iter().find(|(c, _)| c == id).map_or(0.0, |(_, p)| *p as f32);
-        let kind = ranked.iter().find_map(|(c, p)| Kind::parse(c).map(|k| (k, *p as f32)));
+        let probs = self.probabilities(&features(n));
+        let p = |id: &str| self.classes.iter().position(|c| c == id).map_or(0.0, |i| probs[i]);
+        let kind = self
+            .classes
+            .iter()
+            .zip(&probs)
+            .filter_map(|(c, p)| Kind::parse(c).map(|k| (k, *p)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
         Reading { danger: 1.0 - p(NONE), kind, self_harm: p(Kind::SelfHarm.id()) }
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
-        let (weights, bias) = self.lr.parts();
         let k = self.classes.len();
         let mut out = MAGIC.to_vec();
         out.extend(BUCKETS.to_le_bytes());
@@ -115,16 +166,12 @@ impl Model {
             out.extend((c.len() as u16).to_le_bytes());
             out.extend(c.as_bytes());
         }
-        for b in bias {
+        for b in &self.bias {
             out.extend(b.to_le_bytes());
         }
-        for row in weights.chunks(k) {
-            let scale = row.iter().fold(0.0f32, |m, w| m.max(w.abs()));
-            out.extend(scale.to_le_bytes());
-            for w in row {
-                let q = if scale > 0.0 { (w / scale * 127.0).round() } else { 0.0 };
-                out.push(q.clamp(-127.0, 127.0) as i8 as u8);
-            }
+        for (s, row) in self.scale.iter().zip(self.weights.chunks(k)) {
+            out.extend(s.to_le_bytes());
+            out.extend(row.iter().map(|q| *q as u8));
         }
         out
     }
@@ -145,17 +192,16 @@ impl Model {
             classes.push(String::from_utf8(r.take(len)?.to_vec()).map_err(|e| e.to_string())?);
         }
         let bias: Vec<f32> = (0..k).map(|_| r.f32()).collect::<Result<_, _>>()?;
+        let mut scale = Vec::with_capacity(BUCKETS as usize);
         let mut weights = Vec::with_capacity(BUCKETS as usize * k);
         for _ in 0..BUCKETS {
-            let scale = r.f32()?;
-            for &q in r.take(k)? {
-                weights.push(f32::from(q as i8) * scale / 127.0);
-            }
+            scale.push(r.f32()?);
+            weights.extend(r.take(k)?.iter().map(|q| *q as i8));
         }
         if r.at != bytes.len() {
             return Err("trailing bytes after the model".into());
         }
-        Ok(Self { lr: LogReg::from_parts(classes.clone(), weights, bias), classes })
+        Ok(Self { classes, bias, scale, weights })
     }
 }
 

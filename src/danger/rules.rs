@@ -16,8 +16,10 @@
 //! someone-else match told as a past death (表哥三年前跳楼走了).
 
 use super::normal::{Normal, SENTENCE_END};
+use super::prefilter::{Matcher, Try};
 use super::{Kind, Level};
 use crate::pinyin::{self, Syllable};
+use aho_corasick::{AhoCorasick, MatchKind};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -72,6 +74,9 @@ pub struct RawRule {
     pub pattern: String,
     #[serde(default)]
     pub unless: Option<String>,
+    /// A set whose words anywhere in the sentence drop the match.
+    #[serde(default)]
+    pub unless_set: Option<String>,
     #[serde(default)]
     pub who: Option<String>,
 }
@@ -90,8 +95,14 @@ struct Rule {
     kind: Kind,
     level: Level,
     who: Who,
-    re: regex::Regex,
-    unless: Option<regex::Regex>,
+    /// The pattern, kept only when it is searched over the whole text.
+    re: Option<regex_lite::Regex>,
+    /// The pattern anchored at its start, tried where the prefilter says
+    /// (none for a list of words: the prefilter finds them whole).
+    anchored: Option<regex_lite::Regex>,
+    unless: Option<Matcher>,
+    /// Index into `Rules::unless_sets`.
+    unless_set: Option<usize>,
 }
 
 /// A word found by its sound: its characters and syllables.
@@ -105,15 +116,18 @@ struct SoundWord {
 #[derive(Debug, Default)]
 pub struct Rules {
     rules: Vec<Rule>,
-    harmless: Option<regex::Regex>,
-    calm: Option<regex::Regex>,
-    frames: Option<regex::Regex>,
-    lawful: Option<regex::Regex>,
+    prefilter: super::prefilter::Prefilter,
+    harmless: Option<AhoCorasick>,
+    calm: Option<Matcher>,
+    frames: Option<Matcher>,
+    lawful: Option<Matcher>,
     /// Words matched by sound, by their first syllable.
     sound: HashMap<&'static str, Vec<SoundWord>>,
-    me: Option<regex::Regex>,
-    others: Option<regex::Regex>,
-    kin: Option<regex::Regex>,
+    /// Sets named by rules' `unless_set`, each compiled once.
+    unless_sets: Vec<AhoCorasick>,
+    me: Option<AhoCorasick>,
+    others: Option<AhoCorasick>,
+    kin: Option<AhoCorasick>,
 }
 
 /// What one rule found.
@@ -141,6 +155,8 @@ impl Rules {
         let sets = &raw.sets;
         let mut err = |line: usize, message: String| errors.push(RuleError { line, message });
         let mut rules = Vec::new();
+        let mut patterns = Vec::new();
+        let mut unless_sets: Vec<(String, AhoCorasick)> = Vec::new();
         for r in &raw.rule {
             let at = line(r.span().start);
             let r = r.get_ref();
@@ -167,9 +183,16 @@ impl Rules {
                     continue;
                 }
             };
-            let re = match pattern(&r.pattern, sets) {
-                Ok(re) => re,
+            let expanded = match expand(&r.pattern, sets) {
+                Ok(e) => e,
                 Err(e) => {
+                    err(at, format!("pattern: {e}"));
+                    continue;
+                }
+            };
+            let (re, anchored) = match (compile(&expanded), compile(&format!("^(?:{expanded})"))) {
+                (Ok(re), Ok(anchored)) => (Some(re), Some(anchored)),
+                (Err(e), _) | (_, Err(e)) => {
                     err(at, format!("pattern: {e}"));
                     continue;
                 }
@@ -181,13 +204,32 @@ impl Rules {
                     continue;
                 }
             };
-            rules.push(Rule { name: format!("rules.toml:{at}"), kind, level, who, re, unless });
+            let unless_set = match r.unless_set.as_deref() {
+                None => None,
+                Some(name) => match unless_sets.iter().position(|(n, _)| n == name) {
+                    Some(i) => Some(i),
+                    None => match sets.get(name).map(|w| word_finder(w)) {
+                        Some(Ok(re)) => {
+                            unless_sets.push((name.to_string(), re));
+                            Some(unless_sets.len() - 1)
+                        }
+                        Some(Err(e)) => {
+                            err(at, format!("unless_set: {e}"));
+                            continue;
+                        }
+                        None => {
+                            err(at, format!("unless_set: no set named {name:?}"));
+                            continue;
+                        }
+                    },
+                },
+            };
+            patterns.push(expanded);
+            rules.push(Rule { name: format!("rules.toml:{at}"), kind, level, who, re, anchored, unless, unless_set });
         }
-        let words = |list: &[String]| -> Option<regex::Regex> {
-            let alt = alternation(list.iter().map(String::as_str));
-            (!list.is_empty()).then(|| regex::Regex::new(&alt).ok()).flatten()
-        };
-        let any = |ps: &[String], err: &mut dyn FnMut(usize, String)| -> Option<regex::Regex> {
+        let words =
+            |list: &[String]| -> Option<AhoCorasick> { (!list.is_empty()).then(|| word_finder(list).ok()).flatten() };
+        let any = |ps: &[String], err: &mut dyn FnMut(usize, String)| -> Option<Matcher> {
             let parts: Vec<String> = ps
                 .iter()
                 .filter_map(|p| match expand(p, sets) {
@@ -198,7 +240,7 @@ impl Rules {
                     }
                 })
                 .collect();
-            (!parts.is_empty()).then(|| regex::Regex::new(&parts.join("|")).ok()).flatten()
+            (!parts.is_empty()).then(|| Matcher::new(&parts.join("|")).ok()).flatten()
         };
         let calm = any(&raw.calm, &mut err);
         let frames = any(&raw.frames, &mut err);
@@ -219,13 +261,24 @@ impl Rules {
             }
         }
         let set = |name: &str| sets.get(name).and_then(|l| words(l));
+        let prefilter = super::prefilter::Prefilter::new(&patterns);
+        for (i, r) in rules.iter_mut().enumerate() {
+            if !prefilter.is_whole(i) {
+                r.re = None;
+            }
+            if prefilter.is_exact(i) {
+                r.anchored = None;
+            }
+        }
         let compiled = Self {
+            prefilter,
             rules,
             harmless: words(&raw.harmless),
             calm,
             frames,
             lawful,
             sound,
+            unless_sets: unless_sets.into_iter().map(|(_, re)| re).collect(),
             me: set("me"),
             others: set("others"),
             kin: set("kin"),
@@ -237,39 +290,68 @@ impl Rules {
         self.rules.is_empty()
     }
 
+    /// How many rules can start with anything and are searched over the
+    /// whole text (each costs time on long letters: keep it at none).
+    pub fn searched_whole(&self) -> usize {
+        self.prefilter.whole()
+    }
+
     /// Whether the text speaks of lawful action (see `RawRules::lawful`).
     pub fn is_lawful(&self, n: &Normal) -> bool {
-        self.lawful.as_ref().is_some_and(|l| l.is_match(&n.text()))
+        self.lawful.as_ref().is_some_and(|l| l.is_match(&gaps_stop_at_sentence_ends(n)))
     }
 
     /// Every rule's matches in `n` (with harmless words blanked: see
     /// [`Rules::blank_harmless`]).
     pub fn hits(&self, n: &Normal) -> Vec<Hit> {
-        let text = n.text();
-        let at = n.char_starts();
+        let text = gaps_stop_at_sentence_ends(n);
+        let at = Normal { chars: text.chars().collect(), from: Vec::new() }.char_starts();
         let mut out = Vec::new();
-        for r in &self.rules {
-            for m in r.re.find_iter(&text) {
-                let chars = at[m.start()]..at[m.end()];
-                let sentence = sentence_around(&n.chars, chars.clone());
-                let s: String = n.chars[sentence.clone()].iter().collect();
-                if r.unless.as_ref().is_some_and(|u| u.is_match(&s))
-                    || self.frames.as_ref().is_some_and(|f| f.is_match(&s))
-                {
-                    continue;
+        for (r, bytes) in self.matches(&text) {
+            let r = &self.rules[r];
+            let chars = at[bytes.start]..at[bytes.end];
+            let sentence = sentence_around(&n.chars, chars.clone());
+            let s: String = n.chars[sentence.clone()].iter().collect();
+            if r.unless.as_ref().is_some_and(|u| u.is_match(&s))
+                || r.unless_set.is_some_and(|i| self.unless_sets[i].is_match(&s))
+                || self.frames.as_ref().is_some_and(|f| f.is_match(&s))
+            {
+                continue;
+            }
+            let kind = match r.who {
+                Who::Fixed => r.kind,
+                Who::Subject => self.by_subject(r.kind, &n.chars[sentence.start..chars.start]),
+                Who::Object => self.by_object(r.kind, &n.chars[chars.clone()], &n.chars[chars.end..sentence.end]),
+            };
+            if kind == Kind::OtherAtRisk && r.who == Who::Subject && self.told_as_past(&s, &n.chars, &sentence, &chars)
+            {
+                continue;
+            }
+            out.push(Hit { rule: r.name.clone(), kind, level: r.level, chars });
+        }
+        out
+    }
+
+    /// Each rule's matches in `text` (rule, byte range), leftmost first and
+    /// not overlapping, tried only where the prefilter says one can start.
+    fn matches(&self, text: &str) -> Vec<(usize, Range<usize>)> {
+        let mut out: Vec<(usize, Range<usize>)> = Vec::new();
+        for (r, at) in self.prefilter.candidates(text) {
+            let rule = &self.rules[r];
+            match at {
+                Try::Whole => out.extend(rule.re.iter().flat_map(|re| re.find_iter(text)).map(|m| (r, m.range()))),
+                Try::At(start) => {
+                    let overlaps = out.last().is_some_and(|(last, range)| *last == r && range.end > start);
+                    let anchored = rule.anchored.as_ref();
+                    if let (false, Some(m)) = (overlaps, text.get(start..).and_then(|t| anchored?.find(t))) {
+                        out.push((r, start..start + m.end()));
+                    }
                 }
-                let kind = match r.who {
-                    Who::Fixed => r.kind,
-                    Who::Subject => self.by_subject(r.kind, &n.chars[sentence.start..chars.start]),
-                    Who::Object => self.by_object(r.kind, &n.chars[chars.clone()], &n.chars[chars.end..sentence.end]),
-                };
-                if kind == Kind::OtherAtRisk
-                    && r.who == Who::Subject
-                    && self.told_as_past(&s, &n.chars, &sentence, &chars)
-                {
-                    continue;
+                Try::Found(start, end) => {
+                    if !out.last().is_some_and(|(last, range)| *last == r && range.end > start) {
+                        out.push((r, start..end));
+                    }
                 }
-                out.push(Hit { rule: r.name.clone(), kind, level: r.level, chars });
             }
         }
         out
@@ -281,7 +363,7 @@ impl Rules {
         let Some(calm) = &self.calm else { return false };
         let byte = |c: usize| chars[sentence.start..c].iter().map(|c| c.len_utf8()).sum::<usize>();
         let (from, to) = (byte(m.start.saturating_sub(4).max(sentence.start)), byte((m.end + 4).min(sentence.end)));
-        calm.find_iter(s).any(|c| c.start() < to && c.end() > from)
+        calm.ranges(s).into_iter().any(|c| c.start < to && c.end > from)
     }
 
     /// The words found only by their sound: the characters of `n` that
@@ -295,7 +377,7 @@ impl Rules {
         let mut i = 0;
         while i < sounds.len() {
             let cands: Box<dyn Iterator<Item = &SoundWord>> = match &sounds[i].syllable {
-                Syllable::Full(s) => Box::new(self.sound.get(s.as_str()).into_iter().flatten()),
+                Syllable::Full(s) => Box::new(self.sound.get(s.as_ref()).into_iter().flatten()),
                 Syllable::Initial(c) => {
                     Box::new(self.sound.iter().filter(move |(k, _)| k.starts_with(*c)).flat_map(|(_, v)| v))
                 }
@@ -345,7 +427,7 @@ impl Rules {
     /// sentence is someone else (我儿子, 她, 室友), not the writer.
     fn by_subject(&self, kind: Kind, before: &[char]) -> Kind {
         let text: String = before.iter().collect();
-        let last = |re: &Option<regex::Regex>| re.as_ref().and_then(|re| re.find_iter(&text).map(|m| m.end()).last());
+        let last = |re: &Option<AhoCorasick>| re.as_ref().and_then(|re| re.find_iter(&text).map(|m| m.end()).last());
         let me = self
             .me
             .as_ref()
@@ -373,6 +455,16 @@ impl Rules {
     }
 }
 
+/// Finds a set's words, the longest where several start at one place.
+fn word_finder(words: &[String]) -> Result<AhoCorasick, aho_corasick::BuildError> {
+    AhoCorasick::builder()
+        .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(words.iter().filter(|w| !w.is_empty()))
+}
+
+impl Rules {}
+
 /// The sentence (between sentence ends) around `chars`.
 fn sentence_around(text: &[char], chars: Range<usize>) -> Range<usize> {
     let start = text[..chars.start].iter().rposition(|c| SENTENCE_END.contains(c)).map_or(0, |i| i + 1);
@@ -381,8 +473,22 @@ fn sentence_around(text: &[char], chars: Range<usize>) -> Range<usize> {
 }
 
 /// A pattern compiled (`{set}` and `~N` expanded).
-fn pattern(p: &str, sets: &BTreeMap<String, Vec<String>>) -> Result<regex::Regex, String> {
-    regex::Regex::new(&expand(p, sets)?).map_err(|e| e.to_string())
+fn pattern(p: &str, sets: &BTreeMap<String, Vec<String>>) -> Result<Matcher, String> {
+    Matcher::new(&expand(p, sets)?).map_err(|e| e.to_string())
+}
+
+/// A pattern compiled with `regex-lite`: its automata stay the size of the
+/// pattern (with `regex`, forward and reverse automata and prefilters took
+/// about 250 bytes per byte of pattern: 9 MB for these rules, and as much
+/// again in search caches).
+fn compile(p: &str) -> Result<regex_lite::Regex, regex_lite::Error> {
+    regex_lite::Regex::new(p)
+}
+
+/// The text with every sentence end turned into `\n`: a gap (`~N`, which
+/// never matches `\n`) cannot cross one. Characters stay where they were.
+fn gaps_stop_at_sentence_ends(n: &Normal) -> String {
+    n.chars.iter().map(|c| if SENTENCE_END.contains(c) { '\n' } else { *c }).collect()
 }
 
 /// `{set}` → the set's words as one group, `~N` → up to N characters that
@@ -396,8 +502,7 @@ fn expand(p: &str, sets: &BTreeMap<String, Vec<String>>) -> Result<String, Strin
         if let Some(t) = tail.strip_prefix('~') {
             let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
             let n: usize = digits.parse().map_err(|_| format!("`~` needs a number of characters in {p:?}"))?;
-            let ends: String = SENTENCE_END.iter().map(|c| regex::escape(&c.to_string())).collect();
-            out.push_str(&format!("[^{ends}]{{0,{n}}}"));
+            out.push_str(&format!("[^\\n]{{0,{n}}}"));
             rest = &t[digits.len()..];
             continue;
         }
