@@ -21,6 +21,7 @@ pub struct Settings {
     pub kiosk: KioskSettings,
     pub staff: StaffSettings,
     pub metrics: MetricsSettings,
+    pub alerts: AlertSettings,
     /// What loading noticed but did not refuse (an unknown `XG_` variable),
     /// for the log once it is set up.
     #[serde(skip)]
@@ -34,6 +35,22 @@ pub struct MetricsSettings {
     pub allow: Vec<Network>,
     /// Scrapers allowed by `Authorization: Bearer <token>`.
     pub token: Secret,
+}
+
+/// The duty webhook: a message for every new danger alert.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertSettings {
+    /// The robot's URL (its key is in it). Empty: no messages.
+    pub webhook_url: Secret,
+    /// `wecom` (企业微信群机器人), `dingtalk` (钉钉机器人) or `json`.
+    pub format: String,
+    /// 钉钉 加签 secret (empty: the robot does not sign).
+    pub dingtalk_secret: Secret,
+    /// A proxy the server reaches the internet through (http://host:port).
+    pub proxy: String,
+    /// Send the masked text of the message too (off: kind, time, channel, link).
+    pub include_text: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -297,6 +314,19 @@ impl Settings {
             ("[kiosk] idle_seconds", self.kiosk.idle_seconds),
             ("[kiosk] countdown_seconds", self.kiosk.countdown_seconds),
         ];
+        if let Err(message) = self.alerts.format.parse::<crate::alerts::webhook::Format>() {
+            return Err(ConfigError::File { path: "settings".into(), message });
+        }
+        let hook = self.alerts.webhook_url.expose().trim();
+        if !(hook.is_empty() || hook.starts_with("https://") || hook.starts_with("http://")) {
+            let message = "[alerts] webhook_url must be an http(s) URL".to_string();
+            return Err(ConfigError::File { path: "settings".into(), message });
+        }
+        let proxy = self.alerts.proxy.trim();
+        if !proxy.is_empty() && reqwest::Proxy::all(proxy).is_err() {
+            let message = format!("[alerts] proxy {proxy:?} is not a proxy URL (e.g. http://10.0.0.1:3128)");
+            return Err(ConfigError::File { path: "settings".into(), message });
+        }
         let public = self.server.public_url.trim();
         if !public.is_empty() {
             check_public_url(public).map_err(|why| ConfigError::File {

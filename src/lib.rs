@@ -43,6 +43,9 @@
 //!   questions) per source tag and day, folded from the query log.
 //! - [`analysis`]: 研判 (early warnings, names) and the year's figures,
 //!   with the daily aggregates kept in the store ([`analysis::keep`]).
+//! - [`danger`]: the danger recogniser (self-harm, violence now, threats,
+//!   someone else at risk), asked first about every text; [`alerts`]: the
+//!   alert each danger turn opens for staff, and the duty webhook.
 //! - [`config`]: server settings from `config/server.toml` and `XG_*` variables.
 //!
 //! # The path of one message
@@ -53,6 +56,7 @@
 //! node transition → `render` (reply, card) → `Store::commit` (CAS, waits for
 //! the group flush) → JSON reply.
 
+pub mod alerts;
 pub mod analysis;
 pub mod app;
 pub mod channels;

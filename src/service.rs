@@ -46,11 +46,13 @@ enum Applied {
 pub struct Bot {
     engine: Arc<arc_swap::ArcSwap<Engine>>,
     pub store: Arc<dyn Store>,
+    /// Woken when a turn opens a danger alert (its duty message goes out).
+    pub alerts_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Bot {
     pub fn new(engine: Arc<Engine>, store: Arc<dyn Store>) -> Self {
-        Self { engine: Arc::new(arc_swap::ArcSwap::new(engine)), store }
+        Self { engine: Arc::new(arc_swap::ArcSwap::new(engine)), store, alerts_wake: Arc::default() }
     }
 
     /// The engine (and its content) as it is now.
@@ -186,6 +188,7 @@ impl Bot {
                     }
                     if let Some(kind) = &step.log.danger {
                         metrics::counter!("xg_danger_turns_total", "kind" => kind.clone()).increment(1);
+                        self.alert(&step.log).await;
                     }
                     metrics::counter!("xg_messages_total", "channel" => channel).increment(1);
                     return Ok(Applied::Step(Box::new(step)));
@@ -199,6 +202,22 @@ impl Bot {
             }
         }
         Err(ServiceError::Contention)
+    }
+}
+
+impl Bot {
+    /// Opens the conversation's danger alert or adds the turn to it. The
+    /// turn is committed already: a failure here is logged, and the alert
+    /// upkeep finds the turn in the log (`alerts::reconcile`).
+    async fn alert(&self, log: &LogRecord) {
+        match crate::alerts::record_turn(&*self.store, log).await {
+            Ok(crate::alerts::Recorded::Opened(_)) => {
+                metrics::counter!("xg_alerts_opened_total").increment(1);
+                self.alerts_wake.notify_one();
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "writing the danger alert failed; the upkeep will write it"),
+        }
     }
 }
 

@@ -565,3 +565,42 @@ async fn admins_reset_passwords_and_unlock_accounts_from_the_users_page() {
     let audit = c.get("/staff/audit", &admin).await.body;
     assert!(audit.contains("<td>重设密码</td>") && audit.contains("<td>解除登录限制</td>"));
 }
+
+/// A danger turn opens an alert that heads the dashboard and 研判预警 and
+/// stays on /staff/alerts until an editor marks it handled with a note
+/// (audited); viewers see it but cannot handle it.
+#[tokio::test]
+async fn danger_alerts_stay_until_an_editor_handles_them_with_a_note() {
+    let c = console().await;
+    c.chat(json!({"text": "隔壁装修太吵了"})).await;
+    let mut rec = c.store.log_range(0, i64::MAX, None, 1).await.expect("log")[0].record.clone();
+    (rec.user, rec.input, rec.danger) = ("alerted".into(), "我不想活了".into(), Some("self_harm".into()));
+    xinfang_guide::alerts::record_turn(&*c.store, &rec).await.expect("alert");
+    let viewer = c.session("viewer").await;
+    let page = c.get("/staff/alerts", &viewer).await;
+    assert!(page.body.contains("自伤自杀风险") && page.body.contains("未处理（1 条）"), "{}", page.body);
+    assert!(!page.body.contains("标记已处理"), "viewers cannot handle alerts");
+    assert!(page.body.contains("#t"), "the transcript opens at the turn");
+    let dash = c.get("/staff/dashboard", &viewer).await;
+    assert!(dash.body.contains("危险提醒：1 条未处理"), "{}", dash.body);
+    accounts::add(&*c.store, "editor", Role::Editor, "correct horse battery", NOW).await.expect("editor");
+    let editor = c.session("editor").await;
+    let page = c.get("/staff/alerts", &editor).await;
+    let csrf = csrf_of(&page.body);
+    let id = xinfang_guide::alerts::open(&*c.store).await.expect("open")[0].id.clone();
+    let empty = c.post_form("/staff/alerts/handle", &editor, &[("csrf", &csrf), ("id", &id), ("note", " ")]).await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST, "a note is needed");
+    let done = c
+        .post_form("/staff/alerts/handle", &editor, &[("csrf", &csrf), ("id", &id), ("note", "已电话联系，已转派出所")])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert!(xinfang_guide::alerts::open(&*c.store).await.expect("open").is_empty());
+    let page = c.get("/staff/alerts", &editor).await;
+    assert!(
+        page.body.contains("没有未处理的危险提醒") && page.body.contains("已电话联系，已转派出所"),
+        "{}",
+        page.body
+    );
+    let audit = xinfang_guide::staff::audit::recent(&*c.store, 5).await.expect("audit");
+    assert!(audit.iter().any(|e| e.action == "handle_alert" && e.detail.contains("已电话联系")), "{audit:?}");
+}

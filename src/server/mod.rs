@@ -247,6 +247,12 @@ pub async fn run(
             .with_context(|| format!("writing the server address into {}", dir.display()))?;
     }
     let sweeper = spawn_sweeper(state.clone(), app.settings.session.clone());
+    let hook = crate::alerts::run::hook(&app.settings.alerts, &state.public_url)?;
+    if hook.is_some() {
+        tracing::info!(format = %app.settings.alerts.format, "duty webhook on: new danger alerts are posted");
+    }
+    let alerts =
+        crate::alerts::run::spawn(state.bot.store.clone(), hook, state.bot.alerts_wake.clone(), state.clock.clone());
     let reloader = crate::app::reload::on_sighup(state.clone());
     let upkeep = spawn_metrics_upkeep(state.metrics.clone());
     let srv = &app.settings.server;
@@ -262,6 +268,7 @@ pub async fn run(
         t.stop().await;
     }
     sweeper.abort();
+    alerts.abort();
     upkeep.abort();
     reloader.abort();
     state.bot.store.flush().await.context("flushing the store at shutdown")?;

@@ -54,6 +54,7 @@ pub fn action_name(action: &str) -> String {
         "delete_user" => "删除账号",
         "purge" => "清除过期记录",
         "reload" => "重新加载内容",
+        "handle_alert" => "处理危险提醒",
         other => return other.to_string(),
     };
     zh.to_string()

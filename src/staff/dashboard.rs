@@ -177,8 +177,8 @@ struct DashboardPage<'a> {
     share: String,
     qs: String,
     charts: Vec<(&'static str, Option<Chart>)>,
-    /// 研判: danger turns and warning counts first (`warnings::banner`,
-    /// built with every value escaped).
+    /// Open danger alerts, then 研判: danger turns and warning counts
+    /// (`alerts::banner`, `warnings::banner`, built with every value escaped).
     banner: String,
 }
 
@@ -198,7 +198,7 @@ pub async fn page(State(app): State<AppState>, headers: HeaderMap, Params(r): Pa
         share: String::new(),
         qs: String::new(),
         charts: Vec::new(),
-        banner: super::warnings::banner(&app).await,
+        banner: format!("{}{}", super::alerts::banner(&app).await, super::warnings::banner(&app).await),
     };
     let rep = match report(&app, &r).await {
         Ok(x) => x,

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod alerts;
 pub mod audit;
 pub mod dashboard;
 pub mod manage;
@@ -21,6 +22,8 @@ pub fn router() -> Router<AppState> {
         .route("/staff/login", get(web::login_form).post(web::login))
         .route("/staff/logout", post(web::logout))
         .route("/staff/queries", get(web::queries))
+        .route("/staff/alerts", get(alerts::page))
+        .route("/staff/alerts/handle", post(alerts::handle))
         .route("/staff/transcript", get(web::transcript))
         .route("/staff/export.csv", get(web::export))
         .route("/staff/audit", get(web::audit_page))

@@ -262,7 +262,8 @@ pub async fn page_handler(app: &AppState, headers: &HeaderMap) -> Response {
         }
     };
     let marks = marks(&*app.bot.store).await;
-    super::web::page("研判预警", Some(&s), &body(app, &s, &w, &marks))
+    let alerts = super::alerts::banner(app).await;
+    super::web::page("研判预警", Some(&s), &format!("{alerts}{}", body(app, &s, &w, &marks)))
 }
 
 pub async fn page(State(app): State<AppState>, headers: HeaderMap) -> Response {

@@ -496,13 +496,7 @@ pub async fn find(store: &dyn Store, f: &Filters, want: usize) -> Result<(Vec<Lo
 
 /// A danger kind as staff read it.
 pub(crate) fn danger_name(kind: Option<&str>) -> &'static str {
-    match kind {
-        Some("self_harm") => "自伤自杀",
-        Some("violence") => "暴力",
-        Some("fire") => "火灾、燃气",
-        Some("medical") => "急病",
-        _ => "其他",
-    }
+    kind.map_or("其他", crate::alerts::kind_name)
 }
 
 pub(crate) use crate::analysis::time_text;
@@ -629,6 +623,9 @@ struct TranscriptPage<'a> {
 
 struct TurnRow {
     entry: String,
+    /// `t{ts}` on the first turn of each second: alerts link to a turn by
+    /// its time (`#t{ts}`).
+    anchor: String,
     time: String,
     nodes: String,
     input: String,
@@ -655,6 +652,7 @@ pub async fn transcript(State(app): State<AppState>, headers: HeaderMap, Params(
     let who = LogRecord { channel: w.channel.clone(), user: w.user.clone(), ..LogRecord::default() };
     let back = format!("/staff/transcript?{}", conversation_link(&who));
     let notes = super::review::for_entries(&*app.bot.store, &rows).await;
+    let mut seen = std::collections::HashSet::new();
     let turns = rows
         .iter()
         .map(|e| {
@@ -669,6 +667,7 @@ pub async fn transcript(State(app): State<AppState>, headers: HeaderMap, Params(
                 ""
             };
             TurnRow {
+                anchor: if seen.insert(r.ts) { format!("t{}", r.ts) } else { String::new() },
                 saved: w.saved == entry,
                 form: (s.role >= Role::Editor && r.is_question())
                     .then(|| super::review::NoteForm::new(&app, &entry, note, &back)),
