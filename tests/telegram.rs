@@ -387,3 +387,36 @@ async fn a_crisis_message_gets_care_and_then_its_matter() {
     let log = h.store.log_range(0, i64::MAX, None, 10).await.expect("log");
     assert_eq!(log.iter().filter(|e| e.record.danger.as_deref() == Some("self_harm")).count(), 1);
 }
+
+/// Every kind of danger through the fake Bot API: each its own reply, the
+/// check-in with its three buttons; what is not danger never shows 12356.
+#[tokio::test]
+async fn every_kind_of_danger_gets_its_reply_on_telegram() {
+    let mut h = start(false).await;
+    h.wait_started().await;
+    let cases = [
+        ("我要去信访局门口自焚", "12356"),
+        ("老公在打我，现在还在打", "110 报警"),
+        ("再不还钱我就去把他们公司炸了", "依法解决的途径"),
+        ("我妈说她不想活了，刚才打电话说在水库边上", "120 急救"),
+        ("天天想跳娄", "您现在安全吗"),
+    ];
+    for (text, expect) in cases {
+        let msg = h.text(text);
+        let got = h.exchange(vec![msg], 1).await;
+        let reply = last_with_keyboard(&got);
+        assert!(reply["text"].as_str().expect("text").contains(expect), "{text}: {reply}");
+        assert!(!reply["reply_markup"].to_string().contains("没帮助"), "{reply}");
+    }
+    let sent = h.sent();
+    let check = last_with_keyboard(&sent);
+    for label in ["我现在安全", "我需要帮助", "有人正在伤害我"] {
+        button(check, label);
+    }
+    let quiet = h.text("累死了，天天加班还不给加班费");
+    let got = h.exchange(vec![quiet], 1).await;
+    assert!(!got.iter().any(|m| m["text"].as_str().unwrap_or("").contains("12356")), "{got:?}");
+    let alerts = xinfang_guide::alerts::open(&*h.store).await.expect("alerts");
+    assert_eq!(alerts.len(), 1, "one conversation, one alert");
+    assert_eq!(alerts[0].turns.len(), 5);
+}

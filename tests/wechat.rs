@@ -418,3 +418,34 @@ async fn a_crisis_message_gets_care_and_then_its_matter() {
     let r = wx.push(&text_xml(user, 902, &number_of(&r, "对"))).await;
     assert!(r.contains("是哪一类纠纷"), "{r}");
 }
+
+/// Every kind of danger through signed pushes: each its own reply with
+/// numbered lines; the check-in asks first, with 1/2/3 to answer; what is
+/// not danger never shows 12356.
+#[tokio::test]
+async fn every_kind_of_danger_gets_its_reply_on_wechat() {
+    let wx = start(false).await;
+    let cases = [
+        ("oKind_self", "我吃了一瓶安眠药", "12356"),
+        ("oKind_violence", "老公在打我，我躲在厕所里", "110 报警"),
+        ("oKind_threat", "我要和包工头同归于尽", "依法解决的途径"),
+        ("oKind_other", "我儿子喝了一瓶敌敌畏", "120 急救"),
+        ("oKind_check", "天天想跳娄", "您现在安全吗"),
+    ];
+    for (i, (user, text, expect)) in cases.iter().enumerate() {
+        let r = wx.push(&text_xml(user, 1000 + i as u64, text)).await;
+        assert!(r.contains(expect), "{text}: {r}");
+        assert!(!r.contains("有帮助"), "{text}: {r}");
+    }
+    // The same worry again in the same conversation: asked once only.
+    let r = wx.push(&text_xml("oKind_check", 1010, "天天想跳娄")).await;
+    assert!(!r.contains("您现在安全吗"), "{r}");
+    let r = wx.push(&text_xml("oKind_check2", 1011, "天天想跳娄")).await;
+    let help = number_of(&r, "我需要帮助");
+    let r = wx.push(&text_xml("oKind_check2", 1012, &help)).await;
+    assert!(r.contains("12356"), "{r}");
+    for (i, quiet) in ["累死了，老板还不给加班费", "商场跳楼价卖的是假货"].iter().enumerate() {
+        let r = wx.push(&text_xml("oKind_quiet", 1020 + i as u64, quiet)).await;
+        assert!(!r.contains("12356") && !r.contains("您现在安全吗"), "{quiet}: {r}");
+    }
+}

@@ -181,6 +181,29 @@ const shots = process.env.SHOTS;
   assert.equal(await kiosk.locator('.msg.me').count(), 0);
   assert.deepEqual(await stored(kiosk), { local: 0, session: 0, cookies: '' });
 
+  // Citizen C at the kiosk speaks of danger: the crisis reply at once (12356,
+  // no category picker); an unsure message gets the check-in, whose buttons
+  // answer it.
+  const say = async (text) => {
+    const n = await kiosk.locator('.msg.bot').count();
+    await kiosk.fill('#text', text);
+    await kiosk.press('#text', 'Enter');
+    await kiosk.waitForFunction((k) => document.querySelectorAll('.msg.bot').length > k, n);
+    return kiosk.locator('.msg.bot').last().innerText();
+  };
+  const crisis = await say('我吃了一瓶安眠药');
+  assert.match(crisis, /12356/);
+  assert.doesNotMatch(crisis, /请选一个最接近的/);
+  await kiosk.screenshot({ path: `${shots}/kiosk-danger.png` });
+  assert.match(await say('我儿子喝了一瓶敌敌畏'), /120 急救/);
+  assert.match(await say('天天想跳娄'), /您现在安全吗/);
+  for (const l of ['我现在安全', '我需要帮助', '有人正在伤害我']) {
+    assert.equal(await kiosk.locator(live, { hasText: l }).count(), 1, l);
+  }
+  await clickOn(kiosk, '我需要帮助');
+  assert.match(await kiosk.locator('.msg.bot').last().innerText(), /12356/);
+  assert.doesNotMatch(await say('累死了，老板天天让加班'), /12356/);
+
   // The poster prints on one A4 page.
   const poster = await browser.newPage();
   await poster.goto(`file://${process.env.POSTER}`);
