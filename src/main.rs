@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use xinfang_guide::config::Settings;
@@ -189,6 +190,14 @@ enum Command {
         #[arg(long)]
         show_ids: bool,
     },
+    /// Run transcript scripts (tests/transcripts/*.txt format) on the content:
+    /// every failed expectation with file:line; exit 1 when any fails.
+    Transcript {
+        #[arg(long, default_value = ".")]
+        content: PathBuf,
+        /// Script files; default: every tests/transcripts/*.txt under the content dir.
+        files: Vec<PathBuf>,
+    },
     /// The dialog trees as a picture: node ids and kinds, choices, cards
     /// with their channel.
     Graph {
@@ -358,6 +367,26 @@ fn main() -> anyhow::Result<()> {
             let (loaded, diags) = xinfang_guide::content::load(&content);
             let c = loaded.with_context(|| format!("content has errors:\n{diags}"))?;
             print!("{}", xinfang_guide::cli::graph::render(&c, &format, tree.as_deref())?);
+            Ok(())
+        }
+        Command::Transcript { content, files } => {
+            let (loaded, diags) = xinfang_guide::understand::load_all(&content);
+            let (loaded_content, understanding) = loaded.with_context(|| format!("content has errors:\n{diags}"))?;
+            let engine = Engine::new(loaded_content, Arc::new(Smart { understanding }), 30 * 60);
+            let files = if files.is_empty() { transcript_files(&content)? } else { files };
+            let mut failed = 0;
+            let mut out = std::io::stdout().lock();
+            for f in &files {
+                let script = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+                for fail in xinfang_guide::cli::transcript::run(&engine, &script) {
+                    failed += 1;
+                    writeln!(out, "{}:{}: {}\n", f.display(), fail.line, fail.message)?;
+                }
+            }
+            writeln!(out, "{} script(s), {failed} failed expectation(s)", files.len())?;
+            if failed > 0 {
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::Chat { content, show_ids } => {
@@ -531,4 +560,16 @@ fn init_tracing(format: &str) {
     } else {
         builder.init();
     }
+}
+
+/// Every `tests/transcripts/*.txt` under the content dir, sorted.
+fn transcript_files(content: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
+    let dir = content.join("tests/transcripts");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    files.sort();
+    Ok(files)
 }
