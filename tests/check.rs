@@ -44,7 +44,7 @@ fn broken_fixtures_report_every_error_kind_at_its_line() {
     let actual: BTreeSet<_> = diags.items.iter().map(|d| (d.file.clone(), d.line, d.kind.code().to_string())).collect();
     assert_eq!(actual, expected, "diagnostics:\n{diags}");
     let kinds: BTreeSet<_> = expected.iter().map(|(_, _, k)| k.as_str()).collect();
-    assert_eq!(kinds.len(), 15, "fixtures should show all 15 kinds `check` finds without --laws, got {kinds:?}");
+    assert_eq!(kinds.len(), 16, "fixtures should show all 16 kinds `check` finds without --laws, got {kinds:?}");
 }
 
 #[test]

@@ -18,6 +18,10 @@ pub struct Loc {
 
 /// Compiles raw content. Returns the content only when there are no errors;
 /// warnings are left in `diags` either way.
+/// Every channel must list the cases its general `how` fits (off while the
+/// shipped content is being labelled).
+const STRICT_FITS: bool = false;
+
 pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
     let directory = raw.directory.as_ref().map(|(src, d)| compile_directory(src, d, diags));
     let mut cx =
@@ -30,7 +34,7 @@ pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
             nodes.push(cx.node(src, n, me));
         }
     }
-    let (periods, late) = super::periods::compile(raw.deadlines.as_ref(), cx.diags);
+    let (periods, late, starts) = super::periods::compile(raw.deadlines.as_ref(), cx.diags);
     let Globals { category_entry, danger_entry, commands, texts, start, handoff, help, entries } = match &raw.commands {
         Some((src, c)) => cx.commands(src, c),
         None => return None,
@@ -53,6 +57,7 @@ pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
         !(matches!(d.kind, Kind::Unreachable | Kind::SlotBeforeSet) && raw.broken_files.contains(&d.file))
     }));
     super::periods::check(raw, &periods, cx.diags);
+    super::periods::check_events(&nodes, &locs, &starts, cx.diags);
     let Cx { diags, index, .. } = cx;
     if diags.has_errors() {
         return None;
@@ -71,6 +76,7 @@ pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
         danger: Default::default(),
         periods,
         late,
+        starts,
         commands,
         texts,
         directory,
@@ -310,6 +316,7 @@ impl Cx<'_> {
             }
         }
         let deadline = r.deadline.as_ref().map(|d| self.deadline(src, d));
+        self.general_how_fits(src, r);
         Rule {
             when: r.when.iter().map(|(k, v)| (k.clone(), v.get_ref().clone())).collect(),
             channel,
@@ -323,6 +330,37 @@ impl Cx<'_> {
         }
     }
 
+    /// A card without its own `how` prints its channel's general 怎么找 line:
+    /// the rule names its `case`, and the channel must list that case in
+    /// `fits` (someone read the line and found it right for this case).
+    fn general_how_fits(&mut self, src: &Source, r: &raw::RawRule) {
+        let Some(dir) = self.directory else { return };
+        let Some(ch) = dir.channels.get(r.channel.get_ref()) else { return };
+        if r.how.is_some() || (ch.fits.is_empty() && !STRICT_FITS) {
+            return;
+        }
+        let line = src.line(r.channel.span());
+        match &r.case {
+            None => {
+                let msg = format!(
+                    "this card prints `{}`'s general 怎么找 line: name its `case` and list it in the channel's `fits`, or give the rule its own `how`",
+                    r.channel.get_ref()
+                );
+                self.diags.error(&src.path, line, Kind::HowMismatch, msg);
+            }
+            Some(c) if !ch.fits.iter().any(|f| f == c.get_ref()) => {
+                let msg = format!(
+                    "case `{}` is not among the cases `{}`'s general 怎么找 fits ({}): give the rule its own `how`, or add the case to `fits` once the line is right for it",
+                    c.get_ref(),
+                    r.channel.get_ref(),
+                    ch.fits.join(", ")
+                );
+                self.diags.error(&src.path, src.line(c.span()), Kind::HowMismatch, msg);
+            }
+            Some(_) => {}
+        }
+    }
+
     fn deadline(&mut self, src: &Source, d: &raw::RawDeadline) -> Deadline {
         if d.from.is_some() == d.routes.is_empty() {
             let msg = "a deadline computes its `routes` from the date in `from`: give both or neither";
@@ -332,11 +370,19 @@ impl Cx<'_> {
             let msg = "a deadline with `after` needs `from`";
             self.diags.error(&src.path, src.line(d.text.span()), Kind::Invalid, msg);
         }
+        if let Some(e) = &d.event {
+            if d.from.is_none() || d.after.is_some() {
+                let msg =
+                    "a deadline with `event` needs `from` and no `after` (the event's [start] row gives the wait)";
+                self.diags.error(&src.path, src.line(e.span()), Kind::Invalid, msg);
+            }
+        }
         Deadline {
             text: self.non_empty(src, &d.text, "deadline text"),
             from: d.from.as_ref().map(|f| f.get_ref().clone()),
             after: d.after.as_ref().map(|f| f.get_ref().clone()),
             routes: d.routes.iter().map(|r| r.get_ref().clone()).collect(),
+            event: d.event.as_ref().map(|e| e.get_ref().clone()),
         }
     }
 
@@ -515,6 +561,7 @@ fn compile_directory(src: &Source, d: &raw::DirectoryFile, diags: &mut Diagnosti
             website: c.website.as_ref().map(|w| field(w, "website", diags)),
             basis: field(&c.basis, "channel basis", diags),
             periods: c.periods.iter().map(|p| p.get_ref().clone()).collect(),
+            fits: c.fits.iter().map(|f| f.get_ref().clone()).collect(),
         };
         channels.insert(id.clone(), ch);
     }

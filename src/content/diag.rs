@@ -52,6 +52,9 @@ pub enum Kind {
     /// The understanding's model file was trained from other content files
     /// than the ones beside it (warning: retrain).
     StaleModel,
+    /// A card prints its channel's general 怎么找 line for a case the line
+    /// was not written for.
+    HowMismatch,
 }
 
 impl Kind {
@@ -77,6 +80,7 @@ impl Kind {
             Kind::BadCitation => "引用的条、款、项不存在",
             Kind::UncheckedLaw => "法律文本不在法条目录中，未能核对",
             Kind::StaleModel => "理解模型不是用现在的内容训练的，请重新训练",
+            Kind::HowMismatch => "卡片会印出不适合本情形的渠道通用“怎么找”",
         }
     }
 
@@ -101,6 +105,7 @@ impl Kind {
             Kind::BadCitation => "bad-citation",
             Kind::UncheckedLaw => "unchecked-law",
             Kind::StaleModel => "stale-model",
+            Kind::HowMismatch => "how-mismatch",
         }
     }
 }

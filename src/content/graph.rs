@@ -33,6 +33,7 @@ pub fn reads(node: &Node) -> Vec<String> {
         for r in rules {
             out.extend(r.when.iter().map(|(k, _)| k.clone()));
             out.extend(r.deadline.as_ref().and_then(|d| d.from.clone()));
+            out.extend(r.deadline.as_ref().and_then(|d| d.event.clone()));
             out.extend(placeholders(&r.why));
         }
     }

@@ -27,6 +27,8 @@ pub struct Content {
     pub periods: BTreeMap<String, PeriodDef>,
     /// What is still possible once a period has passed.
     pub late: BTreeMap<String, LateDef>,
+    /// Events that start a period (`[start]` of `config/deadlines.toml`).
+    pub starts: BTreeMap<String, StartDef>,
     pub commands: Commands,
     pub texts: Texts,
     pub directory: Directory,
@@ -141,6 +143,18 @@ pub struct Deadline {
     pub after: Option<String>,
     /// Each lawful route's period (ids of `Content::periods`), computed from `from`.
     pub routes: Vec<String>,
+    /// The choice slot naming what happened (an id of `Content::starts`).
+    pub event: Option<String>,
+}
+
+/// An event that starts a period: what happened, what the card says starts
+/// the clock, an optional wait before it, and the article.
+#[derive(Debug, Clone)]
+pub struct StartDef {
+    pub what: String,
+    pub start: String,
+    pub after: Option<String>,
+    pub cite: String,
 }
 
 pub use super::laws::Span;
@@ -267,6 +281,8 @@ pub struct Channel {
     pub basis: String,
     /// Time limits `how` states.
     pub periods: Vec<String>,
+    /// Cases whose cards may print `how` (a rule's `case`).
+    pub fits: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -8,18 +8,19 @@
 use super::diag::{Diagnostics, Kind, Source};
 use super::laws::{Laws, Missing, Span, citations_in, spans_in};
 use super::load::RawContent;
-use super::model::{LateDef, PeriodDef};
+use super::model::{LateDef, PeriodDef, StartDef};
 use super::raw::DeadlinesFile;
 use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;
 
 pub type Periods = BTreeMap<String, PeriodDef>;
 pub type Lates = BTreeMap<String, LateDef>;
+pub type Starts = BTreeMap<String, StartDef>;
 
 /// The deadline table, compiled; problems reported at their lines.
-pub fn compile(file: Option<&(Source, DeadlinesFile)>, diags: &mut Diagnostics) -> (Periods, Lates) {
-    let (mut periods, mut late) = (BTreeMap::new(), BTreeMap::new());
-    let Some((src, d)) = file else { return (periods, late) };
+pub fn compile(file: Option<&(Source, DeadlinesFile)>, diags: &mut Diagnostics) -> (Periods, Lates, Starts) {
+    let (mut periods, mut late, mut starts) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    let Some((src, d)) = file else { return (periods, late, starts) };
     for (id, l) in &d.late {
         late.insert(id.clone(), LateDef { text: l.text.get_ref().trim().to_string(), cite: l.cite.get_ref().clone() });
     }
@@ -60,7 +61,74 @@ pub fn compile(file: Option<&(Source, DeadlinesFile)>, diags: &mut Diagnostics) 
         };
         periods.insert(id.clone(), def);
     }
-    (periods, late)
+    for (id, s) in &d.start {
+        if let Some(a) = &s.after {
+            if !d.period.contains_key(a.get_ref()) {
+                let msg = format!("start `{id}`: `{}` is not in [period]", a.get_ref());
+                diags.error(&src.path, src.line(a.span()), Kind::UnknownPeriod, msg);
+            }
+        }
+        if citations_in(s.cite.get_ref()).iter().all(|c| c.refs.is_empty()) {
+            let msg = format!("start `{id}` must cite the article that makes it start the period");
+            diags.error(&src.path, src.line(s.cite.span()), Kind::Invalid, msg);
+        }
+        let def = StartDef {
+            what: s.what.get_ref().trim().to_string(),
+            start: s.start.get_ref().trim().to_string(),
+            after: s.after.as_ref().map(|a| a.get_ref().clone()),
+            cite: s.cite.get_ref().clone(),
+        };
+        starts.insert(id.clone(), def);
+    }
+    (periods, late, starts)
+}
+
+/// Where a card reads what happened (`deadline.event`), every choice of
+/// every question that sets that slot must be an event of `[start]`, and
+/// at least one question must set it.
+pub fn check_events(
+    nodes: &[super::model::Node],
+    locs: &[super::compile::Loc],
+    starts: &Starts,
+    diags: &mut Diagnostics,
+) {
+    use super::model::{Input, NodeKind};
+    let mut wanted: BTreeMap<&str, usize> = BTreeMap::new();
+    for (ix, n) in nodes.iter().enumerate() {
+        if let NodeKind::Route { rules, .. } = &n.kind {
+            for d in rules.iter().filter_map(|r| r.deadline.as_ref()) {
+                if let Some(slot) = &d.event {
+                    wanted.entry(slot.as_str()).or_insert(ix);
+                }
+            }
+        }
+    }
+    for (slot, at) in wanted {
+        let mut asked = false;
+        for (ix, n) in nodes.iter().enumerate() {
+            let NodeKind::Ask { slot: s, input: Input::Choice(choices), .. } = &n.kind else { continue };
+            if s != slot {
+                continue;
+            }
+            asked = true;
+            for c in choices {
+                for (k, v) in &c.sets {
+                    if k == slot && !starts.contains_key(v) {
+                        let msg = format!(
+                            "choice `{}` sets `{slot}` = `{v}`, which a card reads as what happened: `{v}` is not in [start] of config/deadlines.toml",
+                            c.label
+                        );
+                        diags.error(&locs[ix].file, locs[ix].line, Kind::UnknownPeriod, msg);
+                    }
+                }
+            }
+        }
+        if !asked {
+            let msg =
+                format!("node `{}` reads what happened from `{slot}`, but no choice question sets it", nodes[at].id);
+            diags.error(&locs[at].file, locs[at].line, Kind::SlotBeforeSet, msg);
+        }
+    }
 }
 
 /// One place of the content that may state periods.
@@ -140,6 +208,17 @@ fn elements(raw: &RawContent) -> Vec<Element<'_>> {
         }
     }
     if let Some((src, d)) = &raw.deadlines {
+        for (id, s) in &d.start {
+            out.push(Element {
+                src,
+                what: format!("start `{id}`"),
+                texts: vec![&s.what, &s.start],
+                labels: Vec::new(),
+                declared: s.after.iter().collect(),
+                computed: s.after.iter().collect(),
+                cites: vec![s.cite.get_ref().as_str()],
+            });
+        }
         for (id, l) in &d.late {
             out.push(Element {
                 src,

@@ -103,6 +103,11 @@ pub struct RawRule {
     /// `how` in the directory does not fit (e.g. 复核 at the traffic police).
     #[serde(default)]
     pub how: Option<Spanned<String>>,
+    /// The situation this card is for (`civil_judgment`, `enforcement_objection`):
+    /// a rule without its own `how` prints the channel's general line, so its
+    /// case must be one the channel lists in `fits`.
+    #[serde(default)]
+    pub case: Option<Spanned<String>>,
     /// Time limits `why` and the deadline text state besides the computed
     /// `routes` (ids in `config/deadlines.toml`).
     #[serde(default)]
@@ -124,6 +129,11 @@ pub struct RawDeadline {
     /// `config/deadlines.toml`): the card computes the last day of each.
     #[serde(default)]
     pub routes: Vec<Spanned<String>>,
+    /// A choice slot holding what happened (an id of `[start]` in
+    /// `config/deadlines.toml`): the clock runs from that event, after its
+    /// own waiting period if it has one.
+    #[serde(default)]
+    pub event: Option<Spanned<String>>,
 }
 
 /// `dialogs/commands.toml`: start node and global commands.
@@ -280,6 +290,10 @@ pub struct RawChannel {
     /// Time limits `how` states (ids in `config/deadlines.toml`).
     #[serde(default)]
     pub periods: Vec<Spanned<String>>,
+    /// The cases (rule `case`) for which `how` is the right way in: a card
+    /// for any other case must carry its own `how`.
+    #[serde(default)]
+    pub fits: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -340,6 +354,26 @@ pub struct DeadlinesFile {
     /// What is still possible once a period has passed.
     #[serde(default)]
     pub late: BTreeMap<String, RawLate>,
+    /// Events the law distinguishes as starting a period (a written refusal,
+    /// no answer within the time to act, an emergency call).
+    #[serde(default)]
+    pub start: BTreeMap<String, RawStart>,
+}
+
+/// One event that starts a period's clock.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStart {
+    /// What happened, as the person would say it ("机关书面拒绝了").
+    pub what: Spanned<String>,
+    /// What starts the clock, as the card states it.
+    pub start: Spanned<String>,
+    /// A period that passes after the date given before the clock starts
+    /// (an id in `[period]`: the agency's time to act).
+    #[serde(default)]
+    pub after: Option<Spanned<String>>,
+    /// The article that makes this event start the period.
+    pub cite: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,7 +3,7 @@
 
 use super::dates::{Given, UNKNOWN, period_end, today};
 use super::reply::{Card, DeadlineOut, NamedChannel, OfficeOut, RouteDue};
-use crate::content::{Content, Deadline, Office, PeriodDef, Rule, is_placeholder};
+use crate::content::{Content, Deadline, Office, PeriodDef, Rule, StartDef, is_placeholder};
 use std::collections::BTreeMap;
 use time::Date;
 
@@ -61,10 +61,18 @@ fn office(o: &Office) -> Option<OfficeOut> {
 fn deadline(content: &Content, d: &Deadline, slots: &BTreeMap<String, String>, now: i64) -> DeadlineOut {
     let given = d.from.as_ref().and_then(|s| slots.get(s));
     let periods: Vec<&PeriodDef> = d.routes.iter().filter_map(|id| content.periods.get(id)).collect();
-    let wait = d.after.as_ref().and_then(|id| content.periods.get(id));
+    // What happened decides what starts the clock: its own wait, if any,
+    // else the deadline's.
+    let event: Option<&StartDef> =
+        d.event.as_ref().and_then(|slot| slots.get(slot)).and_then(|id| content.starts.get(id));
+    let wait_id = match event {
+        Some(e) => e.after.as_ref(),
+        None => d.after.as_ref(),
+    };
+    let wait = wait_id.and_then(|id| content.periods.get(id));
     let mut out = DeadlineOut { text: d.text.clone(), due: None, days_left: None, routes: Vec::new(), status: None };
     if given.is_some_and(|v| v == UNKNOWN) {
-        out.status = unknown_status(&periods, wait);
+        out.status = unknown_status(&periods, wait, event);
         return out;
     }
     let Some(given) = given.and_then(|v| Given::from_slot(v)) else { return out };
@@ -98,22 +106,28 @@ fn deadline(content: &Content, d: &Deadline, slots: &BTreeMap<String, String>, n
     let last = out.routes.iter().max_by(|a, b| a.due.cmp(&b.due));
     out.due = last.map(|r| r.due.clone());
     out.days_left = last.and_then(|r| r.days_left);
-    out.status = status(&out.routes, &late);
+    // A route still open leads when another has passed.
+    out.routes.sort_by_key(passed);
+    out.status = status(&out.routes, &late).map(|s| match event {
+        Some(e) => format!("{}（从{}起算，{}）。{s}", e.what, e.start, e.cite),
+        None => s,
+    });
     out
 }
 
 /// 记不清: each route's period, what starts it and its article, and a
 /// pointer to where the date can be found; no last day.
-fn unknown_status(periods: &[&PeriodDef], wait: Option<&PeriodDef>) -> Option<String> {
+fn unknown_status(periods: &[&PeriodDef], wait: Option<&PeriodDef>, event: Option<&StartDef>) -> Option<String> {
     if periods.is_empty() {
         return None;
     }
     let parts: Vec<String> = periods
         .iter()
         .map(|p| {
-            let from = match wait {
-                Some(w) => format!("{}起满{}后", w.start, w.span),
-                None => p.start.clone(),
+            let from = match (event, wait) {
+                (Some(e), _) => format!("{}（{}）", e.start, e.cite),
+                (None, Some(w)) => format!("{}起满{}后", w.start, w.span),
+                (None, None) => p.start.clone(),
             };
             format!("{}的期限是{}，从{}起算（{}）", p.step, p.span, from, p.cite)
         })
