@@ -449,3 +449,39 @@ async fn every_kind_of_danger_gets_its_reply_on_wechat() {
         assert!(!r.contains("12356") && !r.contains("您现在安全吗"), "{quiet}: {r}");
     }
 }
+
+fn voice_xml(user: &str, msg_id: u64, recognition: Option<&str>) -> String {
+    let rec = recognition.map(|r| format!("<Recognition><![CDATA[{r}]]></Recognition>")).unwrap_or_default();
+    format!(
+        "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>\
+         <CreateTime>1700000000</CreateTime><MsgType><![CDATA[voice]]></MsgType><MediaId><![CDATA[m1]]></MediaId>\
+         <Format><![CDATA[amr]]></Format>{rec}<MsgId>{msg_id}</MsgId></xml>"
+    )
+}
+
+/// A voice message with the account's recognition text is answered like the
+/// same words typed, and logged as voice; without it, a kind reply saying the
+/// bot reads text and how to type or get help, and nothing logged.
+#[tokio::test]
+async fn voice_messages_are_answered_from_their_recognition_text() {
+    let wx = start(false).await;
+    let typed = wx.push(&text_xml("oTyped", 3000, "公司拖欠工资三个月了怎么办")).await;
+    let spoken = wx.push(&voice_xml("oVoice", 3001, Some("公司拖欠工资三个月了怎么办"))).await;
+    assert!(spoken.contains("劳动") || spoken.contains("工资"), "{spoken}");
+    assert_eq!(spoken, typed, "voice answered like the same words typed");
+    let log = wx.store.log_range(0, i64::MAX, None, 100).await.expect("log");
+    let v: Vec<_> = log.iter().filter(|e| e.record.user == "oVoice").collect();
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert!(v[0].record.voice && v[0].record.input.contains("拖欠工资"), "{:?}", v[0].record);
+    assert!(log.iter().filter(|e| e.record.user == "oTyped").all(|e| !e.record.voice));
+    // Danger spoken is danger.
+    let r = wx.push(&voice_xml("oVoice2", 3002, Some("我不想活了"))).await;
+    assert!(r.contains("12356"), "{r}");
+    // No recognition (switched off, or nothing understood): a kind reply.
+    for rec in [None, Some("  ")] {
+        let r = wx.push(&voice_xml("oVoice3", 3003 + rec.is_some() as u64, rec)).await;
+        assert!(r.contains("语音") && r.contains("文字") && r.contains("人工"), "{r}");
+    }
+    let log = wx.store.log_range(0, i64::MAX, None, 100).await.expect("log");
+    assert!(log.iter().all(|e| e.record.user != "oVoice3"), "an unread voice message made no turn");
+}

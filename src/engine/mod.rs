@@ -548,6 +548,7 @@ impl<'a> Turn<'a> {
             shown: String::new(),
             role: Some(self.role),
             label: self.label,
+            voice: inbound.voice,
         };
         Step { session: s, replies: self.replies, log }
     }

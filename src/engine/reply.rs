@@ -14,6 +14,9 @@ pub struct Inbound {
     /// page still holds a token the store no longer knows: it expired and
     /// was swept), so the reply says the conversation timed out.
     pub session_gone: bool,
+    /// The text is the channel's recognition of a voice message (WeChat
+    /// `Recognition`): answered like typed text, logged as voice.
+    pub voice: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -30,7 +33,7 @@ pub enum UserInput {
 
 impl Inbound {
     pub fn new(input: UserInput, source: Option<String>) -> Self {
-        Self { input, source, session_gone: false }
+        Self { input, source, session_gone: false, voice: false }
     }
 
     pub fn text(t: impl Into<String>) -> Self {
@@ -203,6 +206,9 @@ pub struct LogRecord {
     /// person saw on it. The node it belonged to is `node_from`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// The text was recognised from a voice message by the channel.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub voice: bool,
 }
 
 /// What a logged message was to the conversation. Only [`InputRole::Question`]

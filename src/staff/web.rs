@@ -176,12 +176,13 @@ pub(crate) fn category_select(app: &AppState, name: &'static str, current: &str,
 pub(crate) fn input_text(r: &LogRecord) -> String {
     let label =
         r.label.as_deref().map(|l| format!("［{}］{l}（{}）", r.role.map_or("按钮", |x| x.name()), r.node_from));
-    match (label, r.input_kind.as_str()) {
+    let said = match (label, r.input_kind.as_str()) {
         (Some(l), "text") => format!("{} → {l}", r.input),
         (Some(l), _) => l,
         (None, _) if r.role == Some(InputRole::Page) && r.input.trim().is_empty() => "（打开页面）".into(),
         (None, _) => r.input.clone(),
-    }
+    };
+    if r.voice { format!("［语音］{said}") } else { said }
 }
 
 pub(crate) fn to_login() -> Response {

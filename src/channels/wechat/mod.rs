@@ -32,6 +32,8 @@ pub const PATH: &str = "/wechat";
 /// Longest passive text reply WeChat delivers, in bytes.
 pub const REPLY_LIMIT_BYTES: usize = 2048;
 
+/// A voice message without recognised text.
+pub const VOICE_UNREAD: &str = "抱歉，这段语音我听不了。请用文字把您的问题发过来：不方便打字的，可以用手机输入法里的话筒（语音输入）说话，转成文字后再点发送。也可以回复“菜单”看看能咨询哪些事，回复“人工”了解怎样找工作人员。";
 pub const UNSUPPORTED: &str = "目前我只能看懂文字消息。请用文字描述您的问题，或回复“菜单”查看可以咨询的事项。";
 pub const BUSY: &str = "系统正忙，请稍后再发一次。";
 /// A custom-menu key that names no choice (a console setting gone wrong).
@@ -296,17 +298,7 @@ impl Inner {
 /// `Err(text)` for kinds the bot cannot read (answered politely, not logged).
 fn inbound(m: &xml::Incoming) -> Option<Result<Inbound, &'static str>> {
     match m.msg_type.as_str() {
-        "text" => {
-            // Never cut: the engine refuses text over the limit with a reply saying so.
-            let t: String = m
-                .content
-                .as_deref()
-                .unwrap_or_default()
-                .chars()
-                .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
-                .collect();
-            Some(Ok(Inbound::text(t)))
-        }
+        "text" => Some(Ok(Inbound::text(clean(m.content.as_deref().unwrap_or_default())))),
         "event" => {
             let key = m.event_key.as_deref().unwrap_or("").trim();
             match m.event.as_deref().map(str::to_ascii_lowercase).as_deref() {
@@ -319,8 +311,20 @@ fn inbound(m: &xml::Incoming) -> Option<Result<Inbound, &'static str>> {
                 _ => None,
             }
         }
+        // Many older people speak rather than type: the account's speech
+        // recognition text is answered like typed text (logged as voice).
+        "voice" => match m.recognition.as_deref().map(clean).filter(|t| !t.trim().is_empty()) {
+            Some(t) => Some(Ok(Inbound { voice: true, ..Inbound::text(t) })),
+            None => Some(Err(VOICE_UNREAD)),
+        },
         _ => Some(Err(UNSUPPORTED)),
     }
+}
+
+/// Control characters out (newlines and tabs stay); never cut: the engine
+/// refuses text over the limit with a reply saying so.
+fn clean(t: &str) -> String {
+    t.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect()
 }
 
 /// A custom-menu button's `key` as set in the MP console: `menu`, `help`,

@@ -32,6 +32,9 @@ pub struct Incoming {
     pub msg_id: Option<String>,
     pub event: Option<String>,
     pub event_key: Option<String>,
+    /// A voice message's text, when the account has speech recognition on
+    /// (公众平台 → 设置与开发 → 接口权限 → 接收语音识别结果).
+    pub recognition: Option<String>,
     /// Safe mode: the encrypted inner message.
     pub encrypt: Option<String>,
 }
