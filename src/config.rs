@@ -352,16 +352,35 @@ impl Settings {
         }
     }
 
-    /// The content directory, falling back to the source tree when the
-    /// configured one holds no dialogs (e.g. `cargo run` from elsewhere).
-    pub fn content_dir(&self) -> PathBuf {
-        let dir = &self.server.content_dir;
-        if dir.join("dialogs").is_dir() || dir.is_absolute() {
-            return dir.clone();
+    /// The content directory: the setting (or `--content`, which replaces
+    /// it), else the current directory when it holds `dialogs/`, else the
+    /// installed place. Never the source tree the binary was built from.
+    pub fn find_content(&self) -> Result<PathBuf, ContentNotFound> {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let mut places: Vec<PathBuf> = Vec::new();
+        for p in [self.server.content_dir.clone(), cwd, PathBuf::from(INSTALLED_CONTENT)] {
+            if p.join("dialogs").is_dir() {
+                return Ok(p);
+            }
+            if !places.iter().any(|q| std::fs::canonicalize(q).ok() == std::fs::canonicalize(&p).ok()) {
+                places.push(p);
+            }
         }
-        let built_in = Path::new(env!("CARGO_MANIFEST_DIR"));
-        if built_in.join("dialogs").is_dir() { built_in.to_path_buf() } else { dir.clone() }
+        Err(ContentNotFound { looked: places })
     }
+}
+
+/// Where the Debian package puts the shipped content.
+pub const INSTALLED_CONTENT: &str = "/usr/share/xinfang-guide";
+
+/// No content directory was found; where the server looked.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "no content found (a directory holding dialogs/): looked in {}. Give it with --content DIR or [server] content_dir",
+    .looked.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+)]
+pub struct ContentNotFound {
+    pub looked: Vec<PathBuf>,
 }
 
 /// `public_url` is an absolute http(s) URL with a host and nothing after

@@ -252,3 +252,49 @@ fn chat_shows_node_ids_and_file_lines_for_editors() {
     assert!(out.starts_with(&format!("［节点 main · dialogs/main.toml:{main_line}］\n")), "{out}");
     assert!(out.contains("［节点 route_start · dialogs/route_menu.toml:"), "{out}");
 }
+
+/// A binary run outside a checkout never serves the source tree it was built
+/// from: with no `--content`, no setting and no `dialogs/` in the current
+/// directory (and nothing installed) it refuses and says where it looked;
+/// `--content` makes it serve that directory, and the log names it.
+#[test]
+fn serve_finds_content_by_flag_setting_or_current_dir_never_the_build_path() {
+    use std::io::{BufRead, BufReader};
+    if std::path::Path::new(xinfang_guide::config::INSTALLED_CONTENT).join("dialogs").is_dir() {
+        return; // a machine with the package installed finds it there
+    }
+    let data = tempfile::tempdir().expect("tempdir");
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let serve = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+            .arg(data.path())
+            .args(extra)
+            .current_dir(elsewhere.path())
+            .env("RUST_LOG", "info")
+            .env("XG_SERVER_CONTENT_DIR", elsewhere.path())
+            .env_remove("RUST_BACKTRACE")
+            .env_remove("RUST_LIB_BACKTRACE")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start serve")
+    };
+    let refused = serve(&[]).wait_with_output().expect("output");
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("no content found") && err.contains(xinfang_guide::config::INSTALLED_CONTENT), "{err}");
+    assert!(!err.contains(env!("CARGO_MANIFEST_DIR")), "never the build path: {err}");
+    let mut child = serve(&["--content", env!("CARGO_MANIFEST_DIR")]);
+    let stderr = child.stderr.take().expect("stderr");
+    let mut said = String::new();
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        said.push_str(&line);
+        if line.contains("serving content") || said.len() > 100_000 {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(said.contains("serving content") && said.contains(env!("CARGO_MANIFEST_DIR")), "{said}");
+}

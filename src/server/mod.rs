@@ -45,8 +45,10 @@ pub struct App {
 
 impl App {
     /// Loads content, opens the store and wires the parts together.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let dir = settings.content_dir();
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
+        let dir = settings.find_content()?;
+        tracing::info!(content = %dir.display(), "serving content");
+        settings.server.content_dir = dir.clone();
         let (loaded, diags) = crate::understand::load_all(&dir);
         // Placeholders are one line with their count (`refuse_placeholders`).
         for d in diags.items.iter().filter(|d| d.kind != crate::content::Kind::Placeholder) {
@@ -123,7 +125,7 @@ impl App {
             admin_token: Secret::new(crate::app::new_token()),
             metrics_access: Arc::new(settings.metrics.clone()),
             heavy: Arc::default(),
-            content_dir: Arc::new(settings.content_dir()),
+            content_dir: Arc::new(settings.server.content_dir.clone()),
         };
         Self { state, settings, wechat: None, data_dir: None }
     }
