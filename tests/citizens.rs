@@ -27,7 +27,12 @@ const CASES: &[Case] = &[
     Case {
         question: "我儿子被判了三年，我们不服，想上诉，有几天时间？",
         taps: &[],
-        says: &["刑事案件被告人不服判决的10日内", "从接到判决书、裁定书的第二日起算", "《刑事诉讼法》第二百三十条"],
+        says: &[
+            "刑事案件的被告人、自诉人",
+            "不服判决的10日内",
+            "从接到判决书、裁定书的第二日起算",
+            "《刑事诉讼法》第二百三十条",
+        ],
         not: &[],
     },
     Case {
@@ -75,7 +80,12 @@ const CASES: &[Case] = &[
     Case {
         question: "我报警好几次了，派出所一直不管",
         taps: &[],
-        says: &["应当先申请行政复议", "复议期限60日", "《行政复议法》第二十三条第一款第三项"],
+        says: &[
+            "要先申请行政复议",
+            "申请复议的期限是60日",
+            "收到请求满60日起算",
+            "《行政复议法》第二十三条第一款第三项",
+        ],
         not: &["12309"],
     },
     Case {
@@ -99,8 +109,10 @@ const CASES: &[Case] = &[
     // The same matters through the dialog, each within three taps and a date.
     Case {
         question: "一审判了不服怎么办",
+        // Who the person is and which document changes the remedy (legal
+        // review 2, part 1 #1, #2): asked before the date.
         taps: &["详细了解", "刑事案件", "被害人"],
-        says: &["一审的判决书（裁定书）是哪天送到您手上的"],
+        says: &["您收到的是判决书，还是裁定书"],
         not: &[],
     },
     Case {

@@ -140,7 +140,19 @@ fn every_stated_period_is_in_the_article_it_cites() {
         }
     }
     eprintln!("periods whose law is not in the folder: {unverifiable:?}");
-    assert!(unverifiable.len() <= 2, "{unverifiable:?}");
+    // Periods set by texts the folder lacks, each checked from knowledge by
+    // the independent legal review (2026-12-07); a new one must be added
+    // here on purpose.
+    let known = [
+        "agreement_nonperform_suit",
+        "procuratorate_admin",
+        "procuratorate_civil",
+        "valuation_appraisal",
+        "valuation_recheck",
+    ];
+    let unknown: Vec<&String> =
+        unverifiable.iter().filter(|u| !known.iter().any(|k| u.starts_with(&format!("{k} (")))).collect();
+    assert!(unknown.is_empty(), "periods whose article cannot be checked: {unknown:?}");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

@@ -126,7 +126,7 @@ fn unknown_status(periods: &[&PeriodDef], wait: Option<&PeriodDef>, event: Optio
         .map(|p| {
             let from = match (event, wait) {
                 (Some(e), _) => format!("{}（{}）", e.start, e.cite),
-                (None, Some(w)) => format!("{}起满{}后", w.start, w.span),
+                (None, Some(w)) => format!("{}起满{}后（{}）", w.start, w.span, w.cite),
                 (None, None) => p.start.clone(),
             };
             format!("{}的期限是{}，从{}起算（{}）", p.step, p.span, from, p.cite)
