@@ -231,6 +231,20 @@ enum ExamplesCommand {
     },
 }
 
+/// What the danger model learns from: the content's written examples and
+/// labelled files.
+#[derive(clap::Args)]
+struct DangerData {
+    #[arg(long, default_value = ".")]
+    content: PathBuf,
+    /// Labelled danger messages (crisis_dev.jsonl; judged in the folds by `cv`).
+    #[arg(long)]
+    dev: Vec<PathBuf>,
+    /// Ordinary questions always trained on (train_real.jsonl).
+    #[arg(long)]
+    also: Vec<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum DangerCommand {
     /// One JSON line per message read on stdin: kind, level, the rule that fired.
@@ -250,14 +264,8 @@ enum DangerCommand {
     },
     /// k-fold cross-validation over the written examples and `--dev`.
     Cv {
-        #[arg(long, default_value = ".")]
-        content: PathBuf,
-        /// Labelled danger messages judged in the folds (crisis_dev.jsonl).
-        #[arg(long)]
-        dev: Vec<PathBuf>,
-        /// Ordinary questions always trained on (train_real.jsonl).
-        #[arg(long)]
-        also: Vec<PathBuf>,
+        #[command(flatten)]
+        data: DangerData,
         #[arg(long, default_value_t = 5)]
         k: usize,
         #[arg(long)]
@@ -268,12 +276,8 @@ enum DangerCommand {
     },
     /// Train dialogs/danger/model.bin from the examples and the given files.
     Train {
-        #[arg(long, default_value = ".")]
-        content: PathBuf,
-        #[arg(long)]
-        dev: Vec<PathBuf>,
-        #[arg(long)]
-        also: Vec<PathBuf>,
+        #[command(flatten)]
+        data: DangerData,
         /// Write nothing; fail unless the committed files are what these inputs give.
         #[arg(long)]
         check: bool,
@@ -373,7 +377,12 @@ fn main() -> anyhow::Result<()> {
             let (loaded, diags) = xinfang_guide::understand::load_all(&content);
             let (loaded_content, understanding) = loaded.with_context(|| format!("content has errors:\n{diags}"))?;
             let engine = Engine::new(loaded_content, Arc::new(Smart { understanding }), 30 * 60);
-            let files = if files.is_empty() { transcript_files(&content)? } else { files };
+            let files = if files.is_empty() {
+                xinfang_guide::cli::transcript::files(&content.join("tests/transcripts"))
+                    .context("reading tests/transcripts")?
+            } else {
+                files
+            };
             let mut failed = 0;
             let mut out = std::io::stdout().lock();
             for f in &files {
@@ -492,10 +501,12 @@ fn main() -> anyhow::Result<()> {
                     danger::assess(&danger::recognizer(&content)?, std::io::stdin().lock(), &mut out)
                 }
                 DangerCommand::Score { files, content, errors } => danger::score(&content, &files, errors, &mut out),
-                DangerCommand::Cv { content, dev, also, k, errors, sweep } => {
-                    danger::cv(&content, &dev, &also, k, errors, sweep, &mut out)
+                DangerCommand::Cv { data, k, errors, sweep } => {
+                    danger::cv(&data.content, &data.dev, &data.also, k, errors, sweep, &mut out)
                 }
-                DangerCommand::Train { content, dev, also, check } => danger::train_model(&content, &dev, &also, check),
+                DangerCommand::Train { data, check } => {
+                    danger::train_model(&data.content, &data.dev, &data.also, check)
+                }
             }
         }
         Command::Train { content, real, real_weight, long_from_chars, check } => {
@@ -560,16 +571,4 @@ fn init_tracing(format: &str) {
     } else {
         builder.init();
     }
-}
-
-/// Every `tests/transcripts/*.txt` under the content dir, sorted.
-fn transcript_files(content: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
-    let dir = content.join("tests/transcripts");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .collect();
-    files.sort();
-    Ok(files)
 }

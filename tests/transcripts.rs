@@ -14,12 +14,7 @@ fn every_transcript_passes_on_the_shipped_content() {
     let (loaded, diags) = xinfang_guide::understand::load_all(root);
     let (content, understanding) = loaded.unwrap_or_else(|| panic!("shipped content has errors:\n{diags}"));
     let engine = Engine::new(content, Arc::new(Smart { understanding }), 30 * 60);
-    let mut files: Vec<_> = std::fs::read_dir(root.join("tests/transcripts"))
-        .expect("tests/transcripts exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .collect();
-    files.sort();
+    let files = transcript::files(&root.join("tests/transcripts")).expect("tests/transcripts exists");
     assert!(files.len() >= 20, "expected a transcript per tree, found {}", files.len());
     let mut report = String::new();
     for f in &files {

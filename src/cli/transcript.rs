@@ -26,6 +26,16 @@ pub struct Failure {
 /// China time 2026-11-27 10:00 as Unix seconds.
 pub const DEFAULT_NOW: i64 = 1_795_744_800;
 
+/// Every `*.txt` script in `dir`, sorted.
+pub fn files(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
 /// Runs one script; returns every failed expectation (empty: passed).
 pub fn run(engine: &Engine, script: &str) -> Vec<Failure> {
     let mut failures = Vec::new();

@@ -40,57 +40,35 @@ pub enum Try {
 impl Prefilter {
     /// The prefilter of expanded patterns (rule `i` is `patterns[i]`).
     pub fn new(patterns: &[String]) -> Self {
-        let mut literals: Vec<Vec<u8>> = Vec::new();
-        let mut by_literal: Vec<Vec<usize>> = Vec::new();
-        let mut index: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
+        let mut starts = Literals::default();
         let mut always = Vec::new();
         let mut exact = vec![false; patterns.len()];
         for (i, p) in patterns.iter().enumerate() {
             match prefixes(p) {
                 Some((lits, is_exact)) => {
                     exact[i] = is_exact;
-                    for l in lits {
-                        match index.get(&l) {
-                            Some(&at) => by_literal[at].push(i),
-                            None => {
-                                index.insert(l.clone(), literals.len());
-                                literals.push(l);
-                                by_literal.push(vec![i]);
-                            }
-                        }
-                    }
+                    starts.add(lits, i);
                 }
                 None => always.push(i),
             }
         }
-        let ac = automaton(&literals);
+        let ac = automaton(&starts.all);
         if ac.is_none() {
             // Cannot happen for literals the extractor made; stay correct anyway.
             always = (0..patterns.len()).collect();
         }
-        let mut ends: Vec<Vec<u8>> = Vec::new();
-        let mut by_suffix: Vec<Vec<usize>> = Vec::new();
-        let mut index: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
+        let mut ends = Literals::default();
         let mut has_suffixes = vec![false; patterns.len()];
         for (i, p) in patterns.iter().enumerate() {
             let Some(lits) = literals_of(p, ExtractKind::Suffix).map(|(l, _)| l) else { continue };
             has_suffixes[i] = true;
-            for l in lits {
-                match index.get(&l) {
-                    Some(&at) => by_suffix[at].push(i),
-                    None => {
-                        index.insert(l.clone(), ends.len());
-                        ends.push(l);
-                        by_suffix.push(vec![i]);
-                    }
-                }
-            }
+            ends.add(lits, i);
         }
-        let suffixes = automaton(&ends);
+        let suffixes = automaton(&ends.all);
         if suffixes.is_none() {
             has_suffixes.iter_mut().for_each(|h| *h = false);
         }
-        Self { ac, by_literal, always, exact, suffixes, by_suffix, has_suffixes }
+        Self { ac, by_literal: starts.rules, always, exact, suffixes, by_suffix: ends.rules, has_suffixes }
     }
 
     /// Every (rule, where to try it) for `text`, rule by rule, places in order.
@@ -217,5 +195,28 @@ mod tests {
         assert_eq!(p.candidates("要跳"), vec![(1, Try::Whole)]);
         assert!(p.candidates("你好").is_empty(), "no rule's last word is there");
         assert_eq!(p.candidates("我喝了水"), vec![], "喝 starts rule 0, but its last word 药 is not there");
+    }
+}
+
+/// Distinct literals, each with the rules it belongs to.
+#[derive(Default)]
+struct Literals {
+    all: Vec<Vec<u8>>,
+    rules: Vec<Vec<usize>>,
+    index: std::collections::HashMap<Vec<u8>, usize>,
+}
+
+impl Literals {
+    fn add(&mut self, lits: Vec<Vec<u8>>, rule: usize) {
+        for l in lits {
+            match self.index.get(&l) {
+                Some(&at) => self.rules[at].push(rule),
+                None => {
+                    self.index.insert(l.clone(), self.all.len());
+                    self.all.push(l);
+                    self.rules.push(vec![rule]);
+                }
+            }
+        }
     }
 }

@@ -69,6 +69,20 @@ fn row(a: &Alert, form: Option<&str>) -> String {
     r
 }
 
+/// The alerts as a table, or `empty` when there are none.
+fn table(b: &mut String, alerts: &[Alert], form: Option<&str>, empty: &str) {
+    if alerts.is_empty() {
+        let _ = write!(b, "<p>{empty}</p>");
+        return;
+    }
+    b.push_str("<table>");
+    b.push_str(HEAD);
+    for a in alerts {
+        b.push_str(&row(a, form));
+    }
+    b.push_str("</table>");
+}
+
 const HEAD: &str =
     "<tr><th>开始</th><th>最近</th><th>类型</th><th>渠道</th><th>次数</th><th>记录</th><th>推送</th><th>处理</th></tr>";
 
@@ -86,25 +100,9 @@ pub async fn page(State(app): State<AppState>, headers: HeaderMap) -> Response {
         r#"<p class="muted">有人在对话中说到自伤自杀、正在遭受暴力、扬言伤害他人或他人有危险时，机器人先给出求助电话，并在这里提醒。处理后请写明做了什么；同一对话之后再出现危险，会重新提醒。</p><h2>未处理（{} 条）</h2>"#,
         open.len()
     );
-    if open.is_empty() {
-        b.push_str("<p>没有未处理的危险提醒。</p>");
-    } else {
-        let _ = write!(b, "<table>{HEAD}");
-        for a in &open {
-            b.push_str(&row(a, form));
-        }
-        b.push_str("</table>");
-    }
-    let _ = write!(b, "<h2>最近处理的</h2>");
-    if done.is_empty() {
-        b.push_str("<p>还没有。</p>");
-    } else {
-        let _ = write!(b, "<table>{HEAD}");
-        for a in &done {
-            b.push_str(&row(a, None));
-        }
-        b.push_str("</table>");
-    }
+    table(&mut b, &open, form, "没有未处理的危险提醒。");
+    b.push_str("<h2>最近处理的</h2>");
+    table(&mut b, &done, None, "还没有。");
     super::web::page("危险提醒", Some(&s), &b)
 }
 
