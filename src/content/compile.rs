@@ -326,6 +326,7 @@ impl Cx<'_> {
             bring: r.bring.iter().map(|b| self.non_empty(src, b, "`bring` item")).collect(),
             then: r.then.iter().map(|t| t.get_ref().clone()).collect(),
             how: r.how.as_ref().map(|h| self.non_empty(src, h, "rule `how`")),
+            name: r.name.as_ref().map(|n| self.non_empty(src, n, "rule `name`")),
             periods: r.periods.iter().map(|p| p.get_ref().clone()).collect(),
         }
     }

@@ -130,6 +130,8 @@ pub struct Rule {
     pub then: Vec<String>,
     /// Replaces the channel's `how` on this card.
     pub how: Option<String>,
+    /// Replaces the channel's name on this card.
+    pub name: Option<String>,
     /// Time limits `why` and the deadline state besides the routes.
     pub periods: Vec<String>,
 }

@@ -108,6 +108,10 @@ pub struct RawRule {
     /// case must be one the channel lists in `fits`.
     #[serde(default)]
     pub case: Option<Spanned<String>>,
+    /// The body as the card names it, when the channel's name does not fit
+    /// this case (民政部门 for a divorce registration, not 社会救助).
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
     /// Time limits `why` and the deadline text state besides the computed
     /// `routes` (ids in `config/deadlines.toml`).
     #[serde(default)]

@@ -25,7 +25,7 @@ pub fn build(
         .collect();
     Some(Card {
         channel: rule.channel.clone(),
-        channel_name: channel.name.clone(),
+        channel_name: rule.name.clone().unwrap_or_else(|| channel.name.clone()),
         category: category.map(str::to_string),
         category_name: category.and_then(|c| dir.categories.get(c)).map(|c| c.name.clone()),
         why: fill(&rule.why, slots),
