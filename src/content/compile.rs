@@ -18,10 +18,6 @@ pub struct Loc {
 
 /// Compiles raw content. Returns the content only when there are no errors;
 /// warnings are left in `diags` either way.
-/// Every channel must list the cases its general `how` fits (off while the
-/// shipped content is being labelled).
-const STRICT_FITS: bool = false;
-
 pub fn compile(raw: &RawContent, diags: &mut Diagnostics) -> Option<Content> {
     let directory = raw.directory.as_ref().map(|(src, d)| compile_directory(src, d, diags));
     let mut cx =
@@ -337,7 +333,7 @@ impl Cx<'_> {
     fn general_how_fits(&mut self, src: &Source, r: &raw::RawRule) {
         let Some(dir) = self.directory else { return };
         let Some(ch) = dir.channels.get(r.channel.get_ref()) else { return };
-        if r.how.is_some() || (ch.fits.is_empty() && !STRICT_FITS) {
+        if r.how.is_some() {
             return;
         }
         let line = src.line(r.channel.span());
