@@ -18,13 +18,19 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
+/// Failed flushes remembered for their waiters.
+const FAILED_KEPT: usize = 64;
+
 pub struct Flusher {
     /// Highest ticket handed out (each is a write waiting to be durable).
     requested: AtomicU64,
     wake: (Mutex<()>, Condvar),
     /// Highest ticket known durable.
     done: watch::Sender<u64>,
-    failed: AtomicBool,
+    /// Tickets whose flush failed, as ranges (first, last), newest last: a
+    /// failed flush fails the commits it was for, and later ones succeed
+    /// again once the disk takes writes.
+    failed: Mutex<std::collections::VecDeque<(u64, u64)>>,
     stop: AtomicBool,
 }
 
@@ -41,7 +47,7 @@ impl Flusher {
             requested: AtomicU64::new(0),
             wake: (Mutex::new(()), Condvar::new()),
             done,
-            failed: AtomicBool::new(false),
+            failed: Mutex::new(std::collections::VecDeque::new()),
             stop: AtomicBool::new(false),
         });
         let me = f.clone();
@@ -61,7 +67,11 @@ impl Flusher {
         }
         let mut rx = self.done.subscribe();
         rx.wait_for(|d| *d >= ticket).await.map_err(|_| StoreError::Closed)?;
-        if self.failed.load(Ordering::SeqCst) {
+        let failed = self.failed.lock().map_err(|_| StoreError::Closed)?;
+        // A waiter older than every range kept (it slept through 64 failed
+        // flushes) is told its flush failed: never acknowledged unsure.
+        let too_old = failed.len() == FAILED_KEPT && failed.front().is_some_and(|r| ticket < r.0);
+        if too_old || failed.iter().any(|(first, last)| (*first..=*last).contains(&ticket)) {
             return Err(StoreError::Io("flush to disk failed".into()));
         }
         Ok(())
@@ -93,7 +103,12 @@ impl Flusher {
                     .and_then(|_| data_file.sync_data().map_err(|e| e.to_string()));
                 if let Err(e) = synced {
                     tracing::error!(error = %e, "flush to disk failed");
-                    self.failed.store(true, Ordering::SeqCst);
+                    if let Ok(mut failed) = self.failed.lock() {
+                        if failed.len() == FAILED_KEPT {
+                            failed.pop_front();
+                        }
+                        failed.push_back((target - batch + 1, target));
+                    }
                 }
                 metrics::histogram!("xg_store_flush_seconds").record(started.elapsed().as_secs_f64());
                 metrics::histogram!("xg_store_flush_batch").record(batch as f64);

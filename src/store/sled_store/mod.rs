@@ -628,3 +628,76 @@ impl Store for SledStore {
         self.durable().await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn turn(ts: i64, input: &str) -> LogRecord {
+        LogRecord {
+            shown: format!("回复 {input}"),
+            ts,
+            channel: "web".into(),
+            user: "u".into(),
+            node_from: "main".into(),
+            node: "main".into(),
+            input_kind: "text".into(),
+            input: input.into(),
+            matched: true,
+            ..LogRecord::default()
+        }
+    }
+
+    /// The review's N1: a write to the segment stops half way (disk full),
+    /// then space comes back. The failed turn is not acknowledged, and
+    /// every turn acknowledged after it reads back, live and after reopening.
+    #[tokio::test]
+    async fn a_short_write_to_a_segment_loses_no_later_turn() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = SessionKey::parse("web", "n1").expect("key");
+        let mut acked = Vec::new();
+        {
+            let store = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
+            let mut version = None;
+            let mut ts = 100_000;
+            let send = |store: &Arc<SledStore>, input: String, version: Option<u64>, ts: i64| {
+                let store = store.clone();
+                let key = key.clone();
+                async move {
+                    let session = Session { version: version.unwrap_or(0), ..Session::new(key, "main", ts) };
+                    store.commit(version, &session, &turn(ts, &input)).await
+                }
+            };
+            for i in 0..5 {
+                ts += 1;
+                let Ok(Commit::Done { version: v }) = send(&store, format!("before {i}"), version, ts).await else {
+                    panic!("commit before");
+                };
+                version = Some(v);
+                acked.push(format!("before {i}"));
+            }
+            store.trees.segments.fail_next_write.store(true, Ordering::SeqCst);
+            ts += 1;
+            assert!(send(&store, "lost".into(), version, ts).await.is_err(), "the failed turn is not acknowledged");
+            for i in 0..30 {
+                ts += 1;
+                let Ok(Commit::Done { version: v }) = send(&store, format!("after {i}"), version, ts).await else {
+                    panic!("commit after");
+                };
+                version = Some(v);
+                acked.push(format!("after {i}"));
+            }
+            let live: Vec<_> =
+                store.log_for_session(&key, 100).await.expect("log").into_iter().map(|e| e.record.input).collect();
+            let mut want = acked.clone();
+            want.reverse();
+            assert_eq!(live.len(), want.len(), "live transcript: {live:?}");
+        }
+        let store = SledStore::open(dir.path(), &SledOptions::default()).expect("reopen");
+        let mut read: Vec<_> =
+            store.log_for_session(&key, 100).await.expect("log").into_iter().map(|e| e.record.input).collect();
+        read.sort();
+        acked.sort();
+        assert_eq!(read, acked, "every acknowledged turn, after reopening");
+    }
+}

@@ -80,12 +80,18 @@ struct Writer {
     newest: i64,
     /// Segments written to since the last sync.
     unsynced: Vec<u32>,
+    /// A write or sync of this segment failed and could not be undone: the
+    /// next record starts a new segment.
+    broken: bool,
 }
 
 pub struct Segments {
     dir: PathBuf,
     writer: Mutex<Option<Writer>>,
     readers: Mutex<HashMap<u32, Arc<File>>>,
+    /// Tests: the next write stops half way and fails, as on a full disk.
+    #[cfg(test)]
+    pub(super) fail_next_write: std::sync::atomic::AtomicBool,
 }
 
 fn path(dir: &Path, segment: u32) -> PathBuf {
@@ -110,7 +116,14 @@ impl Segments {
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         let dir = data_dir.join("segments");
         std::fs::create_dir_all(&dir).map_err(io)?;
-        Ok(Self { dir, writer: Mutex::new(None), readers: Mutex::new(HashMap::new()) })
+        cut_torn_tail(&dir)?;
+        Ok(Self {
+            dir,
+            writer: Mutex::new(None),
+            readers: Mutex::new(HashMap::new()),
+            #[cfg(test)]
+            fail_next_write: std::sync::atomic::AtomicBool::new(false),
+        })
     }
 
     pub fn segments(&self) -> Result<Vec<u32>, StoreError> {
@@ -123,13 +136,15 @@ impl Segments {
     pub fn append(&self, ts: i64, payload: &[u8], closed: impl FnOnce(u32, i64)) -> Result<Pointer, StoreError> {
         let len = u32::try_from(payload.len()).ok().filter(|l| *l <= MAX_BODY);
         let len = len.ok_or_else(|| StoreError::Io("log record too large".into()))?;
-        let mut w = self.writer.lock().map_err(|_| StoreError::Closed)?;
+        let mut guard = self.writer.lock().map_err(|_| StoreError::Closed)?;
+        let w = &mut *guard;
         let day = ts.div_euclid(86_400);
         // A later day closes the segment; so does a record more than a day
         // older (the clock set back after running ahead), so a segment
         // started on a future date does not keep today's bodies past
         // retention.
-        let rotate = w.as_ref().is_none_or(|w| w.len >= MAX_SEGMENT_BYTES || day > w.day || day + 1 < w.day);
+        let rotate =
+            w.as_ref().is_none_or(|w| w.broken || w.len >= MAX_SEGMENT_BYTES || day > w.day || day + 1 < w.day);
         if rotate {
             if let Some(old) = w.as_ref() {
                 closed(old.segment, old.newest);
@@ -139,14 +154,25 @@ impl Segments {
             let file = OpenOptions::new().create_new(true).append(true).open(path(&self.dir, segment)).map_err(io)?;
             // The new file's directory entry, durable before anything points into it.
             File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io)?;
-            *w = Some(Writer { segment, file, len: 0, day, newest: i64::MIN, unsynced });
+            *w = Some(Writer { segment, file, len: 0, day, newest: i64::MIN, unsynced, broken: false });
         }
-        let Some(w) = w.as_mut() else { return Err(StoreError::Closed) };
+        let Some(w) = guard.as_mut() else { return Err(StoreError::Closed) };
         let mut entry = Vec::with_capacity(HEADER + payload.len());
         entry.extend_from_slice(&len.to_le_bytes());
         entry.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
         entry.extend_from_slice(payload);
-        w.file.write_all(&entry).map_err(io)?;
+        if let Err(e) = self.write_entry(w, &entry) {
+            // A short or failed write (disk full, a quota, EIO) may have left
+            // part of the entry in the file: cut it off, so the next record
+            // lands where its pointer will say. If even that fails, leave the
+            // segment: the next record starts a new one.
+            let rolled_back = w.file.set_len(w.len).is_ok();
+            if !rolled_back {
+                tracing::error!(segment = w.segment, "a failed write could not be rolled back: starting a new segment");
+                w.broken = true;
+            }
+            return Err(io(e));
+        }
         let at = Pointer { segment: w.segment, offset: w.len, len };
         w.len += entry.len() as u64;
         w.newest = w.newest.max(ts);
@@ -154,6 +180,16 @@ impl Segments {
             w.unsynced.push(w.segment);
         }
         Ok(at)
+    }
+
+    /// Writes one whole entry at the end of the segment.
+    fn write_entry(&self, w: &mut Writer, entry: &[u8]) -> std::io::Result<()> {
+        #[cfg(test)]
+        if self.fail_next_write.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            w.file.write_all(&entry[..entry.len() / 2])?;
+            return Err(std::io::Error::from_raw_os_error(28)); // ENOSPC
+        }
+        w.file.write_all(entry)
     }
 
     /// Makes every body appended so far durable (fdatasync of each segment
@@ -173,7 +209,17 @@ impl Segments {
                 Err(e) => return Err(e),
             }
         }
-        current.sync_data()
+        let synced = current.sync_data();
+        if synced.is_err() {
+            // After a failed fsync the kernel may have dropped the pages it
+            // could not write: nothing more goes into this file.
+            if let Ok(mut w) = self.writer.lock() {
+                if let Some(w) = w.as_mut().filter(|w| Some(w.segment) == current_segment) {
+                    w.broken = true;
+                }
+            }
+        }
+        synced
     }
 
     /// The newest record time of the segment being written (at shutdown).
@@ -252,6 +298,42 @@ impl Segments {
     }
 }
 
+/// Cuts, in the newest segment, an entry the file ends in the middle of:
+/// the tail a crash or a failed write left. Nothing points there (a record is
+/// acknowledged only after its body was written whole and synced), and a
+/// new segment is started at each open, so this only gives back the space
+/// and keeps scans from reading it.
+fn cut_torn_tail(dir: &Path) -> Result<(), StoreError> {
+    let Some(&newest) = list(dir)?.last() else { return Ok(()) };
+    let file = OpenOptions::new().read(true).write(true).open(path(dir, newest)).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    let mut at = 0u64;
+    while at + HEADER as u64 <= size {
+        let mut h = [0u8; HEADER];
+        file.read_exact_at(&mut h, at).map_err(io)?;
+        let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
+        let crc = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
+        let end = at + HEADER as u64 + u64::from(len);
+        if end > size {
+            break;
+        }
+        let mut body = vec![0u8; len as usize];
+        file.read_exact_at(&mut body, at + HEADER as u64).map_err(io)?;
+        if crc32fast::hash(&body) != crc {
+            // A whole entry that does not check out is not a torn tail:
+            // leave the file as it is for whoever looks into it.
+            return Ok(());
+        }
+        at = end;
+    }
+    if at < size {
+        tracing::warn!(segment = newest, kept = at, cut = size - at, "cut a torn tail off the newest log segment");
+        file.set_len(at).map_err(io)?;
+        file.sync_all().map_err(io)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,6 +358,72 @@ mod tests {
         s.remove(a.segment).expect("remove");
         assert_eq!(s.read(a).expect("read"), None);
         assert_eq!(s.segments().expect("list"), [c.segment]);
+    }
+
+    #[test]
+    fn a_short_write_is_rolled_back_and_later_records_land_where_their_pointers_say() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Segments::open(dir.path()).expect("open");
+        let a = s.append(86_400, b"before the disk filled", |_, _| {}).expect("append");
+        s.fail_next_write.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(s.append(86_401, b"half written", |_, _| {}).is_err(), "a failed write is an error");
+        let size = std::fs::metadata(path(&s.dir, a.segment)).expect("size").len();
+        assert_eq!(size, (HEADER + 22) as u64, "the half entry is cut off");
+        let later: Vec<_> =
+            (0..30).map(|i| s.append(86_402, format!("after {i}").as_bytes(), |_, _| {}).expect("append")).collect();
+        s.sync().expect("sync");
+        assert_eq!(later[0].segment, a.segment, "the rolled-back segment goes on");
+        for (i, p) in later.iter().enumerate() {
+            assert_eq!(s.read(*p).expect("read"), Some(format!("after {i}").into_bytes()), "record {i}");
+        }
+        assert_eq!(s.read(a).expect("read").as_deref(), Some(&b"before the disk filled"[..]));
+    }
+
+    #[test]
+    fn a_segment_that_cannot_be_rolled_back_is_left_for_a_new_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Segments::open(dir.path()).expect("open");
+        let a = s.append(86_400, b"one", |_, _| {}).expect("append");
+        if let Ok(mut w) = s.writer.lock() {
+            if let Some(w) = w.as_mut() {
+                w.broken = true;
+            }
+        }
+        let b = s.append(86_401, b"two", |_, _| {}).expect("append");
+        assert_ne!(a.segment, b.segment);
+        s.sync().expect("sync");
+        assert_eq!(s.read(a).expect("read").as_deref(), Some(&b"one"[..]));
+        assert_eq!(s.read(b).expect("read").as_deref(), Some(&b"two"[..]));
+    }
+
+    #[test]
+    fn opening_cuts_a_torn_tail_but_not_a_whole_bad_entry() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let first = {
+            let s = Segments::open(dir.path()).expect("open");
+            let p = s.append(86_400, b"whole", |_, _| {}).expect("append");
+            s.sync().expect("sync");
+            p
+        };
+        let file = path(&dir.path().join("segments"), first.segment);
+        // A crash in the middle of the next entry: its header says 100 bytes, 3 arrived.
+        let mut torn = 100u32.to_le_bytes().to_vec();
+        torn.extend_from_slice(&[0, 0, 0, 0, b'x', b'y', b'z']);
+        OpenOptions::new().append(true).open(&file).expect("open").write_all(&torn).expect("write");
+        let s = Segments::open(dir.path()).expect("reopen");
+        assert_eq!(std::fs::metadata(&file).expect("size").len(), (HEADER + 5) as u64);
+        assert_eq!(s.bodies(first.segment).expect("bodies"), [b"whole".to_vec()]);
+        // A whole entry with a wrong checksum in the newest segment is left alone.
+        let p = s.append(86_401, b"next", |_, _| {}).expect("append");
+        s.sync().expect("sync");
+        drop(s);
+        let newest = path(&dir.path().join("segments"), p.segment);
+        let mut bad = 3u32.to_le_bytes().to_vec();
+        bad.extend_from_slice(&[1, 2, 3, 4, b'b', b'a', b'd']);
+        OpenOptions::new().append(true).open(&newest).expect("open").write_all(&bad).expect("write");
+        let before = std::fs::metadata(&newest).expect("size").len();
+        drop(Segments::open(dir.path()).expect("reopen"));
+        assert_eq!(std::fs::metadata(&newest).expect("size").len(), before);
     }
 
     #[test]
