@@ -456,6 +456,16 @@ impl Cx<'_> {
             resume_pick: opt(self, &t.resume_pick, "您刚才提到的事情，更接近下面哪一类？"),
             date_malformed: opt(self, &t.date_malformed, "没看懂这个日期，请按 2026-05-20 这样输入。"),
             date_future: opt(self, &t.date_future, "这个日期还没到。请输入一个已经过去的日期，例如 2026-05-20。"),
+            date_from_message: opt(
+                self,
+                &t.date_from_message,
+                "您前面说的时间是“{said}”，按 {date} 推算。日期不对的话，发送“返回”重新输入。",
+            ),
+            date_lunar: opt(
+                self,
+                &t.date_lunar,
+                "我不能换算农历日期，请告诉我公历（阳历）日期，例如 2026-03-15；只记得月份的，输入 2026年3月。",
+            ),
             date_unknown_label: opt(self, &t.date_unknown_label, "记不清"),
             thanks_reply: opt(self, &t.thanks_reply, "不客气！"),
             hello_reply: opt(self, &t.hello_reply, "您好！请问有什么可以帮您？"),

@@ -221,6 +221,8 @@ pub struct Texts {
     pub resume_pick: String,
     pub date_malformed: String,
     pub date_future: String,
+    pub date_lunar: String,
+    pub date_from_message: String,
     pub date_unknown_label: String,
     pub thanks_reply: String,
     pub hello_reply: String,

@@ -232,6 +232,13 @@ pub struct CommandTexts {
     /// A date still ahead.
     #[serde(default)]
     pub date_future: Option<Spanned<String>>,
+    /// The date a first message gave, used for the date question
+    /// (`{said}` as typed, `{date}` as read).
+    #[serde(default)]
+    pub date_from_message: Option<Spanned<String>>,
+    /// A lunar date: not converted; ask for the solar one.
+    #[serde(default)]
+    pub date_lunar: Option<Spanned<String>>,
     /// The button under every date question for "I don't remember".
     #[serde(default)]
     pub date_unknown_label: Option<Spanned<String>>,

@@ -86,7 +86,7 @@ fn deadline(content: &Content, d: &Deadline, slots: &BTreeMap<String, String>, n
     for p in periods {
         let Some(due) = first.and_then(|s| period_end(s, p.span)) else { continue };
         let days_left = today.map(|t| (due - t).whole_days());
-        let latest = if given.is_month() { last.and_then(|s| period_end(s, p.span)) } else { None };
+        let latest = if given.is_range() { last.and_then(|s| period_end(s, p.span)) } else { None };
         let latest_days_left = latest.and_then(|l| today.map(|t| (l - t).whole_days()));
         out.routes.push(RouteDue {
             step: p.step.clone(),
@@ -108,7 +108,7 @@ fn deadline(content: &Content, d: &Deadline, slots: &BTreeMap<String, String>, n
     out.days_left = last.and_then(|r| r.days_left);
     // A route still open leads when another has passed.
     out.routes.sort_by_key(passed);
-    out.status = status(&out.routes, &late).map(|s| match event {
+    out.status = status(&out.routes, &late, given).map(|s| match event {
         Some(e) => format!("{}（从{}起算，{}）。{s}", e.what, e.start, e.cite),
         None => s,
     });
@@ -146,7 +146,7 @@ fn passed(r: &RouteDue) -> bool {
 /// The last days in words. While any route is open the card never says the
 /// matter is too late; when every route has passed it says what is still
 /// possible.
-pub fn status(routes: &[RouteDue], late: &[String]) -> Option<String> {
+pub fn status(routes: &[RouteDue], late: &[String], given: Given) -> Option<String> {
     let month = routes.iter().any(|r| r.latest.is_some());
     let left = |r: &RouteDue| match r.days_left {
         Some(0) => "，就是今天".to_string(),
@@ -156,8 +156,12 @@ pub fn status(routes: &[RouteDue], late: &[String]) -> Option<String> {
         _ => String::new(),
     };
     let open = routes.iter().any(|r| !passed(r));
-    let from =
-        if month { "按您提供的月份（从该月1日算起）推算" } else { "按您提供的日期推算" };
+    // Which day it was counted from, so a misread date can be seen.
+    let from = match given {
+        Given::Day(d) => format!("按 {d} 计算"),
+        Given::Month { .. } => format!("按您说的月份，从 {} 算起", given.first_day()),
+        Given::Range { from, .. } => format!("按您说的时间，从最早的一天 {from} 算起"),
+    };
     let mut s = match routes {
         [] => return None,
         [r] => format!("{from}，最后一天约为 {}{}", r.due, left(r)),
@@ -190,7 +194,11 @@ pub fn status(routes: &[RouteDue], late: &[String]) -> Option<String> {
         s.push_str("请尽快拨打 12348 免费咨询，看看您的情况还能怎么办。");
     }
     if month {
-        s.push_str("您只给了月份，实际的最后一天要按具体日期算，可能比这里晚几天，以有关机关的认定为准。");
+        s.push_str(if given.is_month() {
+            "您只给了月份，实际的最后一天要按具体日期算，可能比这里晚几天，以有关机关的认定为准。"
+        } else {
+            "您说的是一段时间，这里从最早的一天算起，实际的最后一天可能晚几天，以有关机关的认定为准。"
+        });
     }
     Some(s)
 }

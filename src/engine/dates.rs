@@ -19,11 +19,20 @@ pub fn today(now: i64) -> Option<Date> {
     Some(OffsetDateTime::from_unix_timestamp(now).ok()?.to_offset(offset).date())
 }
 
-/// A date as a person gave it: a day, or only a month ("2026年10月").
+/// A date as a person gave it: a day, only a month ("2026年10月"), or a
+/// stretch of days said loosely ("3月中旬", "半个月前", "春节前").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Given {
     Day(Date),
-    Month { year: i32, month: Month },
+    Month {
+        year: i32,
+        month: Month,
+    },
+    /// From its first to its last day, both counted.
+    Range {
+        from: Date,
+        to: Date,
+    },
 }
 
 /// Why a typed date was not taken.
@@ -33,6 +42,8 @@ pub enum DateError {
     Malformed,
     /// A date (or the whole month) still ahead.
     Future,
+    /// A lunar calendar date (农历三月初五, 腊月二十三): not converted.
+    Lunar,
 }
 
 impl Given {
@@ -40,6 +51,7 @@ impl Given {
         match self {
             Given::Day(d) => d,
             Given::Month { year, month } => Date::from_calendar_date(year, month, 1).unwrap_or(Date::MIN),
+            Given::Range { from, .. } => from,
         }
     }
 
@@ -49,6 +61,7 @@ impl Given {
             Given::Month { year, month } => {
                 Date::from_calendar_date(year, month, time::util::days_in_month(month, year)).unwrap_or(Date::MAX)
             }
+            Given::Range { to, .. } => to,
         }
     }
 
@@ -56,16 +69,29 @@ impl Given {
         matches!(self, Given::Month { .. })
     }
 
-    /// As kept in a slot and in choice ids: `2026-05-20` or `2026-05`.
+    /// More than one day: a deadline is counted from the first (the safe
+    /// side) and is past only when it is past from the last.
+    pub fn is_range(self) -> bool {
+        !matches!(self, Given::Day(_))
+    }
+
+    /// As kept in a slot and in choice ids: `2026-05-20`, `2026-05` or
+    /// `2026-03-11~2026-03-20`.
     pub fn to_slot(self) -> String {
         match self {
             Given::Day(d) => d.to_string(),
             Given::Month { year, month } => format!("{year:04}-{:02}", month as u8),
+            Given::Range { from, to } => format!("{from}~{to}"),
         }
     }
 
-    /// The slot form back (strict: `YYYY-MM-DD` or `YYYY-MM`).
+    /// The slot form back (strict: `YYYY-MM-DD`, `YYYY-MM` or two days
+    /// joined by `~`, the first not after the second).
     pub fn from_slot(s: &str) -> Option<Self> {
+        if let Some((a, b)) = s.split_once('~') {
+            let (from, to) = (parse_iso(a)?, parse_iso(b)?);
+            return (from <= to).then_some(Given::Range { from, to });
+        }
         let parts: Vec<&str> = s.split('-').collect();
         let year = fixed_digits(parts.first()?, 4)? as i32;
         let month = Month::try_from(u8::try_from(fixed_digits(parts.get(1)?, 2)?).ok()?).ok()?;
@@ -92,7 +118,7 @@ fn fixed_digits(p: &str, len: usize) -> Option<u32> {
 pub fn parse_iso(s: &str) -> Option<Date> {
     match Given::from_slot(s)? {
         Given::Day(d) => Some(d),
-        Given::Month { .. } => None,
+        Given::Month { .. } | Given::Range { .. } => None,
     }
 }
 
@@ -102,10 +128,249 @@ pub fn parse_iso(s: &str) -> Option<Date> {
 /// day is still ahead), 2026年10月 and 十月份 (only a month), 今天, 昨天,
 /// 前天, 3天前, 上个月, 两个月前, 去年十月; with 大概…左右 around it. A day or
 /// a month that has not begun yet is `Future`.
+///
+/// Said loosely, a stretch of days (`Range`): 上个月15号 is a day; 上周三,
+/// 半个月前, 一个多月前, 3月初 / 中旬 / 底, 今年3月上旬, 去年年底, 春节前 / 后
+/// (the table of Spring Festival days below) are ranges, cut at today. A
+/// lunar date is `Lunar`: the bot does not convert it.
 pub fn parse(text: &str, today: Date) -> Result<Given, DateError> {
     let t = digits(&strip_filler(&crate::engine::understand::normalize(text)));
-    let given = relative(&t, today).or_else(|| absolute(&t, today)).ok_or(DateError::Malformed)?;
-    if given.first_day() > today { Err(DateError::Future) } else { Ok(given) }
+    if is_lunar(&t) {
+        return Err(DateError::Lunar);
+    }
+    let given =
+        relative(&t, today).or_else(|| loose(&t, today)).or_else(|| absolute(&t, today)).ok_or(DateError::Malformed)?;
+    if given.first_day() > today {
+        return Err(DateError::Future);
+    }
+    Ok(match given {
+        // This month's 下旬 while it is still the 25th: up to today.
+        Given::Range { from, to } if to > today => Given::Range { from, to: today },
+        g => g,
+    })
+}
+
+/// Longest stretch of text looked at as one date inside a message.
+const MAX_DATE_CHARS: usize = 14;
+/// Messages longer than this are not searched for a date.
+const MAX_SEARCHED_CHARS: usize = 600;
+
+/// The one date a message speaks of ("上个月15号公司把我辞退了"), as typed
+/// and as read; `None` when it names none, several different ones, or only
+/// ones still ahead. Only phrases with a date word (年 月 日 号 天 周 星期
+/// 礼拜 旬 春节 过年) count, so 10.8万 or 15号楼 are not dates.
+pub fn find_in(text: &str, today: Date) -> Option<(String, Given)> {
+    const MARKS: [&str; 13] = ["年", "月", "日", "号", "天", "周", "星期", "礼拜", "旬", "春节", "过年", "初", "底"];
+    const STARTS: &str = "0123456789０１２３４５６７８９〇零一二三四五六七八九十两今去前上这本半大昨春过";
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() > MAX_SEARCHED_CHARS {
+        return None;
+    }
+    let mut found: Option<(String, Given)> = None;
+    let mut i = 0;
+    while i < chars.len() {
+        // A date starts a phrase: not in the middle of a number or a word like 两年后.
+        let starts = STARTS.contains(chars[i])
+            && !(i > 0
+                && (chars[i - 1].is_ascii_digit() || STARTS.contains(chars[i - 1]) && chars[i].is_ascii_digit()));
+        let mut hit = None;
+        if starts {
+            for j in (i + 2..=(i + MAX_DATE_CHARS).min(chars.len())).rev() {
+                // Not cut in the middle of a number.
+                if j < chars.len() && chars[j - 1].is_ascii_digit() && chars[j].is_ascii_digit() {
+                    continue;
+                }
+                let phrase: String = chars[i..j].iter().collect();
+                if !MARKS.iter().any(|m| phrase.contains(m)) || matches!(phrase.as_str(), "年前" | "年后" | "前天天")
+                {
+                    continue;
+                }
+                if let Ok(g) = parse(&phrase, today) {
+                    hit = Some((j, phrase, g));
+                    break;
+                }
+            }
+        }
+        match hit {
+            Some((j, phrase, g)) => {
+                match &found {
+                    Some((_, seen)) if *seen != g => return None,
+                    Some(_) => {}
+                    None => found = Some((phrase, g)),
+                }
+                i = j;
+            }
+            None => i += 1,
+        }
+    }
+    found
+}
+
+/// 农历 / 阴历 / 正月 / 腊月 / 初五 (after `digits`: 初5).
+fn is_lunar(t: &str) -> bool {
+    const WORDS: [&str; 7] = ["农历", "阴历", "旧历", "正月", "腊月", "冬月", "闰月"];
+    if WORDS.iter().any(|w| t.contains(w)) {
+        return true;
+    }
+    let chars: Vec<char> = t.chars().collect();
+    chars.windows(2).any(|w| w[0] == '初' && w[1].is_ascii_digit())
+}
+
+/// Spring Festival (正月初一) in the solar calendar, by year.
+const SPRING_FESTIVAL: [(i32, u8, u8); 17] = [
+    (2014, 1, 31),
+    (2015, 2, 19),
+    (2016, 2, 8),
+    (2017, 1, 28),
+    (2018, 2, 16),
+    (2019, 2, 5),
+    (2020, 1, 25),
+    (2021, 2, 12),
+    (2022, 2, 1),
+    (2023, 1, 22),
+    (2024, 2, 10),
+    (2025, 1, 29),
+    (2026, 2, 17),
+    (2027, 2, 6),
+    (2028, 1, 26),
+    (2029, 2, 13),
+    (2030, 2, 3),
+];
+
+fn spring_festival(year: i32) -> Option<Date> {
+    let (_, m, d) = SPRING_FESTIVAL.iter().find(|(y, _, _)| *y == year)?;
+    Date::from_calendar_date(year, Month::try_from(*m).ok()?, *d).ok()
+}
+
+fn range(from: Date, to: Date) -> Option<Given> {
+    (from <= to).then_some(Given::Range { from, to })
+}
+
+/// Dates said loosely: weeks, parts of a month or a year, 半个月前, and
+/// around the Spring Festival.
+fn loose(t: &str, today: Date) -> Option<Given> {
+    let ago = |n: i64| today.checked_sub(Duration::days(n));
+    // 半个月前: 10 to 20 days ago; 一个多月前: between one and two months.
+    if matches!(t, "半个月前" | "半月前" | "半个月以前") {
+        return range(ago(20)?, ago(10)?);
+    }
+    if let Some(n) = t.strip_suffix("个多月前").and_then(|n| n.parse::<i64>().ok()).filter(|n| (1..=120).contains(n))
+    {
+        return range(ago(30 * (n + 1))?, ago(30 * n)?);
+    }
+    for unit in ["周前", "个星期前", "个礼拜前", "星期前"] {
+        if let Some(n) = t.strip_suffix(unit).and_then(|n| n.parse::<i64>().ok()).filter(|n| (1..=520).contains(n)) {
+            return ago(7 * n).map(Given::Day);
+        }
+    }
+    if let Some(g) = week_day(t, today) {
+        return Some(g);
+    }
+    if let Some(g) = spring(t, today) {
+        return Some(g);
+    }
+    // A year said by its name, or none (this year, or last year while ahead).
+    let (year, rest, named) = [("今年", 0), ("去年", 1), ("前年", 2)]
+        .iter()
+        .find_map(|(w, back)| t.strip_prefix(w).map(|rest| (today.year() - back, rest, true)))
+        .unwrap_or((today.year(), t, false));
+    // Parts of the year.
+    let part_of_year = |year: i32| -> Option<Given> {
+        let d = |m: u8, day: u8| Date::from_calendar_date(year, Month::try_from(m).ok()?, day).ok();
+        match (rest, named) {
+            ("年初", _) | ("初", true) => range(d(1, 1)?, d(2, 28)?),
+            ("上半年", _) => range(d(1, 1)?, d(6, 30)?),
+            ("年中", _) => range(d(6, 1)?, d(7, 31)?),
+            ("下半年", _) => range(d(7, 1)?, d(12, 31)?),
+            ("年底" | "年末", _) | ("底", true) => range(d(11, 15)?, d(12, 31)?),
+            _ => None,
+        }
+    };
+    if let Some(g) = part_of_year(year) {
+        return Some(if !named && g.first_day() > today { part_of_year(year - 1)? } else { g });
+    }
+    // A month: 3月, 上个月, 这个月; then a day or a part of it.
+    let (month_start, rest) = if !named {
+        let rel = [("上上个月", 2), ("上个月", 1), ("上月", 1), ("这个月", 0), ("本月", 0), ("这月", 0)]
+            .iter()
+            .find_map(|(w, back)| t.strip_prefix(w).map(|rest| (*back, rest)));
+        match rel {
+            Some((back, rest)) => (months_ago(today, back)?.first_day(), rest),
+            None => month_then(rest, year, named, today)?,
+        }
+    } else {
+        month_then(rest, year, named, today)?
+    };
+    let (y, m) = (month_start.year(), month_start.month());
+    let last = time::util::days_in_month(m, y);
+    let on = |day: u8| Date::from_calendar_date(y, m, day).ok();
+    match rest {
+        "初" | "上旬" | "月初" | "头" => range(month_start, on(10)?),
+        "中" | "中旬" | "月中" => range(on(11)?, on(20)?),
+        "底" | "末" | "下旬" | "月底" | "月末" => range(on(21)?, on(last)?),
+        _ => {
+            // 上个月15号: a day of a month said by its place.
+            let day: u8 = rest.strip_suffix(['号', '日']).unwrap_or(rest).parse().ok()?;
+            on(day).map(Given::Day)
+        }
+    }
+}
+
+/// `3月…` after the year: the month's first day and what follows it. With
+/// no year said, a month still ahead is last year's.
+fn month_then(rest: &str, year: i32, named: bool, today: Date) -> Option<(Date, &str)> {
+    let (m, after) = rest.split_once('月')?;
+    let m: u8 = m.parse().ok().filter(|m| (1..=12).contains(m))?;
+    // Only parts of a month here: plain days are `absolute`'s.
+    if !matches!(after, "初" | "上旬" | "中" | "中旬" | "底" | "末" | "下旬" | "头") {
+        return None;
+    }
+    let first = Date::from_calendar_date(year, Month::try_from(m).ok()?, 1).ok()?;
+    let first = if !named && first > today {
+        Date::from_calendar_date(year - 1, Month::try_from(m).ok()?, 1).ok()?
+    } else {
+        first
+    };
+    Some((first, after))
+}
+
+/// 上周三, 这周一, 上上周五, 上星期天, 上礼拜六: a day of a week (weeks start on Monday).
+fn week_day(t: &str, today: Date) -> Option<Given> {
+    let (back, rest) = [("上上", 2), ("上", 1), ("这", 0), ("本", 0)]
+        .iter()
+        .find_map(|(w, back)| t.strip_prefix(w).map(|rest| (*back, rest)))?;
+    let rest = ["个星期", "个礼拜", "星期", "礼拜", "周"].iter().find_map(|w| rest.strip_prefix(w))?;
+    let weekday: i64 = match rest {
+        "日" | "天" | "7" => 7,
+        n => n.parse().ok().filter(|n| (1..=6).contains(n))?,
+    };
+    let monday = today.checked_sub(Duration::days(i64::from(today.weekday().number_days_from_monday())))?;
+    monday.checked_sub(Duration::days(7 * back))?.checked_add(Duration::days(weekday - 1)).map(Given::Day)
+}
+
+/// 春节前 / 过年前 / 年前: the month before the Spring Festival; 春节后 / 年后:
+/// the month after; 春节 / 过年的时候: the week either side. With 去年 /
+/// 今年, that year's; else the latest one not ahead.
+fn spring(t: &str, today: Date) -> Option<Given> {
+    let (year, rest) = [("今年", 0), ("去年", 1), ("前年", 2)]
+        .iter()
+        .find_map(|(w, back)| t.strip_prefix(w).map(|rest| (Some(today.year() - back), rest)))
+        .unwrap_or((None, t));
+    let days =
+        |a: i64, b: i64| move |sf: Date| range(sf.checked_add(Duration::days(a))?, sf.checked_add(Duration::days(b))?);
+    let around: Box<dyn Fn(Date) -> Option<Given>> = match rest {
+        "春节前" | "过年前" | "年前" | "春节之前" | "过年之前" => Box::new(days(-30, -1)),
+        "春节后" | "过年后" | "年后" | "春节之后" | "过年之后" => Box::new(days(1, 30)),
+        "春节" | "过年" | "春节期间" | "过年期间" => Box::new(days(-7, 7)),
+        _ => return None,
+    };
+    match year {
+        Some(y) => around(spring_festival(y)?),
+        None => (today.year() - 1..=today.year())
+            .rev()
+            .filter_map(|y| spring_festival(y).and_then(&around))
+            .find(|g| g.first_day() <= today),
+    }
 }
 
 /// Words around a date that do not change it.
@@ -403,6 +668,93 @@ mod tests {
         }
     }
 
+    fn r(from: (i32, u8, u8), to: (i32, u8, u8)) -> Given {
+        Given::Range { from: d(from.0, from.1, from.2).first_day(), to: d(to.0, to.1, to.2).first_day() }
+    }
+
+    /// Dates said loosely, as the review typed them (today Wednesday 2026-12-02).
+    #[test]
+    fn reads_dates_said_loosely_as_days_or_stretches() {
+        let table: &[(&str, Given)] = &[
+            ("上个月15号", d(2026, 11, 15)),
+            ("上月15日", d(2026, 11, 15)),
+            ("这个月1号", d(2026, 12, 1)),
+            ("上上个月3号", d(2026, 10, 3)),
+            ("上周三", d(2026, 11, 25)),
+            ("上星期天", d(2026, 11, 29)),
+            ("上个礼拜一", d(2026, 11, 23)),
+            ("这周一", d(2026, 11, 30)),
+            ("上上周五", d(2026, 11, 20)),
+            ("前天", d(2026, 11, 30)),
+            ("大前天", d(2026, 11, 29)),
+            ("两周前", d(2026, 11, 18)),
+            ("半个月前", r((2026, 11, 12), (2026, 11, 22))),
+            ("大概半个月前吧", r((2026, 11, 12), (2026, 11, 22))),
+            ("一个多月前", r((2026, 10, 3), (2026, 11, 2))),
+            ("去年年底", r((2025, 11, 15), (2025, 12, 31))),
+            ("去年底", r((2025, 11, 15), (2025, 12, 31))),
+            ("今年年初", r((2026, 1, 1), (2026, 2, 28))),
+            ("今年上半年", r((2026, 1, 1), (2026, 6, 30))),
+            ("今年3月初", r((2026, 3, 1), (2026, 3, 10))),
+            ("今年3月中旬", r((2026, 3, 11), (2026, 3, 20))),
+            ("今年3月底", r((2026, 3, 21), (2026, 3, 31))),
+            ("3月中旬", r((2026, 3, 11), (2026, 3, 20))),
+            ("三月下旬", r((2026, 3, 21), (2026, 3, 31))),
+            ("去年2月底", r((2025, 2, 21), (2025, 2, 28))),
+            ("上个月底", r((2026, 11, 21), (2026, 11, 30))),
+            ("上个月中旬", r((2026, 11, 11), (2026, 11, 20))),
+            // Up to today only.
+            ("这个月初", r((2026, 12, 1), (2026, 12, 2))),
+            ("年底", r((2026, 11, 15), (2026, 12, 2))),
+            // Spring Festival 2026 was 17 February.
+            ("春节前", r((2026, 1, 18), (2026, 2, 16))),
+            ("过年后", r((2026, 2, 18), (2026, 3, 19))),
+            ("去年春节前", r((2024, 12, 30), (2025, 1, 28))),
+            ("过年的时候", r((2026, 2, 10), (2026, 2, 24))),
+        ];
+        for (text, want) in table {
+            assert_eq!(parse(text, TODAY), Ok(*want), "{text}");
+        }
+        for text in ["农历三月初五", "阴历十月", "腊月二十三", "正月十五", "初五那天"] {
+            assert_eq!(parse(text, TODAY), Err(DateError::Lunar), "{text}");
+        }
+        for text in ["下周三", "这个月底"] {
+            let got = parse(text, TODAY);
+            assert!(got.is_err() || text == "这个月底", "{text}: {got:?}");
+        }
+        assert_eq!(parse("这个月底", TODAY), Err(DateError::Future));
+        // A stretch keeps its slot form.
+        let g = r((2026, 3, 11), (2026, 3, 20));
+        assert_eq!(g.to_slot(), "2026-03-11~2026-03-20");
+        assert_eq!(Given::from_slot(&g.to_slot()), Some(g));
+        assert_eq!(Given::from_slot("2026-03-20~2026-03-11"), None);
+    }
+
+    #[test]
+    fn finds_the_one_date_a_message_speaks_of() {
+        let table: &[(&str, Option<(&str, Given)>)] = &[
+            ("上个月15号公司把我辞退了，工资也没给", Some(("上个月15号", d(2026, 11, 15)))),
+            ("我是2026年10月8日被辞退的", Some(("2026年10月8日", d(2026, 10, 8)))),
+            ("去年年底包工头跑了，欠我三万块", Some(("去年年底", r((2025, 11, 15), (2025, 12, 31))))),
+            ("上周三收到的行政处罚决定书，不服怎么办", Some(("上周三", d(2026, 11, 25)))),
+            ("半个月前被车撞了", Some(("半个月前", r((2026, 11, 12), (2026, 11, 22))))),
+            ("判决书是3月中旬送达的", Some(("3月中旬", r((2026, 3, 11), (2026, 3, 20))))),
+            // No date, or only numbers that are not dates.
+            ("公司欠我工资怎么办", None),
+            ("欠我10.8万，住在15号楼", None),
+            ("两年后还能起诉吗", None),
+            // Two different dates: which is the event's is not guessed.
+            ("2025年3月入职，上个月15号被辞退", None),
+            // A date still ahead is not taken.
+            ("下个月15号开庭", None),
+        ];
+        for (text, want) in table {
+            let got = find_in(text, TODAY);
+            let want = want.map(|(p, g)| (p.to_string(), g));
+            assert_eq!(got, want, "{text}");
+        }
+    }
+
     #[test]
     fn tells_a_date_still_ahead_from_one_it_cannot_read() {
         for text in ["2027-01-05", "2026-12-03", "2027年1月", "明年"] {
@@ -420,7 +772,7 @@ mod tests {
             "2026-10-8-1",
             "12345678901",
             "99999999999999999999",
-            "上周三",
+            "上周八",
             "2026年10月8日下雨",
         ] {
             assert_eq!(parse(text, TODAY), Err(DateError::Malformed), "{text}");

@@ -294,6 +294,14 @@ impl<'a> Turn<'a> {
             Intent::Yes | Intent::No => InputRole::YesNo,
             _ => InputRole::Question,
         };
+        // A question that says when it happened ("上个月15号被辞退"): kept, so
+        // the date question of its matter is not asked again.
+        if matches!(intent, Intent::Suggest { .. } | Intent::Enter { .. } | Intent::Faq(_) | Intent::Also { .. }) {
+            if let Some((phrase, given)) = dates::today(self.now).and_then(|t| dates::find_in(text, t)) {
+                self.s.slots.insert(SAID_DATE.to_string(), given.to_slot());
+                self.s.slots.insert(SAID_DATE_TEXT.to_string(), phrase);
+            }
+        }
         match &intent {
             Intent::Suggest { categories, .. } => self.proposed = Some(categories.first().cloned()),
             Intent::Faq(i) => self.proposed = Some(self.content.faq.get(*i).and_then(|f| f.category.clone())),
@@ -427,7 +435,11 @@ impl<'a> Turn<'a> {
             Err(e) => {
                 self.matched = false;
                 let t = &self.content.texts;
-                self.reoffer(if e == DateError::Future { &t.date_future } else { &t.date_malformed });
+                self.reoffer(match e {
+                    DateError::Future => &t.date_future,
+                    DateError::Lunar => &t.date_lunar,
+                    DateError::Malformed => &t.date_malformed,
+                });
             }
         }
     }
@@ -496,6 +508,18 @@ impl<'a> Turn<'a> {
     }
 
     fn show_current(&mut self) {
+        // The matter's date question, when the first message already said
+        // the date: taken from there (once), and said so, with the way back.
+        if let NodeKind::Ask { slot, input: Input::Date { next }, .. } = &self.current().kind {
+            let said = self.s.slots.remove(SAID_DATE).and_then(|v| Given::from_slot(&v));
+            let phrase = self.s.slots.remove(SAID_DATE_TEXT).unwrap_or_default();
+            if let Some(given) = said.filter(|_| !self.s.slots.contains_key(slot)) {
+                let note =
+                    self.content.texts.date_from_message.replace("{said}", &phrase).replace("{date}", &describe(given));
+                self.replies.push(Reply::plain(note));
+                return self.go(*next, &[(slot.clone(), given.to_slot())]);
+            }
+        }
         let ix = self.current_ix();
         let reply = render(self.content, ix, &self.s, self.now);
         if let Some(card) = &reply.card {
@@ -555,6 +579,19 @@ impl<'a> Turn<'a> {
 }
 
 /// The comment in a message that starts with a comment prefix ("意见：…").
+/// Slots holding the date a question said, until its date question comes.
+const SAID_DATE: &str = "said_date";
+const SAID_DATE_TEXT: &str = "said_date_text";
+
+/// A date read, in words for a reply: 2026-10-15, 2026-10 or 2026-03-11 至 2026-03-20.
+fn describe(g: Given) -> String {
+    match g {
+        Given::Day(d) => d.to_string(),
+        Given::Month { .. } => g.to_slot(),
+        Given::Range { from, to } => format!("{from} 至 {to}"),
+    }
+}
+
 fn comment_text<'t>(content: &Content, text: &'t str) -> Option<&'t str> {
     let t = text.trim_start();
     content.commands.comment.iter().find_map(|p| t.strip_prefix(p.as_str())).map(str::trim).filter(|c| !c.is_empty())
