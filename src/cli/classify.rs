@@ -61,7 +61,7 @@ pub fn row(u: &Understanding, id: Value, question: &str) -> Value {
     // its confident guess is wrong.
     let (mut offered, confident) = u.offered(&c);
     let after_no = if confident { offered.split_off(1) } else { u.instead(&c) };
-    let mut row = json!({"id": id, "category": c.category, "channels": channels, "confidence": (c.confidence * 1000.0).round() / 1000.0, "faq": faq, "offered": offered, "offered_after_no": after_no});
+    let mut row = json!({"id": id, "category": c.category, "channels": channels, "confidence": (c.confidence * 1000.0).round() / 1000.0, "faq": faq, "faq_share": (c.faq_share * 1000.0).round() / 1000.0, "faq_rule": c.faq_rule, "faq_sim": (c.faq_sim * 1000.0).round() / 1000.0, "direct": c.direct, "offered": offered, "offered_after_no": after_no});
     if let Some(a) = &danger {
         // Asked "您现在安全吗？" before anything else.
         row["danger_check"] = json!(a.kind.id());

@@ -232,6 +232,15 @@ pub struct CommandTexts {
     /// A date still ahead.
     #[serde(default)]
     pub date_future: Option<Spanned<String>>,
+    /// Above every FAQ answer: which question it answers (`{question}`).
+    #[serde(default)]
+    pub faq_heading: Option<Spanned<String>>,
+    /// A FAQ entry offered as a button (`{question}`: its question).
+    #[serde(default)]
+    pub faq_offer_label: Option<Spanned<String>>,
+    /// The button beside a FAQ answer for "that is not my question".
+    #[serde(default)]
+    pub faq_not_this_label: Option<Spanned<String>>,
     /// The date a first message gave, used for the date question
     /// (`{said}` as typed, `{date}` as read).
     #[serde(default)]

@@ -10,6 +10,7 @@
 //! | `fb:yes`, `fb:no` | [`ChoiceId::Helpful`] |
 //! | `fb:skip` (no comment after 没帮助) | [`ChoiceId::SkipComment`] |
 //! | `faq:<node>` (详细了解 under a FAQ answer) | [`ChoiceId::Faq`] |
+//! | `ans:<faq id>` (a FAQ entry offered beside the matter's buttons) | [`ChoiceId::Answer`] |
 //! | `enter:<node>` (an entry point, e.g. from a messaging-app menu) | [`ChoiceId::Enter`] |
 //! | `cat:<category>` | [`ChoiceId::Category`] |
 //! | `not:<category>,<category>` (不是: the next likeliest kinds) | [`ChoiceId::NotThat`] |
@@ -35,6 +36,7 @@ pub enum ChoiceId {
     Helpful(bool),
     SkipComment,
     Faq(Name),
+    Answer(Name),
     Enter(Name),
     Category(Name),
     NotThat(Vec<Name>),
@@ -154,6 +156,7 @@ impl FromStr for ChoiceId {
             ("fb", "no") => ChoiceId::Helpful(false),
             ("fb", "skip") => ChoiceId::SkipComment,
             ("faq", node) => ChoiceId::Faq(Name::parse(node)?),
+            ("ans", faq) => ChoiceId::Answer(Name::parse(faq)?),
             ("enter", node) => ChoiceId::Enter(Name::parse(node)?),
             ("cat", cat) => ChoiceId::Category(Name::parse(cat)?),
             ("not", list) => {
@@ -178,6 +181,7 @@ impl fmt::Display for ChoiceId {
             ChoiceId::Helpful(false) => f.write_str("fb:no"),
             ChoiceId::SkipComment => f.write_str("fb:skip"),
             ChoiceId::Faq(n) => write!(f, "faq:{n}"),
+            ChoiceId::Answer(n) => write!(f, "ans:{n}"),
             ChoiceId::Enter(n) => write!(f, "enter:{n}"),
             ChoiceId::Category(n) => write!(f, "cat:{n}"),
             ChoiceId::NotThat(cats) => {

@@ -197,7 +197,7 @@ fn needs_context(c: &ChoiceId) -> bool {
         | ChoiceId::NotThat(_)
         | ChoiceId::Date(_)
         | ChoiceId::DateUnknown => true,
-        ChoiceId::Faq(_) | ChoiceId::Enter(_) | ChoiceId::Category(_) => false,
+        ChoiceId::Faq(_) | ChoiceId::Answer(_) | ChoiceId::Enter(_) | ChoiceId::Category(_) => false,
     }
 }
 
@@ -253,6 +253,13 @@ impl<'a> Turn<'a> {
             ChoiceId::Command(Cmd::Help) => self.command(Command::Help),
             ChoiceId::Helpful(h) => self.feedback(Some(*h), None),
             ChoiceId::SkipComment => self.skip_comment(),
+            ChoiceId::Answer(id) => match self.content.faq.iter().position(|f| f.id == id.as_str()) {
+                Some(i) => {
+                    let own = self.content.faq[i].category.clone();
+                    self.faq(i, &own.into_iter().collect::<Vec<_>>());
+                }
+                None => self.not_understood(),
+            },
             ChoiceId::Faq(node) => match self.content.find(node.as_str()) {
                 Some(ix) if self.content.faq.iter().any(|f| f.node == Some(ix)) => self.go(ix, &[]),
                 _ => self.not_understood(),
@@ -296,7 +303,7 @@ impl<'a> Turn<'a> {
         };
         // A question that says when it happened ("上个月15号被辞退"): kept, so
         // the date question of its matter is not asked again.
-        if matches!(intent, Intent::Suggest { .. } | Intent::Enter { .. } | Intent::Faq(_) | Intent::Also { .. }) {
+        if matches!(intent, Intent::Suggest { .. } | Intent::Enter { .. } | Intent::Faq { .. } | Intent::Also { .. }) {
             if let Some((phrase, given)) = dates::today(self.now).and_then(|t| dates::find_in(text, t)) {
                 self.s.slots.insert(SAID_DATE.to_string(), given.to_slot());
                 self.s.slots.insert(SAID_DATE_TEXT.to_string(), phrase);
@@ -304,7 +311,9 @@ impl<'a> Turn<'a> {
         }
         match &intent {
             Intent::Suggest { categories, .. } => self.proposed = Some(categories.first().cloned()),
-            Intent::Faq(i) => self.proposed = Some(self.content.faq.get(*i).and_then(|f| f.category.clone())),
+            Intent::Faq { faq, .. } => {
+                self.proposed = Some(self.content.faq.get(*faq).and_then(|f| f.category.clone()))
+            }
             Intent::Lost => self.proposed = Some(None),
             _ => {}
         }
@@ -315,14 +324,15 @@ impl<'a> Turn<'a> {
                 let sets: Vec<_> = category.into_iter().map(|c| ("category".to_string(), c)).collect();
                 self.go(node, &sets);
             }
-            Intent::Faq(i) => self.faq(i),
-            Intent::Suggest { categories, confident, more } => {
-                self.suggest_as(&categories, if confident { Ask::Confirm } else { Ask::Pick }, None, &more)
+            Intent::Faq { faq, more } => self.faq(faq, &more),
+            Intent::Suggest { categories, confident, more, faq } => {
+                self.suggest_as(&categories, if confident { Ask::Confirm } else { Ask::Pick }, None, &more, faq)
             }
             Intent::Also { faq, then } => {
                 // The second part first, then the matter with its buttons.
                 if let Some(f) = self.content.faq.get(faq) {
-                    self.replies.push(Reply { cites: f.cites.clone(), ..Reply::plain(f.answer.clone()) });
+                    let text = suggest::faq_text(self.content, f);
+                    self.replies.push(Reply { cites: f.cites.clone(), ..Reply::plain(text) });
                 }
                 self.intent(*then, text, fresh);
             }

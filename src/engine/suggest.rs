@@ -11,24 +11,31 @@ use crate::content::{Content, NodeIx};
 
 impl Turn<'_> {
     /// Answers from the FAQ, then shows where the conversation stands.
-    pub(super) fn faq(&mut self, i: usize) {
+    /// A FAQ answer, saying first which question it answers, with 不是这个
+    /// (the kinds of matter in `more`, else the menu) beside it.
+    pub(super) fn faq(&mut self, i: usize, more: &[String]) {
         let Some(f) = self.content.faq.get(i) else { return self.not_understood() };
         let mut choices = Vec::new();
         if let Some(node) = f.node {
             let label = "详细了解".to_string();
             choices.push(ChoiceOut { id: ChoiceId::Faq(ChoiceId::name(&self.content.node(node).id)), label });
         }
+        let label = self.content.texts.faq_not_this_label.clone();
+        let ids: Vec<_> = more.iter().take(choice::MAX_NOT_THAT).map(|c| ChoiceId::name(c)).collect();
+        let not_this = if ids.is_empty() { ChoiceId::cmd(Cmd::Menu) } else { ChoiceId::NotThat(ids) };
+        choices.push(ChoiceOut { id: not_this, label });
         choices.extend(feedback_choices(self.content));
         choices.extend(lost_choices(self.content));
         self.s.offered = remember(self.content, &choices);
-        self.replies.push(Reply { cites: f.cites.clone(), choices, ..Reply::plain(f.answer.clone()) });
+        let text = faq_text(self.content, f);
+        self.replies.push(Reply { cites: f.cites.clone(), choices, ..Reply::plain(text) });
         if let Some(cat) = &f.category {
             self.s.slots.insert("category".to_string(), cat.clone());
         }
     }
 
     pub(super) fn suggest(&mut self, categories: &[String], ask: Ask) {
-        self.suggest_as(categories, ask, None, &[]);
+        self.suggest_as(categories, ask, None, &[], None);
     }
 
     /// Once a person who wrote about danger says they are safe: the matter
@@ -49,18 +56,26 @@ impl Turn<'_> {
         let t = &self.content.texts;
         let (ask, heading) =
             if sure { (Ask::Confirm, t.resume_confirm.clone()) } else { (Ask::Pick, t.resume_pick.clone()) };
-        self.suggest_as(&cats, ask, Some(&heading), &[]);
+        self.suggest_as(&cats, ask, Some(&heading), &[], None);
     }
 
     /// `more`: under buttons to pick from, what 都不是 offers before the menu.
-    pub(super) fn suggest_as(&mut self, categories: &[String], ask: Ask, heading: Option<&str>, more: &[String]) {
+    /// `faq`: an entry that may answer the question, offered last.
+    pub(super) fn suggest_as(
+        &mut self,
+        categories: &[String],
+        ask: Ask,
+        heading: Option<&str>,
+        more: &[String],
+        faq: Option<usize>,
+    ) {
         self.low_confidence = ask != Ask::Confirm;
         let dir = &self.content.directory;
         let name = |c: &String| dir.categories.get(c).map(|x| x.name.clone()).unwrap_or_else(|| c.clone());
         let texts = &self.content.texts;
         let menu = ChoiceOut { id: ChoiceId::cmd(Cmd::Menu), label: "都不是，看菜单".to_string() };
         let cat = |c: &String| ChoiceId::Category(ChoiceId::name(c));
-        let (text, choices) = match (ask, categories.split_first()) {
+        let (text, mut choices) = match (ask, categories.split_first()) {
             (Ask::Confirm, Some((c, others))) => {
                 let yes = ChoiceOut { id: cat(c), label: "对".to_string() };
                 // "No" offers the next likeliest kinds of matter, if any.
@@ -85,6 +100,10 @@ impl Turn<'_> {
                 (heading.unwrap_or(default).to_string(), choices)
             }
         };
+        if let Some(f) = faq.and_then(|i| self.content.faq.get(i)) {
+            let label = texts.faq_offer_label.replace("{question}", &f.question);
+            choices.push(ChoiceOut { id: ChoiceId::Answer(ChoiceId::name(&f.id)), label });
+        }
         self.s.offered = remember(self.content, &choices);
         self.replies.push(Reply { choices, ..Reply::plain(text) });
     }
@@ -119,6 +138,10 @@ pub(super) fn label_of(content: &Content, offered: &[(ChoiceId, String)], id: &C
         ChoiceId::Helpful(false) => t.unhelpful_label.clone(),
         ChoiceId::SkipComment => t.comment_skip_label.clone(),
         ChoiceId::Faq(_) => "详细了解".into(),
+        ChoiceId::Answer(id) => {
+            let q = content.faq.iter().find(|f| f.id == id.as_str()).map(|f| f.question.as_str()).unwrap_or_default();
+            t.faq_offer_label.replace("{question}", q)
+        }
         ChoiceId::Enter(n) => n.to_string(),
         ChoiceId::Category(c) => {
             content.directory.categories.get(c.as_str()).map_or_else(|| c.to_string(), |x| x.name.clone())
@@ -164,7 +187,16 @@ pub(super) fn pick_offered(content: &Content, offered: &[(ChoiceId, String)], te
         return Some(id.clone());
     }
     // A confirmation ("…，对吗？"): yes takes the category, no its alternative.
-    let confirm = offered.len() == 2 && matches!(offered[0].0, ChoiceId::Category(_));
+    // (A FAQ entry offered beside it may follow.)
+    let confirm = matches!(
+        offered,
+        [(ChoiceId::Category(_), _), (ChoiceId::NotThat(_) | ChoiceId::Command(Cmd::Menu), _)]
+            | [
+                (ChoiceId::Category(_), _),
+                (ChoiceId::NotThat(_) | ChoiceId::Command(Cmd::Menu), _),
+                (ChoiceId::Answer(_), _)
+            ]
+    );
     if confirm && content.commands.yes.contains(&t) {
         return Some(offered[0].0.clone());
     }
@@ -186,3 +218,10 @@ pub(super) enum Ask {
 /// message, and whether the first was a confident guess.
 pub(super) const RESUME: &str = "resume";
 pub(super) const RESUME_SURE: &str = "resume_sure";
+
+/// A FAQ answer as shown: the question it answers first, so a person can
+/// tell when they were misunderstood.
+pub fn faq_text(content: &Content, f: &crate::content::Faq) -> String {
+    let asked = content.texts.faq_heading.replace("{question}", f.question.trim_end_matches(['？', '?']));
+    format!("{asked}\n{}", f.answer)
+}

@@ -26,8 +26,12 @@ pub enum Intent {
         node: NodeIx,
         category: Option<String>,
     },
-    /// A FAQ entry answers the question (index into `Content::faq`).
-    Faq(usize),
+    /// A FAQ entry answers the question (index into `Content::faq`);
+    /// `more`: the kinds of matter 不是这个 offers, likeliest first.
+    Faq {
+        faq: usize,
+        more: Vec<String>,
+    },
     /// Offer categories as buttons: when `confident`, the first to confirm
     /// (the rest are offered if the person says it is not that), else the
     /// top few to pick from, and `more` offered if the person says it is
@@ -36,6 +40,9 @@ pub enum Intent {
         categories: Vec<String>,
         confident: bool,
         more: Vec<String>,
+        /// A FAQ entry that may answer it, not sure enough to show
+        /// directly: offered as a button.
+        faq: Option<usize>,
     },
     /// A message with two parts (a matter, and petitioning about it): the
     /// FAQ entry that answers the second, then `then` for the matter.

@@ -157,6 +157,11 @@ const shots = process.env.SHOTS;
   await kiosk.waitForSelector('#countdown', { state: 'detached', timeout: 2000 });
   assert.match(await kiosk.locator('#log').innerText(), /装修/, '继续使用 keeps the conversation');
 
+  // The entry that may answer B is offered beside the matter, not shown as if
+  // sure; one tap shows it, saying which question it answers.
+  await clickOn(kiosk, '看问答');
+  await kiosk.waitForFunction(() => /您问的是：邻居装修太吵怎么办/.test(document.querySelector('#log').innerText), null, { timeout: 10000 });
+
   // B also has a judgment: the date is given by taps alone (a kiosk has no keyboard).
   for (const l of ['回到菜单', '我的问题该找哪里', '法院的案子', '对法院的判决', '民事案件', '已经生效']) await clickOn(kiosk, l);
   await kiosk.waitForSelector('.picker[data-picker="date"]');
