@@ -43,6 +43,12 @@ def main():
     ap.add_argument("--cv", type=int, default=5, help="folds for train_real.jsonl (0: skip it)")
     ap.add_argument("--real-weight", type=float, default=None, help="passed to classify --cv")
     ap.add_argument("--only-cv", action="store_true", help="score only the cross-validated train_real.jsonl")
+    ap.add_argument("--use-percent", type=int, default=100,
+                    help="cross-validate on this share of the labelled real questions (a learning-curve point)")
+    ap.add_argument("--no-repo-real", action="store_true",
+                    help="cross-validate on train_real.jsonl alone, without dialogs/understand/real/")
+    ap.add_argument("--typos", type=int, default=None,
+                    help="also score with homophone typos injected with this seed (`xinfang-guide typos`)")
     args = ap.parse_args()
     tax = tomllib.loads(pathlib.Path(args.taxonomy).read_text(encoding="utf-8"))
     forbidden = {c for c, v in tax["categories"].items() if not v["xinfang_ok"]}
@@ -50,30 +56,98 @@ def main():
     sets = [] if args.only_cv else ["dev.jsonl", "dev_xinfang.jsonl"]
     if args.cv:
         sets.append("train_real.jsonl")
+    faq_labels = read_faq_labels()
+    faq_category = read_faq_categories()
     for name in sets:
-        path = pathlib.Path(args.eval) / name
-        rows = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
-        cmd = [args.bin, "classify", "--content", str(ROOT)]
-        if name == "train_real.jsonl":
-            cmd += ["--cv", str(args.cv), "--real", str(path)]
-            if args.real_weight is not None:
-                cmd += ["--real-weight", str(args.real_weight)]
-        out = subprocess.run(cmd, input="\n".join(json.dumps(r, ensure_ascii=False) for r in rows),
-                             capture_output=True, text=True, check=True).stdout
-        preds = {p["id"]: p for p in map(json.loads, out.splitlines())}
-        cv = f", {args.cv}-fold cross-validation" if name == "train_real.jsonl" else ""
-        print(f"== {name} ({len(rows)} rows{cv})")
-        subsets = [("all", rows), ("high", [r for r in rows if r.get("confidence") == "high"])]
-        if args.split:
-            subsets += [("even", rows[0::2]), ("odd", rows[1::2])]
-        for label, subset in subsets:
-            report(label, subset, preds, forbidden, first_of)
+        for typos in [None] + ([args.typos] if args.typos is not None else []):
+            score_set(args, name, typos, forbidden, first_of, faq_labels, faq_category)
+
+
+def read_faq_labels():
+    """The FAQ entry that answers each labelled question (or none): the
+    `faq` field of the repository's real questions, and benches/faq_labels/."""
+    labels = {}
+    for f in sorted((ROOT / "benches/faq_labels").glob("*.jsonl")) + sorted((ROOT / "dialogs/understand/real").glob("*.jsonl")):
+        for l in f.read_text(encoding="utf-8").splitlines():
+            if l.strip():
+                r = json.loads(l)
+                if "faq" in r:
+                    labels[r["id"]] = [r["faq"], *r.get("faq_also", r.get("also_faq", []))] if r["faq"] else []
+    return labels
+
+
+def read_faq_categories():
+    cats = {}
+    for f in sorted((ROOT / "faq").glob("*.toml")):
+        for e in tomllib.loads(f.read_text(encoding="utf-8")).get("faq", []):
+            cats[e["id"]] = e.get("category")
+    return cats
+
+
+def score_set(args, name, typos, forbidden, first_of, faq_labels, faq_category):
+    path = pathlib.Path(args.eval) / name
+    rows = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
+    cmd = [args.bin, "classify", "--content", str(ROOT)]
+    cv_set = name == "train_real.jsonl"
+    if cv_set:
+        cmd += ["--cv", str(args.cv), "--real", str(path), "--use-percent", str(args.use_percent)]
+        if args.no_repo_real:
+            cmd.append("--no-repo-real")
+        else:
+            for f in sorted((ROOT / "dialogs/understand/real").glob("*.jsonl")):
+                rows += [json.loads(l) for l in f.read_text(encoding="utf-8").splitlines() if l.strip()]
+        if typos is not None:
+            cmd += ["--typos", str(typos)]
+        if args.real_weight is not None:
+            cmd += ["--real-weight", str(args.real_weight)]
+        stdin = ""
+    else:
+        stdin = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows)
+        if typos is not None:
+            stdin = subprocess.run([args.bin, "typos", "--seed", str(typos)], input=stdin,
+                                   capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(cmd, input=stdin, capture_output=True, text=True, check=True).stdout
+    preds = {p["id"]: p for p in map(json.loads, out.splitlines())}
+    rows = [r for r in rows if r["id"] in preds]
+    cv = f", {args.cv}-fold cross-validation over {args.use_percent}% of the labelled real questions" if cv_set else ""
+    ty = f", homophone typos (seed {typos})" if typos is not None else ""
+    print(f"== {name} ({len(rows)} rows{cv}{ty})")
+    subsets = [("all", rows), ("high", [r for r in rows if r.get("confidence") == "high"])]
+    if cv_set:
+        for source in sorted({r["id"].split("-")[0] for r in rows}):
+            subsets.append((source, [r for r in rows if r["id"].split("-")[0] == source]))
+    if args.split:
+        subsets += [("even", rows[0::2]), ("odd", rows[1::2])]
+    for label, subset in subsets:
+        report(label, subset, preds, forbidden, first_of)
+        direct(subset, preds, faq_labels, faq_category, first_of)
+
         if args.errors:
             # Only the even half is ever read: the odd half stays unseen.
             pool = rows[0::2]
             wrong = [r for r in pool if preds[r["id"]]["category"] not in [r["category"], *r.get("also", [])]]
             for r in wrong[: args.errors]:
                 print(f"   {r['category']:>20} → {preds[r['id']]['category']:<20} {r['question'][:60]}")
+
+
+def direct(rows, preds, faq_labels, faq_category, first_of):
+    """Direct answers: a FAQ entry shown before anything is asked. Right when
+    it is the labelled entry (or one labelled as equally answering), and its
+    channel right when its kind of matter's first channel is acceptable."""
+    labelled = [r for r in rows if r["id"] in faq_labels]
+    shown = [r for r in labelled if preds[r["id"]].get("direct")]
+    if not labelled:
+        shown_all = sum(1 for r in rows if preds[r["id"]].get("direct"))
+        print(f"        direct: {shown_all} FAQ answers shown directly ({shown_all / max(len(rows), 1):.1%}; no FAQ labels here)")
+        return
+    right = sum(preds[r["id"]]["faq"] in faq_labels[r["id"]] for r in shown)
+    channel = sum(first_of.get(faq_category.get(preds[r["id"]]["faq"])) in r["channels"] for r in shown)
+    offered = [r for r in labelled if preds[r["id"]].get("faq") and not preds[r["id"]].get("direct")]
+    offered_right = sum(preds[r["id"]]["faq"] in faq_labels[r["id"]] for r in offered)
+    answerable = sum(1 for r in labelled if faq_labels[r["id"]])
+    print(f"        direct: {len(shown)} of {len(labelled)} FAQ-labelled shown directly ({len(shown) / len(labelled):.1%}), "
+          f"right entry {right}/{len(shown)}, right channel {channel}/{len(shown)}; offered as a button {len(offered)} "
+          f"(right {offered_right}); rows an entry answers {answerable}")
 
 
 def reaches(categories, row, first_of, pred):

@@ -85,6 +85,24 @@ enum Command {
         /// Texts this long or longer are judged by the examples alone (0: never).
         #[arg(long, default_value_t = xinfang_guide::understand::train::LONG_FROM_CHARS)]
         long_from_chars: usize,
+        /// With `--cv`: the share of the labelled real questions (`--real`
+        /// and the repository's, dialogs/understand/real/) used, in percent,
+        /// chosen by a hash of each row's id: points of a learning curve.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u8).range(1..=100))]
+        use_percent: u8,
+        /// With `--cv`: leave the repository's real questions out.
+        #[arg(long)]
+        no_repo_real: bool,
+        /// With `--cv`: homophone typos (this seed) in the questions
+        /// classified (see `typos`).
+        #[arg(long)]
+        typos: Option<u64>,
+    },
+    /// Homophone typos in the questions of a JSONL file (stdin → stdout), as
+    /// the team injects them to measure what they cost.
+    Typos {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// The danger recogniser: assess messages, score it on labelled files,
     /// cross-validate it, train its model (dialogs/danger/).
@@ -480,10 +498,24 @@ fn main() -> anyhow::Result<()> {
             println!("{name} unlocked: failed logins cleared");
             Ok(())
         }
-        Command::Classify { content, cv: Some(k), real: Some(real), real_weight, long_from_chars } => {
+        Command::Classify {
+            content,
+            cv: Some(k),
+            real: Some(real),
+            real_weight,
+            long_from_chars,
+            use_percent,
+            no_repo_real,
+            typos,
+        } => {
             let s = xinfang_guide::understand::train::Settings { real_weight, long_from_chars };
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            xinfang_guide::cli::classify::cross_validate(&content, &real, k, &s, &mut out)
+            let data = xinfang_guide::cli::classify::CvData { percent: use_percent, repo_real: !no_repo_real, typos };
+            xinfang_guide::cli::classify::cross_validate(&content, &real, k, &s, data, &mut out)
+        }
+        Command::Typos { seed } => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            xinfang_guide::cli::typos::run(seed, std::io::stdin().lock(), &mut out)
         }
         Command::Examples { action: ExamplesCommand::Merge { file, content, eval, no_eval_check } } => {
             let eval = (!no_eval_check).then_some(eval.as_path());

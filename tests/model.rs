@@ -89,3 +89,61 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The repository's labelled real questions (dialogs/understand/real/) each
+/// say where they come from, under which licence, and are labelled with ids
+/// the taxonomy knows; none is, contains or mostly repeats a question of an
+/// evaluation set (the rule `examples merge` applies to annotations).
+#[test]
+fn the_repository_real_questions_have_a_source_a_licence_and_no_evaluation_question() {
+    let dir = root().join(train::REPO_REAL_DIR);
+    let (content, diags) = xinfang_guide::content::load(root());
+    let content = content.unwrap_or_else(|| panic!("{diags}"));
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("dialogs/understand/real/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|x| x != "jsonl") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("readable");
+        for (i, line) in text.lines().enumerate() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("JSON");
+            let at = format!("{}:{}", path.display(), i + 1);
+            for field in ["id", "question", "source", "licence", "origin"] {
+                assert!(v[field].as_str().is_some_and(|s| !s.is_empty()), "{at}: no {field}");
+            }
+            assert!(
+                ["MIT", "Apache-2.0", "CC-BY-4.0", "CC0-1.0"].contains(&v["licence"].as_str().unwrap_or("")),
+                "{at}"
+            );
+            let origin = v["origin"].as_str().unwrap_or("");
+            assert!(origin.starts_with("github:") && origin.contains('@'), "{at}: origin names a commit");
+            let cat = v["category"].as_str().unwrap_or("");
+            assert!(content.directory.categories.contains_key(cat), "{at}: category {cat}");
+            let channels = v["channels"].as_array().expect("channels");
+            assert!(!channels.is_empty(), "{at}: no channel");
+            if let Some(f) = v["faq"].as_str() {
+                assert!(content.faq.iter().any(|e| e.id == f), "{at}: faq {f}");
+            }
+            n += 1;
+        }
+    }
+    assert!(n >= 1500, "{n} rows");
+    let eval = root().join("../shared/eval");
+    if !eval.is_dir() {
+        assert!(std::env::var_os("CI").is_none(), "../shared/eval is missing in CI");
+        eprintln!("skipped the leak check: ../shared/eval is not beside the checkout");
+        return;
+    }
+    let held = xinfang_guide::cli::examples::held(&eval).expect("evaluation sets");
+    let mut leaks = Vec::new();
+    for (file, rows) in train::repo_real(root()).expect("real questions") {
+        for r in rows {
+            let from = xinfang_guide::understand::merge::leaks(&r.question, &held);
+            if !from.is_empty() {
+                leaks.push(format!("{}: {} ({})", file.display(), r.id, from.len()));
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "questions of evaluation sets in the training data:\n{}", leaks.join("\n"));
+}

@@ -76,17 +76,48 @@ pub fn row(u: &Understanding, id: Value, question: &str) -> Value {
     row
 }
 
-/// k-fold cross-validation over labelled real questions: each row
-/// classified by the content's examples plus the other folds' rows.
+/// Which labelled real questions a cross-validation uses.
+#[derive(Debug, Clone, Copy)]
+pub struct CvData {
+    /// Percent of the rows, chosen by a hash of each id (a learning curve).
+    pub percent: u8,
+    /// The repository's real questions too (dialogs/understand/real/).
+    pub repo_real: bool,
+    /// Homophone typos (this seed) in each question classified, not in the
+    /// ones trained on (`typos`).
+    pub typos: Option<u64>,
+}
+
+/// Whether a row is among the `percent` kept: FNV-1a of its id.
+fn kept(id: &str, percent: u8) -> bool {
+    let h = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    h % 100 < u64::from(percent)
+}
+
+/// k-fold cross-validation over labelled real questions (`real`, and the
+/// repository's unless left out): each row classified by the content's
+/// examples plus the other folds' rows.
 pub fn cross_validate(
     root: &Path,
     real: &Path,
     k: usize,
     s: &train::Settings,
+    data: CvData,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(k >= 2, "--cv needs at least 2 folds");
-    let rows = train::read_real(real)?;
+    let mut rows = train::read_real(real)?;
+    if data.repo_real {
+        rows.extend(train::repo_real(root)?.into_iter().flat_map(|(_, r)| r));
+    }
+    rows.retain(|r| kept(&r.id, data.percent));
+    let asked: Vec<String> = match data.typos {
+        Some(seed) => {
+            let qs: Vec<&str> = rows.iter().map(|r| r.question.as_str()).collect();
+            super::typos::misspell_all(&qs, seed)
+        }
+        None => rows.iter().map(|r| r.question.clone()).collect(),
+    };
     let (content, _) = crate::content::load(root);
     let content = Arc::new(content.ok_or_else(|| anyhow::anyhow!("content has errors: run `xinfang-guide check`"))?);
     let (lexicon, examples) = train::load_examples(root)?;
@@ -105,7 +136,7 @@ pub fn cross_validate(
         };
         let u = Understanding::new(content.clone(), lexicon.clone(), Models { all, long });
         for (i, r) in rows.iter().enumerate().filter(|(i, _)| i % k == fold) {
-            lines[i] = row(&u, json!(r.id), &r.question);
+            lines[i] = row(&u, json!(r.id), &asked[i]);
         }
     }
     for l in lines {

@@ -69,7 +69,7 @@ pub fn merge(root: &Path, file: &Path, eval: Option<&Path>, out: &mut impl Write
 }
 
 /// Every question of every `*.jsonl` file in `dir`.
-fn held(dir: &Path) -> anyhow::Result<Vec<Held>> {
+pub fn held(dir: &Path) -> anyhow::Result<Vec<Held>> {
     let entries = std::fs::read_dir(dir).with_context(|| {
         format!("the evaluation sets are needed for the leak check: {} (or --no-eval-check)", dir.display())
     })?;

@@ -14,6 +14,7 @@ pub mod staff;
 pub mod stats;
 pub mod train;
 pub mod transcript;
+pub mod typos;
 
 use anyhow::Context;
 use std::sync::Arc;

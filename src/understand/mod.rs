@@ -48,6 +48,8 @@ pub const RULE_FAQ_SHARE: f64 = 0.8;
 /// chosen entry shared enough words to be shown before, 8 were right; at
 /// this overlap 1 is shown (and wrong), none of the 8 right ones reach 0.3.
 pub const FAQ_DIRECT_SIM: f64 = 0.45;
+/// The likeliest kinds of matter whose FAQ entries may answer a question.
+pub const FAQ_KINDS: usize = 3;
 
 pub struct Understanding {
     tokenizer: Tokenizer,
@@ -194,8 +196,11 @@ impl Understanding {
         }
         self.prefer_legal_channel(&mut top);
         let (category, confidence) = top.first().cloned().unwrap_or_else(|| ("out_of_scope".into(), 0.0));
-        // A FAQ entry answers only a question about its own kind of matter.
-        let matched = self.faq.best_share_where(&tokens, |i| self.content.faq[i].answers(&category));
+        // A FAQ entry answers only a question about its own kind of matter:
+        // one of the likeliest three (the entry is shown directly only when
+        // the question nearly says one of its phrasings, else offered).
+        let likely: Vec<&str> = top.iter().take(FAQ_KINDS).map(|(c, _)| c.as_str()).collect();
+        let matched = self.faq.best_share_where(&tokens, |i| likely.iter().any(|c| self.content.faq[i].answers(c)));
         // A rule's FAQ entry answers unless another matches the wording much
         // better ("上诉状交到哪个法院" is its own entry; "一审输了几天内上诉" the
         // appeal periods for every kind of case, not the criminal ones).

@@ -28,6 +28,35 @@ pub const MODEL_TOML: &str = "dialogs/understand/model.toml";
 /// within 0.4 points of each other on every measure, 5 was 1 point worse).
 pub const REAL_WEIGHT: f32 = 2.0;
 
+/// Labelled real questions kept in the repository (public sources whose
+/// licence allows it; each row with its source, licence and commit): every
+/// `*.jsonl` here is trained on with `--real`'s weight, beside `--real`.
+pub const REPO_REAL_DIR: &str = "dialogs/understand/real";
+
+/// The repository's labelled real questions: each file (relative to
+/// `root`) and its rows, by file name.
+pub fn repo_real(root: &Path) -> anyhow::Result<Vec<(PathBuf, Vec<RealRow>)>> {
+    let dir = root.join(REPO_REAL_DIR);
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    };
+    files.sort();
+    files
+        .into_iter()
+        .map(|f| {
+            let rows = read_real(&f)?;
+            let rel = f.strip_prefix(root).map(Path::to_path_buf).unwrap_or(f);
+            Ok((rel, rows))
+        })
+        .collect()
+}
+
 /// A labelled real question.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RealRow {
@@ -111,6 +140,11 @@ pub fn content_inputs(root: &Path, examples: &Examples) -> anyhow::Result<Vec<In
         let items = examples.per_file.iter().find(|(p, _)| *p == rel).map_or(0, |(_, n)| *n);
         out.push(Input { path, sha256: sha256(&bytes), items, note: None });
     }
+    for (rel, rows) in repo_real(root)? {
+        let bytes = std::fs::read(root.join(&rel)).with_context(|| format!("reading {}", rel.display()))?;
+        let path = rel.to_string_lossy().replace('\\', "/");
+        out.push(Input { path, sha256: sha256(&bytes), items: rows.len(), note: None });
+    }
     Ok(out)
 }
 
@@ -118,10 +152,11 @@ pub fn content_inputs(root: &Path, examples: &Examples) -> anyhow::Result<Vec<In
 /// questions (`real`: the file, for its hash and name, and its rows).
 pub fn train(root: &Path, real: Option<(&Path, &[RealRow])>, settings: &Settings) -> anyhow::Result<Trained> {
     let (lexicon, examples) = load_examples(root)?;
-    let rows = real.map(|(_, r)| r).unwrap_or_default();
-    let items = items(&examples, rows, settings.real_weight);
+    let mut rows: Vec<RealRow> = real.map(|(_, r)| r.to_vec()).unwrap_or_default();
+    rows.extend(repo_real(root)?.into_iter().flat_map(|(_, r)| r));
+    let items = items(&examples, &rows, settings.real_weight);
     let all = train_items(&lexicon, &examples, &items);
-    let long = (real.is_some() && settings.long_from_chars > 0)
+    let long = (!rows.is_empty() && settings.long_from_chars > 0)
         .then(|| (settings.long_from_chars, train_items(&lexicon, &examples, &self::items(&examples, &[], 1.0))));
     let bin = model::models_bytes(all, long);
     let m = Models::from_bytes(&bin).map_err(anyhow::Error::msg)?.all;
