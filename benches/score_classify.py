@@ -180,7 +180,8 @@ def report(label, rows, preds, forbidden, first_of):
         else:
             chan_ok += first in r["channels"]
         violations += first == "xinfang" and r["category"] in forbidden
-        offered = p.get("offered", [])
+        # The other matters of a message (您还提到) are buttons too.
+        offered = p.get("offered", []) + p.get("also_offered", [])
         offered_n += len(offered)
         offered_ok += reaches(offered, r, first_of, p)
         after_no_ok += reaches(offered + p.get("offered_after_no", []), r, first_of, p)

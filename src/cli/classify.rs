@@ -59,8 +59,9 @@ pub fn row(u: &Understanding, id: Value, question: &str) -> Value {
     let faq = c.faq.map(|i| u.faq_id(i).to_string());
     // What the chat shows first, and what it shows if the person says
     // its confident guess is wrong.
-    let (mut offered, confident) = u.offered(&c);
-    let after_no = if confident { offered.split_off(1) } else { u.instead(&c) };
+    let offer = u.chat_offer(question, &c);
+    let mut offered = offer.categories;
+    let after_no = if offer.confident { offered.split_off(1) } else { offer.more };
     let mut row = json!({"id": id, "category": c.category, "channels": channels, "confidence": (c.confidence * 1000.0).round() / 1000.0, "faq": faq, "faq_share": (c.faq_share * 1000.0).round() / 1000.0, "faq_rule": c.faq_rule, "faq_sim": (c.faq_sim * 1000.0).round() / 1000.0, "direct": c.direct, "offered": offered, "offered_after_no": after_no});
     if let Some(a) = &danger {
         // Asked "您现在安全吗？" before anything else.
@@ -69,6 +70,10 @@ pub fn row(u: &Understanding, id: Value, question: &str) -> Value {
     }
     if let Some(i) = c.also {
         row["also_faq"] = json!(u.faq_id(i));
+    }
+    // Several matters: the chat asks about the first, and offers the rest.
+    if !offer.others.is_empty() {
+        row["also_offered"] = json!(offer.others);
     }
     // The likeliest categories with their probability, for analysis.
     let top: Vec<Value> = c.top.iter().take(6).map(|(cat, p)| json!([cat, (p * 1000.0).round() / 1000.0])).collect();

@@ -457,6 +457,7 @@ impl Cx<'_> {
             date_malformed: opt(self, &t.date_malformed, "没看懂这个日期，请按 2026-05-20 这样输入。"),
             date_future: opt(self, &t.date_future, "这个日期还没到。请输入一个已经过去的日期，例如 2026-05-20。"),
             faq_heading: opt(self, &t.faq_heading, "您问的是：{question}？"),
+            also_mentioned_label: opt(self, &t.also_mentioned_label, "您还提到：{category}"),
             faq_offer_label: opt(self, &t.faq_offer_label, "问答：{question}"),
             faq_not_this_label: opt(self, &t.faq_not_this_label, "不是这个"),
             date_from_message: opt(

@@ -226,6 +226,7 @@ pub struct Texts {
     pub faq_heading: String,
     pub faq_not_this_label: String,
     pub faq_offer_label: String,
+    pub also_mentioned_label: String,
     pub date_unknown_label: String,
     pub thanks_reply: String,
     pub hello_reply: String,
@@ -331,4 +332,51 @@ pub const PLACEHOLDER_PREFIX: &str = "待核实";
 
 pub fn is_placeholder(s: &str) -> bool {
     s.contains(PLACEHOLDER_PREFIX)
+}
+
+impl Content {
+    /// The lawful period a kind of matter runs against first, in days
+    /// (approximate: a month 30, a year 365): the shortest period of the
+    /// first card its entry leads to (breadth first), `None` without one.
+    /// Several matters in one message are taken in this order.
+    pub fn first_period_days(&self, category: &str) -> Option<u32> {
+        let start = *self.category_entry.get(category)?;
+        let mut seen = vec![false; self.nodes.len()];
+        let mut queue = std::collections::VecDeque::from([start]);
+        while let Some(ix) = queue.pop_front() {
+            if std::mem::replace(seen.get_mut(ix)?, true) {
+                continue;
+            }
+            let kind = &self.node(ix).kind;
+            if let NodeKind::Route { rules, .. } = kind {
+                return rules
+                    .iter()
+                    .filter_map(|r| r.deadline.as_ref())
+                    .flat_map(|d| &d.routes)
+                    .filter_map(|p| self.periods.get(p))
+                    .map(|p| approx_days(p.span))
+                    .min();
+            }
+            queue.extend(kind.choices().iter().map(|c| c.next));
+            if let NodeKind::Ask { input, .. } = kind {
+                match input {
+                    Input::YesNo { yes, no } => queue.extend([*yes, *no]),
+                    Input::Date { next } | Input::Number { next } | Input::Text { next } => queue.push_back(*next),
+                    Input::Choice(_) => {}
+                }
+            }
+        }
+        None
+    }
+}
+
+fn approx_days(span: crate::content::laws::Span) -> u32 {
+    use crate::content::laws::Span;
+    match span {
+        Span::Hours(n) => n.div_ceil(24),
+        Span::Days(n) => n,
+        Span::WorkingDays(n) => n.saturating_mul(7).div_ceil(5),
+        Span::Months(n) => n.saturating_mul(30),
+        Span::Years(n) => n.saturating_mul(365),
+    }
 }

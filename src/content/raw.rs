@@ -235,6 +235,9 @@ pub struct CommandTexts {
     /// Above every FAQ answer: which question it answers (`{question}`).
     #[serde(default)]
     pub faq_heading: Option<Spanned<String>>,
+    /// A button for another matter the message raised (`{category}`).
+    #[serde(default)]
+    pub also_mentioned_label: Option<Spanned<String>>,
     /// A FAQ entry offered as a button (`{question}`: its question).
     #[serde(default)]
     pub faq_offer_label: Option<Spanned<String>>,

@@ -303,7 +303,14 @@ impl<'a> Turn<'a> {
         };
         // A question that says when it happened ("上个月15号被辞退"): kept, so
         // the date question of its matter is not asked again.
-        if matches!(intent, Intent::Suggest { .. } | Intent::Enter { .. } | Intent::Faq { .. } | Intent::Also { .. }) {
+        if matches!(
+            intent,
+            Intent::Suggest { .. }
+                | Intent::Enter { .. }
+                | Intent::Faq { .. }
+                | Intent::Also { .. }
+                | Intent::Several { .. }
+        ) {
             if let Some((phrase, given)) = dates::today(self.now).and_then(|t| dates::find_in(text, t)) {
                 self.s.slots.insert(SAID_DATE.to_string(), given.to_slot());
                 self.s.slots.insert(SAID_DATE_TEXT.to_string(), phrase);
@@ -335,6 +342,10 @@ impl<'a> Turn<'a> {
                     self.replies.push(Reply { cites: f.cites.clone(), ..Reply::plain(text) });
                 }
                 self.intent(*then, text, fresh);
+            }
+            Intent::Several { first, others } => {
+                self.intent(*first, text, fresh);
+                self.also_mentioned(&others);
             }
             Intent::Lost => {
                 self.matched = false;

@@ -109,6 +109,31 @@ impl Turn<'_> {
     }
 }
 
+impl Turn<'_> {
+    /// 您还提到: buttons for the other matters a message raised, after the
+    /// ones of the reply just given.
+    pub(super) fn also_mentioned(&mut self, others: &[String]) {
+        let dir = &self.content.directory;
+        let extra: Vec<ChoiceOut> = others
+            .iter()
+            .filter(|c| self.content.category_entry.contains_key(c.as_str()))
+            .map(|c| {
+                let name = dir.categories.get(c).map_or(c.as_str(), |x| x.name.as_str());
+                ChoiceOut {
+                    id: ChoiceId::Category(ChoiceId::name(c)),
+                    label: self.content.texts.also_mentioned_label.replace("{category}", name),
+                }
+            })
+            .collect();
+        let Some(last) = self.replies.last_mut() else { return };
+        if extra.is_empty() {
+            return;
+        }
+        last.choices.extend(extra);
+        self.s.offered = remember(self.content, &last.choices);
+    }
+}
+
 /// The label a node gives its own choice (`<node>.<n>`), if it is one.
 fn node_label<'a>(content: &'a Content, id: &ChoiceId) -> Option<&'a str> {
     let ChoiceId::Option { node, n } = id else { return None };
@@ -187,16 +212,13 @@ pub(super) fn pick_offered(content: &Content, offered: &[(ChoiceId, String)], te
         return Some(id.clone());
     }
     // A confirmation ("…，对吗？"): yes takes the category, no its alternative.
-    // (A FAQ entry offered beside it may follow.)
-    let confirm = matches!(
-        offered,
-        [(ChoiceId::Category(_), _), (ChoiceId::NotThat(_) | ChoiceId::Command(Cmd::Menu), _)]
-            | [
-                (ChoiceId::Category(_), _),
-                (ChoiceId::NotThat(_) | ChoiceId::Command(Cmd::Menu), _),
-                (ChoiceId::Answer(_), _)
-            ]
-    );
+    // (A FAQ entry and other matters offered beside it may follow.)
+    let confirm = match offered {
+        [(ChoiceId::Category(_), _), (ChoiceId::NotThat(_) | ChoiceId::Command(Cmd::Menu), _), rest @ ..] => {
+            rest.iter().all(|(id, _)| matches!(id, ChoiceId::Answer(_) | ChoiceId::Category(_)))
+        }
+        _ => false,
+    };
     if confirm && content.commands.yes.contains(&t) {
         return Some(offered[0].0.clone());
     }

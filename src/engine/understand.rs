@@ -50,6 +50,12 @@ pub enum Intent {
         faq: usize,
         then: Box<Intent>,
     },
+    /// A message raising several matters: `first` for the one whose period
+    /// runs out first, then the others offered as buttons (您还提到).
+    Several {
+        first: Box<Intent>,
+        others: Vec<String>,
+    },
     /// Nothing fits: say so honestly and offer the menu and a person.
     Lost,
     /// Thanks or a greeting: a short reply.

@@ -48,6 +48,20 @@ pub const RULE_FAQ_SHARE: f64 = 0.8;
 /// chosen entry shared enough words to be shown before, 8 were right; at
 /// this overlap 1 is shown (and wrong), none of the 8 right ones reach 0.3.
 pub const FAQ_DIRECT_SIM: f64 = 0.45;
+/// Most other matters offered as 您还提到 buttons.
+pub const MAX_OTHERS: usize = 2;
+
+/// What the chat offers for a message (see [`Understanding::chat_offer`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatOffer {
+    pub categories: Vec<String>,
+    pub confident: bool,
+    pub more: Vec<String>,
+    pub others: Vec<String>,
+}
+
+/// A clause names a matter of its own when its kind is this likely.
+pub const CLAUSE_CONFIDENT: f64 = 0.6;
 /// The likeliest kinds of matter whose FAQ entries may answer a question.
 pub const FAQ_KINDS: usize = 3;
 
@@ -178,6 +192,60 @@ impl Understanding {
             return (Vec::new(), false);
         }
         (resume, confident)
+    }
+
+    /// What the chat puts before the person for `text` classified as `c`:
+    /// the categories (one to confirm when `confident`, else up to three),
+    /// what 都不是 offers, and the other matters the message raises (offered
+    /// as 您还提到 buttons). With several matters the one whose period runs
+    /// out first is asked about first, when the whole message makes it
+    /// plausible at all.
+    pub fn chat_offer(&self, text: &str, c: &Classification) -> ChatOffer {
+        let (mut categories, mut confident) = self.offered(c);
+        let mut more = self.instead(c);
+        let matters = self.matters(text);
+        if let Some(first) = matters.first() {
+            let plausible = c.top.iter().any(|(k, p)| k == first && *p >= UNSURE);
+            if plausible && categories.first() != Some(first) {
+                if !confident {
+                    more.clear();
+                }
+                categories.retain(|k| k != first);
+                categories.insert(0, first.clone());
+                categories.truncate(1 + INSTEAD);
+                confident = true;
+            }
+        }
+        let others = matters.into_iter().filter(|m| categories.first() != Some(m)).take(MAX_OTHERS).collect();
+        ChatOffer { categories, confident, more, others }
+    }
+
+    /// The several matters one message raises ("手术做坏了，低保也取消了，
+    /// 村干部还贪污"): its sentences and clauses classified on their own,
+    /// each kind of matter recognised confidently in one of them, taken in
+    /// the order their lawful periods run out (shortest first, see
+    /// [`Content::first_period_days`]; without one last, else as written).
+    /// Empty unless there are at least two; long letters are judged whole.
+    pub fn matters(&self, text: &str) -> Vec<String> {
+        if text.chars().count() >= LONG_POST {
+            return Vec::new();
+        }
+        let mut found: Vec<String> = Vec::new();
+        let clauses = text.split(['。', '！', '？', '；', '!', '?', ';', '\n', '，', ',']);
+        for clause in
+            clauses.map(str::trim).filter(|c| c.chars().filter(|c| c.is_alphanumeric()).count() >= MATTER_CHARS / 2)
+        {
+            let c = self.classify_matter(clause);
+            let matter = !matches!(c.category.as_str(), "out_of_scope" | "legal_aid" | "xinfang_procedure");
+            if matter && c.confidence >= CLAUSE_CONFIDENT && !found.contains(&c.category) {
+                found.push(c.category);
+            }
+        }
+        if found.len() < 2 {
+            return Vec::new();
+        }
+        found.sort_by_key(|c| self.content.first_period_days(c).unwrap_or(u32::MAX));
+        found
     }
 
     /// What a message is about.
@@ -492,12 +560,12 @@ impl Understand for Smart {
                 Intent::Faq { faq, more }
             }
             _ => {
-                let (categories, confident) = u.offered(&c);
-                let more = u.instead(&c);
-                match (categories.is_empty(), c.faq) {
+                let ChatOffer { categories, confident, more, others } = u.chat_offer(text, &c);
+                let ask = match (categories.is_empty(), c.faq) {
                     (true, None) => Intent::Lost,
                     (_, faq) => Intent::Suggest { categories, confident, more, faq },
-                }
+                };
+                if others.is_empty() { ask } else { Intent::Several { first: Box::new(ask), others } }
             }
         };
         match c.also {
