@@ -82,6 +82,10 @@ enum Command {
         /// Weight of a real question against a hand-written example.
         #[arg(long, default_value_t = xinfang_guide::understand::train::REAL_WEIGHT)]
         real_weight: f32,
+        /// How much a question of dialogs/understand/real/ counts, times
+        /// `--real-weight`.
+        #[arg(long, default_value_t = xinfang_guide::understand::train::REPO_SCALE)]
+        repo_scale: f32,
         /// Texts this long or longer are judged by the examples alone (0: never).
         #[arg(long, default_value_t = xinfang_guide::understand::train::LONG_FROM_CHARS)]
         long_from_chars: usize,
@@ -123,6 +127,10 @@ enum Command {
         /// Weight of a real question against a hand-written example.
         #[arg(long, default_value_t = xinfang_guide::understand::train::REAL_WEIGHT)]
         real_weight: f32,
+        /// How much a question of dialogs/understand/real/ counts, times
+        /// `--real-weight`.
+        #[arg(long, default_value_t = xinfang_guide::understand::train::REPO_SCALE)]
+        repo_scale: f32,
         /// Texts this long or longer are judged by a model of the examples
         /// alone (0: never), since the real questions are short.
         #[arg(long, default_value_t = xinfang_guide::understand::train::LONG_FROM_CHARS)]
@@ -503,12 +511,13 @@ fn main() -> anyhow::Result<()> {
             cv: Some(k),
             real: Some(real),
             real_weight,
+            repo_scale,
             long_from_chars,
             use_percent,
             no_repo_real,
             typos,
         } => {
-            let s = xinfang_guide::understand::train::Settings { real_weight, long_from_chars };
+            let s = xinfang_guide::understand::train::Settings { real_weight, repo_scale, long_from_chars };
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             let data = xinfang_guide::cli::classify::CvData { percent: use_percent, repo_real: !no_repo_real, typos };
             xinfang_guide::cli::classify::cross_validate(&content, &real, k, &s, data, &mut out)
@@ -541,8 +550,8 @@ fn main() -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Train { content, real, real_weight, long_from_chars, check } => {
-            let s = xinfang_guide::understand::train::Settings { real_weight, long_from_chars };
+        Command::Train { content, real, real_weight, repo_scale, long_from_chars, check } => {
+            let s = xinfang_guide::understand::train::Settings { real_weight, repo_scale, long_from_chars };
             xinfang_guide::cli::train::run(&content, real.as_deref(), &s, check)
         }
         Command::Classify { content, .. } => {

@@ -113,7 +113,9 @@ pub fn cross_validate(
     anyhow::ensure!(k >= 2, "--cv needs at least 2 folds");
     let mut rows = train::read_real(real)?;
     if data.repo_real {
-        rows.extend(train::repo_real(root)?.into_iter().flat_map(|(_, r)| r));
+        rows.extend(
+            train::repo_real(root)?.into_iter().flat_map(|(_, r)| r).map(|r| RealRow { scale: s.repo_scale, ..r }),
+        );
     }
     rows.retain(|r| kept(&r.id, data.percent));
     let asked: Vec<String> = match data.typos {
@@ -132,7 +134,7 @@ pub fn cross_validate(
     };
     for fold in 0..k {
         let rest: Vec<RealRow> =
-            rows.iter().enumerate().filter(|(i, _)| i % k != fold).map(|(_, r)| r.clone()).collect();
+            rows.iter().enumerate().filter(|(i, r)| i % k != fold && r.weight > 0.0).map(|(_, r)| r.clone()).collect();
         let all = model(&train::items(&examples, &rest, s.real_weight))?;
         // The long-text model learns from the examples alone, as `train` makes it.
         let long = match s.long_from_chars {

@@ -57,6 +57,9 @@ pub fn repo_real(root: &Path) -> anyhow::Result<Vec<(PathBuf, Vec<RealRow>)>> {
         .collect()
 }
 
+/// How much a repository question counts against one of `--real`.
+pub const REPO_SCALE: f32 = 1.0;
+
 /// A labelled real question.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RealRow {
@@ -64,6 +67,19 @@ pub struct RealRow {
     pub id: String,
     pub question: String,
     pub category: String,
+    /// How much the row counts, times the real-question weight: 1, or
+    /// `Settings::repo_scale` for the repository's rows.
+    #[serde(skip, default = "one")]
+    pub scale: f32,
+    /// How much the row counts when learned from (1; less for rows of a
+    /// kind that would outweigh others, 0 for not at all; the README of
+    /// dialogs/understand/real/ says why).
+    #[serde(default = "one")]
+    pub weight: f32,
+}
+
+fn one() -> f32 {
+    1.0
 }
 
 /// Reads labelled real questions (one JSON object per line).
@@ -79,7 +95,11 @@ pub fn read_real(path: &Path) -> anyhow::Result<Vec<RealRow>> {
 /// The training items: every example (weight 1) and the real rows (`weight`).
 pub fn items(examples: &Examples, real: &[RealRow], weight: f32) -> Vec<Item> {
     let ex = examples.items.iter().map(|(c, t)| Item { category: c.clone(), text: t.clone(), weight: 1.0 });
-    let re = real.iter().map(|r| Item { category: r.category.clone(), text: r.question.clone(), weight });
+    let re = real.iter().map(|r| Item {
+        category: r.category.clone(),
+        text: r.question.clone(),
+        weight: weight * r.scale * r.weight,
+    });
     ex.chain(re).collect()
 }
 
@@ -105,6 +125,9 @@ pub struct ModelFile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     pub real_weight: f32,
+    /// The repository's real questions count this much of `real_weight`.
+    #[serde(default = "one")]
+    pub repo_scale: f32,
     /// Texts of at least this many characters are judged by a model of the
     /// examples alone (0: no such model; only when real questions are used).
     pub long_from_chars: usize,
@@ -153,7 +176,8 @@ pub fn content_inputs(root: &Path, examples: &Examples) -> anyhow::Result<Vec<In
 pub fn train(root: &Path, real: Option<(&Path, &[RealRow])>, settings: &Settings) -> anyhow::Result<Trained> {
     let (lexicon, examples) = load_examples(root)?;
     let mut rows: Vec<RealRow> = real.map(|(_, r)| r.to_vec()).unwrap_or_default();
-    rows.extend(repo_real(root)?.into_iter().flat_map(|(_, r)| r));
+    rows.extend(repo_real(root)?.into_iter().flat_map(|(_, r)| r).map(|r| RealRow { scale: settings.repo_scale, ..r }));
+    rows.retain(|r| r.weight > 0.0);
     let items = items(&examples, &rows, settings.real_weight);
     let all = train_items(&lexicon, &examples, &items);
     let long = (!rows.is_empty() && settings.long_from_chars > 0)
@@ -166,8 +190,8 @@ pub fn train(root: &Path, real: Option<(&Path, &[RealRow])>, settings: &Settings
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         command.push_str(&format!(
-            " --real ../shared/eval/{name} --real-weight {} --long-from-chars {}",
-            settings.real_weight, settings.long_from_chars
+            " --real ../shared/eval/{name} --real-weight {} --repo-scale {} --long-from-chars {}",
+            settings.real_weight, settings.repo_scale, settings.long_from_chars
         ));
         input.push(Input {
             path: name,
