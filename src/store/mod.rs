@@ -17,6 +17,7 @@ use crate::engine::session::{Session, SessionKey};
 use async_trait::async_trait;
 use std::sync::Arc;
 
+pub mod revive;
 pub use mem::MemStore;
 pub use pg::PgStore;
 pub use sled_store::SledStore;
@@ -195,7 +196,10 @@ pub async fn open(
             cache_bytes: settings.cache_mb * 1024 * 1024,
             gather: std::time::Duration::from_micros(settings.group_commit_us),
         };
-        return Ok(SledStore::open(data_dir, &opts)?);
+        // Reopened by itself after a storage failure (a full disk).
+        let store = revive::Reviving::open(data_dir.to_path_buf(), opts)?;
+        revive::Reviving::keep_alive(&store);
+        return Ok(store);
     }
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         return Err(StoreError::Io("[store] url must be empty (sled) or start with postgres://".into()));

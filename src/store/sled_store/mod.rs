@@ -225,6 +225,12 @@ impl SledStore {
         self.flusher.durable().await
     }
 
+    /// Tests: the next log-body write stops half way and fails (a full disk).
+    #[cfg(test)]
+    pub(crate) fn fail_next_segment_write(&self) {
+        self.trees.segments.fail_next_write.store(true, Ordering::SeqCst);
+    }
+
     /// Runs sled work that walks many keys on a blocking thread.
     async fn blocking<T: Send + 'static>(
         &self,
@@ -626,6 +632,11 @@ impl Store for SledStore {
 
     async fn flush(&self) -> Result<(), StoreError> {
         self.durable().await
+    }
+
+    /// A read of the metadata: after a storage failure sled refuses it.
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.trees.meta.get(OPEN).map(drop).map_err(io)
     }
 }
 
