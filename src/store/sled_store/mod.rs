@@ -68,6 +68,8 @@ pub struct SledStore {
     flusher: Arc<Flusher>,
     /// Joined on drop, so the data dir is unlocked when the store is gone.
     flusher_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// The data dir (the health check writes a probe there).
+    dir: std::path::PathBuf,
 }
 
 /// The trees of one data dir.
@@ -218,7 +220,13 @@ impl SledStore {
         let data_file = std::fs::File::open(dir.join("db")).map_err(io)?;
         let (flusher, thread) =
             Flusher::start(db.clone(), trees.segments.clone(), data_file, opts.gather).map_err(io)?;
-        Ok(Arc::new(Self { db, trees: Arc::new(trees), flusher, flusher_thread: Mutex::new(Some(thread)) }))
+        Ok(Arc::new(Self {
+            db,
+            trees: Arc::new(trees),
+            flusher,
+            flusher_thread: Mutex::new(Some(thread)),
+            dir: dir.to_path_buf(),
+        }))
     }
 
     async fn durable(&self) -> Result<(), StoreError> {
@@ -634,9 +642,23 @@ impl Store for SledStore {
         self.durable().await
     }
 
-    /// A read of the metadata: after a storage failure sled refuses it.
+    /// A read of the metadata (after a storage failure sled refuses it) and
+    /// a 4 KB probe written and removed where sled and the log segments
+    /// write (a full file system refuses it: the next turn would fail).
     async fn ping(&self) -> Result<(), StoreError> {
-        self.trees.meta.get(OPEN).map(drop).map_err(io)
+        self.trees.meta.get(OPEN).map(drop).map_err(io)?;
+        let dirs = [self.dir.clone(), self.dir.join("segments")];
+        tokio::task::spawn_blocking(move || {
+            for d in dirs {
+                let probe = d.join(".probe");
+                let written = std::fs::write(&probe, [0u8; 4096]);
+                let _ = std::fs::remove_file(&probe);
+                written.map_err(|e| StoreError::Io(format!("{}: {e}", d.display())))?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(io)?
     }
 }
 
