@@ -1,6 +1,7 @@
 //! Per-question classification time over a JSONL file of questions (e.g.
 //! `../shared/eval/dev.jsonl`), and how long loading content and models
-//! takes: `cargo run --release --example classify_timing < FILE`.
+//! takes: `cargo run --release --example classify_timing < FILE`. Times what
+//! the chat does with a typed question: `classify` and `chat_offer`.
 
 use std::io::BufRead;
 use std::path::Path;
@@ -21,7 +22,10 @@ fn main() {
     let mut times: Vec<f64> = Vec::with_capacity(questions.len());
     for q in &questions {
         let t = Instant::now();
-        std::hint::black_box(u.classify(std::hint::black_box(q)));
+        // What the chat does with a typed question: classify it, then what
+        // to offer (several matters: each clause classified too).
+        let c = u.classify(std::hint::black_box(q));
+        std::hint::black_box(u.chat_offer(q, &c));
         times.push(t.elapsed().as_secs_f64() * 1e6);
     }
     times.sort_by(f64::total_cmp);

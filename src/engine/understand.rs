@@ -120,10 +120,12 @@ impl Understand for Plain {
         if matches!(node.kind, NodeKind::Ask { input: Input::Date { .. }, .. }) && c.unsure.contains(&t) {
             return Intent::Unsure;
         }
-        if c.yes.contains(&t) {
+        // 是/否, also as the first words of a longer answer ("没有，上个月被辞退了").
+        let first = t.split([',', '，', '。', ' ', '、', ';', '；']).next().unwrap_or(&t);
+        if c.yes.contains(&t) || c.yes.iter().any(|w| w == first) {
             return Intent::Yes;
         }
-        if c.no.contains(&t) {
+        if c.no.contains(&t) || c.no.iter().any(|w| w == first) {
             return Intent::No;
         }
         // "我安全了" takes the choice that goes on from a crisis reply.
@@ -142,8 +144,39 @@ impl Understand for Plain {
         if let [only] = partial[..] {
             return Intent::Choice(only);
         }
+        // A short answer to a question naming one button by its head word
+        // ("民事的，欠款官司" at 这是哪一类案件 names 民事案件（借款、合同…）). Not
+        // at a menu: a question typed there is a question.
+        let asked = matches!(node.kind, NodeKind::Ask { input: Input::Choice(_), .. });
+        if asked && t.chars().count() <= MAX_ANSWER_CHARS {
+            let named: Vec<usize> = choices
+                .iter()
+                .enumerate()
+                .filter(|(_, ch)| head(&ch.label).is_some_and(|h| t.contains(h.as_str())))
+                .map(|(i, _)| i)
+                .collect();
+            if let [only] = named[..] {
+                return Intent::Choice(only);
+            }
+        }
         Intent::Other
     }
+}
+
+/// Longest typed text read as naming one of the buttons by its head word.
+const MAX_ANSWER_CHARS: usize = 30;
+
+/// A button label's head word: before its explanation in brackets or after
+/// a comma, without a generic ending (案件, 问题, 纠纷, 的); two characters at
+/// least.
+fn head(label: &str) -> Option<String> {
+    let l = normalize(label);
+    let cut = l.split(['（', '(', '，', ',', '、', '/', '：']).next().unwrap_or(&l).trim();
+    let mut h = cut;
+    for end in ["案件", "问题", "纠纷", "的"] {
+        h = h.strip_suffix(end).unwrap_or(h);
+    }
+    (h.chars().count() >= 2).then(|| h.to_string())
 }
 
 /// Trims, folds full-width ASCII to half-width, lowercases, and drops
