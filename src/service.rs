@@ -88,7 +88,8 @@ impl Bot {
         now: i64,
         msg_id: &str,
     ) -> Result<Delivery, ServiceError> {
-        match self.apply_with(key, inbound, now, true, Some(msg_id)).await? {
+        let msg_id = receipt_id(msg_id);
+        match self.apply_with(key, inbound, now, true, Some(&msg_id)).await? {
             Applied::Replayed(replies) => Ok(Delivery { replies, replayed: true }),
             Applied::Step(step) => Ok(Delivery { replies: step.replies, replayed: false }),
         }
@@ -259,5 +260,36 @@ fn transfer_log(s: &Session, now: i64, kind: &str) -> LogRecord {
         matched: true,
         category: s.slots.get("category").cloned(),
         ..LogRecord::default()
+    }
+}
+
+/// Longest channel id kept as it is in a receipt (WeChat's MsgId is a
+/// 64-bit number, Telegram's update id smaller still).
+pub const MAX_RECEIPT_ID_BYTES: usize = 64;
+
+/// The id a receipt keeps: the channel's own, or for a longer one (a forged
+/// 60,000-digit MsgId grew the data dir 21-fold) its SHA-256, so the same
+/// delivery still matches and a receipt stays small.
+pub fn receipt_id(id: &str) -> String {
+    if id.len() <= MAX_RECEIPT_ID_BYTES {
+        return id.to_string();
+    }
+    use sha2::Digest;
+    let hex: String = sha2::Sha256::digest(id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+#[cfg(test)]
+mod receipt_tests {
+    use super::*;
+
+    #[test]
+    fn a_long_channel_id_is_kept_as_its_hash() {
+        assert_eq!(receipt_id("1234567890123456"), "1234567890123456");
+        let long = "9".repeat(60_000);
+        let kept = receipt_id(&long);
+        assert_eq!(kept.len(), 7 + 64);
+        assert_eq!(kept, receipt_id(&long), "the same delivery matches");
+        assert_ne!(kept, receipt_id(&"9".repeat(59_999)));
     }
 }

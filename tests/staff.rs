@@ -363,6 +363,16 @@ async fn editors_annotate_unanswered_questions_and_admins_manage_users_and_reten
         serde_json::from_str(&c.get("/staff/dashboard.json?src=campaign-x", &viewer).await.body).expect("json");
     assert_eq!(json["messages"], 1);
     assert!(c.get("/staff/dashboard.csv", &viewer).await.body.starts_with('\u{feff}'));
+    // A bad date is refused without echoing it (D12), in JSON and CSV alike.
+    for path in ["/staff/dashboard.json?from=%3Cscript%3Ealert(1)%3C/script%3E", "/staff/dashboard.csv?to=%3Cb%3Ex"] {
+        let r = c.get(path, &viewer).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            !r.body.contains("<script") && !r.body.contains("<b>") && r.body.contains("不是日期"),
+            "{path}: {}",
+            r.body
+        );
+    }
 
     // Admin: add a user, change a role, see and run the retention purge.
     let admin = c.session("admin").await;

@@ -239,6 +239,21 @@ async fn a_retried_push_gets_the_same_answer_and_is_logged_once() {
     assert_eq!(wx.push(&xml).await, first);
     let log = wx.store.log_range(0, i64::MAX, None, 100).await.expect("log");
     assert_eq!(log.iter().filter(|e| e.record.user == "oUser_retry").count(), 1);
+    // A forged 60,000-digit MsgId (only the token holder can send one) is
+    // still one delivery, and the session keeps a 71-byte receipt for it.
+    let long = format!(
+        "<xml><ToUserName><![CDATA[gh_xf]]></ToUserName><FromUserName><![CDATA[oUser_long]]></FromUserName>\
+         <CreateTime>{}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好]]></Content>\
+         <MsgId>{}</MsgId></xml>",
+        now(),
+        "7".repeat(60_000)
+    );
+    assert_eq!(wx.push(&long).await, wx.push(&long).await);
+    let key = xinfang_guide::engine::session::SessionKey::parse("wechat", "oUser_long").expect("key");
+    let session = wx.store.load(&key).await.expect("load").expect("session");
+    assert!(session.receipts.iter().all(|r| r.id.len() <= 71), "receipt ids are bounded");
+    let log = wx.store.log_range(0, i64::MAX, None, 100).await.expect("log");
+    assert_eq!(log.iter().filter(|e| e.record.user == "oUser_long").count(), 1);
     // Events without MsgId are de-duplicated by sender and time.
     let sub = event_xml("oUser_retry2", "subscribe", "");
     assert_eq!(wx.push(&sub).await, wx.push(&sub).await);

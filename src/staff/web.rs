@@ -365,7 +365,9 @@ pub(crate) fn day_field(what: &str, v: &str) -> Result<Option<time::Date>, Strin
     }
     crate::stats::parse_day(v)
         .map(Some)
-        .ok_or_else(|| format!("{what}“{}”不是日期：请写成 YYYY-MM-DD，例如 2026-05-09。", v.trim()))
+        // Not echoed: the message also goes out as JSON and CSV (D12); the
+        // page shows what was typed in its own field.
+        .ok_or_else(|| format!("{what}不是日期：请写成 YYYY-MM-DD，例如 2026-05-09。"))
 }
 
 /// The Unix-seconds range of a form's from/to days (China time), or the
