@@ -88,7 +88,11 @@ const shots = process.env.SHOTS;
   assert.ok(closeBox.height >= 88 && closeBox.width >= 300, `close ${closeBox.width}×${closeBox.height}`);
   const px = (loc) => loc.evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
   assert.ok((await px(closeBtn)) >= 30, 'close button text');
-  assert.ok((await px(kiosk.locator('#panel a'))) >= 22, 'the link is readable');
+  // Nothing on the kiosk opens another window (K1): the QR code only, and
+  // the note says how long the link lasts.
+  assert.equal(await kiosk.locator('#panel a').count(), 0, 'no link on the kiosk');
+  assert.match(await kiosk.locator('#panel .note').innerText(), /\d+(天|小时)内有效（至\d+月\d+日/);
+  assert.ok((await px(kiosk.locator('#panel .note'))) >= 22, 'the note is readable');
   await kiosk.screenshot({ path: `${shots}/kiosk-qr-panel.png` });
   await closeBtn.click();
   await clickOn(kiosk, '有帮助');
@@ -131,7 +135,11 @@ const shots = process.env.SHOTS;
   await kiosk.waitForFunction(() => document.querySelectorAll('.card').length === 0, null, { timeout: 10000 });
   await kiosk.waitForSelector(live);
   assert.doesNotMatch(await kiosk.locator('#log').innerText(), /建议途径|拖欠工资|谢谢/);
+  // The hand-off note is kiosk-sized (K2), not 14 px grey.
+  const handed = kiosk.locator('#log .note', { hasText: '本屏幕已清空' });
+  assert.ok((await px(handed)) >= 24, 'the hand-off note is readable');
   assert.deepEqual(await stored(kiosk), { local: 0, session: 0, cookies: '' });
+  assert.equal(kioskCtx.pages().length, 1, 'no other window survives on the kiosk');
 
   // Citizen B types a question and sees nothing of A.
   const before = await kiosk.locator('.msg.bot').count();
@@ -185,6 +193,7 @@ const shots = process.env.SHOTS;
   assert.doesNotMatch(await kiosk.locator('#log').innerText(), /装修|2027-02-28/);
   assert.equal(await kiosk.locator('.msg.me').count(), 0);
   assert.deepEqual(await stored(kiosk), { local: 0, session: 0, cookies: '' });
+  assert.equal(kioskCtx.pages().length, 1, 'no other window survives on the kiosk');
 
   // Citizen C at the kiosk speaks of danger: the crisis reply at once (12356,
   // no category picker); an unsure message gets the check-in, whose buttons
