@@ -593,6 +593,8 @@ async fn a_channel_card_can_be_taken_away_as_a_read_only_page_that_expires() {
         let (status, html) = call(&app, Request::get(p).body(Body::empty()).expect("req")).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(html.contains("已经过期") && !html.contains("<script"), "{html}");
+        // It offers to open the guide again (UX K4).
+        assert!(html.contains(r#"<a href="/">重新打开依法信访指引</a>"#), "{html}");
     }
     let ticket = path.trim_start_matches("/g/").to_string();
     let mut t = app.store.get_ticket(&ticket, 0).await.expect("get").expect("ticket");

@@ -78,6 +78,8 @@ struct Page {
     title: String,
     card: Option<CardView>,
     message: Vec<&'static str>,
+    /// A link to open the guide again (an expired or unknown link).
+    reopen: bool,
 }
 
 struct CardView {
@@ -111,6 +113,7 @@ fn gone() -> String {
             "这条指引的链接不存在或已经过期。",
             "可以重新打开依法信访指引查询，或拨打 12348 公共法律服务热线。",
         ],
+        reopen: true,
     })
 }
 
@@ -119,6 +122,7 @@ fn unavailable() -> String {
         title: "暂时打不开".into(),
         card: None,
         message: vec!["服务器暂时出了问题，请稍后再试，或拨打 12348 公共法律服务热线。"],
+        reopen: false,
     })
 }
 
@@ -163,5 +167,5 @@ fn render(c: &Card, deployment: &str, expires: i64) -> String {
         sections,
         notice: c.notice.clone(),
     };
-    html(&Page { title: format!("指引：{}", c.channel_name), card: Some(view), message: Vec::new() })
+    html(&Page { title: format!("指引：{}", c.channel_name), card: Some(view), message: Vec::new(), reopen: false })
 }
