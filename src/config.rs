@@ -159,6 +159,9 @@ pub struct ServerSettings {
     pub idle_timeout_secs: u64,
     /// Connections open at once; at the cap the quietest idle one makes room.
     pub max_connections: usize,
+    /// Connections open at once from one address (not a trusted proxy); at
+    /// the cap that address's quietest idle one makes room (0: no limit).
+    pub max_connections_per_address: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

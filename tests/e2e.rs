@@ -347,3 +347,73 @@ async fn stalled_headers_and_idle_keep_alive_connections_are_closed() {
     let got = closed_within(&mut keep, Duration::from_secs(6)).expect("an idle keep-alive connection is closed");
     assert!(got > 0, "after its answer");
 }
+
+/// A connection that sent the headers of a chat request with a body of
+/// 60,000 bytes and then trickles one byte every `every` (review N2).
+fn trickling(base: &str, every: Duration, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> std::net::TcpStream {
+    use std::io::Write as _;
+    let addr = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.write_all(b"POST /api/v1/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n{")
+        .expect("write");
+    let mut w = s.try_clone().expect("clone");
+    std::thread::spawn(move || {
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            std::thread::sleep(every);
+            if w.write_all(b" ").is_err() {
+                return;
+            }
+        }
+    });
+    s
+}
+
+/// Regression (review N2, N9): the body deadline is for the whole body, not
+/// per byte (a trickle gets 408 and is closed), a request still sending its
+/// body is not "in progress" (at the cap it makes room), and one address
+/// cannot hold more than its share of connections.
+#[tokio::test]
+async fn trickled_bodies_get_408_and_cannot_hold_every_connection() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let envs = [
+        ("XG_SERVER_MAX_CONNECTIONS", "16"),
+        ("XG_SERVER_BODY_TIMEOUT_SECS", "2"),
+        ("XG_SERVER_MAX_CONNECTIONS_PER_ADDRESS", "12"),
+        ("XG_LIMITS_PER_IP_PER_SECOND", "0"),
+    ];
+    let server = spawn_with(dir.path(), &envs, std::process::Stdio::inherit());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // One byte every 300 ms: a per-byte timeout would never fire.
+    let mut one = trickling(&server.base, Duration::from_millis(300), stop.clone());
+    let started = std::time::Instant::now();
+    let mut answer = String::new();
+    {
+        use std::io::Read as _;
+        one.set_read_timeout(Some(Duration::from_secs(8))).expect("timeout");
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = one.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            answer.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    }
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(5), "answered at the whole-body deadline");
+    // A flood of trickling bodies from one address: new clients are served.
+    let flood: Vec<_> = (0..40).map(|_| trickling(&server.base, Duration::from_millis(500), stop.clone())).collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for i in 0..10 {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("client");
+        let r = client
+            .post(format!("{}/api/v1/chat", server.base))
+            .json(&json!({"text": "你好"}))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("client {i} not served: {e}"));
+        assert_eq!(r.status().as_u16(), 200, "client {i}");
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    drop(flood);
+}

@@ -1,14 +1,17 @@
 //! Accepting connections with limits: how long a client may take to send
-//! its request headers (`header_timeout`, hyper's timer), how long a
-//! keep-alive connection may sit idle (`idle_timeout`), and how many may be
-//! open at once (`max_connections`). Body reads have their own timeout
-//! (a tower layer in `server::run`).
+//! its request headers (`header_timeout`, hyper's timer), its whole request
+//! body (`body_timeout`: one deadline for the body, not per byte; late: 408),
+//! how long a keep-alive connection may sit idle (`idle_timeout`), how many
+//! may be open at once (`max_connections`) and from one address
+//! (`per_address`, not for trusted proxies).
 //!
-//! At the cap, a new connection takes the place of the open one that has
-//! been quiet longest and has no request in progress — a stalled half-sent
-//! request (slowloris) or an idle keep-alive connection — so a flood of
-//! stalled connections cannot keep new clients out. Only when every open
-//! connection is busy with a request is the new one closed.
+//! A request counts as in progress only once its body is read: at a cap, a
+//! new connection takes the place of the open one (of all, or of the same
+//! address) that has been quiet longest and has no request in progress — a
+//! stalled or trickled half-sent request (slowloris), or an idle keep-alive
+//! connection — so a flood of stalled connections cannot keep new clients
+//! out. Only when every such connection is busy answering is the new one
+//! closed.
 
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -26,15 +29,25 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tower::ServiceExt as _;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ConnLimits {
     pub header_timeout: Duration,
     pub idle_timeout: Duration,
     pub max_connections: usize,
+    /// The whole request body, from its first byte being awaited.
+    pub body_timeout: Duration,
+    /// Largest body read (a larger one is 413 before any handler).
+    pub max_body_bytes: usize,
+    /// Connections open at once from one address (0: no limit).
+    pub per_address: usize,
+    /// Peers the per-address limit does not apply to (reverse proxies).
+    pub exempt: Vec<crate::config::Network>,
 }
 
 /// One open connection, as the registry sees it.
 struct Conn {
+    /// Its peer's address.
+    ip: std::net::IpAddr,
     /// Milliseconds since the registry's epoch of the last byte in or out.
     active: Arc<AtomicU64>,
     /// Requests being answered on it now.
@@ -57,13 +70,18 @@ impl Registry {
         self.open.lock().map_or(0, |m| m.len())
     }
 
-    /// Closes the connection quiet longest with no request in progress;
-    /// false when every one is busy.
-    fn evict_one(&self) -> bool {
+    /// Connections open from `ip`.
+    fn from(&self, ip: std::net::IpAddr) -> usize {
+        self.open.lock().map_or(0, |m| m.values().filter(|c| c.ip == ip).count())
+    }
+
+    /// Closes the connection quiet longest with no request in progress
+    /// (from `ip` only, when given); false when every one is busy.
+    fn evict_one(&self, ip: Option<std::net::IpAddr>) -> bool {
         let Ok(mut open) = self.open.lock() else { return false };
         let victim = open
             .iter()
-            .filter(|(_, c)| c.busy.load(Ordering::SeqCst) == 0)
+            .filter(|(_, c)| c.busy.load(Ordering::SeqCst) == 0 && ip.is_none_or(|ip| c.ip == ip))
             .min_by_key(|(_, c)| c.active.load(Ordering::SeqCst))
             .map(|(id, _)| *id);
         // Out of the count at once, so the next accept does not pick it again.
@@ -164,6 +182,17 @@ impl Drop for Busy {
     }
 }
 
+/// A refusal before any handler ran, in the API's error shape; the
+/// connection is closed after it.
+fn refusal(status: axum::http::StatusCode, code: &str, hint: &str) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let body = serde_json::json!({ "error": { "code": code, "hint": hint, "message": code.replace('_', " ") } });
+    let mut r = (status, axum::Json(body)).into_response();
+    r.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+    r.headers_mut().insert("x-content-type-options", axum::http::HeaderValue::from_static("nosniff"));
+    r
+}
+
 /// Serves `router` on `listener` until `shutdown` resolves, then lets open
 /// requests finish (up to 10 s).
 pub async fn serve(
@@ -203,7 +232,13 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        if registry.len() >= limits.max_connections && !registry.evict_one() {
+        if registry.len() >= limits.max_connections && !registry.evict_one(None) {
+            metrics::counter!("xg_connections_refused_total").increment(1);
+            drop(stream);
+            continue;
+        }
+        let limited = limits.per_address > 0 && !limits.exempt.iter().any(|n| n.contains(peer.ip()));
+        if limited && registry.from(peer.ip()) >= limits.per_address && !registry.evict_one(Some(peer.ip())) {
             metrics::counter!("xg_connections_refused_total").increment(1);
             drop(stream);
             continue;
@@ -211,6 +246,7 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let id = registry.next.fetch_add(1, Ordering::SeqCst);
         let conn = Conn {
+            ip: peer.ip(),
             active: Arc::new(AtomicU64::new(millis(epoch))),
             busy: Arc::new(AtomicUsize::new(0)),
             close: Arc::new(Notify::new()),
@@ -221,12 +257,40 @@ pub async fn serve(
             open.insert(id, conn);
         }
         let router = router.clone();
+        let (body_timeout, max_body) = (limits.body_timeout, limits.max_body_bytes);
         let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
-            let guard = Busy::new(&busy);
             let router = router.clone();
+            let busy = busy.clone();
             async move {
-                let resp = router.oneshot(req.map(axum::body::Body::new)).await;
+                // The whole body first, within one deadline; only then is
+                // the request in progress (a stalled body can be evicted).
+                let (parts, body) = req.into_parts();
+                let limited = http_body_util::Limited::new(body, max_body);
+                let bytes = match tokio::time::timeout(body_timeout, http_body_util::BodyExt::collect(limited)).await {
+                    Ok(Ok(collected)) => collected.to_bytes(),
+                    Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+                        return Ok(refusal(
+                            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                            "too_large",
+                            "消息太长了，请分几次发送。",
+                        ));
+                    }
+                    Ok(Err(_)) => {
+                        return Ok(refusal(axum::http::StatusCode::BAD_REQUEST, "bad_request", "请求不完整，请重试。"));
+                    }
+                    Err(_) => {
+                        metrics::counter!("xg_request_body_timeouts_total").increment(1);
+                        return Ok(refusal(
+                            axum::http::StatusCode::REQUEST_TIMEOUT,
+                            "request_timeout",
+                            "发送太慢，已超时，请重试。",
+                        ));
+                    }
+                };
+                let req = hyper::Request::from_parts(parts, axum::body::Body::from(bytes));
+                let guard = Busy::new(&busy);
+                let resp = router.oneshot(req).await;
                 drop(guard);
                 resp
             }

@@ -262,9 +262,12 @@ pub async fn run(
         header_timeout: Duration::from_secs(srv.header_timeout_secs),
         idle_timeout: Duration::from_secs(srv.idle_timeout_secs),
         max_connections: srv.max_connections,
+        body_timeout: Duration::from_secs(srv.body_timeout_secs),
+        // Above every route's own limit (64 KB): those answer their own 413.
+        max_body_bytes: 2 * MAX_BODY_BYTES,
+        per_address: srv.max_connections_per_address,
+        exempt: srv.trusted_proxies.clone(),
     };
-    let router =
-        router.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(Duration::from_secs(srv.body_timeout_secs)));
     conn::serve(listener, router, limits, shutdown).await.context("serving HTTP")?;
     if let Some(t) = telegram {
         t.stop().await;
