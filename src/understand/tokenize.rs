@@ -127,6 +127,11 @@ impl Tokenizer {
                 let pair: String = w.iter().collect();
                 // Politeness ("你好", "谢谢") says nothing about the matter.
                 if !STOP.contains(&pair.as_str()) {
+                    // The pair by sound too: an input-method slip (社宝 for
+                    // 社保, 补尝 for 补偿) still says "shebao", "buchang".
+                    if let (Some(a), Some(b)) = (crate::pinyin::of_char(w[0]), crate::pinyin::of_char(w[1])) {
+                        out.push(format!("%{a}{b}"));
+                    }
                     out.push(format!("#{pair}"));
                 }
             }
