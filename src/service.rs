@@ -95,6 +95,23 @@ impl Bot {
         }
     }
 
+    /// `handle_once` for a session that exists (`NoSession` if not): a web
+    /// turn the page resends with the same id (its answer was lost, or said
+    /// the message may not have gone out) is answered from its receipt.
+    pub async fn handle_existing_once(
+        &self,
+        key: &SessionKey,
+        inbound: &Inbound,
+        now: i64,
+        msg_id: &str,
+    ) -> Result<Delivery, ServiceError> {
+        let msg_id = receipt_id(msg_id);
+        match self.apply_with(key, inbound, now, false, Some(&msg_id)).await? {
+            Applied::Replayed(replies) => Ok(Delivery { replies, replayed: true }),
+            Applied::Step(step) => Ok(Delivery { replies: step.replies, replayed: false }),
+        }
+    }
+
     /// Moves a conversation to a new key (a kiosk screen to a phone): the
     /// session is copied to `to` and `from` starts over, so the next person
     /// at the kiosk cannot continue it. Both are compare-and-swap commits; if

@@ -644,3 +644,36 @@ async fn a_crisis_message_gets_care_then_its_matter_on_the_web() {
     let family = choose(&app, &session, &offer, pick).await;
     assert!(family.to_string().contains("是否正在遭受家庭暴力"), "{family}");
 }
+
+/// Review N5: a web turn carries the page's id; sent again (its answer was
+/// lost, or the server said it may not have gone out) it is answered from
+/// its receipt, not applied twice. A malformed id is a 400.
+#[tokio::test]
+async fn a_web_turn_sent_again_with_its_id_is_answered_once() {
+    let app = app();
+    let (_, v) = post(&app, json!({"choice": "cmd:menu"})).await;
+    let token = v["session"].as_str().expect("token").to_string();
+    let first = choose(&app, &token, &v, "我的问题该找哪里").await;
+    let id = first["replies"][0]["choices"]
+        .as_array()
+        .expect("choices")
+        .iter()
+        .find(|c| c["label"].as_str().is_some_and(|l| l.contains("工资")))
+        .map(|c| c["id"].as_str().expect("id").to_string())
+        .expect("wages choice");
+    let turn = json!({"session": token, "choice": id, "turn": "a1b2c3d4e5f6a7b8c9d0e1f2"});
+    let (s1, once) = post(&app, turn.clone()).await;
+    let (s2, again) = post(&app, turn.clone()).await;
+    assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(once["replies"], again["replies"], "the same answer");
+    let log = app.store.log_range(0, i64::MAX, None, 100).await.expect("log");
+    assert_eq!(log.len(), 3, "menu, 我的问题该找哪里 and one wages turn");
+    // Without an id a resend is a new turn, as before.
+    let (status, _) = post(&app, json!({"session": token, "choice": "cmd:menu"})).await;
+    assert_eq!(status, StatusCode::OK);
+    for bad in ["", "has space", "<script>", &"x".repeat(65)] {
+        let (status, v) = post(&app, json!({"session": token, "choice": "cmd:menu", "turn": bad})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {v}");
+        assert!(!v.to_string().contains("<script>"), "not echoed");
+    }
+}

@@ -52,7 +52,7 @@ impl AppError {
             AppError::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "store_unavailable",
-                "系统暂时无法保存对话，消息没有发出，请稍后再试。",
+                "系统暂时无法保存对话，这条消息可能没有发出。请稍后再试（页面上点“重新发送”不会重复）。",
             ),
         }
     }

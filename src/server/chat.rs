@@ -31,6 +31,11 @@ pub struct ChatRequest {
     /// 有帮助 / 没帮助 with an optional one-line comment, in one request.
     #[serde(default)]
     pub feedback: Option<FeedbackIn>,
+    /// The page's id for this turn (1–64 letters, digits, `-`, `_`): sent
+    /// again with the same id, the turn is answered from its receipt, not
+    /// applied twice.
+    #[serde(default)]
+    pub turn: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +73,17 @@ pub async fn chat(
     let req: ChatRequest =
         serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(crate::app::error::json_error(&e)))?;
     let input = input(&req, app.max_text_chars)?;
+    let turn = match req.turn.as_deref() {
+        Some(t)
+            if !t.is_empty()
+                && t.len() <= 64
+                && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Some(t)
+        }
+        Some(_) => return Err(AppError::BadRequest("`turn` must be 1–64 letters, digits, - or _".into())),
+        None => None,
+    };
     let src = source_tag(req.src.as_deref())?;
     let mut inbound = Inbound::new(input, src);
     let now = (app.clock)();
@@ -75,8 +91,12 @@ pub async fn chat(
     // one gets a new random token (a client cannot choose its session id).
     if let Some(t) = req.session.as_deref().filter(|t| is_token(t)) {
         app.limits.check_session(t).map_err(|s| AppError::RateLimited { retry_after_secs: s })?;
-        match app.bot.handle_existing(&web_key(t)?, &inbound, now).await {
-            Ok(h) => return Ok(reply(started, t.to_string(), h.replies)),
+        let handled = match turn {
+            Some(id) => app.bot.handle_existing_once(&web_key(t)?, &inbound, now, id).await.map(|d| d.replies),
+            None => app.bot.handle_existing(&web_key(t)?, &inbound, now).await.map(|h| h.replies),
+        };
+        match handled {
+            Ok(replies) => return Ok(reply(started, t.to_string(), replies)),
             // The page held a session the store no longer knows: it timed out.
             Err(ServiceError::NoSession) => inbound.session_gone = true,
             Err(e) => return Err(service_error(e)),
