@@ -36,7 +36,7 @@ def post_login(c, cookie, csrf, user, password, client=None):
     return r
 
 
-def views(base, user, password, seconds, concurrency):
+def views(base, user, password, seconds, concurrency, searches=False):
     c = conn(base)
     cookie, csrf = login_form(c)
     r = post_login(c, cookie, csrf, user, password)
@@ -50,8 +50,12 @@ def views(base, user, password, seconds, concurrency):
         while time.time() < stop:
             n += 1
             # A different range each time: every view is computed, none cached.
-            path = "/staff/unanswered?from=2020-01-%02d&to=2026-12-31&src=" % (1 + (i * 7919 + n) % 28) if n % 2 else \
-                "/staff/dashboard?from=2025-%02d-01&to=2026-12-31" % (1 + (i * 31 + n) % 12)
+            if searches:
+                # A search no record matches walks the whole log (review N6).
+                path = "/staff/queries?status=all&q=%E6%97%A0%E6%AD%A4%E8%AF%8D" + str(i * 100000 + n)
+            else:
+                path = "/staff/unanswered?from=2020-01-%02d&to=2026-12-31&src=" % (1 + (i * 7919 + n) % 28) if n % 2 else \
+                    "/staff/dashboard?from=2025-%02d-01&to=2026-12-31" % (1 + (i * 31 + n) % 12)
             c.request("GET", path, headers={"Cookie": session})
             r = c.getresponse()
             r.read()
@@ -93,7 +97,8 @@ def gibberish(n):
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "views":
-        views(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), int(sys.argv[6]))
+        views(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), int(sys.argv[6]),
+              len(sys.argv) > 7 and sys.argv[7] == "searches")
     elif cmd == "flood":
         flood(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), len(sys.argv) > 5 and sys.argv[5] == "spread")
     elif cmd == "gibberish":

@@ -6,6 +6,7 @@
 #   2. with 2 staff members opening the unanswered queue and the dashboard
 #      back to back (every view a cache miss) and 8 connections posting
 #      wrong passwords for unknown names (default login rate limit);
+#   1b. with one viewer running 8 concurrent searches that match nothing;
 #   3. the same with the login rate limit off and each attempt from another
 #      client address (through a trusted proxy), so no throttle stops it and
 #      every attempt checks a password (argon2).
@@ -40,6 +41,11 @@ chat() { ./target/release/xg-load --url http://127.0.0.1:$PORT --concurrency 8 -
 
 echo "== 1. chat alone"
 chat
+echo "== 1b. chat + one viewer running 8 concurrent searches no record matches (review N6)"
+python3 benches/console_load.py views http://127.0.0.1:$PORT bench 'a long benchmark password' "$SECONDS_EACH" 8 searches &
+V=$!
+chat
+wait $V
 echo "== 2. chat + 2 console viewers + login flood (default limits)"
 python3 benches/console_load.py views http://127.0.0.1:$PORT bench 'a long benchmark password' "$SECONDS_EACH" 2 &
 V=$!

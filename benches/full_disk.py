@@ -88,7 +88,7 @@ touch {flag('done')}
 """
     env = dict(os.environ, XG_LIMITS_PER_IP_PER_SECOND="0", XG_LIMITS_PER_SESSION_PER_SECOND="0",
                RUST_LOG=os.environ.get("RUST_LOG", "error"))
-    ns = subprocess.Popen(["unshare", "-rm", "sh", "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    ns = subprocess.Popen(["unshare", "-rm", "--kill-child", "sh", "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
     def wait_listening():
         line = ns.stdout.readline().decode()
@@ -185,6 +185,7 @@ touch {flag('done')}
         if lost:
             failures.append(f"{lost} conversations lost acknowledged turns")
     finally:
+        open(flag("done"), "w").close()
         for name in ("pid2", "pid1"):
             try:
                 os.kill(int(open(flag(name)).read()), signal.SIGTERM)

@@ -575,7 +575,11 @@ pub async fn queries(State(app): State<AppState>, headers: HeaderMap, Params(f):
         page.error = e;
         return render(&page, StatusCode::BAD_REQUEST);
     }
-    let (rows, next) = match find(&*app.bot.store, &f, PAGE).await {
+    // A search may walk the whole log: on the heavy-view pool, one at a
+    // time, never on the request workers the chat shares (review N6).
+    let (store, filters) = (app.bot.store.clone(), f.clone());
+    let found = app.heavy.run("", async move { find(&*store, &filters, PAGE).await }).await;
+    let (rows, next) = match found.unwrap_or_else(|| Err("busy".into())) {
         Ok(x) => x,
         Err(e) => {
             tracing::error!(error = %e, "query list failed");

@@ -520,7 +520,9 @@ impl Store for SledStore {
             None => log_key(from, 0),
         };
         let end = log_key(to, 0);
-        self.trees.entries(self.trees.log.range(start..end), limit)
+        // Walks of the log run on the blocking pool, never on the request
+        // workers the chat shares (review N6: console searches).
+        self.blocking("log scan", move |t| t.entries(t.log.range(start..end), limit)).await
     }
 
     async fn log_range_rev(
@@ -541,23 +543,25 @@ impl Store for SledStore {
         if end <= start {
             return Ok(Vec::new());
         }
-        self.trees.entries(self.trees.log.range(start..end).rev(), limit)
+        self.blocking("log scan", move |t| t.entries(t.log.range(start..end).rev(), limit)).await
     }
 
     async fn log_for_session(&self, key: &SessionKey, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
-        let t = &self.trees;
-        let mut out = Vec::new();
         let key = key.to_bytes();
-        let mut next = t.chain_start(&key, t.sessions.get(&key).map_err(io)?.as_deref())?;
-        while let Some(k) = next.filter(|_| out.len() < limit) {
-            // Purged by retention: the rest of the chain is older still.
-            let Some(v) = t.log.get(k).map_err(io)? else { break };
-            let Some(body) = t.body(&v)? else { break };
-            next = value::decode(&body).link;
-            out.extend(t.entry(&k, &v, true)?);
-        }
-        out.reverse();
-        Ok(out)
+        self.blocking("conversation", move |t| {
+            let mut out = Vec::new();
+            let mut next = t.chain_start(&key, t.sessions.get(&key).map_err(io)?.as_deref())?;
+            while let Some(k) = next.filter(|_| out.len() < limit) {
+                // Purged by retention: the rest of the chain is older still.
+                let Some(v) = t.log.get(k).map_err(io)? else { break };
+                let Some(body) = t.body(&v)? else { break };
+                next = value::decode(&body).link;
+                out.extend(t.entry(&k, &v, true)?);
+            }
+            out.reverse();
+            Ok(out)
+        })
+        .await
     }
 
     async fn remove_log_before(&self, cutoff: i64) -> Result<usize, StoreError> {
