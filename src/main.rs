@@ -590,7 +590,15 @@ async fn serve(settings: Settings, allow_placeholders: bool) -> anyhow::Result<(
     let addr = settings.server.addr.clone();
     let app = App::build(settings).await?;
     app.refuse_placeholders(allow_placeholders)?;
-    let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+            " — another program (perhaps another xinfang-guide) listens there: stop it, or choose another \
+             address with --addr HOST:PORT ([server] addr)"
+        } else {
+            ""
+        };
+        anyhow::Error::new(e).context(format!("binding {addr}{hint}"))
+    })?;
     let local = listener.local_addr().context("reading the bound address")?;
     tracing::info!(addr = %local, startup_ms = started.elapsed().as_millis() as u64, "xinfang-guide listening");
     println!("listening on http://{local}");

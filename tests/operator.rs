@@ -71,3 +71,28 @@ async fn logs_and_metrics_tell_an_operator_what_happened_and_nothing_personal() 
         assert!(!text.contains(private), "`{private}` in the log:\n{text}");
     }
 }
+
+/// Newcomer trial O4: "in use" errors say by what and what to do.
+#[test]
+fn in_use_errors_name_the_holder_and_the_way_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = common::spawn(dir.path());
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let other = tempfile::tempdir().expect("tempdir");
+    let run = |addr: &str, data: &std::path::Path| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+            .args(["serve", "--addr", addr, "--data"])
+            .arg(data)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("RUST_BACKTRACE", "0")
+            .output()
+            .expect("run");
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let taken = run(&addr, other.path());
+    assert!(taken.contains("--addr HOST:PORT"), "{taken}");
+    let held = run("127.0.0.1:0", dir.path());
+    assert!(held.contains(&format!("the server at http://{addr} holds it")), "{held}");
+    drop(server);
+}

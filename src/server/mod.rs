@@ -58,10 +58,13 @@ impl App {
             loaded.with_context(|| format!("content in {} has errors (run `xinfang-guide check`)", dir.display()))?;
         let store = crate::store::open(&settings.store, &settings.server.data_dir).await.with_context(|| {
             if crate::store::is_shared(&settings.store) {
-                "opening the PostgreSQL store ([store] url)".to_string()
-            } else {
-                format!("opening data dir {}", settings.server.data_dir.display())
+                return "opening the PostgreSQL store ([store] url)".to_string();
             }
+            // The server holding the dir wrote its address there.
+            let holder = std::fs::read_to_string(settings.server.data_dir.join(crate::datadir::ADDR_FILE))
+                .map(|a| format!(" (the server at http://{} holds it)", a.trim()))
+                .unwrap_or_default();
+            format!("opening data dir {}{holder}", settings.server.data_dir.display())
         })?;
         let token = crate::datadir::load_or_create_token(&settings.server.data_dir)
             .with_context(|| format!("admin token in {}", settings.server.data_dir.display()))?;
