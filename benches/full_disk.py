@@ -61,8 +61,15 @@ def main():
     ap.add_argument("--segments-only", action="store_true",
                     help="the small file system holds only data/segments (the log bodies; N1), sled stays on the disk")
     a = ap.parse_args()
-    if subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode != 0:
-        print("skipped: no mount namespace on this machine (unshare -rm)")
+    probe = tempfile.mkdtemp(prefix="xg-probe-")
+    try:
+        allowed = subprocess.run(["unshare", "-rm", "sh", "-c", f"mount -t tmpfs -o size=1m tmpfs {probe}"],
+                                 capture_output=True).returncode == 0
+    except FileNotFoundError:
+        allowed = False
+    os.rmdir(probe)
+    if not allowed:
+        print("skipped: this machine allows no tmpfs mount in a user and mount namespace (unshare -rm)")
         sys.exit(77)
     work = tempfile.mkdtemp(prefix="xg-full-")
     data = os.path.join(work, "data")
