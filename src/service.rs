@@ -88,11 +88,7 @@ impl Bot {
         now: i64,
         msg_id: &str,
     ) -> Result<Delivery, ServiceError> {
-        let msg_id = receipt_id(msg_id);
-        match self.apply_with(key, inbound, now, true, Some(&msg_id)).await? {
-            Applied::Replayed(replies) => Ok(Delivery { replies, replayed: true }),
-            Applied::Step(step) => Ok(Delivery { replies: step.replies, replayed: false }),
-        }
+        self.once(key, inbound, now, msg_id, true).await
     }
 
     /// `handle_once` for a session that exists (`NoSession` if not): a web
@@ -105,8 +101,21 @@ impl Bot {
         now: i64,
         msg_id: &str,
     ) -> Result<Delivery, ServiceError> {
+        self.once(key, inbound, now, msg_id, false).await
+    }
+
+    /// One delivery of a message with an id, answered from its receipt when
+    /// it was answered before; `create`: a new session may start.
+    async fn once(
+        &self,
+        key: &SessionKey,
+        inbound: &Inbound,
+        now: i64,
+        msg_id: &str,
+        create: bool,
+    ) -> Result<Delivery, ServiceError> {
         let msg_id = receipt_id(msg_id);
-        match self.apply_with(key, inbound, now, false, Some(&msg_id)).await? {
+        match self.apply_with(key, inbound, now, create, Some(&msg_id)).await? {
             Applied::Replayed(replies) => Ok(Delivery { replies, replayed: true }),
             Applied::Step(step) => Ok(Delivery { replies: step.replies, replayed: false }),
         }

@@ -306,6 +306,20 @@ fn stalled(base: &str) -> std::net::TcpStream {
     s
 }
 
+/// Ten new chat clients, one after another, each answered 200 within 5 s.
+async fn ten_new_clients_are_served(base: &str) {
+    for i in 0..10 {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("client");
+        let r = client
+            .post(format!("{base}/api/v1/chat"))
+            .json(&json!({"text": "你好"}))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("client {i} not served: {e}"));
+        assert_eq!(r.status().as_u16(), 200, "client {i}");
+    }
+}
+
 /// Regression (review D4): stalled half-requests stayed open indefinitely
 /// and, past the file limit, no new client was served.
 #[tokio::test]
@@ -318,16 +332,7 @@ async fn a_slowloris_flood_beyond_the_connection_cap_leaves_new_clients_served()
     // The cap holds: the server closed all but 16 of them to make room.
     let open = flood.iter_mut().map(|s| closed_within(s, Duration::from_millis(50))).filter(Option::is_none).count();
     assert!(open <= 16, "{open} stalled connections still open");
-    for i in 0..10 {
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("client");
-        let r = client
-            .post(format!("{}/api/v1/chat", server.base))
-            .json(&json!({"text": "你好"}))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("client {i} not served: {e}"));
-        assert_eq!(r.status().as_u16(), 200, "client {i}");
-    }
+    ten_new_clients_are_served(&server.base).await;
     drop(flood);
 }
 
@@ -404,16 +409,7 @@ async fn trickled_bodies_get_408_and_cannot_hold_every_connection() {
     // A flood of trickling bodies from one address: new clients are served.
     let flood: Vec<_> = (0..40).map(|_| trickling(&server.base, Duration::from_millis(500), stop.clone())).collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    for i in 0..10 {
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("client");
-        let r = client
-            .post(format!("{}/api/v1/chat", server.base))
-            .json(&json!({"text": "你好"}))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("client {i} not served: {e}"));
-        assert_eq!(r.status().as_u16(), 200, "client {i}");
-    }
+    ten_new_clients_are_served(&server.base).await;
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     drop(flood);
 }

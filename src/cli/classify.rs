@@ -113,9 +113,7 @@ pub fn cross_validate(
     anyhow::ensure!(k >= 2, "--cv needs at least 2 folds");
     let mut rows = train::read_real(real)?;
     if data.repo_real {
-        rows.extend(
-            train::repo_real(root)?.into_iter().flat_map(|(_, r)| r).map(|r| RealRow { scale: s.repo_scale, ..r }),
-        );
+        rows.extend(train::repo_rows(root, s.repo_scale)?);
     }
     rows.retain(|r| kept(&r.id, data.percent));
     let asked: Vec<String> = match data.typos {

@@ -270,10 +270,10 @@ fn loose(t: &str, today: Date) -> Option<Given> {
         return Some(g);
     }
     // A year said by its name, or none (this year, or last year while ahead).
-    let (year, rest, named) = [("今年", 0), ("去年", 1), ("前年", 2)]
-        .iter()
-        .find_map(|(w, back)| t.strip_prefix(w).map(|rest| (today.year() - back, rest, true)))
-        .unwrap_or((today.year(), t, false));
+    let (year, rest, named) = match named_year(t, today) {
+        Some((year, rest)) => (year, rest, true),
+        None => (today.year(), t, false),
+    };
     // Parts of the year.
     let part_of_year = |year: i32| -> Option<Given> {
         let d = |m: u8, day: u8| Date::from_calendar_date(year, Month::try_from(m).ok()?, day).ok();
@@ -352,10 +352,7 @@ fn week_day(t: &str, today: Date) -> Option<Given> {
 /// the month after; 春节 / 过年的时候: the week either side. With 去年 /
 /// 今年, that year's; else the latest one not ahead.
 fn spring(t: &str, today: Date) -> Option<Given> {
-    let (year, rest) = [("今年", 0), ("去年", 1), ("前年", 2)]
-        .iter()
-        .find_map(|(w, back)| t.strip_prefix(w).map(|rest| (Some(today.year() - back), rest)))
-        .unwrap_or((None, t));
+    let (year, rest) = named_year(t, today).map_or((None, t), |(y, rest)| (Some(y), rest));
     let days =
         |a: i64, b: i64| move |sf: Date| range(sf.checked_add(Duration::days(a))?, sf.checked_add(Duration::days(b))?);
     let around: Box<dyn Fn(Date) -> Option<Given>> = match rest {
@@ -464,15 +461,20 @@ fn relative(t: &str, today: Date) -> Option<Given> {
             return (n <= 1200).then(|| months_ago(today, n)).flatten();
         }
     }
-    let (year, rest) = [("今年", 0), ("去年", 1), ("前年", 2)]
-        .iter()
-        .find_map(|(w, back)| t.strip_prefix(w).map(|rest| (today.year() - back, rest)))?;
+    let (year, rest) = named_year(t, today)?;
     match tokens(rest)?[..] {
         [Tok::Num(m, _), Tok::Mark('月')] => month(year, m),
         [Tok::Num(m, _), Tok::Mark('月'), Tok::Num(d, _)]
         | [Tok::Num(m, _), Tok::Mark('月'), Tok::Num(d, _), Tok::Day] => day(year, m, d),
         _ => None,
     }
+}
+
+/// 今年 / 去年 / 前年 at the start: that year and the rest of the text.
+fn named_year(t: &str, today: Date) -> Option<(i32, &str)> {
+    [("今年", 0), ("去年", 1), ("前年", 2)]
+        .iter()
+        .find_map(|(w, back)| t.strip_prefix(w).map(|rest| (today.year() - back, rest)))
 }
 
 fn months_ago(today: Date, n: i32) -> Option<Given> {

@@ -60,6 +60,12 @@ pub fn repo_real(root: &Path) -> anyhow::Result<Vec<(PathBuf, Vec<RealRow>)>> {
 /// How much a repository question counts against one of `--real`.
 pub const REPO_SCALE: f32 = 1.0;
 
+/// Every row of the repository's real questions, each counting
+/// `repo_scale` of the real-question weight.
+pub fn repo_rows(root: &Path, repo_scale: f32) -> anyhow::Result<Vec<RealRow>> {
+    Ok(repo_real(root)?.into_iter().flat_map(|(_, r)| r).map(|r| RealRow { scale: repo_scale, ..r }).collect())
+}
+
 /// A labelled real question.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RealRow {
@@ -176,7 +182,7 @@ pub fn content_inputs(root: &Path, examples: &Examples) -> anyhow::Result<Vec<In
 pub fn train(root: &Path, real: Option<(&Path, &[RealRow])>, settings: &Settings) -> anyhow::Result<Trained> {
     let (lexicon, examples) = load_examples(root)?;
     let mut rows: Vec<RealRow> = real.map(|(_, r)| r.to_vec()).unwrap_or_default();
-    rows.extend(repo_real(root)?.into_iter().flat_map(|(_, r)| r).map(|r| RealRow { scale: settings.repo_scale, ..r }));
+    rows.extend(repo_rows(root, settings.repo_scale)?);
     rows.retain(|r| r.weight > 0.0);
     let items = items(&examples, &rows, settings.real_weight);
     let all = train_items(&lexicon, &examples, &items);
