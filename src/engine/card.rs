@@ -194,11 +194,19 @@ pub fn status(routes: &[RouteDue], late: &[String], given: Given) -> Option<Stri
         s.push_str("请尽快拨打 12348 免费咨询，看看您的情况还能怎么办。");
     }
     if month {
-        s.push_str(if given.is_month() {
-            "您只给了月份，实际的最后一天要按具体日期算，可能比这里晚几天，以有关机关的认定为准。"
-        } else {
-            "您说的是一段时间，这里从最早的一天算起，实际的最后一天可能晚几天，以有关机关的认定为准。"
-        });
+        // Counted from the earliest day, the real last day can be up to the
+        // whole stretch later (a month: nearly a month), not "a few days".
+        match given {
+            Given::Range { to, .. } => s.push_str(&format!(
+                "您说的是一段时间，这里从最早的一天算起；实际的最后一天可能晚一些，最晚是从 {to} 算起的那一天。"
+            )),
+            _ => s.push_str(
+                "您只给了月份，这里从该月1日算起；实际的最后一天要按具体日期算，可能晚一些（最多晚近一个月）。",
+            ),
+        }
+        s.push_str(
+            "请尽早办理，不要等到最后一天；即使这里算出的日期已过，也可以先去问，是否超过期限以受理机关的认定为准。",
+        );
     }
     Some(s)
 }
