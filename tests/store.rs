@@ -574,3 +574,58 @@ async fn migrating_a_sled_data_dir_copies_everything_once() {
     assert_eq!(pg.load(&key("alice")).await.expect("load").expect("alice").version, s.version + 1);
     assert_eq!(pg.log_for_session(&key("alice"), 10).await.expect("alice").len(), 3, "new ids after the copied ones");
 }
+
+/// Regression (review N4): the throttle was read before and counted after
+/// the password check, so 50 concurrent guesses from 50 addresses were all
+/// checked. Now each attempt is counted first, by compare-and-swap: of a
+/// burst on one name only the free attempts are checked, a second burst in
+/// the same second (the right password among it) checks none, and after the
+/// one-second wait one more is checked. `a` and `b` are two instances'
+/// handles on one store.
+async fn concurrent_guesses_wait_their_turn(a: Arc<dyn Store>, b: Arc<dyn Store>) {
+    use xinfang_guide::staff::accounts::{self, LoginError, Role};
+    const RIGHT: &str = "a long enough password";
+    let now = 1_800_000_000;
+    accounts::add(&*a, "li", Role::Viewer, RIGHT, now).await.expect("add");
+    let burst = |at: i64, right_at: Option<usize>| {
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..50usize {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let pw = if Some(i) == right_at { RIGHT } else { "wrong password!" };
+            let ip: std::net::IpAddr = format!("198.51.100.{}", i + 1).parse().expect("ip");
+            set.spawn(async move { accounts::login(&*store, "li", pw, ip, at).await });
+        }
+        async move {
+            let (mut checked, mut waited) = (0, 0);
+            for r in set.join_all().await {
+                match r {
+                    Ok(_) | Err(LoginError::Wrong) => checked += 1,
+                    Err(LoginError::Throttled { .. }) => waited += 1,
+                    Err(LoginError::Store) => panic!("store error"),
+                }
+            }
+            (checked, waited)
+        }
+    };
+    let free = accounts::NAME_FREE as usize;
+    assert_eq!(burst(now, None).await, (free, 50 - free), "only the name's free attempts are checked");
+    assert_eq!(burst(now, Some(7)).await, (0, 50), "the same second: none checked, the right one neither");
+    assert_eq!(burst(now + 1, Some(7)).await.0, 1, "after the 1 s wait, one is checked");
+    let (f, _) = accounts::name_failures(&*b, "li", now + 1).await.expect("count");
+    assert!(f.count as usize > free, "every checked attempt was counted: {f:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_guesses_wait_their_turn_on_sled() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> = SledStore::open(dir.path(), &SledOptions::default()).expect("open");
+    concurrent_guesses_wait_their_turn(store.clone(), store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_guesses_wait_their_turn_on_two_postgres_instances() {
+    let Some(url) = common::pg_database("guesses").await else { return };
+    let a: Arc<dyn Store> = PgStore::connect(&url, &PgOptions::default()).await.expect("connect a");
+    let b: Arc<dyn Store> = PgStore::connect(&url, &PgOptions::default()).await.expect("connect b");
+    concurrent_guesses_wait_their_turn(a, b).await;
+}

@@ -9,7 +9,10 @@
 //! guesser's address, on one name or on many, up to `ADDR_CAP_SECS`; a name
 //! from every address together (many guessers) only up to `NAME_CAP_SECS`,
 //! so nobody can keep a colleague out for longer than that. An attempt
-//! during a wait is refused without checking the password. argon2 runs on
+//! during a wait is refused without checking the password. Each attempt is
+//! counted (reserved, by compare-and-swap) *before* its password is checked
+//! and given back when it was right, so a burst of concurrent guesses cannot
+//! all pass a check that saw none of the others. argon2 runs on
 //! the blocking pool, at most `ARGON_PARALLEL` at a time, never on a
 //! request worker.
 
@@ -243,15 +246,60 @@ async fn failures(store: &dyn Store, key: &str, now: i64) -> Result<(Failures, O
     Ok((f.at(now), raw))
 }
 
-/// Adds one failure to a count (compare-and-swap, retried).
-async fn count_failure(store: &dyn Store, key: &str, now: i64) -> Result<(), StoreError> {
-    for _ in 0..16 {
+/// Compare-and-swap rounds before giving up on a count that keeps changing
+/// (every round one of the racers wins, so this bounds a burst of guesses).
+const CAS_ROUNDS: usize = 256;
+
+/// Counts one attempt on `key` unless it has to wait: `Ok(Some(undo))` with
+/// what to write back when the attempt turns out right, `Ok(None)` when
+/// it is throttled (`until` is raised to the end of its wait).
+async fn reserve(
+    store: &dyn Store,
+    key: &str,
+    free: u32,
+    cap: i64,
+    now: i64,
+    until: &mut i64,
+) -> Result<Option<Reserved>, StoreError> {
+    for _ in 0..CAS_ROUNDS {
         let (f, raw) = failures(store, key, now).await?;
-        let next = Failures { count: f.count.saturating_add(1), last: now };
-        let bytes = serde_json::to_vec(&next).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let next = f.next_attempt(free, cap);
+        if next > now {
+            *until = (*until).max(next);
+            return Ok(None);
+        }
+        let counted = Failures { count: f.count.saturating_add(1), last: now };
+        let bytes = serde_json::to_vec(&counted).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if store.record_cas(THROTTLE, key, raw.as_deref(), Some(&bytes)).await? {
+            return Ok(Some(Reserved { key: key.to_string(), before: raw, written: bytes }));
+        }
+        tokio::task::yield_now().await;
+    }
+    Err(StoreError::Io("failure count kept changing".into()))
+}
+
+/// One attempt counted by `reserve`.
+struct Reserved {
+    key: String,
+    before: Option<Vec<u8>>,
+    written: Vec<u8>,
+}
+
+/// Gives a reserved attempt back: the count as it was when nobody counted
+/// since, else one less.
+async fn give_back(store: &dyn Store, r: &Reserved, now: i64) -> Result<(), StoreError> {
+    if store.record_cas(THROTTLE, &r.key, Some(&r.written), r.before.as_deref()).await? {
+        return Ok(());
+    }
+    for _ in 0..CAS_ROUNDS {
+        let (f, raw) = failures(store, &r.key, now).await?;
+        let Some(raw) = raw else { return Ok(()) };
+        let less = Failures { count: f.count.saturating_sub(1), last: f.last };
+        let bytes = serde_json::to_vec(&less).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if store.record_cas(THROTTLE, &r.key, Some(&raw), Some(&bytes)).await? {
             return Ok(());
         }
+        tokio::task::yield_now().await;
     }
     Err(StoreError::Io("failure count kept changing".into()))
 }
@@ -306,13 +354,21 @@ pub async fn login(
         (addr_key(from), ADDR_FREE, ADDR_CAP_SECS),
         (pair_key(name, from), PAIR_FREE, ADDR_CAP_SECS),
     ];
+    // Count the attempt on every key before the password is checked; a key
+    // that has to wait gives back what the others took.
     let mut until = i64::MIN;
+    let mut reserved = Vec::with_capacity(keys.len());
     for (key, free, cap) in &keys {
-        let (f, _) = failures(store, key, now).await.map_err(|_| LoginError::Store)?;
-        until = until.max(f.next_attempt(*free, *cap));
-    }
-    if until > now {
-        return Err(LoginError::Throttled { until });
+        match reserve(store, key, *free, *cap, now, &mut until).await {
+            Ok(Some(r)) => reserved.push(r),
+            Ok(None) => {
+                for r in &reserved {
+                    give_back(store, r, now).await.map_err(|_| LoginError::Store)?;
+                }
+                return Err(LoginError::Throttled { until });
+            }
+            Err(_) => return Err(LoginError::Store),
+        }
     }
     let found = get(store, name).await.map_err(|_| LoginError::Store)?;
     let ok = match &found {
@@ -327,17 +383,18 @@ pub async fn login(
     };
     match found {
         Some((a, _)) if ok => {
+            // Right: the name's and the pair's counts start again; the
+            // address gets its attempt back.
             for key in [name_key(name), pair_key(name, from)] {
                 clear(store, &key).await.map_err(|_| LoginError::Store)?;
             }
+            if let Some(r) = reserved.iter().find(|r| r.key == addr_key(from)) {
+                give_back(store, r, now).await.map_err(|_| LoginError::Store)?;
+            }
             Ok(a)
         }
-        _ => {
-            for (key, _, _) in &keys {
-                count_failure(store, key, now).await.map_err(|_| LoginError::Store)?;
-            }
-            Err(LoginError::Wrong)
-        }
+        // Wrong: already counted.
+        _ => Err(LoginError::Wrong),
     }
 }
 
