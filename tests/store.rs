@@ -11,7 +11,7 @@ use xinfang_guide::engine::understand::Plain;
 use xinfang_guide::service::Bot;
 use xinfang_guide::store::pg::PgOptions;
 use xinfang_guide::store::sled_store::SledOptions;
-use xinfang_guide::store::{Commit, MemStore, PgStore, SledStore, Store, Swept};
+use xinfang_guide::store::{Commit, MemStore, PgStore, SledStore, Store, StoreError, Swept};
 
 /// A PostgreSQL store on a new database, or None when no server is given.
 async fn pg(test: &str) -> Option<Arc<PgStore>> {
@@ -628,4 +628,125 @@ async fn concurrent_guesses_wait_their_turn_on_two_postgres_instances() {
     let a: Arc<dyn Store> = PgStore::connect(&url, &PgOptions::default()).await.expect("connect a");
     let b: Arc<dyn Store> = PgStore::connect(&url, &PgOptions::default()).await.expect("connect b");
     concurrent_guesses_wait_their_turn(a, b).await;
+}
+
+/// Where the proxy cuts the connection that sends its marker.
+#[derive(Clone, Copy, Debug)]
+enum Cut {
+    /// The statement never reaches the server.
+    Before,
+    /// The server gets it (and commits it); the client never hears back.
+    After,
+}
+
+/// The proxy's trigger: how to cut, on which marker.
+type Arm = Arc<std::sync::Mutex<Option<(Cut, Vec<u8>)>>>;
+
+/// A loopback TCP proxy in front of the test PostgreSQL: once armed with a
+/// marker, the connection whose client sends it is cut (once).
+struct CuttingProxy {
+    url: String,
+    arm: Arm,
+}
+
+impl CuttingProxy {
+    async fn start(pg_url: &str) -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut url = url::Url::parse(pg_url).expect("url");
+        let upstream = format!("{}:{}", url.host_str().expect("host"), url.port().unwrap_or(5432));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        url.set_port(Some(listener.local_addr().expect("addr").port())).expect("port");
+        let arm: Arm = Arc::default();
+        let armed = arm.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else { continue };
+                let arm = armed.clone();
+                tokio::spawn(async move {
+                    let (mut cr, mut cw) = client.into_split();
+                    let (mut sr, mut sw) = server.into_split();
+                    let (mut up, mut down) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+                    loop {
+                        tokio::select! {
+                            n = cr.read(&mut up) => {
+                                let Ok(n @ 1..) = n else { return };
+                                let chunk = &up[..n];
+                                let hit = {
+                                    let mut a = arm.lock().expect("arm");
+                                    let found = a.as_ref().is_some_and(|(_, m)| chunk.windows(m.len()).any(|w| w == m));
+                                    if found { a.take().map(|(c, _)| c) } else { None }
+                                };
+                                match hit {
+                                    Some(Cut::Before) => return,
+                                    Some(Cut::After) => {
+                                        let _ = sw.write_all(chunk).await;
+                                        drop((cr, cw));
+                                        // The server answers after it has committed.
+                                        let _ = tokio::time::timeout(Duration::from_secs(5), sr.read(&mut down)).await;
+                                        return;
+                                    }
+                                    None if sw.write_all(chunk).await.is_err() => return,
+                                    None => {}
+                                }
+                            }
+                            n = sr.read(&mut down) => {
+                                let Ok(n @ 1..) = n else { return };
+                                if cw.write_all(&down[..n]).await.is_err() { return }
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        Self { url: url.to_string(), arm }
+    }
+
+    fn cut(&self, how: Cut, marker: &str) {
+        *self.arm.lock().expect("arm") = Some((how, marker.as_bytes().to_vec()));
+    }
+}
+
+use std::time::Duration;
+
+/// Regression (review N5): a connection that died during `COMMIT` was
+/// answered 503 "not sent" although the turn was in. Now the store looks:
+/// cut after the statement reached PostgreSQL, the turn is acknowledged
+/// (and logged once); cut before, it is not, and nothing was written.
+async fn a_commit_cut_in_flight_is_looked_up(batch_commits: bool) {
+    let Some(url) = common::pg_database("cut").await else { return };
+    let proxy = CuttingProxy::start(&url).await;
+    let opts = PgOptions { batch_commits, pool_size: 2, ..PgOptions::default() };
+    let store = PgStore::connect(&proxy.url, &opts).await.expect("connect through the proxy");
+    let k = key("cut");
+    let s = Session::new(k.clone(), "main", 1000);
+    assert_eq!(store.commit(None, &s, &log(1000, "first")).await.expect("commit"), Commit::Done { version: 1 });
+    let s1 = store.load(&k).await.expect("load").expect("stored");
+
+    proxy.cut(Cut::After, "MARK-AFTER");
+    let next = Session { node: "route_start".into(), ..s1.clone() };
+    let r = store.commit(Some(1), &next, &log(1001, "MARK-AFTER")).await;
+    assert_eq!(r.expect("the turn is in, so it is acknowledged"), Commit::Done { version: 2 });
+
+    proxy.cut(Cut::Before, "MARK-BEFORE");
+    let later = Session { node: "main".into(), ..store.load(&k).await.expect("load").expect("stored") };
+    let r = store.commit(Some(2), &later, &log(1002, "MARK-BEFORE")).await;
+    assert!(matches!(r, Err(StoreError::Unavailable(_))), "not in, so not acknowledged: {r:?}");
+
+    let loaded = store.load(&k).await.expect("load").expect("stored");
+    assert_eq!((loaded.version, loaded.node.as_str()), (2, "route_start"));
+    let inputs: Vec<String> =
+        store.log_for_session(&k, 10).await.expect("log").into_iter().map(|e| e.record.input).collect();
+    let mut sorted = inputs.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["MARK-AFTER", "first"], "each committed turn once, the cut one not: {inputs:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_commit_cut_in_flight_is_looked_up_with_batches() {
+    a_commit_cut_in_flight_is_looked_up(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_commit_cut_in_flight_is_looked_up_without_batches() {
+    a_commit_cut_in_flight_is_looked_up(false).await;
 }

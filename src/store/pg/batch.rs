@@ -11,7 +11,7 @@
 //! with another instance's batch (PostgreSQL aborts one of the two) makes
 //! the aborted batch's turns `Conflict`, so each is re-run on a fresh load.
 
-use super::{PgError, Result};
+use super::{Failed, PgError};
 use crate::store::StoreError;
 use deadpool_postgres::Pool;
 use tokio::sync::{mpsc, oneshot};
@@ -43,7 +43,7 @@ pub struct Pending {
 
 struct Job {
     turn: Pending,
-    done: oneshot::Sender<Result<bool>>,
+    done: oneshot::Sender<std::result::Result<bool, Failed>>,
 }
 
 #[derive(Debug, Clone)]
@@ -93,10 +93,10 @@ impl Batcher {
 
     /// Commits one turn with whatever others are waiting; true when its
     /// compare-and-swap won.
-    pub async fn commit(&self, turn: Pending) -> Result<bool> {
+    pub async fn commit(&self, turn: Pending) -> std::result::Result<bool, Failed> {
         let (done, rx) = oneshot::channel();
-        self.tx.send(Job { turn, done }).await.map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        self.tx.send(Job { turn, done }).await.map_err(|_| Failed::Not(StoreError::Closed))?;
+        rx.await.map_err(|_| Failed::Not(StoreError::Closed))?
     }
 }
 
@@ -129,7 +129,7 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<Job>) {
                     }
                 }
                 Err(e) => {
-                    let e = StoreError::from(e);
+                    let e = Failed::from(e);
                     for j in jobs {
                         let _ = j.done.send(Err(e.clone()));
                     }
@@ -166,7 +166,8 @@ async fn execute(pool: &Pool, jobs: &[Job]) -> std::result::Result<Vec<i64>, PgE
     let st = client.prepare_cached(STATEMENT).await?;
     let rows = client
         .query(&st, &[&ch, &u, &v, &last, &sbody, &old, &ts, &lch, &category, &danger, &body, &shown, &terms])
-        .await?;
+        .await
+        .map_err(PgError::running)?;
     Ok(rows.iter().map(|r| r.get::<_, i64>(0)).collect())
 }
 

@@ -9,6 +9,13 @@
 //! A database that is down or restarting gives `StoreError::Unavailable`
 //! (chat answers 503); the pool drops broken connections and opens new ones
 //! when the database is back, so the server recovers by itself.
+//!
+//! A connection that dies while a commit statement is running leaves its
+//! outcome unknown: PostgreSQL may have committed it (review N5: 44 turns
+//! answered "not sent" were in). `commit` then looks before answering: the
+//! session row at the new version with this turn's body means the turn is
+//! in (`Done`); another version or body means it is not. Only when the
+//! database cannot be asked within the pool's timeout does the error stand.
 
 mod batch;
 mod schema;
@@ -42,6 +49,18 @@ pub enum PgError {
     Newer { found: i32, known: i32 },
     #[error("stored JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// The connection failed while a commit statement was running: it may
+    /// or may not have been committed.
+    #[error("the connection failed during a commit: {0}")]
+    InFlight(tokio_postgres::Error),
+}
+
+impl PgError {
+    /// An error of running a commit statement: a failed connection is
+    /// `InFlight`, an error the server answered is not.
+    fn running(e: tokio_postgres::Error) -> Self {
+        if reachable(&e) { PgError::Pg(e) } else { PgError::InFlight(e) }
+    }
 }
 
 impl From<PgError> for StoreError {
@@ -49,7 +68,7 @@ impl From<PgError> for StoreError {
         let text = e.to_string();
         match &e {
             PgError::Pg(pg) if reachable(pg) => StoreError::Io(format!("{text}: {}", detail(pg))),
-            PgError::Pg(_) | PgError::Pool(_) => StoreError::Unavailable(text),
+            PgError::Pg(_) | PgError::Pool(_) | PgError::InFlight(_) => StoreError::Unavailable(text),
             PgError::Newer { .. } => StoreError::Corrupt(text),
             PgError::Json(_) => StoreError::Corrupt(text),
         }
@@ -89,6 +108,8 @@ pub struct PgStore {
     pool: Pool,
     /// Set with `batch_commits`: where commits go.
     batch: Option<batch::Batcher>,
+    /// How long a commit whose outcome is unknown is looked up for.
+    settle_for: Duration,
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -125,7 +146,7 @@ impl PgStore {
             tracing::info!(?applied, "database schema migrated");
         }
         let batch = opts.batch_commits.then(|| batch::Batcher::start(pool.clone()));
-        Ok(Arc::new(Self { pool, batch }))
+        Ok(Arc::new(Self { pool, batch, settle_for: opts.timeout }))
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
@@ -276,25 +297,16 @@ const COMMIT_INSERT: &str = "WITH s AS (
   INSERT INTO log (ts, s_channel, s_user, channel, category, danger, body, shown, terms)
   SELECT $6, $1, $2, $7, $8, $9, $10, $11, array_to_tsvector($12::text[]) FROM s";
 
-#[async_trait]
-impl Store for PgStore {
-    async fn load(&self, key: &SessionKey) -> Result<Option<Session>> {
-        let rows = self
-            .query(
-                "SELECT version, body FROM sessions WHERE channel = $1 AND \"user\" = $2",
-                &[&key.channel(), &key.user()],
-            )
-            .await?;
-        let Some(row) = rows.first() else { return Ok(None) };
-        let version: i64 = row.get(0);
-        let Json(mut s): Json<Session> = row.try_get(1).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        s.version = version as u64;
-        Ok(Some(s))
-    }
-
-    async fn commit(&self, expected: Option<u64>, session: &Session, log: &LogRecord) -> Result<Commit> {
-        let version = next_version(expected);
-        let (body, terms) = log_columns(log)?;
+impl PgStore {
+    /// Runs a turn's commit statement: true when its compare-and-swap won.
+    async fn commit_once(
+        &self,
+        expected: Option<u64>,
+        version: u64,
+        session: &Session,
+        log: &LogRecord,
+    ) -> std::result::Result<bool, Failed> {
+        let (body, terms) = log_columns(log).map_err(Failed::Not)?;
         if let Some(b) = &self.batch {
             let turn = batch::Pending {
                 channel: session.key.channel().to_string(),
@@ -302,7 +314,7 @@ impl Store for PgStore {
                 version: big(version),
                 old: expected.map(big),
                 last_active: session.last_active,
-                session: serde_json::to_value(session).map_err(PgError::from)?,
+                session: serde_json::to_value(session).map_err(|e| Failed::Not(PgError::from(e).into()))?,
                 ts: log.ts,
                 log_channel: log.channel.clone(),
                 category: log.category.clone(),
@@ -311,14 +323,13 @@ impl Store for PgStore {
                 shown: log.shown.clone(),
                 terms: terms.join(" "),
             };
-            let won = b.commit(turn).await?;
-            return Ok(if won { Commit::Done { version } } else { Commit::Conflict });
+            return b.commit(turn).await;
         }
         let (k, v) = (&session.key, big(version));
         let n = match expected {
             Some(old) => {
                 let old = big(old);
-                self.execute(
+                self.execute_commit(
                     COMMIT_UPDATE,
                     &[
                         &k.channel(),
@@ -339,7 +350,7 @@ impl Store for PgStore {
                 .await?
             }
             None => {
-                self.execute(
+                self.execute_commit(
                     COMMIT_INSERT,
                     &[
                         &k.channel(),
@@ -359,7 +370,96 @@ impl Store for PgStore {
                 .await?
             }
         };
-        Ok(if n == 1 { Commit::Done { version } } else { Commit::Conflict })
+        Ok(n == 1)
+    }
+
+    /// `execute` for a commit statement: a connection failing while it runs
+    /// is `Failed::InFlight`.
+    async fn execute_commit(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> std::result::Result<u64, Failed> {
+        let c = self.client().await.map_err(Failed::Not)?;
+        let st = c.prepare_cached(sql).await.map_err(|e| Failed::Not(PgError::from(e).into()))?;
+        c.execute(&st, params).await.map_err(|e| Failed::from(PgError::running(e)))
+    }
+
+    /// Finds out whether a turn whose commit lost its connection is in: the
+    /// session row at `version` holding this `session` says it is. Asks
+    /// until the database answers or `settle_for` has passed; `why` stands
+    /// when it is not in or nobody could tell.
+    async fn settle(&self, version: u64, session: &Session, why: StoreError) -> Result<Commit> {
+        let ours = serde_json::to_value(session).map_err(PgError::from)?;
+        let deadline = tokio::time::Instant::now() + self.settle_for;
+        loop {
+            // FOR SHARE waits for a transaction still holding the row.
+            let found = self
+                .query(
+                    "SELECT version, body FROM sessions WHERE channel = $1 AND \"user\" = $2 FOR SHARE",
+                    &[&session.key.channel(), &session.key.user()],
+                )
+                .await;
+            match found {
+                Ok(rows) => {
+                    let row = rows.first();
+                    let at = row.map(|r| r.get::<_, i64>(0));
+                    let body = row.and_then(|r| r.try_get::<_, Json<serde_json::Value>>(1).ok()).map(|j| j.0);
+                    let is_in = at == Some(big(version)) && body.as_ref() == Some(&ours);
+                    metrics::counter!("xg_store_commit_settled_total", "outcome" => if is_in { "in" } else { "not_in" })
+                        .increment(1);
+                    return if is_in { Ok(Commit::Done { version }) } else { Err(why) };
+                }
+                Err(_) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(_) => {
+                    metrics::counter!("xg_store_commit_settled_total", "outcome" => "unknown").increment(1);
+                    return Err(why);
+                }
+            }
+        }
+    }
+}
+
+/// Why a commit statement did not say whether it won.
+#[derive(Debug, Clone)]
+pub(super) enum Failed {
+    /// Nothing was committed.
+    Not(StoreError),
+    /// The connection failed while the statement ran: it may be in.
+    InFlight(StoreError),
+}
+
+impl From<PgError> for Failed {
+    fn from(e: PgError) -> Self {
+        match e {
+            PgError::InFlight(_) => Failed::InFlight(e.into()),
+            e => Failed::Not(e.into()),
+        }
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn load(&self, key: &SessionKey) -> Result<Option<Session>> {
+        let rows = self
+            .query(
+                "SELECT version, body FROM sessions WHERE channel = $1 AND \"user\" = $2",
+                &[&key.channel(), &key.user()],
+            )
+            .await?;
+        let Some(row) = rows.first() else { return Ok(None) };
+        let version: i64 = row.get(0);
+        let Json(mut s): Json<Session> = row.try_get(1).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        s.version = version as u64;
+        Ok(Some(s))
+    }
+
+    async fn commit(&self, expected: Option<u64>, session: &Session, log: &LogRecord) -> Result<Commit> {
+        let version = next_version(expected);
+        match self.commit_once(expected, version, session, log).await {
+            Ok(true) => Ok(Commit::Done { version }),
+            Ok(false) => Ok(Commit::Conflict),
+            Err(Failed::Not(e)) => Err(e),
+            Err(Failed::InFlight(e)) => self.settle(version, session, e).await,
+        }
     }
 
     async fn remove_idle(&self, cutoff: i64) -> Result<Swept> {
