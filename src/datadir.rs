@@ -31,8 +31,9 @@ pub fn load_or_create_token(data_dir: &Path) -> std::io::Result<Secret> {
     Ok(Secret::new(token))
 }
 
+/// Options that create a new file only its owner may read (mode 0600).
 #[cfg(unix)]
-fn owner_only() -> std::fs::OpenOptions {
+pub fn owner_only() -> std::fs::OpenOptions {
     use std::os::unix::fs::OpenOptionsExt;
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create_new(true).mode(0o600);
@@ -40,7 +41,7 @@ fn owner_only() -> std::fs::OpenOptions {
 }
 
 #[cfg(not(unix))]
-fn owner_only() -> std::fs::OpenOptions {
+pub fn owner_only() -> std::fs::OpenOptions {
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create_new(true);
     o

@@ -167,6 +167,27 @@ enum Command {
         #[command(flatten)]
         place: DataPlace,
     },
+    /// A backup of everything the data dir holds (sessions, the query log,
+    /// accounts, audit, figures, alerts, tickets…), taken while the server
+    /// runs (it is asked, like `stats`) or from a data dir nobody holds.
+    /// Written as FILE.part (mode 0600), checked, then renamed to FILE.
+    Backup {
+        /// The backup file to write.
+        #[arg(long)]
+        to: PathBuf,
+        #[command(flatten)]
+        place: DataPlace,
+    },
+    /// Restores a backup into a new, empty data dir (stop the server first,
+    /// or restore beside it and point the server at the new dir), then reads
+    /// every record back.
+    Restore {
+        /// The backup file (from `backup --to`).
+        file: PathBuf,
+        /// The new data dir (must not exist, or be empty).
+        #[arg(long)]
+        data: PathBuf,
+    },
     /// The year's figures for the annual 法治政府建设情况报告: a section in
     /// Chinese and the table behind it, from the daily figures that
     /// retention keeps. Reads the data dir, or asks the running server.
@@ -441,6 +462,32 @@ fn main() -> anyhow::Result<()> {
             let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             let report = rt.block_on(stats::fetch(&place, &q))?;
             print!("{}", stats::render(&report, &format, &stats::category_names(&content), en_header)?);
+            Ok(())
+        }
+        Command::Backup { to, place } => {
+            let place = place.resolve()?;
+            let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let summary = rt.block_on(xinfang_guide::cli::backup::backup(&place, &to, server::unix_now()))?;
+            println!("backup written to {}: {}", to.display(), xinfang_guide::cli::backup::describe(&summary));
+            Ok(())
+        }
+        Command::Restore { file, data } => {
+            let r = xinfang_guide::cli::backup::restore(&file, &data)?;
+            println!(
+                "restored {} into {} (a backup of version {}): {} sessions, {} log records readable; {}",
+                file.display(),
+                data.display(),
+                r.header.version,
+                r.sessions,
+                r.log,
+                xinfang_guide::cli::backup::describe(&r.summary)
+            );
+            if r.unanswered > 0 {
+                println!(
+                    "{} log records of turns still being answered while the backup ran were left out, as after a crash",
+                    r.unanswered
+                );
+            }
             Ok(())
         }
         Command::Report { year, format, content, place } => {

@@ -1,5 +1,6 @@
 //! Command-line tools that share the library: content check and terminal chat.
 
+pub mod backup;
 pub mod chat;
 pub mod check;
 pub mod classify;

@@ -16,6 +16,7 @@ use axum::Json;
 use axum::extract::{Query as UrlQuery, State};
 use axum::http::{HeaderMap, header};
 use serde::Deserialize;
+use std::io::Write as _;
 
 /// The request carries the data dir's admin token.
 fn authorize(app: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
@@ -192,4 +193,46 @@ pub async fn conversation(
         "node": session.as_ref().map(|s| s.node.clone()),
         "version": session.as_ref().map(|s| s.version),
     })))
+}
+
+/// `backup` while the server holds the data dir: the backup file streamed
+/// as it is written (`store::backup`); its checksum at the end tells the
+/// reader it is whole, so a copy cut by an error is refused, not kept.
+pub async fn backup(State(app): State<AppState>, headers: HeaderMap) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    authorize(&app, &headers)?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<axum::body::Bytes>>(16);
+    let store = app.bot.store.clone();
+    let now = (app.clock)();
+    tokio::task::spawn_blocking(move || {
+        let mut out = std::io::BufWriter::with_capacity(256 * 1024, ToChannel(tx.clone()));
+        let written = store.backup(&mut out, now);
+        let flushed = out.flush();
+        match (written, flushed) {
+            (Ok(sum), Ok(())) => tracing::info!(?sum, "backup written"),
+            (Err(e), _) => {
+                tracing::warn!(error = %e, "backup failed");
+                let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+            }
+            (_, Err(e)) => tracing::warn!(error = %e, "backup not delivered"),
+        }
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], axum::body::Body::from_stream(body)).into_response())
+}
+
+/// A blocking writer into the response body.
+struct ToChannel(tokio::sync::mpsc::Sender<std::io::Result<axum::body::Bytes>>);
+
+impl std::io::Write for ToChannel {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(axum::body::Bytes::copy_from_slice(buf)))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the reader went away"))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

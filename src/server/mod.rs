@@ -168,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/admin/stats", get(admin::stats))
         .route("/admin/report", get(admin::report))
+        .route("/admin/backup", get(admin::backup))
         .route("/admin/staff", get(admin::list_staff).post(admin::add_staff))
         .route("/admin/staff/password", post(admin::staff_password))
         .route("/admin/staff/unlock", post(admin::staff_unlock))

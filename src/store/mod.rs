@@ -8,6 +8,7 @@
 //! returns only once both are durable. A shared engine for several
 //! instances implements the same contract.
 
+pub mod backup;
 pub mod mem;
 pub mod pg;
 pub mod sled_store;
@@ -176,6 +177,13 @@ pub trait Store: Send + Sync + 'static {
     }
 
     /// Makes everything written so far durable.
+    /// Writes a backup of everything the store holds (`backup`), on the
+    /// calling (blocking) thread. A database server's store is backed up
+    /// with the server's own tools.
+    fn backup(&self, _out: &mut dyn std::io::Write, _now: i64) -> Result<backup::Summary, backup::BackupError> {
+        Err(backup::BackupError::Unsupported)
+    }
+
     async fn flush(&self) -> Result<(), StoreError>;
 }
 

@@ -215,6 +215,21 @@ impl Store for Reviving {
         on_store!(self, s => s.ping())
     }
 
+    /// A failure to write the output is the reader's; only the store's
+    /// own I/O errors count as storage failures.
+    fn backup(
+        &self,
+        out: &mut dyn std::io::Write,
+        now: i64,
+    ) -> Result<crate::store::backup::Summary, crate::store::backup::BackupError> {
+        match self.get()?.backup(out, now) {
+            Err(crate::store::backup::BackupError::Store(e)) => {
+                Err(self.seen::<()>(Err(e)).err().unwrap_or(StoreError::Closed).into())
+            }
+            other => other,
+        }
+    }
+
     async fn flush(&self) -> Result<(), StoreError> {
         on_store!(self, s => s.flush())
     }

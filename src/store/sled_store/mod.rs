@@ -42,6 +42,7 @@
 //! full scan kept ~80 MB per 100,000 sessions resident, whatever sled's
 //! cache size).
 
+pub mod backup;
 mod export;
 mod flusher;
 mod recover;
@@ -92,6 +93,9 @@ pub(crate) struct Trees {
     /// Markers: the store is open (a crash leaves it), migrations done;
     /// `seg:<n>` → newest record time (u64 BE) of closed segment n.
     meta: Tree,
+    /// Held by a backup, and by the sweep and retention, which delete:
+    /// a backup sees nothing removed while it copies.
+    maintenance: Mutex<()>,
 }
 
 #[derive(Debug, Clone)]
@@ -203,6 +207,7 @@ impl SledStore {
             activity: tree("activity")?,
             live: Default::default(),
             meta: tree("meta")?,
+            maintenance: Mutex::new(()),
         };
         recover::migrate_index(&db, &trees)?;
         recover::build_activity(&db, &trees)?;
@@ -344,6 +349,7 @@ impl Trees {
     /// compare-and-swap (a session touched since it was read stays). Reads
     /// only the activity buckets up to the cutoff's, and the sessions in them.
     fn sweep(&self, cutoff: i64) -> Result<Swept, StoreError> {
+        let _quiet = self.maintenance.lock().map_err(|_| StoreError::Closed)?;
         let end = (bucket(cutoff) + 1).to_be_bytes();
         let mut removed = 0;
         for item in self.activity.range(..&end[..]) {
@@ -376,6 +382,7 @@ impl Trees {
     /// Deletes records before `cutoff`, ended conversations whose newest
     /// record is gone, and reply texts nothing kept refers to.
     fn remove_before(&self, cutoff: i64) -> Result<usize, StoreError> {
+        let _quiet = self.maintenance.lock().map_err(|_| StoreError::Closed)?;
         let mut removed = 0;
         let cut = log_key(cutoff, 0);
         for item in self.log.range(..cut) {
@@ -649,6 +656,14 @@ impl Store for SledStore {
     /// A read of the metadata (after a storage failure sled refuses it) and
     /// a 4 KB probe written and removed where sled and the log segments
     /// write (a full file system refuses it: the next turn would fail).
+    fn backup(
+        &self,
+        out: &mut dyn std::io::Write,
+        now: i64,
+    ) -> Result<crate::store::backup::Summary, crate::store::backup::BackupError> {
+        self.backup_to(out, now)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.trees.meta.get(OPEN).map(drop).map_err(io)?;
         let dirs = [self.dir.clone(), self.dir.join("segments")];

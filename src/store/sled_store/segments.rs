@@ -130,6 +130,11 @@ impl Segments {
         list(&self.dir)
     }
 
+    /// The file of segment `n`.
+    pub fn file(&self, n: u32) -> PathBuf {
+        path(&self.dir, n)
+    }
+
     /// Appends a body for a record of time `ts`; returns where it is. The
     /// newest time of the segment being closed goes to `closed` (for
     /// retention).

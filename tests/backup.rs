@@ -1,0 +1,137 @@
+//! Backup while the server runs and restore into a new data dir, with the
+//! real binary: every turn acknowledged before the backup began is in it
+//! (while chats go on during the backup), so are accounts and the audit
+//! log; a restored dir serves the same conversations; a cut or altered file
+//! restores nothing.
+
+mod common;
+
+use serde_json::{Value, json};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use xinfang_guide::engine::session::SessionKey;
+use xinfang_guide::store::sled_store::SledOptions;
+use xinfang_guide::store::{SledStore, Store};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR")).env("RUST_LOG", "error");
+    c
+}
+
+fn run(c: &mut Command) -> (bool, String) {
+    let out = c.output().expect("run");
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+async fn chat(client: &reqwest::Client, base: &str, body: Value) -> Value {
+    let r = client.post(format!("{base}/api/v1/chat")).json(&body).send().await.expect("chat");
+    assert_eq!(r.status().as_u16(), 200);
+    r.json().await.expect("json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_chats_go_on_restores_every_acknowledged_turn() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    // An account, made before the server starts (the data dir is free).
+    let mut add = bin();
+    add.args(["staff", "add", "li", "--role", "admin", "--data"]).arg(&data).stdin(Stdio::piped());
+    add.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = add.spawn().expect("staff add");
+    child.stdin.take().expect("stdin").write_all(b"a long enough password\n").expect("password");
+    assert!(child.wait().expect("wait").success());
+
+    let server = common::spawn(&data);
+    let client = reqwest::Client::new();
+    let mut acked: Vec<(String, Vec<String>)> = Vec::new();
+    for i in 0..20 {
+        let first = chat(&client, &server.base, json!({"text": format!("公司拖欠工资{i}个月怎么办")})).await;
+        let session = first["session"].as_str().expect("session").to_string();
+        let second = format!("第二句 {i}");
+        chat(&client, &server.base, json!({"session": session, "text": second})).await;
+        acked.push((session, vec![format!("公司拖欠工资{i}个月怎么办"), second]));
+    }
+
+    // Chats go on while the backup runs.
+    let stop = Arc::new(AtomicBool::new(false));
+    let during = {
+        let (stop, base, client) = (stop.clone(), server.base.clone(), client.clone());
+        tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(Ordering::SeqCst) {
+                chat(&client, &base, json!({"text": format!("同时发来的消息 {n}")})).await;
+                n += 1;
+            }
+            n
+        })
+    };
+    let file = dir.path().join("nightly.xgbackup");
+    let (ok, out) = run(bin().args(["backup", "--to"]).arg(&file).arg("--data").arg(&data));
+    stop.store(true, Ordering::SeqCst);
+    let sent_during = during.await.expect("chats during the backup");
+    assert!(ok, "backup failed: {out}");
+    assert!(out.contains("backup written to") && out.contains("log records"), "{out}");
+    assert!(!dir.path().join("nightly.xgbackup.part").exists(), "the part file was renamed");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).expect("file").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "a backup holds personal data: owner only");
+    }
+
+    // Restore into a new dir, while the server still runs on the old one.
+    let restored = dir.path().join("restored");
+    let (ok, out) = run(bin().arg("restore").arg(&file).arg("--data").arg(&restored));
+    assert!(ok, "restore failed: {out}");
+    assert!(out.contains("restored"), "{out}");
+    drop(server);
+    {
+        let store = SledStore::open(&restored, &SledOptions::default()).expect("open the restored dir");
+        for (session, inputs) in &acked {
+            let key = SessionKey::parse("web", session).expect("key");
+            assert!(store.load(&key).await.expect("load").is_some(), "session {session} restored");
+            let got: Vec<String> =
+                store.log_for_session(&key, 10).await.expect("log").into_iter().map(|e| e.record.input).collect();
+            for want in inputs {
+                assert!(got.contains(want), "{want:?} of {session} is in the restored log: {got:?}");
+            }
+        }
+        let accounts = xinfang_guide::staff::accounts::list(&*store).await.expect("accounts");
+        assert_eq!(accounts.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["li"]);
+    }
+    eprintln!("{sent_during} chats were answered while the backup ran; {out}");
+
+    // The restored dir serves: a conversation goes on where it was.
+    let server = common::spawn(&restored);
+    let (session, _) = &acked[3];
+    let r = chat(&client, &server.base, json!({"session": session, "text": "重新开始"})).await;
+    assert_eq!(r["session"].as_str(), Some(session.as_str()));
+    let health = client.get(format!("{}/healthz", server.base)).send().await.expect("healthz");
+    assert_eq!(health.status().as_u16(), 200);
+    drop(server);
+    // With no server holding it, the command reads the data dir itself.
+    let again = dir.path().join("again.xgbackup");
+    let (ok, out) = run(bin().args(["backup", "--to"]).arg(&again).arg("--data").arg(&restored));
+    assert!(ok && out.contains("backup written to"), "{out}");
+
+    // A cut or altered file restores nothing; a dir in use is not overwritten.
+    let bytes = std::fs::read(&file).expect("read");
+    let cut = dir.path().join("cut.xgbackup");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write");
+    let mut flipped = bytes.clone();
+    let at = bytes.len() / 3;
+    flipped[at] ^= 0x20;
+    let bad = dir.path().join("flipped.xgbackup");
+    std::fs::write(&bad, &flipped).expect("write");
+    for (f, why) in [(&cut, "cut short"), (&bad, "checksum")] {
+        let target = dir.path().join(format!("from-{}", f.file_name().and_then(|n| n.to_str()).unwrap_or("x")));
+        let (ok, out) = run(bin().arg("restore").arg(f).arg("--data").arg(&target));
+        assert!(!ok && out.contains(why), "{f:?}: {out}");
+        assert!(!target.exists(), "nothing was written for {f:?}");
+    }
+    let (ok, out) = run(bin().arg("restore").arg(&file).arg("--data").arg(&restored));
+    assert!(!ok && out.contains("not empty"), "{out}");
+}
