@@ -413,3 +413,32 @@ async fn trickled_bodies_get_408_and_cannot_hold_every_connection() {
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     drop(flood);
 }
+
+/// Regression (review N2): the per-address request rate was applied after
+/// the body was read, so trickled bodies were never counted. Now a client
+/// over its rate is answered 429 on its request's head, its body unread.
+#[tokio::test]
+async fn the_request_rate_is_applied_before_the_body_is_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let envs =
+        [("XG_SERVER_BODY_TIMEOUT_SECS", "20"), ("XG_LIMITS_PER_IP_PER_SECOND", "1"), ("XG_LIMITS_PER_IP_BURST", "2")];
+    let server = spawn_with(dir.path(), &envs, std::process::Stdio::inherit());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Two trickles take the burst; the third is refused at once.
+    let _held: Vec<_> = (0..2).map(|_| trickling(&server.base, Duration::from_millis(500), stop.clone())).collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut third = trickling(&server.base, Duration::from_millis(500), stop.clone());
+    let started = std::time::Instant::now();
+    let mut answer = String::new();
+    {
+        use std::io::Read as _;
+        third.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        let mut buf = [0u8; 4096];
+        if let Ok(n) = third.read(&mut buf) {
+            answer.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(3), "answered on the head, not after the body");
+}

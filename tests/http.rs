@@ -231,6 +231,12 @@ async fn per_ip_rate_limit_applies_before_anything_else() {
     assert_eq!(first, StatusCode::OK);
     assert_eq!(second, StatusCode::TOO_MANY_REQUESTS, "{v}");
     assert_eq!(v["error"]["code"], "rate_limited");
+    // Regression (review N2): the limit ran after the body was read, so a
+    // body that never ends was never counted. Now it is answered at once.
+    let never_ends = Body::from_stream(futures_util::stream::pending::<Result<Vec<u8>, std::io::Error>>());
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(5), post_raw(&app, never_ends)).await;
+    let (status, v) = answered.expect("answered without waiting for the body");
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{v}");
 }
 
 #[tokio::test]

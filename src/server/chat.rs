@@ -1,7 +1,6 @@
 //! `POST /api/v1/chat`: the web channel adapter. Translates JSON to an
 //! `Inbound` and a session key, and the engine's replies back to JSON.
 
-use crate::app::client::ClientIp;
 use crate::app::error::AppError;
 use crate::app::{AppState, is_token, new_token, source_tag};
 use crate::engine::reply::{Inbound, Reply, UserInput};
@@ -55,12 +54,10 @@ pub struct ChatResponse {
 
 pub async fn chat(
     State(app): State<AppState>,
-    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ChatResponse>, AppError> {
     let started = Instant::now();
-    app.limits.check_ip(ip).map_err(|s| AppError::RateLimited { retry_after_secs: s })?;
     // Only JSON: a cross-site page can send text/plain or a form without
     // asking first, but not application/json.
     if !is_json(&headers) {

@@ -44,6 +44,13 @@ pub struct ConnLimits {
     pub exempt: Vec<crate::config::Network>,
 }
 
+/// Looks at a request's head before its body is read: `Some` is the answer
+/// (the body is never waited for), `None` lets it go on (the gate may mark
+/// the request in its extensions).
+pub type Gate = Arc<
+    dyn Fn(&mut axum::http::request::Parts, std::net::SocketAddr) -> Option<axum::response::Response> + Send + Sync,
+>;
+
 /// One open connection, as the registry sees it.
 struct Conn {
     /// Its peer's address.
@@ -199,6 +206,7 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnLimits,
+    gate: Gate,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let registry = Arc::new(Registry::default());
@@ -258,14 +266,19 @@ pub async fn serve(
         }
         let router = router.clone();
         let (body_timeout, max_body) = (limits.body_timeout, limits.max_body_bytes);
+        let gate = gate.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
             let router = router.clone();
             let busy = busy.clone();
+            let gate = gate.clone();
             async move {
+                let (mut parts, body) = req.into_parts();
+                if let Some(answer) = gate(&mut parts, peer) {
+                    return Ok(answer);
+                }
                 // The whole body first, within one deadline; only then is
                 // the request in progress (a stalled body can be evicted).
-                let (parts, body) = req.into_parts();
                 let limited = http_body_util::Limited::new(body, max_body);
                 let bytes = match tokio::time::timeout(body_timeout, http_body_util::BodyExt::collect(limited)).await {
                     Ok(Ok(collected)) => collected.to_bytes(),

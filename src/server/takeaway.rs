@@ -6,7 +6,6 @@
 
 use super::kiosk::{Link, SessionRef, body, existing};
 use crate::app::AppState;
-use crate::app::client::ClientIp;
 use crate::app::error::AppError;
 use crate::app::html::phoned;
 use crate::engine::reply::Card;
@@ -21,12 +20,10 @@ pub const TAKEAWAY: &str = "takeaway";
 
 pub async fn create(
     State(app): State<AppState>,
-    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     req: Result<Json<SessionRef>, JsonRejection>,
 ) -> Result<Json<Link>, AppError> {
     let req = body(req)?;
-    app.limits.check_ip(ip).map_err(|s| AppError::RateLimited { retry_after_secs: s })?;
     let session = existing(&app, &req.session).await?;
     let now = (app.clock)();
     let engine = app.bot.engine();
