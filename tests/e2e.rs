@@ -345,12 +345,20 @@ async fn stalled_headers_and_idle_keep_alive_connections_are_closed() {
     let mut half = stalled(&server.base);
     assert!(closed_within(&mut half, Duration::from_secs(5)).is_some(), "a stalled request is closed");
     drop(server);
-    let envs = [("XG_SERVER_HEADER_TIMEOUT_SECS", "60"), ("XG_SERVER_IDLE_TIMEOUT_SECS", "1")];
+    // Regression (review N9): hyper's head timer also ran while a keep-alive
+    // connection sat idle, closing it after the header timeout. An idle
+    // connection now lasts `idle_timeout_secs`, a slow head only the header's.
+    let envs = [("XG_SERVER_HEADER_TIMEOUT_SECS", "1"), ("XG_SERVER_IDLE_TIMEOUT_SECS", "4")];
     let server = spawn_with(dir.path(), &envs, std::process::Stdio::inherit());
     let mut keep = std::net::TcpStream::connect(server.base.trim_start_matches("http://")).expect("connect");
     keep.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").expect("write");
+    assert_eq!(closed_within(&mut keep, Duration::from_millis(2500)), None, "idle, not closed at the header timeout");
+    keep.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").expect("a second request on it");
+    assert_eq!(closed_within(&mut keep, Duration::from_millis(2500)), None, "answered and still open");
     let got = closed_within(&mut keep, Duration::from_secs(6)).expect("an idle keep-alive connection is closed");
-    assert!(got > 0, "after its answer");
+    assert_eq!(got, 0, "closed after the idle timeout with nothing more to say");
+    let mut half = stalled(&server.base);
+    assert!(closed_within(&mut half, Duration::from_secs(3)).is_some(), "a stalled head still gets 1 s");
 }
 
 /// A connection that sent the headers of a chat request with a body of

@@ -1,5 +1,6 @@
 //! Accepting connections with limits: how long a client may take to send
-//! its request headers (`header_timeout`, hyper's timer), its whole request
+//! its request headers (`header_timeout`, from the first byte of a request's
+//! head: an idle keep-alive connection waits `idle_timeout`, not this), its whole request
 //! body (`body_timeout`: one deadline for the body, not per byte; late: 408),
 //! how long a keep-alive connection may sit idle (`idle_timeout`), how many
 //! may be open at once (`max_connections`) and from one address
@@ -59,7 +60,49 @@ struct Conn {
     active: Arc<AtomicU64>,
     /// Requests being answered on it now.
     busy: Arc<AtomicUsize>,
+    /// Requests handed to the service and not yet answered, body reading
+    /// included, and when the head of the next one began to arrive.
+    head: Arc<Head>,
     close: Arc<Notify>,
+}
+
+/// Where a connection is in receiving a request's head.
+struct Head {
+    /// Milliseconds since the epoch of its first byte; `NONE` when no head
+    /// is arriving (idle, or a request is being read or answered).
+    since: AtomicU64,
+    /// Requests taken by the service and not answered yet.
+    requests: AtomicUsize,
+    /// HTTP/2 (prior knowledge): frames, not heads; hyper's own keep-alive rules.
+    h2: std::sync::atomic::AtomicBool,
+}
+
+const NONE: u64 = u64::MAX;
+
+impl Head {
+    fn new() -> Self {
+        Self { since: AtomicU64::new(NONE), requests: AtomicUsize::new(0), h2: Default::default() }
+    }
+
+    /// Bytes arrived: while nothing is being handled, they begin a head.
+    fn bytes(&self, now: u64, first: &[u8]) {
+        if first.starts_with(b"PRI * HTTP/2") {
+            self.h2.store(true, Ordering::SeqCst);
+        }
+        if self.requests.load(Ordering::SeqCst) == 0 && !self.h2.load(Ordering::SeqCst) {
+            let _ = self.since.compare_exchange(NONE, now, Ordering::SeqCst, Ordering::SeqCst);
+        }
+    }
+
+    /// The head was read: the service has the request.
+    fn taken(&self) {
+        self.requests.fetch_add(1, Ordering::SeqCst);
+        self.since.store(NONE, Ordering::SeqCst);
+    }
+
+    fn answered(&self) {
+        self.requests.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 #[derive(Default)]
@@ -102,23 +145,34 @@ impl Registry {
         }
     }
 
-    /// Closes connections idle longer than `idle` with nothing in progress.
-    fn close_idle(&self, epoch: Instant, idle: Duration) {
+    /// Closes connections idle longer than `idle` with nothing in progress,
+    /// and those whose request head has taken longer than `header`.
+    fn close_idle(&self, epoch: Instant, idle: Duration, header: Duration) {
         let now = millis(epoch);
         let idle = u64::try_from(idle.as_millis()).unwrap_or(u64::MAX);
+        let header = u64::try_from(header.as_millis()).unwrap_or(u64::MAX);
         let Ok(open) = self.open.lock() else { return };
         for c in open.values() {
-            if c.busy.load(Ordering::SeqCst) == 0 && now.saturating_sub(c.active.load(Ordering::SeqCst)) > idle {
+            let since = c.head.since.load(Ordering::SeqCst);
+            let slow_head = since != NONE && now.saturating_sub(since) > header;
+            if slow_head {
+                metrics::counter!("xg_header_timeouts_total").increment(1);
+            }
+            if slow_head
+                || (c.busy.load(Ordering::SeqCst) == 0 && now.saturating_sub(c.active.load(Ordering::SeqCst)) > idle)
+            {
                 c.close.notify_one();
             }
         }
     }
 }
 
-/// A socket that notes when bytes last went through it.
+/// A socket that notes when bytes last went through it, and when a
+/// request's head began to arrive.
 struct Tracked {
     inner: TcpStream,
     active: Arc<AtomicU64>,
+    head: Arc<Head>,
     epoch: Instant,
 }
 
@@ -134,6 +188,7 @@ impl AsyncRead for Tracked {
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
             self.touch();
+            self.head.bytes(millis(self.epoch), &buf.filled()[before..]);
         }
         r
     }
@@ -170,6 +225,15 @@ impl AsyncWrite for Tracked {
 
     fn is_write_vectored(&self) -> bool {
         self.inner.is_write_vectored()
+    }
+}
+
+/// Marks a request answered when it is dropped (its future done or gone).
+struct Answered(Arc<Head>);
+
+impl Drop for Answered {
+    fn drop(&mut self) {
+        self.0.answered();
     }
 }
 
@@ -212,16 +276,23 @@ pub async fn serve(
     let registry = Arc::new(Registry::default());
     let epoch = Instant::now();
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+    // The head's deadline is the watchdog's (`Head`): hyper's also ran
+    // while a keep-alive connection sat idle (review N9).
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(None);
     builder.http2().timer(TokioTimer::new()).keep_alive_interval(None);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let watchdog = {
         let registry = registry.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(500).min(limits.idle_timeout));
+            let mut tick = tokio::time::interval(
+                Duration::from_millis(500)
+                    .min(limits.idle_timeout)
+                    .min(limits.header_timeout)
+                    .max(Duration::from_millis(50)),
+            );
             loop {
                 tick.tick().await;
-                registry.close_idle(epoch, limits.idle_timeout);
+                registry.close_idle(epoch, limits.idle_timeout, limits.header_timeout);
                 metrics::gauge!("xg_open_connections").set(registry.len() as f64);
             }
         })
@@ -257,10 +328,12 @@ pub async fn serve(
             ip: peer.ip(),
             active: Arc::new(AtomicU64::new(millis(epoch))),
             busy: Arc::new(AtomicUsize::new(0)),
+            head: Arc::new(Head::new()),
             close: Arc::new(Notify::new()),
         };
         let (busy, close) = (conn.busy.clone(), conn.close.clone());
-        let io = TokioIo::new(Tracked { inner: stream, active: conn.active.clone(), epoch });
+        let head = conn.head.clone();
+        let io = TokioIo::new(Tracked { inner: stream, active: conn.active.clone(), head: head.clone(), epoch });
         if let Ok(mut open) = registry.open.lock() {
             open.insert(id, conn);
         }
@@ -272,7 +345,10 @@ pub async fn serve(
             let router = router.clone();
             let busy = busy.clone();
             let gate = gate.clone();
+            head.taken();
+            let answered = Answered(head.clone());
             async move {
+                let _answered = answered;
                 let (mut parts, body) = req.into_parts();
                 if let Some(answer) = gate(&mut parts, peer) {
                     return Ok(answer);
