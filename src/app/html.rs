@@ -2,7 +2,7 @@
 //! from this file goes through `escape`.
 
 /// Escapes text for an element body or a double-quoted attribute. Bidi
-/// override and isolate controls (U+202A–202E, U+2066–2069) become U+FFFD,
+/// override and isolate controls and direction marks (`stats::is_bidi_control`) become U+FFFD,
 /// so text cannot display reversed or reorder what follows it.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 16);

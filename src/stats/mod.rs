@@ -297,11 +297,12 @@ pub fn csv(r: &Report, en: bool) -> String {
     s
 }
 
-/// Bidi override and isolate controls (U+202A–202E, U+2066–2069): shown
-/// as U+FFFD wherever staff read citizen text, so it cannot display
-/// reversed or reorder what follows it.
+/// Bidi override and isolate controls (U+202A–202E, U+2066–2069) and the
+/// direction marks (U+200E, U+200F, U+061C; review N9): shown as U+FFFD
+/// wherever staff read citizen text, so it cannot display reversed or
+/// reorder what follows it.
 pub fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
 }
 
 /// A CSV field: quoted when needed; a leading = + - @ (also full-width, or
@@ -361,6 +362,7 @@ mod tests {
             assert!(csv_field(f).trim_start_matches('"').starts_with('\''), "{f:?} → {}", csv_field(f));
         }
         assert_eq!(csv_field("\u{202e}gnp.exe 工资\u{2066}"), "\u{fffd}gnp.exe 工资\u{fffd}");
+        assert_eq!(csv_field("a\u{200f}b\u{061c}c\u{200e}"), "a\u{fffd}b\u{fffd}c\u{fffd}");
         assert_eq!(csv_field("欠薪 3000 元"), "欠薪 3000 元");
     }
 
