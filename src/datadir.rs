@@ -14,6 +14,8 @@ pub const ADDR_FILE: &str = "server.addr";
 /// The data dir's admin token, created (mode 0600) when missing. A token
 /// file that others can read is narrowed to the owner again.
 pub fn load_or_create_token(data_dir: &Path) -> std::io::Result<Secret> {
+    // With PostgreSQL nothing else creates the dir (review N7).
+    create_private_dir(data_dir)?;
     let path = data_dir.join(TOKEN_FILE);
     match std::fs::read_to_string(&path) {
         Ok(t) if t.trim().len() >= 32 => {
@@ -29,6 +31,21 @@ pub fn load_or_create_token(data_dir: &Path) -> std::io::Result<Secret> {
     f.write_all(token.as_bytes())?;
     f.sync_all()?;
     Ok(Secret::new(token))
+}
+
+/// Creates `dir` (and its parents) when missing; a new data dir is for
+/// its owner only (mode 0700).
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
 }
 
 /// Options that create a new file only its owner may read (mode 0600).

@@ -42,7 +42,8 @@ async fn cluster(test: &str, n: usize) -> Option<Cluster> {
             ("XG_LIMITS_LOGIN_PER_MINUTE", "0"),
             ("XG_LIMITS_LOGIN_TARPIT_MS", "0"),
         ];
-        servers.push(spawn_with(dir.path(), &envs, Stdio::inherit()));
+        // A data dir that does not exist yet: the server creates it (review N7).
+        servers.push(spawn_with(&dir.path().join("new").join("data"), &envs, Stdio::inherit()));
         dirs.push(dir);
     }
     Some(Cluster { servers, _dirs: dirs, store, url })
@@ -78,7 +79,7 @@ async fn a_web_session_moves_between_instances_request_by_request() {
     assert_eq!(c.store.log_for_session(&web(&token), 100).await.expect("log").len(), 5);
     // The console of another instance shows what the first took: the
     // conversation as the operator endpoint reads it.
-    let admin = std::fs::read_to_string(c._dirs[2].path().join("admin.token")).expect("admin token");
+    let admin = std::fs::read_to_string(c._dirs[2].path().join("new/data/admin.token")).expect("admin token");
     let r = client
         .get(format!("{}/admin/conversation?channel=web&user={token}", base(2)))
         .bearer_auth(admin.trim())
