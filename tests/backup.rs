@@ -55,6 +55,14 @@ async fn a_backup_taken_while_chats_go_on_restores_every_acknowledged_turn() {
         acked.push((session, vec![format!("公司拖欠工资{i}个月怎么办"), second]));
     }
 
+    // Every kind of record: a crisis turn (danger figures, an alert), a
+    // kiosk hand-off ticket, the account made above and its audit line.
+    let crisis = chat(&client, &server.base, json!({"text": "我不想活了，活着没意思"})).await;
+    assert!(crisis["session"].is_string());
+    let (session, _) = &acked[0];
+    let t = client.post(format!("{}/api/v1/transfer", server.base)).json(&json!({"session": session})).send().await;
+    assert_eq!(t.expect("transfer").status().as_u16(), 200);
+
     // Chats go on while the backup runs.
     let stop = Arc::new(AtomicBool::new(false));
     let during = {
@@ -116,6 +124,44 @@ async fn a_backup_taken_while_chats_go_on_restores_every_acknowledged_turn() {
     let again = dir.path().join("again.xgbackup");
     let (ok, out) = run(bin().args(["backup", "--to"]).arg(&again).arg("--data").arg(&restored));
     assert!(ok && out.contains("backup written to"), "{out}");
+    // Quiet, a backup is the data dir exactly: every record kind comes back.
+    let copy = dir.path().join("copy");
+    let (ok, out) = run(bin().arg("restore").arg(&again).arg("--data").arg(&copy));
+    assert!(ok, "{out}");
+    let (a, b) = (
+        SledStore::open(&restored, &SledOptions::default()).expect("open"),
+        SledStore::open(&copy, &SledOptions::default()).expect("open"),
+    );
+    let spaces = |s: &SledStore| {
+        let mut v: Vec<(String, String, Vec<u8>)> = s.all_records().expect("records");
+        v.sort();
+        v
+    };
+    let records = spaces(&a);
+    let kinds: std::collections::BTreeSet<&str> = records.iter().map(|(space, _, _)| space.as_str()).collect();
+    for want in ["staff", "alerts"] {
+        assert!(kinds.contains(want), "a {want} record to carry: {kinds:?}");
+    }
+    assert_eq!(records, spaces(&b), "every record of every space");
+    let tickets = |s: &SledStore| s.all_tickets().expect("tickets").into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+    assert!(!tickets(&a).is_empty(), "the hand-off ticket");
+    assert_eq!(tickets(&a), tickets(&b));
+    let sessions = |s: &SledStore| {
+        let mut v: Vec<String> = s.all_sessions().expect("sessions").into_iter().map(|x| x.key.to_string()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(sessions(&a), sessions(&b));
+    let (la, lb) = (
+        a.log_range(0, i64::MAX, None, 1_000_000).await.expect("log"),
+        b.log_range(0, i64::MAX, None, 1_000_000).await.expect("log"),
+    );
+    let ids =
+        |v: &[xinfang_guide::store::LogEntry]| v.iter().map(|e| (e.id, e.record.input.clone())).collect::<Vec<_>>();
+    assert!(la.len() > 40, "{} records", la.len());
+    assert_eq!(ids(&la), ids(&lb), "every log record, with its body");
+    assert_eq!(a.conversation_keys().expect("keys"), b.conversation_keys().expect("keys"));
+    drop((a, b));
 
     // A cut or altered file restores nothing; a dir in use is not overwritten.
     let bytes = std::fs::read(&file).expect("read");
