@@ -173,7 +173,9 @@ async fn the_console_shows_citizens_questions_and_nothing_else() {
     assert!(top.contains(r#"text-anchor="start">3</text>"#), "the count of the question asked three times");
     let json: Value =
         serde_json::from_str(&page(&client, &server, &admin, "/staff/dashboard.json").await.1).expect("json");
-    assert_eq!(json["unmatched"], 1, "{json}");
+    // Not understood (review S3): c's 今天天气怎么样 (not recognised) and b's
+    // 社保 question, put to b to confirm and left for the menu.
+    assert_eq!(json["unmatched"], 2, "{json}");
 
     // `stats` asks the running server: today only, or the last 30 days with
     // categories by name and columns lined up under the Chinese headers.
@@ -199,10 +201,12 @@ async fn the_console_shows_citizens_questions_and_nothing_else() {
     assert_eq!((days(&span["to"]) - days(&span["from"])).whole_days(), 29, "{span}");
     assert_eq!(span["to"], from);
 
-    // The unanswered queue: the one question the bot could not place.
+    // The unanswered queue (review S1): the question the bot could not place
+    // and the one whose offer was left, each with why.
     let (status, queue) = page(&client, &server, &admin, "/staff/unanswered").await;
     assert_eq!(status, 200);
-    assert_eq!(text_cells(&queue), [QUESTIONS[2]], "{queue}");
+    assert_eq!(text_cells(&queue), [QUESTIONS[2], QUESTIONS[1]], "{queue}");
+    assert!(queue.contains("<td>没看懂 1</td>") && queue.contains("<td>问了对方但没有选择 1</td>"), "{queue}");
 
     // The transcript keeps every turn, with the buttons as the page showed them.
     let link = queue.split(r#"href="/staff/transcript?"#).nth(1).and_then(|x| x.split('"').next()).expect("link");

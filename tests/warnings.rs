@@ -198,3 +198,120 @@ async fn danger_turns_of_the_last_days_head_the_warnings_and_the_dashboard() {
     let banner = dash.body.split(r#"<div class="banner""#).nth(1).expect("banner at the top");
     assert!(banner.contains("危险与危机 <b>1</b>") && banner.contains("我不想活了"), "{banner}");
 }
+
+/// Regression (review S1, S3): every recognised guess counted as
+/// understood, and the 未解答 queue held only what was not recognised. Now a
+/// question is understood when the person confirmed the bot's reading or
+/// went on from its answer without rejecting it; the queue holds every
+/// other question and the danger turns, each with why; the year report
+/// says how it counts, from which day, and leaves junk out.
+#[tokio::test]
+async fn understood_means_confirmed_and_the_queue_holds_what_failed() {
+    use xinfang_guide::engine::reply::{Feedback, InputRole, LogRecord};
+    let day = NOW - 2 * 86_400; // 2026-11-25, a complete day
+    let q = |t: i64, user: &str, cat: Option<&str>, text: &str, asked: bool| {
+        let mut r = planted::rec(day + t, user, cat, text);
+        r.role = Some(InputRole::Question);
+        r.asked = asked;
+        r
+    };
+    let tap = |t: i64, user: &str, label: &str| {
+        let mut r = planted::rec(day + t, user, Some("labor"), "choice");
+        r.input_kind = "choice".into();
+        r.role = Some(InputRole::Button);
+        r.label = Some(label.into());
+        r
+    };
+    let mut danger = q(60, "u5", Some("consumer"), "我吃了一瓶安眠药", true);
+    danger.danger = Some("self_harm".into());
+    let mut unhelpful = LogRecord { input_kind: "feedback".into(), ..planted::rec(day + 71, "u6", None, "") };
+    unhelpful.feedback = Some(Feedback { helpful: Some(false), comment: None });
+    let log = vec![
+        q(10, "u1", Some("labor"), "老板欠我工资三个月了", false),
+        tap(11, "u1", "不是这个"),
+        q(20, "u2", Some("civil_dispute"), "邻居装修太吵了", true),
+        tap(21, "u2", "对"),
+        q(30, "u3", Some("land_housing"), "房子的事情怎么办", true),
+        q(40, "u4", None, "aaaa", false),
+        danger,
+        q(70, "u6", Some("labor"), "单位不给交社保", false),
+        unhelpful,
+        q(80, "u7", Some("labor"), "工伤怎么认定", false),
+        q(81, "u7", Some("labor"), "认定要多久", false),
+    ];
+    // A long conversation (70 turns) with a danger turn near its end.
+    let mut log = log;
+    for i in 0..70 {
+        let mut r = q(1000 + i, "u8", Some("labor"), &format!("第{i}句话"), false);
+        if i == 64 {
+            r.danger = Some("self_harm".into());
+            r.input = "不想活了".into();
+        }
+        log.push(r);
+    }
+    let c = console(log).await;
+    // A day kept from before the new count (its messages gone by retention).
+    let old = xinfang_guide::analysis::daily::DayAgg {
+        date: "2026-03-02".into(),
+        version: 1,
+        people: 4,
+        messages: 12,
+        typed: 10,
+        understood: 10,
+        unanswered: vec![("zzzz".into(), 3)],
+        ..Default::default()
+    };
+    let bytes = serde_json::to_vec(&old).expect("json");
+    assert!(c.store.record_cas("daily", "2026-03-02", None, Some(&bytes)).await.expect("cas"));
+    let viewer = c.session("viewer").await;
+
+    let dash = c.get("/staff/dashboard.json?from=2026-11-25&to=2026-11-25", &viewer).await;
+    let dash: serde_json::Value = serde_json::from_str(&dash.body).expect("json");
+    // 8 typed; understood: u2 (confirmed 对) and u7's two (answered, went on).
+    // And u8's 70 turns: each went on from a direct answer, so understood.
+    assert_eq!(dash["unmatched"], 5, "{dash}");
+    let share = dash["understood_share"].as_f64().expect("share");
+    assert!((share - 73.0 / 78.0).abs() < 1e-9, "{dash}");
+
+    let queue = c.get("/staff/unanswered?from=2026-11-25&to=2026-11-25", &viewer).await.body;
+    for (text, why) in [
+        ("老板欠我工资三个月了", "对方说“不是”"),
+        ("房子的事情怎么办", "问了对方但没有选择"),
+        ("aaaa", "没看懂"),
+        ("我吃了一瓶安眠药", "危险信号，需回访"),
+        ("单位不给交社保", "对方说“没帮助”"),
+    ] {
+        let row = queue.split("<tr>").find(|r| r.contains(text)).unwrap_or_else(|| panic!("{text} in {queue}"));
+        assert!(row.contains(why), "{text}: {why} in {row}");
+    }
+    for understood in ["邻居装修太吵了", "工伤怎么认定", "［按钮］"] {
+        assert!(!queue.contains(understood), "{understood} is not in the queue");
+    }
+    // Its link opens the conversation at that turn, marked.
+    let row = queue.split("<tr>").find(|r| r.contains("我吃了一瓶安眠药")).expect("row");
+    let link = row.split(r#"href="/staff/transcript?"#).nth(1).and_then(|x| x.split('"').next()).expect("link");
+    let link = link.replace("&amp;", "&");
+    let (path, anchor) = link.split_once('#').expect("anchor");
+    let t = c.get(&format!("/staff/transcript?{path}"), &viewer).await.body;
+    assert!(t.contains(&format!(r#"<tr id="{anchor}" class="flagged">"#)), "{t}");
+
+    // The transcript loads in pages of 30, opened at the flagged turn (S2).
+    let row = queue.split("<tr>").find(|r| r.contains("不想活了")).expect("row");
+    let link = row.split(r#"href="/staff/transcript?"#).nth(1).and_then(|x| x.split('"').next()).expect("link");
+    let link = link.replace("&amp;", "&");
+    let (path, anchor) = link.split_once('#').expect("anchor");
+    let t = c.get(&format!("/staff/transcript?{path}"), &viewer).await.body;
+    assert!(t.contains("共 70 条，本页第 61–70 条") && t.contains("第 3 / 3 页"), "{t}");
+    assert!(t.contains(&format!(r#"<tr id="{anchor}" class="flagged">"#)) && !t.contains("第0句话"));
+    let first = c.get(&format!("/staff/transcript?{}", path.split("&at=").next().expect("who")), &viewer).await.body;
+    assert!(first.contains("第 1 / 3 页") && first.contains("下一页") && first.contains("第0句话"));
+    assert!(!first.contains("class=\"flagged\""), "nothing marked without a turn to open at");
+
+    let names = xinfang_guide::analysis::year::Names::default();
+    let r = xinfang_guide::analysis::keep::from_store(&*c.store, 2026, NOW, &names).await.expect("report");
+    let md = xinfang_guide::analysis::year::render(&r, "md").expect("md");
+    assert!(md.contains(xinfang_guide::analysis::year::UNDERSTOOD_MEANS), "{md}");
+    assert!(md.contains("2026-11-25 起按此口径统计，此前各日凡识别出所问事项即计入"), "{md}");
+    assert!(md.contains("房子的事情怎么办") && md.contains("老板欠我工资三个月了"), "{md}");
+    assert!(!md.contains("aaaa") && !md.contains("zzzz"), "junk stays out of the official text: {md}");
+}

@@ -14,8 +14,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 /// The record space of the daily aggregates (key: YYYY-MM-DD).
 pub const SPACE: &str = "daily";
 /// Bumped when the meaning of a field changes (older records are refolded
-/// while their messages are still in the log).
-pub const VERSION: u32 = 1;
+/// while their messages are still in the log). 2: `understood` counts a
+/// question only when the person confirmed the bot's reading or went on
+/// without rejecting its answer (`outcome`); 1 counted every recognised one.
+pub const VERSION: u32 = 2;
 /// Unanswered typed questions kept per day (the year's top list is merged
 /// from these, so a question asked rarely on many days can be missed).
 pub const UNANSWERED_PER_DAY: usize = 30;
@@ -50,7 +52,7 @@ pub struct DayAgg {
     pub categories: BTreeMap<String, u64>,
     /// 人次 shown a channel card, per channel id (诉访分离: `xinfang` vs the rest).
     pub pointed: BTreeMap<String, u64>,
-    /// Typed messages and those understood.
+    /// Typed messages and those understood (see `VERSION` for how).
     pub typed: u64,
     pub understood: u64,
     pub feedback: FeedbackCounts,
@@ -74,6 +76,8 @@ pub struct DayFold {
     source_people: HashMap<String, HashSet<u64>>,
     pointed: HashMap<String, HashSet<u64>>,
     unanswered: HashMap<String, u64>,
+    /// Each person's last question, waiting for what they did next.
+    pending: super::outcome::Pending<()>,
     agg: DayAgg,
 }
 
@@ -86,16 +90,20 @@ impl DayFold {
             source_people: HashMap::new(),
             pointed: HashMap::new(),
             unanswered: HashMap::new(),
+            pending: Default::default(),
             agg: DayAgg::default(),
         }
     }
 
     /// Adds a record of this day (the caller reads the day's range).
     pub fn add(&mut self, r: &LogRecord) {
+        let who = person(&r.channel, &r.user);
+        if let Some((q, (), outcome)) = self.pending.add(who, r, || ()) {
+            self.settled(&q, outcome);
+        }
         if r.input_kind.starts_with("transfer") {
             return;
         }
-        let who = person(&r.channel, &r.user);
         let p = self.people.entry(who).or_default();
         let a = &mut self.agg;
         // Everyone counted that day is counted on their channel and tag too.
@@ -119,15 +127,26 @@ impl DayFold {
         a.danger += u64::from(r.danger.is_some());
         if r.is_question() && is_message(r) {
             a.typed += 1;
-            a.understood += u64::from(r.matched);
-            let t = topic_text(&r.input);
-            if !r.matched && !t.is_empty() {
-                *self.unanswered.entry(t).or_default() += 1;
-            }
         }
     }
 
-    pub fn finish(self) -> DayAgg {
+    /// A question's outcome is known.
+    fn settled(&mut self, q: &LogRecord, outcome: super::outcome::Outcome) {
+        if outcome.is_none() {
+            self.agg.understood += 1;
+            return;
+        }
+        let t = topic_text(&q.input);
+        if !t.is_empty() {
+            *self.unanswered.entry(t).or_default() += 1;
+        }
+    }
+
+    pub fn finish(mut self) -> DayAgg {
+        let pending = std::mem::take(&mut self.pending);
+        for (q, (), outcome) in pending.finish() {
+            self.settled(&q, outcome);
+        }
         let mut a = self.agg;
         a.date = self.date;
         a.version = VERSION;
@@ -196,7 +215,10 @@ mod tests {
         assert_eq!(a.by_source.get("0509-square"), Some(&Counts { people: 1, messages: 1 }));
         assert_eq!(a.by_source.get(""), Some(&Counts { people: 3, messages: 5 }), "b's feedback came untagged");
         assert_eq!(a.feedback, FeedbackCounts { helpful: 1, not_helpful: 0, comments: 1 });
-        assert_eq!((a.typed, a.understood), (5, 4));
-        assert_eq!(a.unanswered, [("阿巴阿巴".to_string(), 1)]);
+        // Understood: 老板欠薪 (answered, a card followed), b's offer (rated
+        // 有帮助), c's "2" (answered, went on). Not: 离婚 (offered, the person
+        // typed on instead of picking), 阿巴阿巴 (not recognised).
+        assert_eq!((a.typed, a.understood), (5, 3));
+        assert_eq!(a.unanswered, [("离婚".to_string(), 1), ("阿巴阿巴".to_string(), 1)]);
     }
 }

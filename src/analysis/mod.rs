@@ -20,6 +20,7 @@
 pub mod daily;
 pub mod keep;
 pub mod names;
+pub mod outcome;
 pub mod warn;
 pub mod year;
 

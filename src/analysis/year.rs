@@ -93,8 +93,15 @@ pub struct YearReport {
     pub pointed: Vec<Named>,
     pub typed: u64,
     pub understood: u64,
+    /// The first day whose `understood` counts only what the person
+    /// confirmed or did not reject (`daily::VERSION` 2), when days of the
+    /// older count (every recognised question) come before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_count_from: Option<String>,
     pub feedback: FeedbackCounts,
     pub danger: u64,
+    /// Typed questions not understood, most asked first; junk ("aaaa",
+    /// "啊啊啊": `outcome::is_junk`) left out.
     pub unanswered: Vec<(String, u64)>,
 }
 
@@ -145,10 +152,12 @@ pub fn build(year: i32, days: &[DayAgg], names: &Names) -> YearReport {
         pointed: Vec::new(),
         typed: 0,
         understood: 0,
+        confirmed_count_from: None,
         feedback: FeedbackCounts::default(),
         danger: 0,
         unanswered: Vec::new(),
     };
+    let mut old_count = false;
     for d in days.iter().filter(|d| d.people > 0) {
         r.first_day.get_or_insert_with(|| d.date.clone());
         r.last_day = Some(d.date.clone());
@@ -193,11 +202,18 @@ pub fn build(year: i32, days: &[DayAgg], names: &Names) -> YearReport {
         }
         r.typed += d.typed;
         r.understood += d.understood;
+        if d.typed > 0 {
+            if d.version < 2 {
+                old_count = true;
+            } else if old_count && r.confirmed_count_from.is_none() {
+                r.confirmed_count_from = Some(d.date.clone());
+            }
+        }
         r.feedback.helpful += d.feedback.helpful;
         r.feedback.not_helpful += d.feedback.not_helpful;
         r.feedback.comments += d.feedback.comments;
         r.danger += d.danger;
-        for (t, n) in &d.unanswered {
+        for (t, n) in d.unanswered.iter().filter(|(t, _)| !super::outcome::is_junk(t)) {
             *unanswered.entry(t.clone()).or_default() += n;
         }
     }
@@ -291,7 +307,12 @@ pub fn section(r: &YearReport) -> String {
     }
     s.push_str("\n\n");
     if let Some(u) = r.understood_share() {
-        let _ = write!(s, "群众以文字提问 {} 条，能够识别所问事项的 {} 条，占 {}。", r.typed, r.understood, pct(u));
+        let _ = write!(s, "群众以文字提问 {} 条，能够识别所问事项的 {} 条，占 {}", r.typed, r.understood, pct(u));
+        let _ = write!(s, "（{}", UNDERSTOOD_MEANS);
+        if let Some(day) = &r.confirmed_count_from {
+            let _ = write!(s, "；{day} 起按此口径统计，此前各日凡识别出所问事项即计入");
+        }
+        s.push_str("）。");
     }
     let f = &r.feedback;
     if f.helpful + f.not_helpful + f.comments > 0 {
@@ -312,6 +333,10 @@ pub fn section(r: &YearReport) -> String {
 fn cell(t: &str) -> String {
     t.replace('|', "｜").replace(['\n', '\r'], " ")
 }
+
+/// How the report counts a question as understood.
+pub const UNDERSTOOD_MEANS: &str =
+    "“能够识别”指答复后群众确认了所识别的事项，或收到直接答复后没有表示“不是”“没帮助”；群众否定或未作选择的不计入";
 
 /// The section and the tables behind it, as Markdown.
 pub fn markdown(r: &YearReport) -> String {

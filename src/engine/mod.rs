@@ -69,6 +69,8 @@ struct Turn<'a> {
     feedback: Option<Feedback>,
     /// The message was understood only well enough to offer choices.
     low_confidence: bool,
+    /// The reply put the matter to the person to confirm or pick.
+    asked: bool,
     /// The message spoke of danger (its kind), for the query log.
     danger: Option<String>,
     /// For typed text the understanding placed: the category the bot
@@ -131,6 +133,7 @@ impl Engine {
             card_channel: None,
             feedback: None,
             low_confidence: false,
+            asked: false,
             danger: None,
             proposed: None,
             role: InputRole::Question,
@@ -589,6 +592,7 @@ impl<'a> Turn<'a> {
             reply_summary: String::new(),
             feedback: self.feedback,
             low_confidence: self.low_confidence,
+            asked: self.asked,
             danger: self.danger,
             shown: String::new(),
             role: Some(self.role),

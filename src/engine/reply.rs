@@ -189,6 +189,11 @@ pub struct LogRecord {
     /// Understood only well enough to offer the likeliest categories.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub low_confidence: bool,
+    /// The reply put the matter to the person (…对吗？, or kinds of matter
+    /// to pick) instead of answering: understood only if they confirm
+    /// (`analysis::outcome`). Not in records written before it existed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub asked: bool,
     /// The message spoke of danger: its kind (self_harm, violence, fire,
     /// medical), so staff can follow up.
     #[serde(default, skip_serializing_if = "Option::is_none")]

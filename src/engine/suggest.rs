@@ -70,6 +70,7 @@ impl Turn<'_> {
         faq: Option<usize>,
     ) {
         self.low_confidence = ask != Ask::Confirm;
+        self.asked = true;
         let dir = &self.content.directory;
         let name = |c: &String| dir.categories.get(c).map(|x| x.name.clone()).unwrap_or_else(|| c.clone());
         let texts = &self.content.texts;

@@ -29,7 +29,7 @@ fn at_turn(a: &Alert) -> String {
         .append_pair("channel", &a.channel)
         .append_pair("user", &a.user)
         .finish();
-    format!(r#"<a href="/staff/transcript?{}#t{}">对话</a>"#, escape(&q), a.opened)
+    format!(r#"<a href="/staff/transcript?{}&amp;at={}#t{}">对话</a>"#, escape(&q), a.opened, a.opened)
 }
 
 fn notice(a: &Alert) -> &'static str {

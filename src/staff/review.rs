@@ -6,7 +6,7 @@
 use super::accounts::Role;
 use super::audit;
 use super::dashboard::Range;
-use super::web::{Filters, Select, Staff, bad_csrf, csrf_ok, find, render, require, time_text};
+use super::web::{Filters, Select, Staff, bad_csrf, csrf_ok, render, require, time_text};
 use crate::app::AppState;
 use crate::app::error::{FormBody, Params};
 use crate::store::{LogEntry, Store, StoreError};
@@ -159,7 +159,9 @@ pub async fn annotate(
     if !csrf_ok(&s, &f.csrf) {
         return bad_csrf();
     }
-    let back = if f.back.starts_with("/staff/") { f.back.clone() } else { "/staff/queries".into() };
+    // Back where the editor was, without a fragment (the redirect adds its own).
+    let back = f.back.split('#').next().unwrap_or_default();
+    let back = if back.starts_with("/staff/") { back.to_string() } else { "/staff/queries".into() };
     let keep = |app: &AppState, error: &str| {
         let n = NoteForm::with(app, &f.entry, &back, &f.category, &f.faq, f.gap == "1", &f.note);
         let page = AnnotateError { title: "标注", staff: Some(&s), csrf: &s.csrf, error, n };
@@ -272,26 +274,94 @@ struct Queue {
 struct QueueGroup {
     count: usize,
     samples: Vec<String>,
-    /// The newest question's time and its transcript's query string.
+    /// Why its questions are here, with how many: "没看懂 2 · 对方说“不是” 1".
+    reasons: String,
+    /// The newest question's time and its transcript's link, at that turn.
     time: String,
     link: String,
 }
 
+/// Records a queue reads at most (newest days first are kept when a range
+/// holds more).
+const QUEUE_SCAN: usize = 200_000;
+
+/// Why a turn is in the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Why {
+    Missed(crate::analysis::outcome::Missed),
+    /// It spoke of danger: a crisis check-in to follow up.
+    Danger,
+}
+
+impl Why {
+    fn name(self) -> &'static str {
+        match self {
+            Why::Missed(m) => m.name(),
+            Why::Danger => "危险信号，需回访",
+        }
+    }
+}
+
+/// What failed in the range: questions not understood (the bot did not
+/// recognise them, the person said 不是 or 没帮助, or left at the offer) and
+/// turns that spoke of danger, each with the question the person typed.
 async fn queue(store: &dyn crate::store::Store, f: &Filters) -> Result<Queue, String> {
-    let (rows, _) = find(store, f, 5_000).await?;
-    let typed: Vec<LogEntry> = rows.into_iter().filter(|e| e.record.is_question()).collect();
-    let groups = group(&typed, 0.5);
+    use crate::analysis::outcome::Pending;
+    let (start, end) = f.range()?;
+    let mut pending: Pending<LogEntry> = Pending::default();
+    let mut failed: Vec<(LogEntry, Why)> = Vec::new();
+    let (mut cursor, mut scanned) = (None, 0);
+    loop {
+        let batch = store.log_range(start, end, cursor, 1000).await.map_err(|e| e.to_string())?;
+        let done = batch.len() < 1000;
+        for e in batch {
+            cursor = Some((e.record.ts, e.id));
+            scanned += 1;
+            let r = &e.record;
+            if !f.src.is_empty() && r.source.as_deref() != Some(f.src.as_str()) {
+                continue;
+            }
+            let who = crate::analysis::person(&r.channel, &r.user);
+            if let Some((_, q, Some(why))) = pending.add(who, r, || e.clone()) {
+                failed.push((q, Why::Missed(why)));
+            }
+            if r.danger.is_some() {
+                failed.push((e.clone(), Why::Danger));
+            }
+        }
+        if done || scanned >= QUEUE_SCAN {
+            break;
+        }
+    }
+    failed.extend(pending.finish().filter_map(|(_, q, o)| o.map(|why| (q, Why::Missed(why)))));
+    // A danger turn that was also missed is listed once, as danger.
+    let danger: std::collections::HashSet<u64> =
+        failed.iter().filter(|(_, w)| *w == Why::Danger).map(|(e, _)| e.id).collect();
+    failed.retain(|(e, w)| *w == Why::Danger || !danger.contains(&e.id));
+    failed.sort_by_key(|(e, _)| std::cmp::Reverse((e.record.ts, e.id)));
+    let why: HashMap<u64, Why> = failed.iter().map(|(e, w)| (e.id, *w)).collect();
+    let entries: Vec<LogEntry> = failed.into_iter().map(|(e, _)| e).collect();
+    let groups = group(&entries, 0.5);
     let mut shown = Vec::new();
     for g in groups.iter().take(SHOWN_GROUPS) {
         let first = g[0];
         let link = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("channel", &first.record.channel)
             .append_pair("user", &first.record.user)
+            .append_pair("at", &format!("{}-{}", first.record.ts, first.id))
             .finish();
+        let link = format!("{link}#e{}-{}", first.record.ts, first.id);
         let samples = g.iter().take(3).map(|e| e.record.input.chars().take(200).collect()).collect();
-        shown.push(QueueGroup { count: g.len(), samples, time: time_text(first.record.ts), link });
+        let mut counts: std::collections::BTreeMap<Why, usize> = Default::default();
+        for e in g {
+            if let Some(w) = why.get(&e.id) {
+                *counts.entry(*w).or_default() += 1;
+            }
+        }
+        let reasons = counts.iter().map(|(w, n)| format!("{} {n}", w.name())).collect::<Vec<_>>().join(" · ");
+        shown.push(QueueGroup { count: g.len(), samples, reasons, time: time_text(first.record.ts), link });
     }
-    Ok(Queue { questions: typed.len(), groups: shown })
+    Ok(Queue { questions: entries.len(), groups: shown })
 }
 
 #[derive(Template)]
@@ -324,13 +394,7 @@ pub async fn unanswered(State(app): State<AppState>, headers: HeaderMap, Params(
         groups: Vec::new(),
         editor: s.role >= Role::Editor,
     };
-    let f = Filters {
-        status: "unmatched".into(),
-        from: r.from.clone(),
-        to: r.to.clone(),
-        src: r.src.clone(),
-        ..Filters::default()
-    };
+    let f = Filters { from: r.from.clone(), to: r.to.clone(), src: r.src.clone(), ..Filters::default() };
     if let Err(e) = f.range() {
         page.error = e;
         return render(&page, StatusCode::BAD_REQUEST);

@@ -409,7 +409,7 @@ impl Filters {
         let status = match self.status.as_str() {
             "unmatched" => !r.matched && r.is_question(),
             "matched" => r.matched && r.is_question(),
-            "low" => r.low_confidence,
+            "low" => r.low_confidence && r.is_question(),
             "feedback" => r.feedback.is_some(),
             "danger" => r.danger.is_some(),
             "all" => !r.input_kind.starts_with("transfer"),
@@ -599,7 +599,7 @@ pub async fn queries(State(app): State<AppState>, headers: HeaderMap, Params(f):
                 category: r.category.as_deref().map(|c| category_name(&app, c)).unwrap_or_default(),
                 result: result_text(&app, r),
                 note: notes.get(&(r.ts, e.id)).map(|a| super::review::summary(&app, a)).unwrap_or_default(),
-                link: conversation_link(r),
+                link: format!("{}&at={}-{}#e{}-{}", conversation_link(r), r.ts, e.id, r.ts, e.id),
             }
         })
         .collect();
@@ -614,6 +614,27 @@ pub struct Who {
     /// The entry just annotated (`<ts>-<id>`): marked 已保存.
     #[serde(default)]
     saved: String,
+    /// The turn to open at and mark (`<ts>-<id>`, or a time `<ts>`).
+    #[serde(default)]
+    at: String,
+    /// The page to show (default: the one holding `at` or `saved`, else the first).
+    #[serde(default)]
+    page: Option<usize>,
+}
+
+/// Turns per transcript page (a conversation of 90 turns was 35,000 px).
+pub const TRANSCRIPT_PAGE: usize = 30;
+
+/// The index of the turn `at` names (`<ts>-<id>`, or the first turn at or
+/// after time `<ts>`).
+fn turn_index(rows: &[LogEntry], at: &str) -> Option<usize> {
+    if at.is_empty() {
+        return None;
+    }
+    match at.split_once('-') {
+        Some(_) => rows.iter().position(|e| format!("{}-{}", e.record.ts, e.id) == at),
+        None => at.parse::<i64>().ok().and_then(|ts| rows.iter().position(|e| e.record.ts >= ts)),
+    }
 }
 
 #[derive(Template)]
@@ -626,6 +647,14 @@ struct TranscriptPage<'a> {
     numbered: bool,
     error: String,
     rows: Vec<TurnRow>,
+    total: usize,
+    /// This page (0-based), how many, and the 1-based numbers of its first and last turn.
+    page: usize,
+    pages: usize,
+    first: usize,
+    last: usize,
+    /// The conversation's query string (channel, user, at) for page links.
+    link: String,
 }
 
 struct TurnRow {
@@ -642,6 +671,8 @@ struct TurnRow {
     note: String,
     form: Option<super::review::NoteForm>,
     saved: bool,
+    /// The turn the link pointed at (a flagged or unanswered one).
+    flagged: bool,
 }
 
 pub async fn transcript(State(app): State<AppState>, headers: HeaderMap, Params(w): Params<Who>) -> Response {
@@ -658,9 +689,28 @@ pub async fn transcript(State(app): State<AppState>, headers: HeaderMap, Params(
     let _ = audit::record(&*app.bot.store, now, &s.name, "view_transcript", &format!("{}:{}", w.channel, w.user)).await;
     let who = LogRecord { channel: w.channel.clone(), user: w.user.clone(), ..LogRecord::default() };
     let back = format!("/staff/transcript?{}", conversation_link(&who));
+    let total = rows.len();
+    let target = turn_index(&rows, &w.at);
+    let pages = total.div_ceil(TRANSCRIPT_PAGE).max(1);
+    let page = w
+        .page
+        .or_else(|| target.or_else(|| turn_index(&rows, &w.saved)).map(|i| i / TRANSCRIPT_PAGE))
+        .unwrap_or(0)
+        .min(pages - 1);
+    let flagged = target.map(|i| format!("{}-{}", rows[i].record.ts, rows[i].id));
+    let start = page * TRANSCRIPT_PAGE;
+    let rows: Vec<LogEntry> = rows.into_iter().skip(start).take(TRANSCRIPT_PAGE).collect();
+    let link = {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("channel", &w.channel).append_pair("user", &w.user);
+        if !w.at.is_empty() {
+            q.append_pair("at", &w.at);
+        }
+        q.finish()
+    };
     let notes = super::review::for_entries(&*app.bot.store, &rows).await;
     let mut seen = std::collections::HashSet::new();
-    let turns = rows
+    let turns: Vec<TurnRow> = rows
         .iter()
         .map(|e| {
             let r = &e.record;
@@ -676,6 +726,7 @@ pub async fn transcript(State(app): State<AppState>, headers: HeaderMap, Params(
             TurnRow {
                 anchor: if seen.insert(r.ts) { format!("t{}", r.ts) } else { String::new() },
                 saved: w.saved == entry,
+                flagged: flagged.as_deref() == Some(entry.as_str()),
                 form: (s.role >= Role::Editor && r.is_question())
                     .then(|| super::review::NoteForm::new(&app, &entry, note, &back)),
                 entry,
@@ -699,7 +750,13 @@ pub async fn transcript(State(app): State<AppState>, headers: HeaderMap, Params(
         channel: channel_name(&w.channel),
         numbered: crate::engine::render::numbered(&w.channel),
         error: String::new(),
+        first: start + 1,
+        last: start + turns.len(),
         rows: turns,
+        total,
+        page,
+        pages,
+        link,
     };
     render(&page, StatusCode::OK)
 }

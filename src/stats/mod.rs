@@ -83,7 +83,8 @@ pub struct Report {
     pub top_questions: Vec<Count>,
     /// Categories by the number of conversations that reached them.
     pub top_categories: Vec<Count>,
-    /// Share of typed messages the bot understood.
+    /// Share of typed messages understood: confirmed by the person, or
+    /// answered and not rejected (`analysis::outcome`).
     pub understood_share: Option<f64>,
     /// Typed messages the bot did not understand.
     #[serde(default)]
@@ -128,6 +129,8 @@ pub struct Fold {
     messages: u64,
     typed: u64,
     understood: u64,
+    /// Each person's last question, waiting for what they did next.
+    pending: crate::analysis::outcome::Pending<()>,
     by_channel: HashMap<String, u64>,
     by_source: HashMap<String, u64>,
     fb: Feedback,
@@ -147,6 +150,7 @@ impl Fold {
             messages: 0,
             typed: 0,
             understood: 0,
+            pending: Default::default(),
             by_channel: HashMap::new(),
             by_source: HashMap::new(),
             fb: Feedback::default(),
@@ -160,6 +164,9 @@ impl Fold {
         let Ok(t) = OffsetDateTime::from_unix_timestamp(r.ts) else { return };
         let date = t.to_offset(CHINA).date();
         let who = person(&r.channel, &r.user);
+        if let Some((_, (), outcome)) = self.pending.add(who, r, || ()) {
+            self.understood += u64::from(outcome.is_none());
+        }
         let (seen, day) = self.days.entry(date).or_default();
         seen.insert(who);
         self.people.insert(who);
@@ -183,7 +190,6 @@ impl Fold {
         *self.by_source.entry(r.source.clone().unwrap_or_default()).or_default() += 1;
         if r.is_question() {
             self.typed += 1;
-            self.understood += u64::from(r.matched);
             let text: String = r.input.split_whitespace().collect::<Vec<_>>().join(" ");
             if !text.is_empty() {
                 *self.questions.entry(text.chars().take(80).collect()).or_default() += 1;
@@ -194,7 +200,10 @@ impl Fold {
         }
     }
 
-    pub fn finish(self) -> Report {
+    pub fn finish(mut self) -> Report {
+        for (_, (), outcome) in std::mem::take(&mut self.pending).finish() {
+            self.understood += u64::from(outcome.is_none());
+        }
         let days = self
             .days
             .into_iter()
