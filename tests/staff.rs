@@ -205,6 +205,11 @@ async fn failed_logins_slow_guessers_down_without_locking_anyone_out_or_naming_a
         }
     }
     assert_eq!(answers.len(), 1, "known and unknown names, waiting or not, get one answer: {answers:?}");
+    // The name stays in its box after a failure (review S5), escaped.
+    let r = c.login_from("viewer", "wrong password!", "198.51.100.99").await;
+    assert!(r.body.contains(r#"autocomplete="username" value="viewer" required>"#), "{}", r.body);
+    let r = c.login_from("x\"><b>y", "wrong password!", "198.51.100.98").await;
+    assert!(r.body.contains("value=\"x&quot;&gt;&lt;b&gt;y\"") && !r.body.contains("<b>y"), "{}", r.body);
     assert!(answers.iter().all(|a| a.as_deref() == Some(xinfang_guide::staff::web::LOGIN_FAILED)));
     // From the guesser's address even the right password is not checked now…
     assert_eq!(c.login_from("viewer", "correct horse battery", "198.51.100.1").await.status, StatusCode::UNAUTHORIZED);

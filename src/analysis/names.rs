@@ -61,6 +61,8 @@ const GENERIC: &[&str] = &[
     "上班", "打工", "工作", "单位", "几家", "一家", "多家", "各个", "整个", "全村", "全体", "业主", "工程", "工资",
     "去年", "今年", "明年", "前年", "以前", "之前", "现在", "原来", "上月", "本月", "xx", "xxx", "私人", "小型",
     "大型", "外地", "本市", "本区", "孩子", "小孩", "女儿", "儿子", "老公", "老婆", "父母", "亲戚", "朋友",
+    // Verbs before 村干部, 公司老板… (review S4: 举报村干部贪污 is no 举报村).
+    "举报", "投诉", "反映", "控告", "检举", "起诉", "状告", "告发", "揭发", "咨询", "申请", "处理",
 ];
 
 /// Industry and legal-form words at the end of a company name: the key is
@@ -222,6 +224,8 @@ mod tests {
         assert_eq!(keys("宏达建设有限公司"), keys("宏达公司"));
         assert_ne!(keys("宏达建设公司"), keys("华联建设公司"));
         assert_eq!(keys("东湖村项目拆迁补偿不到位"), ["东湖村"]);
+        assert!(keys("举报村干部贪污").is_empty(), "a verb before 村 is no place");
+        assert!(keys("我要投诉公司老板").is_empty());
         assert_eq!(keys("解放街道办不给开证明"), ["解放街道"]);
         assert_eq!(keys("ABC科技有限公司拖欠工资"), ["abc公司"]);
     }

@@ -16,6 +16,8 @@ use std::io::{BufRead, IsTerminal};
 pub fn read_password() -> anyhow::Result<String> {
     if std::io::stdin().is_terminal() {
         let a = rpassword::prompt_password("密码 / password: ").context("reading the password")?;
+        // The rules first: a too-short password is not typed twice (review S5).
+        accounts::check_password(&a).map_err(|e| anyhow::anyhow!("{e}"))?;
         let b = rpassword::prompt_password("再输入一次 / again: ").context("reading the password")?;
         if a != b {
             bail!("the two passwords differ");

@@ -178,7 +178,9 @@ pub async fn add(store: &dyn Store, name: &str, role: Role, password: &str, now:
     }
 }
 
-fn check_password(password: &str) -> Result<(), StaffError> {
+/// The password rules (checked before anything is stored, and by `staff
+/// add` before it asks for the password again).
+pub fn check_password(password: &str) -> Result<(), StaffError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(StaffError::Invalid(format!(
             "密码至少 {MIN_PASSWORD_CHARS} 个字符 / password must have at least {MIN_PASSWORD_CHARS} characters"

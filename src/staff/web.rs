@@ -216,7 +216,7 @@ pub async fn home() -> Redirect {
 }
 
 pub async fn login_form(State(app): State<AppState>, headers: HeaderMap) -> Response {
-    login_page(&app, &headers, "").await
+    login_page(&app, &headers, "", "").await
 }
 
 #[derive(Template)]
@@ -226,12 +226,15 @@ struct Login<'a> {
     staff: Option<&'a Staff>,
     error: &'a str,
     csrf: &'a str,
+    /// The name typed before a failed attempt, kept in its box (review S5).
+    name: &'a str,
 }
 
-async fn login_page(app: &AppState, headers: &HeaderMap, error: &str) -> Response {
+async fn login_page(app: &AppState, headers: &HeaderMap, error: &str, name: &str) -> Response {
     // Double-submit token: the form's hidden field must equal this cookie.
     let csrf = new_token();
-    let mut r = render(&Login { title: "登录", staff: None, error, csrf: &csrf }, StatusCode::OK);
+    let name: String = name.chars().take(64).collect();
+    let mut r = render(&Login { title: "登录", staff: None, error, csrf: &csrf, name: &name }, StatusCode::OK);
     r.headers_mut().append(header::SET_COOKIE, set_cookie(LOGIN_COOKIE, &csrf, 600, secure(app, headers)));
     if !error.is_empty() {
         *r.status_mut() = StatusCode::UNAUTHORIZED;
@@ -260,7 +263,7 @@ pub async fn login(
 ) -> Response {
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if expected.is_empty() || !crate::app::same_secret(&expected, &f.csrf) {
-        let mut r = login_page(&app, &headers, "页面已过期，请重新登录。").await;
+        let mut r = login_page(&app, &headers, "页面已过期，请重新登录。", f.username.trim()).await;
         *r.status_mut() = StatusCode::FORBIDDEN;
         return r;
     }
@@ -269,7 +272,7 @@ pub async fn login(
     let name = f.username.trim().to_ascii_lowercase();
     if let Err(wait) = app.limits.check_login(ip) {
         tokio::time::sleep(app.limits.login_tarpit).await;
-        let mut r = login_page(&app, &headers, "尝试过于频繁，请稍等片刻再试。").await;
+        let mut r = login_page(&app, &headers, "尝试过于频繁，请稍等片刻再试。", f.username.trim()).await;
         *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
             r.headers_mut().insert(header::RETRY_AFTER, v);
@@ -300,7 +303,7 @@ pub async fn login(
                 tokio::time::sleep(app.limits.login_tarpit).await;
             }
             let _ = audit::record(store, now, &name, action, &ip.to_string()).await;
-            login_page(&app, &headers, LOGIN_FAILED).await
+            login_page(&app, &headers, LOGIN_FAILED, f.username.trim()).await
         }
         Err(LoginError::Store) => (StatusCode::SERVICE_UNAVAILABLE, "暂时无法登录，请稍后再试").into_response(),
     }
