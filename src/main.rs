@@ -66,6 +66,9 @@ enum Command {
         /// cited): check every citation and time limit against them.
         #[arg(long)]
         laws: Option<PathBuf>,
+        /// List every warning (the placeholder contacts one by one).
+        #[arg(long)]
+        verbose: bool,
     },
     /// Classify questions: JSONL (`id`, `question`) or plain lines on stdin,
     /// one JSON line per question on stdout.
@@ -405,10 +408,10 @@ fn main() -> anyhow::Result<()> {
             rt.block_on(xinfang_guide::cli::migrate::run(&from_sled, &to, &mut out))?;
             Ok(())
         }
-        Command::Check { content, laws } => {
+        Command::Check { content, laws, verbose } => {
             let mut out = std::io::stdout().lock();
-            let failed =
-                xinfang_guide::cli::check::run(&content, laws.as_deref(), &mut out).context("writing the report")?;
+            let failed = xinfang_guide::cli::check::run(&content, laws.as_deref(), verbose, &mut out)
+                .context("writing the report")?;
             if failed {
                 std::process::exit(1);
             }

@@ -116,6 +116,11 @@ fn shipped_citations_and_periods_match_the_statute_texts() {
 /// The shipped content copied to a temporary dir, with `edit` applied to
 /// one dialog file; the errors `check` then reports.
 fn errors_after(file: &str, edit: impl Fn(&str) -> String) -> Vec<String> {
+    errors_after_in("dialogs", file, edit)
+}
+
+/// `errors_after` for a file of `sub` (dialogs, faq).
+fn errors_after_in(sub: &str, file: &str, edit: impl Fn(&str) -> String) -> Vec<String> {
     fn copy(from: &Path, to: &Path) {
         std::fs::create_dir_all(to).expect("mkdir");
         for e in std::fs::read_dir(from).expect("read dir") {
@@ -128,8 +133,8 @@ fn errors_after(file: &str, edit: impl Fn(&str) -> String) -> Vec<String> {
     for sub in ["dialogs", "faq", "config"] {
         copy(&root().join(sub), &dir.path().join(sub));
     }
-    let path = dir.path().join("dialogs").join(file);
-    let text = std::fs::read_to_string(&path).expect("dialog file");
+    let path = dir.path().join(sub).join(file);
+    let text = std::fs::read_to_string(&path).expect("content file");
     let changed = edit(&text);
     assert_ne!(changed, text, "the edit applies");
     std::fs::write(&path, changed).expect("write");
@@ -175,4 +180,34 @@ fn a_broken_node_is_reported_once_without_cascading_errors() {
                 && e.contains("引用的节点不存在")),
         "{typo:#?}"
     );
+}
+
+/// Regression (review E1): one slip in a FAQ file dropped the whole file,
+/// and every reference to its entries was reported too (25 errors, the
+/// real one printed last). Now it is one error, the file's other entries
+/// are read, and `check` prints errors before warnings and the placeholder
+/// contacts as one line (E3).
+#[test]
+fn a_slip_in_a_faq_file_is_one_error_printed_first() {
+    let errors = errors_after_in("faq", "routing.toml", |t| {
+        let at = t.find("question = \"").expect("a question");
+        let end = at + t[at + 12..].find('"').expect("closing quote") + 12;
+        format!("{}{}", &t[..end], &t[end + 1..])
+    });
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].contains("routing.toml:") && errors[0].contains("error[syntax]"), "{}", errors[0]);
+
+    let bin = env!("CARGO_BIN_EXE_xinfang-guide");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(bin).args(["check", "--content"]).arg(root()).output().expect("run check");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let placeholders = text.lines().filter(|l| l.contains("placeholder")).collect::<Vec<_>>();
+    assert_eq!(placeholders.len(), 1, "one line for the placeholders: {text}");
+    assert!(placeholders[0].contains("--verbose"), "{text}");
+    let verbose = Command::new(bin).args(["check", "--verbose", "--content"]).arg(root()).output().expect("run");
+    let verbose = String::from_utf8_lossy(&verbose.stdout);
+    assert!(verbose.lines().filter(|l| l.contains("warning[placeholder]")).count() > 1, "{verbose}");
+    let empty = Command::new(bin).args(["check", "--content"]).arg(dir.path()).output().expect("run check");
+    let empty = String::from_utf8_lossy(&empty.stdout);
+    assert!(empty.contains("no content here (no dialogs/ folder)") && !empty.contains("TOML"), "{empty}");
 }

@@ -7,7 +7,18 @@ use std::io::Write;
 use std::path::Path;
 
 /// Prints all diagnostics and a summary; returns whether there were errors.
-pub fn run(dir: &Path, laws: Option<&Path>, out: &mut impl Write) -> std::io::Result<bool> {
+/// Prints errors first, then warnings; the placeholder contacts as one line
+/// with their count unless `verbose` (review E3: 16 of them came first on
+/// every run, before the error that mattered).
+pub fn run(dir: &Path, laws: Option<&Path>, verbose: bool, out: &mut impl Write) -> std::io::Result<bool> {
+    if !dir.join("dialogs").is_dir() {
+        writeln!(
+            out,
+            "{}: no content here (no dialogs/ folder): run this in the content directory or give --content DIR",
+            dir.display()
+        )?;
+        return Ok(true);
+    }
     let (loaded, mut diags) = crate::understand::load_all(dir);
     let content = loaded.map(|(c, _)| c);
     let cited = match laws {
@@ -33,7 +44,25 @@ pub fn run(dir: &Path, laws: Option<&Path>, out: &mut impl Write) -> std::io::Re
         },
         None => "citations were not checked against statute texts (give --laws DIR to check them)".to_string(),
     };
-    write!(out, "{diags}")?;
+    let placeholder = |d: &crate::content::Diagnostic| d.kind == crate::content::Kind::Placeholder;
+    for d in diags.errors() {
+        writeln!(out, "{d}")?;
+    }
+    let warnings: Vec<_> = diags.items.iter().filter(|d| d.severity == crate::content::Severity::Warning).collect();
+    for d in warnings.iter().filter(|d| verbose || !placeholder(d)) {
+        writeln!(out, "{d}")?;
+    }
+    let placeholders: Vec<_> = warnings.iter().filter(|d| placeholder(d)).collect();
+    if !verbose && !placeholders.is_empty() {
+        let files: std::collections::BTreeSet<String> =
+            placeholders.iter().map(|d| d.file.display().to_string()).collect();
+        writeln!(
+            out,
+            "warning[placeholder]: {} contacts are still placeholders (待核实) in {}: fill them in before deploying (--verbose lists them)",
+            placeholders.len(),
+            files.into_iter().collect::<Vec<_>>().join(", ")
+        )?;
+    }
     let errors = diags.errors().count();
     let warnings = diags.items.len() - errors;
     if !cited.is_empty() {

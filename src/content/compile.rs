@@ -538,7 +538,7 @@ impl Cx<'_> {
         for (src, f) in &raw.faq {
             for q in &f.faq {
                 for r in &q.related {
-                    if !faq.iter().any(|x| &x.id == r.get_ref()) {
+                    if !faq.iter().any(|x| &x.id == r.get_ref()) && !self.broken.contains(r.get_ref()) {
                         let msg = format!("related FAQ `{}` does not exist", r.get_ref());
                         self.diags.error(&src.path, src.line(r.span()), Kind::DanglingNode, msg);
                     }

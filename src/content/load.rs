@@ -39,9 +39,7 @@ pub fn read_dir(root: &Path, diags: &mut Diagnostics) -> RawContent {
         diags.error(&path, 1, Kind::Syntax, "missing file: start node and global commands live here");
     }
     for path in toml_files(&root.join("faq"), diags) {
-        if let Some(parsed) = parse_file(&path, diags) {
-            raw.faq.push(parsed);
-        }
+        parse_faq(&path, diags, &mut raw);
     }
     let dir_path = root.join("config").join("directory.toml");
     raw.directory = parse_file(&dir_path, diags);
@@ -129,7 +127,7 @@ fn parse_dialog(path: &Path, diags: &mut Diagnostics, raw: &mut RawContent) {
         Ok(v) => return raw.dialogs.push((source, v)),
         Err(e) => e,
     };
-    let starts = node_starts(&source.text);
+    let starts = table_starts(&source.text, "[[node]]");
     let ids = regex::Regex::new(r#"(?m)^\s*id\s*=\s*"([^"\n]*)""#).ok();
     let ids_in = |range: std::ops::Range<usize>, raw: &mut RawContent| {
         let chunk = &source.text[range];
@@ -155,12 +153,49 @@ fn parse_dialog(path: &Path, diags: &mut Diagnostics, raw: &mut RawContent) {
     raw.dialogs.push((source, file));
 }
 
-/// Byte offsets of the lines that open a `[[node]]` table.
-fn node_starts(text: &str) -> Vec<usize> {
+/// A FAQ file, entry by entry when the whole does not parse (review E1): a
+/// slip in one entry is one error, the file's other entries are still read,
+/// and references to the broken entry's id are not reported again.
+fn parse_faq(path: &Path, diags: &mut Diagnostics, raw: &mut RawContent) {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => return diags.error(path, 1, Kind::Syntax, format!("cannot read file: {e}")),
+    };
+    let source = Source { path: path.to_path_buf(), text };
+    let whole = match toml::from_str::<FaqFile>(&source.text) {
+        Ok(v) => return raw.faq.push((source, v)),
+        Err(e) => e,
+    };
+    let starts = table_starts(&source.text, "[[faq]]");
+    let ids = regex::Regex::new(r#"(?m)^\s*id\s*=\s*"([^"\n]*)""#).ok();
+    let ids_in = |range: std::ops::Range<usize>, raw: &mut RawContent| {
+        let chunk = &source.text[range];
+        raw.broken_ids.extend(ids.iter().flat_map(|re| re.captures_iter(chunk)).map(|c| c[1].to_string()));
+    };
+    if starts.first().is_none_or(|&first| whole.span().is_some_and(|s| s.start < first)) {
+        report(&source, &whole, diags);
+        return ids_in(0..source.text.len(), raw);
+    }
+    let mut file = FaqFile::default();
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(source.text.len());
+        match toml::from_str::<FaqFile>(&only(&source.text, start..end)) {
+            Ok(part) => file.faq.extend(part.faq),
+            Err(e) => {
+                report(&source, &e, diags);
+                ids_in(start..end, raw);
+            }
+        }
+    }
+    raw.faq.push((source, file));
+}
+
+/// Byte offsets of the lines that open a `marker` table (`[[node]]`).
+fn table_starts(text: &str, marker: &str) -> Vec<usize> {
     let mut at = 0;
     let mut out = Vec::new();
     for line in text.split_inclusive('\n') {
-        if line.trim() == "[[node]]" {
+        if line.trim() == marker {
             out.push(at);
         }
         at += line.len();
