@@ -241,7 +241,12 @@ fn chat_shows_node_ids_and_file_lines_for_editors() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("chat");
-    child.stdin.take().expect("stdin").write_all("1\n退出\n".as_bytes()).expect("write");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all("1\n邻居装修太吵了怎么办\n公司拖欠工资\n退出\n".as_bytes())
+        .expect("write");
     let out = String::from_utf8(child.wait_with_output().expect("out").stdout).expect("utf8");
     let main_line = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/dialogs/main.toml"))
         .expect("main.toml")
@@ -251,6 +256,16 @@ fn chat_shows_node_ids_and_file_lines_for_editors() {
         + 1;
     assert!(out.starts_with(&format!("［节点 main · dialogs/main.toml:{main_line}］\n")), "{out}");
     assert!(out.contains("［节点 route_start · dialogs/route_menu.toml:"), "{out}");
+    // Regression (review E2): a FAQ answer named the main node; now the entry
+    // and its line, and a suggestion says what it offered.
+    let faq_line = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/faq/routing.toml"))
+        .expect("routing.toml")
+        .lines()
+        .position(|l| l.trim() == r#"id = "noise_neighbour""#)
+        .expect("noise_neighbour")
+        + 1;
+    assert!(out.contains(&format!("［FAQ noise_neighbour · faq/routing.toml:{faq_line}］")), "{out}");
+    assert!(out.contains("［建议分类 · 理解程序给出的选项："), "{out}");
 }
 
 /// A binary run outside a checkout never serves the source tree it was built

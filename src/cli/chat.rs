@@ -9,17 +9,22 @@ use crate::engine::session::{Session, SessionKey};
 use std::io::{BufRead, Write};
 use std::path::Path;
 
-/// With `--show-ids`: the node a reply shows and where it is written
-/// (relative to the content directory `root`), so an editor can go from
-/// the screen to the TOML.
-fn where_written(engine: &Engine, node: &str, root: &Path) -> String {
+/// With `--show-ids`: what a reply shows and where it is written (relative
+/// to the content directory `root`), so an editor can go from the screen
+/// to the TOML: a FAQ entry, the kinds of matter suggested, or the node.
+fn where_written(engine: &Engine, step: &crate::engine::Step, root: &Path) -> String {
     let c = &engine.content;
-    let at = c.find(node).and_then(|ix| c.locs.get(ix));
-    match at {
-        Some((file, line)) => {
-            let file = file.strip_prefix(root).unwrap_or(file);
-            format!("［节点 {node} · {}:{line}］\n", file.display())
-        }
+    let rel = |file: &Path| file.strip_prefix(root).unwrap_or(file).display().to_string();
+    if let Some(f) = step.log.faq.as_deref().and_then(|id| c.faq.iter().find(|f| f.id == id)) {
+        return format!("［FAQ {} · {}:{}］\n", f.id, rel(&f.loc.0), f.loc.1);
+    }
+    if step.log.asked {
+        let offered: Vec<&str> = step.session.offered.iter().map(|(_, label)| label.as_str()).collect();
+        return format!("［建议分类 · 理解程序给出的选项：{}］\n", offered.join("、"));
+    }
+    let node = &step.session.node;
+    match c.find(node).and_then(|ix| c.locs.get(ix)) {
+        Some((file, line)) => format!("［节点 {node} · {}:{line}］\n", rel(file)),
         None => format!("［节点 {node}］\n"),
     }
 }
@@ -38,7 +43,7 @@ pub fn run(
     let mut last: Vec<ChoiceId> = Vec::new();
     let step = engine.step(None, &key, &Inbound::choice(ChoiceId::cmd(Cmd::Resume)), now());
     if let Some(root) = show_ids {
-        write!(out, "{}", where_written(engine, &step.session.node, root))?;
+        write!(out, "{}", where_written(engine, &step, root))?;
     }
     write!(out, "{}", render_turn(&step.replies, &mut last))?;
     let mut session: Option<Session> = Some(step.session);
@@ -55,7 +60,7 @@ pub fn run(
         };
         let step = engine.step(session.as_ref(), &key, &inbound, now());
         if let Some(root) = show_ids {
-            write!(out, "{}", where_written(engine, &step.session.node, root))?;
+            write!(out, "{}", where_written(engine, &step, root))?;
         }
         write!(out, "{}", render_turn(&step.replies, &mut last))?;
         session = Some(step.session);

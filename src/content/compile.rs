@@ -514,6 +514,7 @@ impl Cx<'_> {
             also: q.also.iter().map(|c| c.get_ref().clone()).collect(),
             periods: q.periods.iter().map(|p| p.get_ref().clone()).collect(),
             reviewed: q.reviewed.get_ref().clone(),
+            loc: (src.path.clone(), src.line(q.id.span())),
         }
     }
 

@@ -318,6 +318,8 @@ pub struct Faq {
     /// Time limits the answer states.
     pub periods: Vec<String>,
     pub reviewed: String,
+    /// Where it is written: file and the line of its `id`.
+    pub loc: (std::path::PathBuf, usize),
 }
 
 impl Faq {

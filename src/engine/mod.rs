@@ -71,6 +71,8 @@ struct Turn<'a> {
     low_confidence: bool,
     /// The reply put the matter to the person to confirm or pick.
     asked: bool,
+    /// The FAQ entry shown, if one was.
+    faq_shown: Option<String>,
     /// The message spoke of danger (its kind), for the query log.
     danger: Option<String>,
     /// For typed text the understanding placed: the category the bot
@@ -134,6 +136,7 @@ impl Engine {
             feedback: None,
             low_confidence: false,
             asked: false,
+            faq_shown: None,
             danger: None,
             proposed: None,
             role: InputRole::Question,
@@ -342,6 +345,7 @@ impl<'a> Turn<'a> {
                 // The second part first, then the matter with its buttons.
                 if let Some(f) = self.content.faq.get(faq) {
                     let text = suggest::faq_text(self.content, f);
+                    self.faq_shown = Some(f.id.clone());
                     self.replies.push(Reply { cites: f.cites.clone(), ..Reply::plain(text) });
                 }
                 self.intent(*then, text, fresh);
@@ -593,6 +597,7 @@ impl<'a> Turn<'a> {
             feedback: self.feedback,
             low_confidence: self.low_confidence,
             asked: self.asked,
+            faq: self.faq_shown,
             danger: self.danger,
             shown: String::new(),
             role: Some(self.role),

@@ -194,6 +194,9 @@ pub struct LogRecord {
     /// (`analysis::outcome`). Not in records written before it existed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub asked: bool,
+    /// The FAQ entry the reply answered with (its id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faq: Option<String>,
     /// The message spoke of danger: its kind (self_harm, violence, fire,
     /// medical), so staff can follow up.
     #[serde(default, skip_serializing_if = "Option::is_none")]

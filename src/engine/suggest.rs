@@ -28,6 +28,7 @@ impl Turn<'_> {
         choices.extend(lost_choices(self.content));
         self.s.offered = remember(self.content, &choices);
         let text = faq_text(self.content, f);
+        self.faq_shown = Some(f.id.clone());
         self.replies.push(Reply { cites: f.cites.clone(), choices, ..Reply::plain(text) });
         if let Some(cat) = &f.category {
             self.s.slots.insert("category".to_string(), cat.clone());
