@@ -138,6 +138,9 @@ pub struct ServerSettings {
     pub addr: String,
     /// Directory holding `dialogs/`, `faq/` and `config/directory.toml`.
     pub content_dir: PathBuf,
+    /// Statute texts a reload checks citations against (empty: none).
+    #[serde(default)]
+    pub laws_dir: PathBuf,
     pub data_dir: PathBuf,
     /// Longest accepted message text, in characters (shared with the chat
     /// page, which counts and warns before sending); at most

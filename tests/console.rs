@@ -287,7 +287,11 @@ async fn content_reloads_on_sighup_and_from_the_console_and_a_broken_edit_is_ref
     }
     let data = tempfile::tempdir().expect("data dir");
     let dir = content.path().to_str().expect("utf8 path").to_string();
-    let server = common::spawn_with(data.path(), &[("XG_SERVER_CONTENT_DIR", &dir)], Stdio::inherit());
+    // The statute texts, when the machine has them: a reload checks citations too (E5).
+    let laws = root.join("../shared/reference/law");
+    let laws_dir = laws.to_str().filter(|_| laws.is_dir()).unwrap_or_default().to_string();
+    let envs = [("XG_SERVER_CONTENT_DIR", dir.as_str()), ("XG_SERVER_LAWS_DIR", laws_dir.as_str())];
+    let server = common::spawn_with(data.path(), &envs, Stdio::inherit());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
     let before = greeting(&client, &server).await;
     assert!(before.starts_with("您好！这里是依法信访指引。"), "{before}");
@@ -339,4 +343,36 @@ async fn content_reloads_on_sighup_and_from_the_console_and_a_broken_edit_is_ref
     assert!(greeting(&client, &server).await.contains("（再版）"));
     let (_, audit) = page(&client, &server, &admin, "/staff/audit").await;
     assert!(audit.contains("<td>重新加载内容</td>"));
+
+    // Editors reload too (review E5), from the 未解答 page.
+    let out = cli(&["staff", "add", "editor", "--role", "editor"], data.path(), "correct horse battery\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let editor = login(&client, &server, "editor", "correct horse battery").await.expect("login");
+    let (_, queue) = page(&client, &server, &editor, "/staff/unanswered").await;
+    assert!(queue.contains(r#"action="/staff/reload""#), "the editor's button");
+    let csrf =
+        queue.split(r#"name="csrf" value=""#).nth(1).and_then(|x| x.split('"').next()).expect("csrf").to_string();
+    let press = || {
+        client
+            .post(format!("{}/staff/reload", server.base))
+            .header("cookie", &editor)
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+    };
+    let ok = press().await.expect("post");
+    assert_eq!(ok.status().as_u16(), 200);
+    assert!(ok.text().await.expect("body").contains("已重新加载"));
+    if laws_dir.is_empty() {
+        return;
+    }
+    // With the statute folder set, an article that does not exist is refused.
+    let faq = content.path().join("faq/routing.toml");
+    let text = std::fs::read_to_string(&faq).expect("faq");
+    let at = text.find("第").expect("a citation");
+    let end = at + text[at..].find('条').expect("条");
+    std::fs::write(&faq, format!("{}第九百九十九{}", &text[..at], &text[end..])).expect("edit");
+    let refused = press().await.expect("post");
+    assert_eq!(refused.status().as_u16(), 422);
+    let body = refused.text().await.expect("body");
+    assert!(body.contains("没有加载") && body.contains("routing.toml:"), "{body}");
 }

@@ -48,6 +48,8 @@ pub struct AppState {
     pub heavy: Arc<heavy::Heavy>,
     /// Where dialogs, FAQ and directory are read from (for a reload).
     pub content_dir: Arc<std::path::PathBuf>,
+    /// Statute texts a reload checks citations against, when set.
+    pub laws_dir: Option<Arc<std::path::PathBuf>>,
 }
 
 pub fn unix_now() -> i64 {

@@ -1,6 +1,8 @@
-//! Content changes without a restart: `SIGHUP` (and the admin's button on
-//! `/staff/users`) reads dialogs, FAQ, directory and the understanding's
-//! files again, validates them as `check` does, and only when nothing is
+//! Content changes without a restart: `SIGHUP` (and the editors' and
+//! admins' button in the console) reads dialogs, FAQ, directory and the
+//! understanding's files again, validates them as `check` does (with
+//! `[server] laws_dir` set, as `check --laws` does: every citation and time
+//! limit against the statute texts), and only when nothing is
 //! wrong puts the new engine in place. A broken edit is refused with its
 //! errors and the content in use stays. Messages in progress finish on the
 //! engine they started with.
@@ -29,7 +31,22 @@ pub struct Refused {
 /// call it off the request workers.
 pub fn reload_now(state: &AppState) -> Result<Reloaded, Refused> {
     let dir = state.content_dir.as_path();
-    let (loaded, diags) = crate::understand::load_all(dir);
+    let (loaded, mut diags) = crate::understand::load_all(dir);
+    if let Some(laws) = &state.laws_dir {
+        match crate::content::laws::Laws::load(laws) {
+            Ok(laws) => {
+                let raw = crate::content::load::read_dir(dir, &mut crate::content::Diagnostics::default());
+                crate::content::citations::check(&raw, &laws, &mut diags);
+                crate::content::periods::check_against(&raw, &laws, &mut diags);
+            }
+            Err(e) => diags.error(
+                laws.as_path(),
+                1,
+                crate::content::Kind::Syntax,
+                format!("cannot read the statute folder: {e}"),
+            ),
+        }
+    }
     let Some((content, understanding)) = loaded.filter(|_| !diags.has_errors()) else {
         let mut errors: Vec<String> = diags.errors().map(ToString::to_string).collect();
         if errors.is_empty() {

@@ -129,6 +129,9 @@ impl App {
             metrics_access: Arc::new(settings.metrics.clone()),
             heavy: Arc::default(),
             content_dir: Arc::new(settings.server.content_dir.clone()),
+            laws_dir: Some(&settings.server.laws_dir)
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(|p| Arc::new(p.clone())),
         };
         Self { state, settings, wechat: None, data_dir: None }
     }

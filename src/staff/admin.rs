@@ -3,7 +3,7 @@
 
 use super::accounts::{self, Role};
 use super::audit;
-use super::web::{Select, Staff, bad_csrf, csrf_ok, render, require, time_text};
+use super::web::{Select, Staff, bad_csrf, csrf_ok, error_page, render, require, time_text};
 use crate::app::AppState;
 use crate::app::error::{FormBody, Params};
 use askama::Template;
@@ -268,14 +268,15 @@ pub async fn purge_now(
     Redirect::to("/staff/retention").into_response()
 }
 
-/// The admin's content reload: validated first; a broken edit is refused
-/// with its errors and the content in use stays.
+/// The content reload, for editors and admins (review E5: editors who
+/// changed content could not make it live): validated first; a broken edit
+/// is refused with its errors and the content in use stays.
 pub async fn reload(
     State(app): State<AppState>,
     headers: HeaderMap,
     FormBody(f): FormBody<super::web::CsrfForm>,
 ) -> Response {
-    let s = match require(&app, &headers, Role::Admin).await {
+    let s = match require(&app, &headers, Role::Editor).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -283,11 +284,17 @@ pub async fn reload(
         return bad_csrf();
     }
     let now = (app.clock)();
+    let laws = if app.laws_dir.is_some() { "，引用的法条也已核对" } else { "" };
     match crate::app::reload::reload(&app).await {
         Ok(r) => {
             let detail = format!("{} nodes, {} FAQ entries", r.nodes, r.faq);
             let _ = audit::record(&*app.bot.store, now, &s.name, "reload", &detail).await;
-            Redirect::to("/staff/users?done=reload").into_response()
+            if s.role >= Role::Admin {
+                return Redirect::to("/staff/users?done=reload").into_response();
+            }
+            let text =
+                format!("已重新加载：新的对话、FAQ 和机构名录已生效（{} 个节点、{} 条问答{laws}）。", r.nodes, r.faq);
+            super::web::message_page("重新加载", Some(&s), &text, Some("/staff/unanswered"))
         }
         Err(refused) => {
             let detail = format!("refused: {} errors", refused.errors.len());
@@ -297,7 +304,10 @@ pub async fn reload(
                 refused.errors.len(),
                 refused.errors.join("\n")
             );
-            users_page(&app, &s, String::new(), error, "").await
+            if s.role >= Role::Admin {
+                return users_page(&app, &s, String::new(), error, "").await;
+            }
+            error_page("重新加载", Some(&s), &error, Some("/staff/unanswered"), StatusCode::UNPROCESSABLE_ENTITY)
         }
     }
 }

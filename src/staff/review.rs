@@ -376,6 +376,7 @@ struct UnansweredPage<'a> {
     questions: usize,
     groups: Vec<QueueGroup>,
     editor: bool,
+    csrf: &'a str,
 }
 
 pub async fn unanswered(State(app): State<AppState>, headers: HeaderMap, Params(r): Params<Range>) -> Response {
@@ -393,6 +394,7 @@ pub async fn unanswered(State(app): State<AppState>, headers: HeaderMap, Params(
         questions: 0,
         groups: Vec::new(),
         editor: s.role >= Role::Editor,
+        csrf: &s.csrf,
     };
     let f = Filters { from: r.from.clone(), to: r.to.clone(), src: r.src.clone(), ..Filters::default() };
     if let Err(e) = f.range() {

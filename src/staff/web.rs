@@ -127,6 +127,12 @@ pub(crate) fn error_page(
     render(&Message { title, staff, paragraphs: vec![text.to_string()], error: true, link }, status)
 }
 
+/// A page saying something went through, with a way back.
+pub(crate) fn message_page(title: &str, staff: Option<&Staff>, text: &str, back: Option<&str>) -> Response {
+    let link = back.map(|b| (b.to_string(), "返回".to_string()));
+    render(&Message { title, staff, paragraphs: vec![text.to_string()], error: false, link }, StatusCode::OK)
+}
+
 /// A drop-down of a form: its field name and options.
 pub struct Select {
     pub name: &'static str,
