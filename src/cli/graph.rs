@@ -41,7 +41,7 @@ fn out(content: &Content, ix: NodeIx) -> Vec<(NodeIx, String)> {
     match &node.kind {
         NodeKind::Ask { input, .. } => match input {
             Input::Choice(cs) => labelled(cs),
-            Input::YesNo { yes, no } => vec![(*yes, "是".into()), (*no, "否".into())],
+            Input::YesNo { yes, no, .. } => vec![(*yes, "是".into()), (*no, "否".into())],
             Input::Date { next } => vec![(*next, "日期".into())],
             Input::Number { next } => vec![(*next, "数字".into())],
             Input::Text { next } => vec![(*next, "文字".into())],

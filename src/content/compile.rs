@@ -253,7 +253,14 @@ impl Cx<'_> {
                 }
                 Input::Choice(choices)
             }
-            "yesno" => Input::YesNo { yes: next(self, n.yes.as_ref(), "yes"), no: next(self, n.no.as_ref(), "no") },
+            "yesno" => Input::YesNo {
+                yes: next(self, n.yes.as_ref(), "yes"),
+                no: next(self, n.no.as_ref(), "no"),
+                words: YesNoWords {
+                    yes: n.yes_words.iter().map(|w| crate::engine::understand::normalize(w.get_ref())).collect(),
+                    no: n.no_words.iter().map(|w| crate::engine::understand::normalize(w.get_ref())).collect(),
+                },
+            },
             "date" => {
                 if let Some(h) = &n.hint {
                     let msg = "date questions take no `hint`: a date that cannot be read or is still ahead gets \

@@ -14,7 +14,7 @@ pub fn edges(node: &Node) -> Vec<(NodeIx, Vec<String>)> {
             Input::Choice(choices) => {
                 choices.iter().map(|c| (c.next, c.sets.iter().map(|(k, _)| k.clone()).collect())).collect()
             }
-            Input::YesNo { yes, no } => vec![(*yes, with(slot)), (*no, with(slot))],
+            Input::YesNo { yes, no, .. } => vec![(*yes, with(slot)), (*no, with(slot))],
             Input::Date { next } | Input::Number { next } | Input::Text { next } => {
                 vec![(*next, with(slot))]
             }

@@ -113,10 +113,21 @@ pub struct Choice {
 #[derive(Debug, Clone)]
 pub enum Input {
     Choice(Vec<Choice>),
-    YesNo { yes: NodeIx, no: NodeIx },
-    Date { next: NodeIx },
-    Number { next: NodeIx },
-    Text { next: NodeIx },
+    /// `words`: this question's own words for yes and no (`yes_words`, `no_words`).
+    YesNo {
+        yes: NodeIx,
+        no: NodeIx,
+        words: YesNoWords,
+    },
+    Date {
+        next: NodeIx,
+    },
+    Number {
+        next: NodeIx,
+    },
+    Text {
+        next: NodeIx,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -329,6 +340,13 @@ impl Faq {
     }
 }
 
+/// A yes/no question's own answer words.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct YesNoWords {
+    pub yes: Vec<String>,
+    pub no: Vec<String>,
+}
+
 /// Placeholder marker for contact data that must be filled in per deployment.
 pub const PLACEHOLDER_PREFIX: &str = "待核实";
 
@@ -362,7 +380,7 @@ impl Content {
             queue.extend(kind.choices().iter().map(|c| c.next));
             if let NodeKind::Ask { input, .. } = kind {
                 match input {
-                    Input::YesNo { yes, no } => queue.extend([*yes, *no]),
+                    Input::YesNo { yes, no, .. } => queue.extend([*yes, *no]),
                     Input::Date { next } | Input::Number { next } | Input::Text { next } => queue.push_back(*next),
                     Input::Choice(_) => {}
                 }

@@ -43,6 +43,13 @@ pub struct RawNode {
     pub yes: Option<Spanned<String>>,
     #[serde(default)]
     pub no: Option<Spanned<String>>,
+    /// `ask` with input yesno: what people write for yes and for no to this
+    /// question besides 是/否 ("还在", "辞职了"); a word of two characters or
+    /// more is found inside a longer answer too.
+    #[serde(default)]
+    pub yes_words: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub no_words: Vec<Spanned<String>>,
     /// `ask` with free input: where a valid answer leads.
     #[serde(default)]
     pub next: Option<Spanned<String>>,

@@ -245,9 +245,15 @@ impl<'a> Turn<'a> {
 
     /// Says `text` and offers the current node's choices again, without
     /// repeating the node itself (a long card is not sent twice).
+    /// `text`, then the current node's buttons again; at a question, the
+    /// question again too (review C3: on WeChat "1. 是 2. 否" alone).
     fn reoffer(&mut self, text: &str) {
         let shown = render(self.content, self.current_ix(), &self.s, self.now);
-        self.replies.push(Reply { choices: shown.choices, expect: shown.expect, ..Reply::plain(text.to_string()) });
+        let text = match self.current().kind {
+            NodeKind::Ask { .. } if !shown.text.is_empty() => format!("{text}\n{}", shown.text),
+            _ => text.to_string(),
+        };
+        self.replies.push(Reply { choices: shown.choices, expect: shown.expect, ..Reply::plain(text) });
     }
 
     fn choice(&mut self, id: &ChoiceId) {

@@ -122,10 +122,35 @@ impl Understand for Plain {
         }
         // 是/否, also as the first words of a longer answer ("没有，上个月被辞退了").
         let first = t.split([',', '，', '。', ' ', '、', ';', '；']).next().unwrap_or(&t);
+        if let NodeKind::Ask { input: Input::YesNo { words, .. }, .. } = &node.kind {
+            // The question's own words ("辞职了" to 还在这个单位上班吗): the
+            // longest found decides ("没离职" over "离职").
+            let found = |list: &[String]| {
+                list.iter()
+                    .filter(|w| *w == &t || *w == first || (w.chars().count() >= 2 && t.contains(w.as_str())))
+                    .map(|w| w.chars().count())
+                    .max()
+            };
+            match (found(&words.yes), found(&words.no)) {
+                (Some(y), n) if n.is_none_or(|n| y > n) => return Intent::Yes,
+                (y, Some(n)) if y.is_none_or(|y| n > y) => return Intent::No,
+                _ => {}
+            }
+        }
         if c.yes.contains(&t) || c.yes.iter().any(|w| w == first) {
             return Intent::Yes;
         }
         if c.no.contains(&t) || c.no.iter().any(|w| w == first) {
+            return Intent::No;
+        }
+        // A short answer to a yes/no question that starts by denying ("不在了",
+        // "没了"), unless it says the person does not know.
+        let yes_no = matches!(node.kind, NodeKind::Ask { input: Input::YesNo { .. }, .. });
+        if yes_no
+            && t.chars().count() <= 6
+            && (t.starts_with('不') || t.starts_with('没'))
+            && !["知道", "清楚", "确定", "记得", "懂"].iter().any(|w| t.contains(w))
+        {
             return Intent::No;
         }
         // "我安全了" takes the choice that goes on from a crisis reply.
