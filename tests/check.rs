@@ -211,3 +211,81 @@ fn a_slip_in_a_faq_file_is_one_error_printed_first() {
     let empty = String::from_utf8_lossy(&empty.stdout);
     assert!(empty.contains("no content here (no dialogs/ folder)") && !empty.contains("TOML"), "{empty}");
 }
+
+/// An office's own content in `local/` (the package links it to
+/// `/etc/xinfang-guide/local`): contacts replace the shipped entry of their
+/// channel, a local FAQ entry is added or replaces the one with its id, and
+/// `check` validates the merged result, pointing at the local file.
+#[test]
+fn an_offices_local_contacts_and_faq_are_merged_over_the_shipped_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for e in std::fs::read_dir(from).expect("read dir") {
+            let p = e.expect("entry").path();
+            let dest = to.join(p.file_name().expect("name"));
+            if p.is_dir() { copy(&p, &dest) } else { std::fs::copy(&p, &dest).map(|_| ()).expect("copy") }
+        }
+    }
+    for sub in ["dialogs", "faq", "config"] {
+        copy(&root().join(sub), &dir.path().join(sub));
+    }
+    let (shipped, _) = content::load(dir.path());
+    let shipped = shipped.expect("shipped content");
+    let local = dir.path().join("local");
+    std::fs::create_dir_all(local.join("faq")).expect("mkdir");
+    std::fs::write(
+        local.join("directory.toml"),
+        r#"[[local]]
+channel = "labor_arbitration"
+name = "解放区劳动人事争议仲裁院"
+address = "解放路1号"
+phone = "0391-1234567"
+hours = "工作日 9:00-17:00"
+"#,
+    )
+    .expect("write");
+    std::fs::write(
+        local.join("faq/office.toml"),
+        r#"[[faq]]
+id = "noise_neighbour"
+question = "邻居装修太吵怎么办？"
+answer = "本区噪音扰民请拨打12345反映；夜间吵闹正在发生的，可以拨打110。"
+cites = ["《民法典》第二百九十四条"]
+category = "public_service"
+reviewed = "2026-12-07"
+
+[[faq]]
+id = "office_parking"
+question = "来访接待场所在哪里停车？"
+answer = "接待场所东侧有停车场。"
+category = "xinfang_procedure"
+reviewed = "2026-12-07"
+"#,
+    )
+    .expect("write");
+    let (merged, diags) = content::load(dir.path());
+    let merged = merged.unwrap_or_else(|| panic!("{diags}"));
+    assert_eq!(merged.faq.len(), shipped.faq.len() + 1, "one added, one replaced");
+    let noise = merged.faq.iter().find(|f| f.id == "noise_neighbour").expect("entry");
+    assert!(noise.answer.starts_with("本区噪音扰民"), "{}", noise.answer);
+    assert!(noise.loc.0.ends_with("local/faq/office.toml"), "{:?}", noise.loc);
+    let office = merged.directory.local.iter().find(|o| o.channel.as_deref() == Some("labor_arbitration"));
+    assert_eq!(office.map(|o| o.phone.as_str()), Some("0391-1234567"));
+    assert_eq!(merged.directory.local.len(), shipped.directory.local.len(), "replaced, not added");
+    let placeholders = diags.items.iter().filter(|d| d.kind == content::Kind::Placeholder).count();
+    assert!(placeholders < 16, "the filled-in contacts no longer warn ({placeholders})");
+
+    // A channel the shipped directory does not have is an error at the local file.
+    std::fs::write(
+        local.join("directory.toml"),
+        "[[local]]\nchannel = \"no_such\"\nname = \"x\"\naddress = \"x\"\nphone = \"x\"\nhours = \"x\"\n",
+    )
+    .expect("write");
+    let (_, diags) = content::load(dir.path());
+    let errors: Vec<String> = diags.errors().map(|d| d.to_string()).collect();
+    assert!(
+        errors.iter().any(|e| e.contains("local/directory.toml:") && e.contains("unknown channel id `no_such`")),
+        "{errors:#?}"
+    );
+}

@@ -1,8 +1,12 @@
 //! Reads the content directory: `dialogs/*.toml`, `faq/*.toml`,
-//! `config/directory.toml`. Parse errors become diagnostics with lines.
+//! `config/directory.toml`, then the office's own `local/` over them
+//! (`local/directory.toml`: contacts, entry by entry; `local/faq/*.toml`:
+//! entries added, or replacing the shipped entry with their id). The
+//! Debian package links `local/` to `/etc/xinfang-guide/local`, so an
+//! office's edits survive upgrades. Parse errors become diagnostics with lines.
 
 use super::diag::{Diagnostics, Kind, Source};
-use super::raw::{CommandsFile, DeadlinesFile, DialogFile, DirectoryFile, FaqFile};
+use super::raw::{CommandsFile, DeadlinesFile, DialogFile, DirectoryFile, DirectoryOverride, FaqFile};
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 
@@ -47,7 +51,84 @@ pub fn read_dir(root: &Path, diags: &mut Diagnostics) -> RawContent {
     if deadlines.exists() {
         raw.deadlines = parse_file(&deadlines, diags);
     }
+    let local = root.join(LOCAL_DIR);
+    if local.is_dir() {
+        read_local(&local, diags, &mut raw);
+    }
     raw
+}
+
+/// The office's own content beside (or linked into) the shipped content.
+pub const LOCAL_DIR: &str = "local";
+
+/// Merges `local/` over the shipped files (see the module doc).
+fn read_local(local: &Path, diags: &mut Diagnostics, raw: &mut RawContent) {
+    let faq_dir = local.join("faq");
+    if faq_dir.is_dir() {
+        for path in toml_files(&faq_dir, diags) {
+            let before = raw.faq.len();
+            parse_faq(&path, diags, raw);
+            if raw.faq.len() == before {
+                continue;
+            }
+            let ids: std::collections::HashSet<String> =
+                raw.faq[before].1.faq.iter().map(|f| f.id.get_ref().clone()).collect();
+            for (_, file) in &mut raw.faq[..before] {
+                file.faq.retain(|f| !ids.contains(f.id.get_ref()));
+            }
+        }
+    }
+    let dir_path = local.join("directory.toml");
+    if !dir_path.exists() {
+        return;
+    }
+    let Some((src, over)) = parse_file::<DirectoryOverride>(&dir_path, diags) else { return };
+    let Some((_, shipped)) = raw.directory.as_mut() else { return };
+    // Values keep the shipped file's positions: later checks point there.
+    let at = |v: toml::Spanned<String>, like: std::ops::Range<usize>| toml::Spanned::new(like, v.into_inner());
+    let office = |o: super::raw::RawOffice, like: Option<&super::raw::RawOffice>| match like {
+        Some(l) => super::raw::RawOffice {
+            channel: o.channel.map(|c| at(c, l.channel.as_ref().map_or(0..0, |x| x.span()))),
+            name: at(o.name, l.name.span()),
+            address: at(o.address, l.address.span()),
+            phone: at(o.phone, l.phone.span()),
+            hours: at(o.hours, l.hours.span()),
+        },
+        None => super::raw::RawOffice {
+            channel: o.channel.map(|c| at(c, 0..0)),
+            name: at(o.name, 0..0),
+            address: at(o.address, 0..0),
+            phone: at(o.phone, 0..0),
+            hours: at(o.hours, 0..0),
+        },
+    };
+    if let Some(d) = over.deployment {
+        shipped.deployment = super::raw::RawDeployment {
+            name: at(d.name, shipped.deployment.name.span()),
+            region: at(d.region, shipped.deployment.region.span()),
+        };
+    }
+    for o in over.local {
+        let Some(channel) = o.channel.as_ref().map(|c| c.get_ref().clone()) else {
+            diags.error(&dir_path, src.line(o.name.span()), Kind::Invalid, "a [[local]] office needs its `channel`");
+            continue;
+        };
+        if !shipped.channels.contains_key(&channel) {
+            let msg = format!("unknown channel id `{channel}` (see config/directory.toml)");
+            diags.error(&dir_path, src.line(o.name.span()), Kind::UnknownChannel, msg);
+            continue;
+        }
+        match shipped.local.iter().position(|l| l.channel.as_ref().is_some_and(|c| c.get_ref() == &channel)) {
+            Some(i) => shipped.local[i] = office(o, Some(&shipped.local[i])),
+            None => shipped.local.push(office(o, None)),
+        }
+    }
+    if let Some(h) = over.handoff {
+        shipped.handoff = office(h, Some(&shipped.handoff));
+    }
+    if let Some(help) = over.free_help {
+        shipped.free_help = help.into_iter().map(|h| at(h, 0..0)).collect();
+    }
 }
 
 pub const DEADLINES_FILE: &str = "deadlines.toml";

@@ -338,6 +338,23 @@ pub struct RawOffice {
     pub hours: Spanned<String>,
 }
 
+/// `local/directory.toml`: an office's own contacts over the shipped
+/// directory (the installed package links `local/` to `/etc/xinfang-guide/local`).
+/// Categories and channels are not overridable.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryOverride {
+    #[serde(default)]
+    pub deployment: Option<RawDeployment>,
+    /// Each replaces the shipped office of its channel, or is added.
+    #[serde(default)]
+    pub local: Vec<RawOffice>,
+    #[serde(default)]
+    pub handoff: Option<RawOffice>,
+    #[serde(default)]
+    pub free_help: Option<Vec<Spanned<String>>>,
+}
+
 /// One file in `faq/`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
