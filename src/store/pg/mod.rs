@@ -33,6 +33,10 @@ use tokio_postgres::{NoTls, Row};
 
 pub use schema::{MIGRATIONS, latest as latest_schema};
 
+/// How long a commit cut in flight is looked for before it counts as not
+/// in: a statement still on its way has not locked its row yet.
+const SETTLE_NOT_IN: Duration = Duration::from_millis(500);
+
 /// Rows a sweep or retention pass deletes per statement.
 const BATCH: i64 = 5_000;
 
@@ -387,7 +391,8 @@ impl PgStore {
     /// when it is not in or nobody could tell.
     async fn settle(&self, version: u64, session: &Session, why: StoreError) -> Result<Commit> {
         let ours = serde_json::to_value(session).map_err(PgError::from)?;
-        let deadline = tokio::time::Instant::now() + self.settle_for;
+        let started = tokio::time::Instant::now();
+        let deadline = started + self.settle_for;
         loop {
             // FOR SHARE waits for a transaction still holding the row.
             let found = self
@@ -402,6 +407,12 @@ impl PgStore {
                     let at = row.map(|r| r.get::<_, i64>(0));
                     let body = row.and_then(|r| r.try_get::<_, Json<serde_json::Value>>(1).ok()).map(|j| j.0);
                     let is_in = at == Some(big(version)) && body.as_ref() == Some(&ours);
+                    // The statement may still be on its way to the server (the
+                    // row not locked yet): "not in" only after it had time.
+                    if !is_in && started.elapsed() < SETTLE_NOT_IN {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
                     metrics::counter!("xg_store_commit_settled_total", "outcome" => if is_in { "in" } else { "not_in" })
                         .increment(1);
                     return if is_in { Ok(Commit::Done { version }) } else { Err(why) };
