@@ -276,8 +276,12 @@ pub enum ConfigError {
 
 impl Settings {
     /// Defaults, the optional file, then the process environment.
+    /// `file`, else the installed settings when this is the installed
+    /// binary (`/etc/xinfang-guide/server.toml`, for `/usr/bin/xinfang-guide`
+    /// only: a build in a checkout never reads them), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        Self::load_with_env(file, std::env::vars())
+        let installed = installed_config();
+        Self::load_with_env(file.or(installed.as_deref()), std::env::vars())
     }
 
     pub fn load_with_env(
@@ -378,6 +382,16 @@ impl Settings {
 
 /// Where the Debian package puts the shipped content.
 pub const INSTALLED_CONTENT: &str = "/usr/share/xinfang-guide";
+
+/// Where the Debian package puts the office's settings (a conffile).
+pub const INSTALLED_CONFIG: &str = "/etc/xinfang-guide/server.toml";
+
+/// The installed settings, for a binary run from `/usr` (the package's).
+fn installed_config() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let path = Path::new(INSTALLED_CONFIG);
+    (exe.starts_with("/usr/") && path.exists()).then(|| path.to_path_buf())
+}
 
 /// No content directory was found; where the server looked.
 #[derive(Debug, thiserror::Error)]
