@@ -324,41 +324,37 @@ impl Settings {
             ("[kiosk] idle_seconds", self.kiosk.idle_seconds),
             ("[kiosk] countdown_seconds", self.kiosk.countdown_seconds),
         ];
+        // Every problem at once (newcomer trial O3), one a line.
+        let mut problems: Vec<String> = Vec::new();
         if let Err(message) = self.alerts.format.parse::<crate::alerts::webhook::Format>() {
-            return Err(ConfigError::File { path: "settings".into(), message });
+            problems.push(message);
         }
         let hook = self.alerts.webhook_url.expose().trim();
         if !(hook.is_empty() || hook.starts_with("https://") || hook.starts_with("http://")) {
-            let message = "[alerts] webhook_url must be an http(s) URL".to_string();
-            return Err(ConfigError::File { path: "settings".into(), message });
+            problems.push("[alerts] webhook_url must be an http(s) URL".to_string());
         }
         let proxy = self.alerts.proxy.trim();
         if !proxy.is_empty() && reqwest::Proxy::all(proxy).is_err() {
-            let message = format!("[alerts] proxy {proxy:?} is not a proxy URL (e.g. http://10.0.0.1:3128)");
-            return Err(ConfigError::File { path: "settings".into(), message });
+            problems.push(format!("[alerts] proxy {proxy:?} is not a proxy URL (e.g. http://10.0.0.1:3128)"));
         }
         let public = self.server.public_url.trim();
-        if !public.is_empty() {
-            check_public_url(public).map_err(|why| ConfigError::File {
-                path: "settings".into(),
-                message: format!(
-                    "[server] public_url {public:?} {why}: it goes into QR codes and links phones open, so it must be \
-                     an absolute http(s) URL such as https://xf.example.org"
-                ),
-            })?;
+        if let Err(why) = Some(public).filter(|p| !p.is_empty()).map_or(Ok(()), check_public_url) {
+            problems.push(format!(
+                "[server] public_url {public:?} {why}: it goes into QR codes and links phones open, so it must be \
+                 an absolute http(s) URL such as https://xf.example.org"
+            ));
         }
         if self.server.max_text_chars > crate::engine::MAX_LOG_CHARS {
-            let message = format!(
+            problems.push(format!(
                 "[server] max_text_chars must be at most {} (what the query log keeps)",
                 crate::engine::MAX_LOG_CHARS
-            );
-            return Err(ConfigError::File { path: "settings".into(), message });
+            ));
         }
-        match positive.iter().find(|(_, v)| *v == 0) {
-            Some((name, _)) => {
-                Err(ConfigError::File { path: "settings".into(), message: format!("{name} must be more than 0") })
-            }
-            None => Ok(()),
+        problems
+            .extend(positive.iter().filter(|(_, v)| *v == 0).map(|(name, _)| format!("{name} must be more than 0")));
+        match problems.is_empty() {
+            true => Ok(()),
+            false => Err(ConfigError::File { path: "settings".into(), message: problems.join("\n") }),
         }
     }
 
@@ -562,6 +558,24 @@ mod tests {
         assert!(e.to_string().contains("[kiosk] idle_seconds"), "{e}");
         let e = Settings::load_with_env(None, env(&[("XG_SERVER_HEADER_TIMEOUT_SECS", "0")])).unwrap_err();
         assert!(e.to_string().contains("header_timeout_secs"), "{e}");
+    }
+
+    /// Newcomer trial O3: the first problem only, fix, run, the next one.
+    #[test]
+    fn every_problem_of_the_settings_is_listed_at_once() {
+        let e = Settings::load_with_env(
+            None,
+            env(&[
+                ("XG_SERVER_HEADER_TIMEOUT_SECS", "0"),
+                ("XG_SERVER_PUBLIC_URL", "not a url"),
+                ("XG_ALERTS_WEBHOOK_URL", "ftp://hook"),
+            ]),
+        )
+        .unwrap_err()
+        .to_string();
+        for want in ["header_timeout_secs must be more than 0", "[server] public_url", "[alerts] webhook_url"] {
+            assert!(e.contains(want), "{want} in {e}");
+        }
     }
 
     /// Regression (review, operator 1): "not a url" started fine and every

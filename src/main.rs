@@ -164,9 +164,10 @@ enum Command {
         /// CSV with English column names (for tools) instead of Chinese.
         #[arg(long)]
         en_header: bool,
-        /// Content directory, for the categories' Chinese names.
-        #[arg(long, default_value = ".")]
-        content: PathBuf,
+        /// Content directory, for the categories' Chinese names (default:
+        /// found as `serve` finds it).
+        #[arg(long)]
+        content: Option<PathBuf>,
         #[command(flatten)]
         place: DataPlace,
     },
@@ -200,9 +201,10 @@ enum Command {
         year: i32,
         #[arg(long, default_value = "md", value_parser = ["md", "csv", "json"])]
         format: String,
-        /// Content directory, for category and channel names.
-        #[arg(long, default_value = ".")]
-        content: PathBuf,
+        /// Content directory, for category and channel names (default:
+        /// found as `serve` finds it).
+        #[arg(long)]
+        content: Option<PathBuf>,
         #[command(flatten)]
         place: DataPlace,
     },
@@ -399,6 +401,15 @@ impl DataPlace {
     }
 }
 
+/// The content a command reads names from: `--content`, else where `serve`
+/// would find it (the setting, the current dir, the installed place), else
+/// the current dir (ids are printed when it holds none).
+fn names_from(content: Option<PathBuf>, config: Option<&std::path::Path>) -> PathBuf {
+    content
+        .or_else(|| Settings::load(config).ok().and_then(|s| s.find_content().ok()))
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
@@ -459,6 +470,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Stats { src, from, to, today, format, en_header, content, place } => {
             use xinfang_guide::cli::stats;
+            let content = names_from(content, place.config.as_deref());
             let place = place.resolve()?;
             let (from, to) = stats::days(from.as_deref(), to.as_deref(), today, server::unix_now())?;
             let q = xinfang_guide::stats::query(src.as_deref(), &from, &to).map_err(anyhow::Error::msg)?;
@@ -494,6 +506,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Report { year, format, content, place } => {
+            let content = names_from(content, place.config.as_deref());
             let year = xinfang_guide::analysis::keep::check_year(year).map_err(anyhow::Error::msg)?;
             let place = place.resolve()?;
             let (loaded, _) = xinfang_guide::content::load(&content);

@@ -313,3 +313,40 @@ fn serve_finds_content_by_flag_setting_or_current_dir_never_the_build_path() {
     let _ = child.wait();
     assert!(said.contains("serving content") && said.contains(env!("CARGO_MANIFEST_DIR")), "{said}");
 }
+
+/// Newcomer trial O3: `stats` run outside the content dir printed category
+/// ids; it now finds the content as `serve` does (here: the setting).
+#[tokio::test]
+async fn stats_outside_the_content_dir_names_the_categories() {
+    use xinfang_guide::engine::reply::LogRecord;
+    use xinfang_guide::engine::session::{Session, SessionKey};
+    use xinfang_guide::store::Store;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    {
+        let store = xinfang_guide::store::SledStore::open(&data, &Default::default()).expect("open");
+        let now = xinfang_guide::app::unix_now();
+        let key = SessionKey::parse("web", "someone").expect("key");
+        let record = LogRecord {
+            ts: now,
+            channel: "web".into(),
+            user: "someone".into(),
+            input_kind: "text".into(),
+            input: "老板拖欠工资".into(),
+            matched: true,
+            category: Some("labor".into()),
+            ..LogRecord::default()
+        };
+        store.commit(None, &Session::new(key, "main", now), &record).await.expect("commit");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+        .args(["stats", "--today", "--data"])
+        .arg(&data)
+        .current_dir(dir.path())
+        .env("XG_SERVER_CONTENT_DIR", env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("stats");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("劳动争议") && !text.contains(" labor "), "{text}");
+}

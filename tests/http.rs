@@ -391,7 +391,9 @@ async fn metrics_answer_only_configured_scrapers() {
         r.body(Body::empty()).expect("request")
     };
     let off = app();
-    assert_eq!(call(&off, get(None)).await.0, StatusCode::FORBIDDEN, "off unless configured");
+    let (status, body) = call(&off, get(None)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "off unless configured");
+    assert!(body.contains("[metrics] allow") && body.contains("XG_METRICS_TOKEN"), "says how to turn it on: {body}");
     let mut s = Settings::load_with_env(None, std::iter::empty()).expect("defaults");
     s.metrics.token = xinfang_guide::config::Secret::new("scrape-secret-0123456789");
     s.metrics.allow = vec!["10.9.0.0/16".parse().expect("net")];

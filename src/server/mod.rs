@@ -243,6 +243,10 @@ async fn healthz(State(app): State<AppState>) -> axum::response::Response {
     (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
 }
 
+/// What `/metrics` and the startup log say while metrics are off.
+const METRICS_OFF: &str = "metrics are off: set [metrics] allow = [\"ADDRESS\"] (the scrapers' addresses) or \
+                           [metrics] token (XG_METRICS_TOKEN) and send Authorization: Bearer TOKEN";
+
 /// `/metrics` for configured scrapers only: a socket peer in `[metrics]
 /// allow`, or the bearer token. Loopback alone is not enough: behind a
 /// reverse proxy on this host every client is loopback.
@@ -258,11 +262,8 @@ async fn metrics(
     let token_ok =
         access.token.is_set() && bearer.is_some_and(|b| crate::app::same_secret(b.trim(), access.token.expose()));
     if !(listed || token_ok) {
-        let why = if access.allow.is_empty() && !access.token.is_set() {
-            "metrics are off: set [metrics] allow or token"
-        } else {
-            "not an allowed scraper"
-        };
+        let why =
+            if access.allow.is_empty() && !access.token.is_set() { METRICS_OFF } else { "not an allowed scraper" };
         return crate::app::error::AppError::Forbidden(why.into()).into_response();
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render()).into_response()
@@ -296,6 +297,10 @@ pub async fn run(
         ),
     }
     tracing::info!(channels = %on.join(", "), "channels on");
+    let m = &app.settings.metrics;
+    if m.allow.is_empty() && !m.token.is_set() {
+        tracing::info!("{METRICS_OFF}");
+    }
     if let Some(dir) = &app.data_dir {
         let addr = listener.local_addr().context("reading the bound address")?;
         crate::datadir::announce(dir, addr)
