@@ -55,8 +55,12 @@ pub fn run(engine: &Engine, script: &str) -> Vec<Failure> {
         let line = raw.trim_end();
         if let Some(user) = line.strip_prefix("> ").or_else(|| line.strip_prefix('>')) {
             let user = user.trim();
-            let inbound = match user.parse::<usize>() {
-                Ok(n) if (1..=shown.len()).contains(&n) => Inbound::choice(shown[n - 1].clone()),
+            // `[cmd:resume]`: a choice id as a page sends it (a reload).
+            let raw_id =
+                user.strip_prefix('[').and_then(|u| u.strip_suffix(']')).and_then(|id| id.parse::<ChoiceId>().ok());
+            let inbound = match (raw_id, user.parse::<usize>()) {
+                (Some(id), _) => Inbound::choice(id),
+                (None, Ok(n)) if (1..=shown.len()).contains(&n) => Inbound::choice(shown[n - 1].clone()),
                 _ => Inbound::text(user),
             };
             let step = engine.step(session.as_ref(), &key, &inbound, now);

@@ -21,7 +21,7 @@ pub use render::render;
 use reply::{Feedback, Inbound, InputRole, LogRecord, Reply, UserInput};
 use session::{Frame, MAX_HISTORY, Session, SessionKey};
 use std::sync::Arc;
-use suggest::{Ask, RESUME, RESUME_SURE, label_of, pick_offered};
+use suggest::{Ask, RESUME, RESUME_SURE, SAID_SAFE, label_of, pick_offered};
 use understand::{Command, Intent, Social, Understand};
 
 /// How many check-in cues a session remembers.
@@ -258,7 +258,7 @@ impl<'a> Turn<'a> {
 
     fn choice(&mut self, id: &ChoiceId) {
         match id {
-            ChoiceId::Command(Cmd::Resume) => self.show_current(),
+            ChoiceId::Command(Cmd::Resume) => self.reopen(),
             ChoiceId::Command(Cmd::Back) => self.command(Command::Back),
             ChoiceId::Command(Cmd::Menu | Cmd::Start) => self.command(Command::Restart),
             ChoiceId::Command(Cmd::Handoff) => self.command(Command::Handoff),
@@ -401,6 +401,8 @@ impl<'a> Turn<'a> {
             (RESUME.to_string(), resume.join(",")),
             (RESUME_SURE.to_string(), if confident { "yes" } else { "no" }.to_string()),
         ];
+        // A new crisis reply: shown again on a reload until they say they are safe.
+        self.s.slots.remove(SAID_SAFE);
         self.go(node, &sets);
         true
     }
@@ -539,6 +541,18 @@ impl<'a> Turn<'a> {
         }
         self.s.node = self.content.node(target).id.clone();
         self.show_current();
+    }
+
+    /// A page opened again (`cmd:resume`): what the current node shows — but
+    /// at a crisis reply the person has answered 我现在安全了 to, the offer
+    /// that followed it, not the crisis reply again (review C9).
+    fn reopen(&mut self) {
+        let safe_choice =
+            self.current().kind.choices().iter().find(|ch| ch.resume).map(|ch| (ch.next, ch.sets.clone()));
+        match safe_choice {
+            Some((next, sets)) if self.s.slots.contains_key(SAID_SAFE) => self.resume(next, &sets),
+            _ => self.show_current(),
+        }
     }
 
     fn show_current(&mut self) {

@@ -42,6 +42,7 @@ impl Turn<'_> {
     /// Once a person who wrote about danger says they are safe: the matter
     /// understood from the rest of their message, if there was one.
     pub(super) fn resume(&mut self, fallback: NodeIx, sets: &[(String, String)]) {
+        self.s.slots.insert(SAID_SAFE.to_string(), "yes".to_string());
         let cats: Vec<String> = self
             .s
             .slots
@@ -242,6 +243,9 @@ pub(super) enum Ask {
 /// message, and whether the first was a confident guess.
 pub(super) const RESUME: &str = "resume";
 pub(super) const RESUME_SURE: &str = "resume_sure";
+/// Set once the person said they are safe (the crisis reply is not shown
+/// again on a page reload: review C9).
+pub(super) const SAID_SAFE: &str = "said_safe";
 
 /// A FAQ answer as shown: the question it answers first, so a person can
 /// tell when they were misunderstood.

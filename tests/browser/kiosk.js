@@ -41,6 +41,11 @@ const shots = process.env.SHOTS;
   assert.ok(fontSize >= 24, `kiosk buttons use very large text (${fontSize}px)`);
   assert.ok((await kiosk.locator(live).first().boundingBox()).height >= 64, 'very large buttons');
   assert.match(await kiosk.locator('#privacy').innerText(), /个人信息/);
+  // K2: every kiosk text at least 24 px, 16 px between the buttons.
+  const privacyPx = await kiosk.locator('#privacy').evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+  assert.ok(privacyPx >= 24, `the privacy note is readable (${privacyPx}px)`);
+  const gap = await kiosk.locator(live).first().evaluate((b) => parseFloat(getComputedStyle(b.parentElement).columnGap));
+  assert.ok(gap >= 16, `16 px between the buttons (${gap}px)`);
   // Opened on 127.0.0.1 with no public_url: its QR codes would not open on a phone, and it says so.
   assert.match(await kiosk.locator('#lanwarn').innerText(), /手机扫这里的二维码打不开/);
   assert.ok(await kiosk.locator('#lanwarn').isVisible());
