@@ -343,6 +343,9 @@ async fn content_reloads_on_sighup_and_from_the_console_and_a_broken_edit_is_ref
     assert!(greeting(&client, &server).await.contains("（再版）"));
     let (_, audit) = page(&client, &server, &admin, "/staff/audit").await;
     assert!(audit.contains("<td>重新加载内容</td>"));
+    // S6: the audit log reads in Chinese.
+    assert!(audit.contains("个节点") && audit.contains("未加载：") && audit.contains("（命令行）"), "{audit}");
+    assert!(!audit.contains("nodes,") && !audit.contains("refused:") && !audit.contains(" as admin"), "{audit}");
 
     // Editors reload too (review E5), from the 未解答 page.
     let out = cli(&["staff", "add", "editor", "--role", "editor"], data.path(), "correct horse battery\n");

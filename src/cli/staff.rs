@@ -39,14 +39,8 @@ pub async fn add(place: &super::Place, name: &str, role: Role, password: &str, n
     match opened {
         Ok(store) => {
             accounts::add(&*store, name, role, password, now).await?;
-            crate::staff::audit::record(
-                &*store,
-                now,
-                "(command line)",
-                "add_user",
-                &format!("{name} as {}", role.as_str()),
-            )
-            .await?;
+            crate::staff::audit::record(&*store, now, "（命令行）", "add_user", &format!("{name}（{}）", role.name()))
+                .await?;
             Ok(())
         }
         Err(StoreError::Locked(why)) => {

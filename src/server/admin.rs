@@ -95,9 +95,9 @@ pub async fn add_staff(
             let _ = crate::staff::audit::record(
                 store,
                 now,
-                "(command line)",
+                "（命令行）",
                 "add_user",
-                &format!("{} as {}", n.name, role.as_str()),
+                &format!("{}（{}）", n.name, role.name()),
             )
             .await;
             Ok(Json(serde_json::json!({"ok": true})))

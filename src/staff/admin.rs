@@ -210,7 +210,7 @@ pub async fn purge(app: &AppState, who: &str) -> usize {
     match app.bot.store.remove_log_before(cut).await {
         Ok(n) => {
             if n > 0 || who != "(scheduled)" {
-                let detail = format!("{n} entries before {}", time_text(cut));
+                let detail = format!("清除 {} 之前的 {n} 条", time_text(cut));
                 let _ = audit::record(&*app.bot.store, now, who, "purge", &detail).await;
                 tracing::info!(removed = n, "query log retention purge");
             }
@@ -287,7 +287,7 @@ pub async fn reload(
     let laws = if app.laws_dir.is_some() { "，引用的法条也已核对" } else { "" };
     match crate::app::reload::reload(&app).await {
         Ok(r) => {
-            let detail = format!("{} nodes, {} FAQ entries", r.nodes, r.faq);
+            let detail = format!("{} 个节点，{} 条问答", r.nodes, r.faq);
             let _ = audit::record(&*app.bot.store, now, &s.name, "reload", &detail).await;
             if s.role >= Role::Admin {
                 return Redirect::to("/staff/users?done=reload").into_response();
@@ -297,7 +297,7 @@ pub async fn reload(
             super::web::message_page("重新加载", Some(&s), &text, Some("/staff/unanswered"))
         }
         Err(refused) => {
-            let detail = format!("refused: {} errors", refused.errors.len());
+            let detail = format!("未加载：{} 处错误", refused.errors.len());
             let _ = audit::record(&*app.bot.store, now, &s.name, "reload", &detail).await;
             let error = format!(
                 "内容有 {} 处错误，没有加载，继续使用现在的内容：\n{}",

@@ -55,6 +55,8 @@ pub fn action_name(action: &str) -> String {
         "purge" => "清除过期记录",
         "reload" => "重新加载内容",
         "handle_alert" => "处理危险提醒",
+        "warning_state" => "标记研判预警",
+        "export_report" => "导出年度数据",
         other => return other.to_string(),
     };
     zh.to_string()

@@ -1,7 +1,7 @@
 //! Account changes an operator makes from the command line (`staff list`,
 //! `staff passwd`, `staff unlock`), directly on a store or through the
 //! loopback admin endpoints of the server holding it; audited as
-//! "(command line)".
+//! "（命令行）".
 
 use super::accounts::{self, StaffError};
 use crate::store::{Store, StoreError};
@@ -47,6 +47,6 @@ pub async fn apply(store: &dyn Store, name: &str, change: &Change, now: i64) -> 
             "unlock_user"
         }
     };
-    super::audit::record(store, now, "(command line)", action, name).await?;
+    super::audit::record(store, now, "（命令行）", action, name).await?;
     Ok(())
 }

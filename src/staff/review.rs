@@ -206,7 +206,8 @@ pub async fn annotate(
     if !store.record_cas(SPACE, &k, old.as_deref(), Some(&bytes)).await.unwrap_or(false) {
         return keep(&app, "这条标注刚被别人改过，请再提交一次。");
     }
-    let _ = audit::record(store, now, &s.name, "annotate", &format!("{k}: {}", summary(&app, &a))).await;
+    let detail = format!("{} 的提问：{}", time_text(ts), summary(&app, &a));
+    let _ = audit::record(store, now, &s.name, "annotate", &detail).await;
     let sep = if back.contains('?') { '&' } else { '?' };
     Redirect::to(&format!("{back}{sep}saved={ts}-{id}#e{ts}-{id}")).into_response()
 }
