@@ -14,6 +14,7 @@ fn browser() -> Option<String> {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let ready = Path::new(&chromium).exists()
         && root.join("tests/browser/node_modules/playwright-core").is_dir()
+        && root.join("tests/browser/node_modules/axe-core").is_dir()
         && Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
     if !ready {
         assert!(std::env::var_os("CI").is_none(), "CI must install chromium, node and tests/browser deps");
@@ -143,4 +144,31 @@ async fn staff_see_the_planted_warnings_mark_one_and_read_the_year_report() {
     assert!(add.wait().expect("wait").success());
     let (user, password) = (Path::new("wang"), Path::new("a long staff password"));
     node("warnings.js", &chromium, &[("STAFF_USER", user), ("STAFF_PASSWORD", password)], &server.base);
+}
+
+/// Review A (axe-core): no critical or serious violation on any page or
+/// state citizens and staff see (tests/browser/axe.js).
+#[tokio::test]
+async fn every_page_passes_axe_without_critical_or_serious_violations() {
+    let Some(chromium) = browser() else { return };
+    let data = tempfile::tempdir().expect("tempdir");
+    {
+        let store: std::sync::Arc<dyn xinfang_guide::store::Store> =
+            xinfang_guide::store::SledStore::open(data.path(), &Default::default()).expect("open");
+        common::planted::write(store, common::planted::planted(xinfang_guide::app::unix_now())).await;
+    }
+    let envs = [("XG_KIOSK_IDLE_SECONDS", "6"), ("XG_KIOSK_COUNTDOWN_SECONDS", "5")];
+    let server = common::spawn_with(data.path(), &envs, Stdio::inherit());
+    let mut add = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+        .args(["staff", "add", "axe", "--role", "admin", "--data"])
+        .arg(data.path())
+        .args(["--server", &server.base])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("staff add");
+    use std::io::Write as _;
+    add.stdin.take().expect("stdin").write_all(b"a long staff password\n").expect("password");
+    assert!(add.wait().expect("wait").success());
+    let (user, password) = (Path::new("axe"), Path::new("a long staff password"));
+    node("axe.js", &chromium, &[("STAFF_USER", user), ("STAFF_PASSWORD", password)], &server.base);
 }

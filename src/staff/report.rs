@@ -75,7 +75,7 @@ fn table(head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
 fn body(r: &YearReport) -> String {
     let y = r.year;
     let mut b = format!(
-        r#"<form class="filters" method="get"><input name="year" value="{y}" size="6"> <button>查看</button></form>
+        r#"<form class="filters" method="get"><input name="year" value="{y}" size="6" aria-label="年份"> <button>查看</button></form>
 <p><a href="/staff/report.md?year={y}">下载 Markdown</a> · <a href="/staff/report.csv?year={y}">下载 CSV</a> · <a href="/staff/report.json?year={y}">下载 JSON</a></p>
 <h2>可写入年度法治政府建设情况报告的一段</h2><p class="muted">只有数字，没有评价；人次为每天不同的对话数之和。</p>
 <pre id="section" style="white-space: pre-wrap; background: #f6f8fa; padding: 10px; max-width: 900px;">{}</pre>"#,

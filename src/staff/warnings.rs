@@ -114,7 +114,7 @@ fn state_cell(s: &Staff, marks: &HashMap<String, Mark>, id: &str, count: u64) ->
     if s.role >= Role::Editor {
         let _ = write!(
             c,
-            r#"<form method="post" action="/staff/warnings/state" class="warn-state"><input type="hidden" name="csrf" value="{}"><input type="hidden" name="id" value="{}"><input type="hidden" name="count" value="{count}"><select name="state"><option value="seen">看过</option><option value="referred">已转办</option><option value="open">重新打开</option></select> <input name="note" placeholder="转办去向、备注" size="14"> <button>保存</button></form>"#,
+            r#"<form method="post" action="/staff/warnings/state" class="warn-state"><input type="hidden" name="csrf" value="{}"><input type="hidden" name="id" value="{}"><input type="hidden" name="count" value="{count}"><select name="state" aria-label="状态"><option value="seen">看过</option><option value="referred">已转办</option><option value="open">重新打开</option></select> <input name="note" placeholder="转办去向、备注" aria-label="转办去向、备注" size="14"> <button>保存</button></form>"#,
             escape(&s.csrf),
             escape(id)
         );

@@ -146,6 +146,19 @@ pub struct Opt {
 }
 
 impl Select {
+    /// What the drop-down chooses, for screen readers (`aria-label`).
+    pub fn label(&self) -> &'static str {
+        match self.name {
+            "channel" => "渠道",
+            "category" => "类别",
+            "status" => "结果",
+            "faq" => "FAQ 条目",
+            "role" => "角色",
+            "state" => "状态",
+            _ => "选择",
+        }
+    }
+
     /// `items` as (value, label); the one equal to `current` selected.
     pub fn new(name: &'static str, current: &str, items: impl IntoIterator<Item = (String, String)>) -> Self {
         let options =

@@ -69,7 +69,7 @@ const shots = process.env.SHOTS;
 
   // The change is in the audit log.
   await page.click('nav a:has-text("审计日志")');
-  assert.match(await page.locator('main').innerText(), /warning_state/);
+  assert.match(await page.locator('main').innerText(), /标记研判预警/);
 
   assert.deepEqual(errors, [], 'no page errors or dialogs');
   await browser.close();
