@@ -67,12 +67,18 @@ async function send(page, text) {
     await kiosk.locator('.takeaway').last().click();
     await kiosk.waitForSelector('#overlay.open #qr');
     await audit(kiosk, 'kiosk: take-away QR overlay');
+    // K3: the focus moves into the dialog when it opens and back when it closes.
+    assert.ok(await kiosk.evaluate(() => document.getElementById('overlay').contains(document.activeElement)),
+      'the focus is in the dialog');
     const takeUrl = await kiosk.locator('#qr').getAttribute('data-url');
     const guide = await (await browser.newContext({ bypassCSP: true })).newPage();
     await guide.goto(takeUrl);
     await audit(guide, 'take-away page');
     await kiosk.keyboard.press('Escape');
-    await kiosk.locator('#overlay.open button').last().click().catch(() => {});
+    await kiosk.waitForSelector('#overlay.open', { state: 'detached', timeout: 2000 }).catch(() => {});
+    assert.equal(await kiosk.evaluate(() => document.getElementById('overlay').className), '', 'Escape closes it');
+    assert.ok(await kiosk.evaluate(() => document.activeElement && document.activeElement.classList.contains('takeaway')),
+      'the focus is back on the button that opened it');
     for (const l of ['回到菜单', '我的问题该找哪里', '法院的案子', '对法院的判决', '民事案件', '已经生效']) await clickOn(l);
     if (await kiosk.locator('.picker').count()) await audit(kiosk, 'kiosk: date picker');
     await kiosk.waitForSelector('#countdown', { state: 'visible', timeout: 20000 });
