@@ -222,6 +222,37 @@ const shots = process.env.SHOTS;
   assert.match(await page.locator('.msg.bot').nth(1).innerText(), /依法信访指引/);
   await page.screenshot({ path: `${shots}/chat-timeout.png` });
 
+  // Elderly readers: a phone set to large text gets large text (rem units),
+  // and 大字 makes everything a quarter larger; nothing is cut or overlaps.
+  const large = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const cdp = await large.context().newCDPSession(large);
+  await cdp.send('Page.setFontSizes', { fontSizes: { standard: 24, fixed: 24 } });
+  await large.goto(base);
+  await large.waitForSelector(live);
+  const px = (sel) => large.locator(sel).first().evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
+  const normalButton = await px(live);
+  assert.ok(normalButton >= 23, `buttons follow the browser's text size (${normalButton}px at a 24px default)`);
+  const fits = () => large.evaluate(() => {
+    const w = window.innerWidth;
+    const cut = [...document.querySelectorAll('header *, #f *, .choices button')]
+      .filter((e) => e.offsetParent !== null)
+      .filter((e) => { const r = e.getBoundingClientRect(); return r.right > w + 1 || r.left < -1; })
+      .map((e) => e.id || e.textContent.slice(0, 12));
+    return { scroll: document.documentElement.scrollWidth <= w + 1, cut };
+  });
+  let f = await fits();
+  assert.ok(f.scroll && f.cut.length === 0, `nothing cut at a large default size: ${JSON.stringify(f)}`);
+  await large.locator('#big').tap();
+  const bigButton = await px(live);
+  assert.ok(bigButton >= normalButton * 1.2, `大字 enlarges (${normalButton} → ${bigButton}px)`);
+  assert.equal(await large.locator('#big').getAttribute('aria-pressed'), 'true');
+  f = await fits();
+  assert.ok(f.scroll && f.cut.length === 0, `nothing cut with 大字: ${JSON.stringify(f)}`);
+  await large.screenshot({ path: `${shots}/chat-large-text.png` });
+  await large.reload();
+  await large.waitForSelector(live);
+  assert.ok((await px(live)) >= normalButton * 1.2, '大字 stays for the visit');
+
   assert.deepEqual(external, [], 'no external requests');
   assert.deepEqual(errors, [], 'no page errors');
   await browser.close();
