@@ -226,6 +226,14 @@ fn graph_draws_every_shipped_tree_as_dot_mermaid_and_svg() {
         svg.contains(">labor_start</text>") && svg.contains(">labor_end_date</text>") && svg.contains("marker-end")
     );
     assert_eq!(svg.matches("<rect").count(), svg.matches("</g>").count());
+    // Review E4: labels are whole (were cut at 16 characters), each on a
+    // white ground, and choices leading to one node share one label.
+    let people = run_on_content(&["graph", "--format", "svg", "--tree", "route_people"]);
+    let people = String::from_utf8(people.stdout).expect("utf8");
+    assert!(people.contains(">civil_kind=injury") && people.contains(r#"<g class="label">"#), "whole labels");
+    let to_civil_route =
+        people.matches(">其他邻里纠纷（漏水、通行、采光等）").count().max(people.matches(">被骗了<").count());
+    assert!(to_civil_route <= 1, "one label per pair of boxes");
 
     let wrong = run_on_content(&["graph", "--tree", "labr_start"]);
     assert!(!wrong.status.success());

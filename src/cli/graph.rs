@@ -208,7 +208,27 @@ pub fn svg(g: &Graph) -> String {
     for (i, d) in depth.iter().enumerate() {
         rows[*d].push(i);
     }
-    let (bw, bh, gap, row_h) = (190.0, 54.0, 16.0, 120.0);
+    // Boxes as wide as their longest text (review E4: ids ran out of their
+    // boxes), labels of arrows between the same two boxes merged and wrapped
+    // (they were drawn on top of each other and cut at 16 characters).
+    let box_w = g
+        .boxes
+        .iter()
+        .map(|b| text_width(&b.key, 13.0).max(text_width(&format!("[{}] {}", b.kind, b.title), 11.0)))
+        .fold(150.0_f64, f64::max)
+        .min(340.0)
+        + 12.0;
+    let mut merged: Vec<(usize, usize, Vec<String>)> = Vec::new();
+    for a in &g.arrows {
+        match merged.iter_mut().find(|(f, t, _)| *f == a.from && *t == a.to) {
+            Some((_, _, labels)) => labels.push(a.label.clone()),
+            None => merged.push((a.from, a.to, vec![a.label.clone()])),
+        }
+    }
+    let label_lines = |labels: &[String]| -> Vec<String> { labels.iter().flat_map(|l| wrap(l, 14)).collect() };
+    let tallest = merged.iter().map(|(_, _, l)| label_lines(l).len()).max().unwrap_or(1) as f64;
+    let (bw, bh, gap) = (box_w, 54.0, 24.0);
+    let row_h = (bh + 40.0 + tallest * 14.0).max(120.0);
     let widest = rows.iter().map(Vec::len).max().unwrap_or(1).max(1) as f64;
     let (w, h) = (widest * (bw + gap) + gap, layers as f64 * row_h + 20.0);
     let mut pos = vec![(0.0, 0.0); n];
@@ -223,34 +243,127 @@ pub fn svg(g: &Graph) -> String {
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#667"/></marker></defs>
 "##
     );
-    for a in &g.arrows {
-        let ((fx, fy), (tx, ty)) = (pos[a.from], pos[a.to]);
+    let mut labels = String::new();
+    // Taken space: every box, then each label as it is placed.
+    let mut taken: Vec<(f64, f64, f64, f64)> = pos.iter().map(|&(x, y)| (x, y, bw, bh)).collect();
+    let overlaps = |a: (f64, f64, f64, f64), b: &(f64, f64, f64, f64)| {
+        a.0 < b.0 + b.2 && b.0 < a.0 + a.2 && a.1 < b.1 + b.3 && b.1 < a.1 + a.3
+    };
+    for (k, (from, to, texts)) in merged.iter().enumerate() {
+        let ((fx, fy), (tx, ty)) = (pos[*from], pos[*to]);
         let (x1, y1, x2, y2) = (fx + bw / 2.0, fy + bh, tx + bw / 2.0, ty);
         s.push_str(&format!(
-            r##"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" stroke="#889" marker-end="url(#arrow)"/><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#335">{}</text>
-"##,
-            (x1 + x2) / 2.0,
-            (y1 + y2) / 2.0,
-            escape(&a.label.chars().take(16).collect::<String>())
+            r##"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" stroke="#889" marker-end="url(#arrow)"/>
+"##
         ));
+        // Arrows from one box fan out: their labels sit at different points
+        // along them, on a white ground, drawn after every line.
+        let lines = label_lines(texts);
+        let lw = lines.iter().map(|l| text_width(l, 11.0)).fold(0.0_f64, f64::max) + 6.0;
+        let lh = lines.len() as f64 * 14.0 + 4.0;
+        // The first point along the arrow where the label covers nothing
+        // already drawn (else the least bad: the middle).
+        let start = 0.3 + 0.4 * ((k % 3) as f64 / 2.0);
+        let tries = [start, 0.5, 0.25, 0.75, 0.15, 0.85, 0.4, 0.6, 0.1, 0.9];
+        let at = |t: f64| (x1 + (x2 - x1) * t, y1 + (y2 - y1) * t);
+        let free = tries.iter().map(|&t| at(t)).find(|&(x, y)| {
+            let r = (x - lw / 2.0, y - lh / 2.0, lw, lh);
+            !taken.iter().any(|b| overlaps(r, b))
+        });
+        let (lx, ly) = free.unwrap_or_else(|| at(0.5));
+        taken.push((lx - lw / 2.0, ly - lh / 2.0, lw, lh));
+        labels.push_str(&format!(
+            r##"<g class="label"><rect x="{:.1}" y="{:.1}" width="{lw:.1}" height="{lh:.1}" rx="3" fill="#ffffff" fill-opacity="0.9"/>"##,
+            lx - lw / 2.0,
+            ly - lh / 2.0
+        ));
+        for (i, line) in lines.iter().enumerate() {
+            labels.push_str(&format!(
+                r##"<text x="{lx:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#335">{}</text>"##,
+                ly - lh / 2.0 + 13.0 + i as f64 * 14.0,
+                escape(line)
+            ));
+        }
+        labels.push_str("</g>\n");
     }
+    s.push_str(&labels);
     for (i, b) in g.boxes.iter().enumerate() {
         let (x, y) = pos[i];
         let fill = if b.card { "#fff4e5" } else { "#eef2f7" };
+        let fit = |t: &str, size: f64| fit_width(t, size, bw - 12.0);
         s.push_str(&format!(
-            r##"<g><rect x="{x:.1}" y="{y:.1}" width="{bw}" height="{bh}" rx="6" fill="{fill}" stroke="#1d4f91"/><text x="{:.1}" y="{:.1}" font-size="13" font-weight="600">{}</text><text x="{:.1}" y="{:.1}" font-size="11" fill="#555">[{}] {}</text></g>
+            r##"<g><rect x="{x:.1}" y="{y:.1}" width="{bw:.1}" height="{bh}" rx="6" fill="{fill}" stroke="#1d4f91"/><text x="{:.1}" y="{:.1}" font-size="13" font-weight="600">{}</text><text x="{:.1}" y="{:.1}" font-size="11" fill="#555">{}</text></g>
 "##,
             x + 6.0,
             y + 20.0,
-            escape(&b.key),
+            escape(&fit(&b.key, 13.0)),
             x + 6.0,
             y + 40.0,
-            escape(&b.kind),
-            escape(&b.title.chars().take(10).collect::<String>())
+            escape(&fit(&format!("[{}] {}", b.kind, b.title), 11.0))
         ));
     }
     s.push_str("</svg>\n");
     s
+}
+
+/// Roughly how wide `text` is drawn at `size` px: CJK characters a full
+/// em, others about six tenths of one.
+fn text_width(text: &str, size: f64) -> f64 {
+    text.chars().map(|c| if c.is_ascii() { 0.6 } else { 1.0 }).sum::<f64>() * size
+}
+
+/// `text` cut with "…" to fit `width` at `size` px.
+fn fit_width(text: &str, size: f64, width: f64) -> String {
+    if text_width(text, size) <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        if text_width(&out, size) + text_width(&c.to_string(), size) + size > width {
+            break;
+        }
+        out.push(c);
+    }
+    out + "…"
+}
+
+/// `text` in lines of at most `max` characters, broken after a comma or
+/// space where there is one.
+fn wrap(text: &str, max: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for part in text.split_inclusive([',', '，', ' ', '、']) {
+        if !line.trim().is_empty() && line.chars().count() + part.chars().count() > max {
+            lines.push(line.trim().to_string());
+            line.clear();
+        }
+        // A word longer than a line stays whole up to twice the width.
+        for c in part.chars() {
+            if line.chars().count() >= max * 2 {
+                lines.push(line.trim().to_string());
+                line.clear();
+            }
+            if line.trim().is_empty() && c == ' ' {
+                continue;
+            }
+            line.push(c);
+        }
+    }
+    if !line.trim().is_empty() {
+        lines.push(line.trim().to_string());
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn labels_wrap_whole_and_texts_fit_their_boxes() {
+        assert_eq!(super::wrap("civil_kind=injury, civil_when=old", 14), ["civil_kind=injury,", "civil_when=old"]);
+        assert_eq!(super::wrap("其他情况", 14), ["其他情况"]);
+        let fit = super::fit_width("a_very_long_node_identifier_indeed", 13.0, 120.0);
+        assert!(fit.ends_with('…') && super::text_width(&fit, 13.0) <= 120.0 + 13.0, "{fit}");
+    }
 }
 
 pub fn render(content: &Content, format: &str, tree: Option<&str>) -> anyhow::Result<String> {
