@@ -355,6 +355,16 @@ fn wrap(text: &str, max: usize) -> Vec<String> {
     lines
 }
 
+pub fn render(content: &Content, format: &str, tree: Option<&str>) -> anyhow::Result<String> {
+    let g = build(content, tree)?;
+    Ok(match format {
+        "dot" => dot(&g),
+        "svg" => svg(&g),
+        "mermaid" => mermaid(&g),
+        other => bail!("unknown format {other:?} (dot, svg or mermaid)"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -364,14 +374,4 @@ mod tests {
         let fit = super::fit_width("a_very_long_node_identifier_indeed", 13.0, 120.0);
         assert!(fit.ends_with('…') && super::text_width(&fit, 13.0) <= 120.0 + 13.0, "{fit}");
     }
-}
-
-pub fn render(content: &Content, format: &str, tree: Option<&str>) -> anyhow::Result<String> {
-    let g = build(content, tree)?;
-    Ok(match format {
-        "dot" => dot(&g),
-        "svg" => svg(&g),
-        "mermaid" => mermaid(&g),
-        other => bail!("unknown format {other:?} (dot, svg or mermaid)"),
-    })
 }
