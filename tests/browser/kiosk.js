@@ -185,6 +185,8 @@ const shots = process.env.SHOTS;
   await kiosk.locator('.picker button:not([disabled])', { hasText: '8月' }).last().click();
   await kiosk.screenshot({ path: `${shots}/kiosk-date-picker.png` });
   const beforeDay = await kiosk.locator('.msg.bot').count();
+  const dayLabel = await kiosk.locator('.picker button:not([disabled])', { hasText: /^31$/ }).last().getAttribute('aria-label');
+  assert.equal(dayLabel, '8月31日', 'a day button reads as a date (K3)');
   await kiosk.locator('.picker button:not([disabled])', { hasText: /^31$/ }).last().click();
   await kiosk.waitForFunction((n) => document.querySelectorAll('.msg.bot').length > n, beforeDay);
   assert.equal(await kiosk.locator('.card').last().getAttribute('data-channel'), 'court_retrial');
