@@ -162,6 +162,11 @@ pub async fn record_turn(store: &dyn Store, r: &LogRecord) -> Result<Recorded, S
         if store.record_cas(SPACE, &pointer, None, Some(id.as_bytes())).await? {
             return Ok(Recorded::Opened(a));
         }
+        // The pointer already names this very record (another writer of the
+        // same second found it and pointed to it): it is open, ours.
+        if store.record_get(SPACE, &pointer).await?.as_deref() == Some(id.as_bytes()) {
+            return Ok(Recorded::Opened(a));
+        }
         // Another writer opened one first: ours goes, the turn joins theirs.
         store.record_cas(SPACE, &id, Some(&bytes), None).await?;
     }
