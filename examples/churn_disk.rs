@@ -4,11 +4,12 @@
 //! takes once rewritten (the compaction path the README gives).
 //!   cargo run --release --example churn_disk -- [sessions per cycle] [cycles]   (default 50000, 4)
 
+#[path = "common/fill.rs"]
+mod fill;
+
 use std::path::Path;
 use std::sync::Arc;
 use xinfang_guide::engine::Engine;
-use xinfang_guide::engine::reply::Inbound;
-use xinfang_guide::engine::session::SessionKey;
 use xinfang_guide::engine::understand::Plain;
 use xinfang_guide::service::Bot;
 use xinfang_guide::store::{SledStore, Store};
@@ -25,25 +26,7 @@ async fn main() -> anyhow::Result<()> {
         let store = SledStore::open(&data, &Default::default())?;
         let bot = Bot::new(Arc::new(Engine::new(content.clone(), Arc::new(Plain), 1800)), store.clone());
         for cycle in 0..cycles {
-            let mut hs = Vec::new();
-            for t in 0..32 {
-                let bot = bot.clone();
-                hs.push(tokio::spawn(async move {
-                    for i in (t..n).step_by(32) {
-                        let id = (cycle * n + i) as u128;
-                        let key = SessionKey::parse(
-                            "web",
-                            &format!("{:032x}", id.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)),
-                        )?;
-                        bot.handle(&key, &Inbound::text("1"), 1_795_744_800).await?;
-                        bot.handle(&key, &Inbound::text("1"), 1_795_744_800).await?;
-                    }
-                    anyhow::Ok(())
-                }));
-            }
-            for h in hs {
-                h.await??;
-            }
+            fill::new_conversations(&bot, cycle * n, n, 32).await?;
             let filled = sizes(&data);
             let swept = store.remove_idle(i64::MAX).await?;
             store.flush().await?;

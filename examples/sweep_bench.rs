@@ -3,12 +3,13 @@
 //! the cutoff only), then one sweep that removes them all.
 //!   cargo run --release --example sweep_bench -- [sessions] [cache MiB]   (default 100000, 16)
 
+#[path = "common/fill.rs"]
+mod fill;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 use xinfang_guide::engine::Engine;
-use xinfang_guide::engine::reply::Inbound;
-use xinfang_guide::engine::session::SessionKey;
 use xinfang_guide::engine::understand::Plain;
 use xinfang_guide::service::Bot;
 use xinfang_guide::store::{SledStore, Store};
@@ -25,25 +26,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let store = SledStore::open(dir.path(), &opts)?;
     let bot = Bot::new(Arc::new(Engine::new(Arc::new(content), Arc::new(Plain), 1800)), store.clone());
-    let mut hs = Vec::new();
-    for t in 0..64 {
-        let bot = bot.clone();
-        hs.push(tokio::spawn(async move {
-            for i in (t..n).step_by(64) {
-                // Random-looking tokens, as the web channel issues them.
-                let key = SessionKey::parse(
-                    "web",
-                    &format!("{:032x}", (i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)),
-                )?;
-                bot.handle(&key, &Inbound::text("1"), 1_795_744_800).await?;
-                bot.handle(&key, &Inbound::text("1"), 1_795_744_800).await?;
-            }
-            anyhow::Ok(())
-        }));
-    }
-    for h in hs {
-        h.await??;
-    }
+    fill::new_conversations(&bot, 0, n, 64).await?;
     println!("filled; {}", rss());
     for _ in 0..3 {
         let t = Instant::now();

@@ -49,6 +49,22 @@ fn node(script: &str, chromium: &str, envs: &[(&str, &Path)], base: &str) {
     );
 }
 
+/// Makes admin `name` (password `PASSWORD`) through the running server.
+fn add_admin(data: &Path, base: &str, name: &str) {
+    let mut add = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
+        .args(["staff", "add", name, "--role", "admin", "--data"])
+        .arg(data)
+        .args(["--server", base])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("staff add");
+    use std::io::Write as _;
+    add.stdin.take().expect("stdin").write_all(format!("{PASSWORD}\n").as_bytes()).expect("password");
+    assert!(add.wait().expect("wait").success());
+}
+
+const PASSWORD: &str = "a long staff password";
+
 #[test]
 fn chat_page_works_in_a_phone_sized_browser() {
     let Some(chromium) = browser() else { return };
@@ -107,18 +123,8 @@ async fn a_staff_member_reviews_annotates_and_exports_in_the_console() {
             .expect("chat");
         assert!(r.status().is_success());
     }
-    let mut add = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
-        .args(["staff", "add", "chen", "--role", "admin", "--data"])
-        .arg(data.path())
-        .args(["--server", &server.base])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("staff add");
-    use std::io::Write as _;
-    add.stdin.take().expect("stdin").write_all(b"a long staff password\n").expect("password");
-    assert!(add.wait().expect("wait").success());
-    let user = Path::new("chen");
-    let password = Path::new("a long staff password");
+    add_admin(data.path(), &server.base, "chen");
+    let (user, password) = (Path::new("chen"), Path::new(PASSWORD));
     node("staff.js", &chromium, &[("STAFF_USER", user), ("STAFF_PASSWORD", password)], &server.base);
 }
 
@@ -132,17 +138,8 @@ async fn staff_see_the_planted_warnings_mark_one_and_read_the_year_report() {
         common::planted::write(store, common::planted::planted(xinfang_guide::app::unix_now())).await;
     }
     let server = common::spawn(data.path());
-    let mut add = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
-        .args(["staff", "add", "wang", "--role", "admin", "--data"])
-        .arg(data.path())
-        .args(["--server", &server.base])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("staff add");
-    use std::io::Write as _;
-    add.stdin.take().expect("stdin").write_all(b"a long staff password\n").expect("password");
-    assert!(add.wait().expect("wait").success());
-    let (user, password) = (Path::new("wang"), Path::new("a long staff password"));
+    add_admin(data.path(), &server.base, "wang");
+    let (user, password) = (Path::new("wang"), Path::new(PASSWORD));
     node("warnings.js", &chromium, &[("STAFF_USER", user), ("STAFF_PASSWORD", password)], &server.base);
 }
 
@@ -159,16 +156,7 @@ async fn every_page_passes_axe_without_critical_or_serious_violations() {
     }
     let envs = [("XG_KIOSK_IDLE_SECONDS", "6"), ("XG_KIOSK_COUNTDOWN_SECONDS", "5")];
     let server = common::spawn_with(data.path(), &envs, Stdio::inherit());
-    let mut add = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
-        .args(["staff", "add", "axe", "--role", "admin", "--data"])
-        .arg(data.path())
-        .args(["--server", &server.base])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("staff add");
-    use std::io::Write as _;
-    add.stdin.take().expect("stdin").write_all(b"a long staff password\n").expect("password");
-    assert!(add.wait().expect("wait").success());
-    let (user, password) = (Path::new("axe"), Path::new("a long staff password"));
+    add_admin(data.path(), &server.base, "axe");
+    let (user, password) = (Path::new("axe"), Path::new(PASSWORD));
     node("axe.js", &chromium, &[("STAFF_USER", user), ("STAFF_PASSWORD", password)], &server.base);
 }

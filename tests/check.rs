@@ -119,8 +119,8 @@ fn errors_after(file: &str, edit: impl Fn(&str) -> String) -> Vec<String> {
     errors_after_in("dialogs", file, edit)
 }
 
-/// `errors_after` for a file of `sub` (dialogs, faq).
-fn errors_after_in(sub: &str, file: &str, edit: impl Fn(&str) -> String) -> Vec<String> {
+/// The shipped content (dialogs, FAQ, config) copied to a temporary dir.
+fn copied_content() -> tempfile::TempDir {
     fn copy(from: &Path, to: &Path) {
         std::fs::create_dir_all(to).expect("mkdir");
         for e in std::fs::read_dir(from).expect("read dir") {
@@ -133,6 +133,12 @@ fn errors_after_in(sub: &str, file: &str, edit: impl Fn(&str) -> String) -> Vec<
     for sub in ["dialogs", "faq", "config"] {
         copy(&root().join(sub), &dir.path().join(sub));
     }
+    dir
+}
+
+/// `errors_after` for a file of `sub` (dialogs, faq).
+fn errors_after_in(sub: &str, file: &str, edit: impl Fn(&str) -> String) -> Vec<String> {
+    let dir = copied_content();
     let path = dir.path().join(sub).join(file);
     let text = std::fs::read_to_string(&path).expect("content file");
     let changed = edit(&text);
@@ -218,18 +224,7 @@ fn a_slip_in_a_faq_file_is_one_error_printed_first() {
 /// `check` validates the merged result, pointing at the local file.
 #[test]
 fn an_offices_local_contacts_and_faq_are_merged_over_the_shipped_files() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).expect("mkdir");
-        for e in std::fs::read_dir(from).expect("read dir") {
-            let p = e.expect("entry").path();
-            let dest = to.join(p.file_name().expect("name"));
-            if p.is_dir() { copy(&p, &dest) } else { std::fs::copy(&p, &dest).map(|_| ()).expect("copy") }
-        }
-    }
-    for sub in ["dialogs", "faq", "config"] {
-        copy(&root().join(sub), &dir.path().join(sub));
-    }
+    let dir = copied_content();
     let (shipped, _) = content::load(dir.path());
     let shipped = shipped.expect("shipped content");
     let local = dir.path().join("local");

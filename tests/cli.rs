@@ -240,6 +240,12 @@ fn graph_draws_every_shipped_tree_as_dot_mermaid_and_svg() {
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("did you mean `labor_start`?"));
 }
 
+/// The line of `id = "<id>"` in a shipped content file.
+fn line_of(file: &str, id: &str) -> usize {
+    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).expect(file);
+    text.lines().position(|l| l.trim() == format!("id = \"{id}\"")).expect(id) + 1
+}
+
 /// `chat --show-ids`: each reply with its node id and where it is written.
 #[test]
 fn chat_shows_node_ids_and_file_lines_for_editors() {
@@ -256,22 +262,12 @@ fn chat_shows_node_ids_and_file_lines_for_editors() {
         .write_all("1\n邻居装修太吵了怎么办\n公司拖欠工资\n退出\n".as_bytes())
         .expect("write");
     let out = String::from_utf8(child.wait_with_output().expect("out").stdout).expect("utf8");
-    let main_line = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/dialogs/main.toml"))
-        .expect("main.toml")
-        .lines()
-        .position(|l| l.trim() == r#"id = "main""#)
-        .expect("main node")
-        + 1;
+    let main_line = line_of("dialogs/main.toml", "main");
     assert!(out.starts_with(&format!("［节点 main · dialogs/main.toml:{main_line}］\n")), "{out}");
     assert!(out.contains("［节点 route_start · dialogs/route_menu.toml:"), "{out}");
     // Regression (review E2): a FAQ answer named the main node; now the entry
     // and its line, and a suggestion says what it offered.
-    let faq_line = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/faq/routing.toml"))
-        .expect("routing.toml")
-        .lines()
-        .position(|l| l.trim() == r#"id = "noise_neighbour""#)
-        .expect("noise_neighbour")
-        + 1;
+    let faq_line = line_of("faq/routing.toml", "noise_neighbour");
     assert!(out.contains(&format!("［FAQ noise_neighbour · faq/routing.toml:{faq_line}］")), "{out}");
     assert!(out.contains("［建议分类 · 理解程序给出的选项："), "{out}");
 }

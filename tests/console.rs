@@ -278,6 +278,20 @@ async fn greeting(client: &reqwest::Client, s: &Server) -> String {
 /// Content edits take effect without a restart: SIGHUP or the admin's
 /// button reloads them, validated first; a broken edit is refused with its
 /// errors and the content in use stays.
+/// Pressing 重新加载 as the staff member of `cookie`, with the CSRF token of
+/// the `page` that shows the button.
+fn reload_button<'a>(
+    client: &'a reqwest::Client,
+    server: &'a common::Server,
+    cookie: &'a str,
+    page: &str,
+) -> impl Fn() -> reqwest::RequestBuilder + 'a {
+    let csrf = page.split(r#"name="csrf" value=""#).nth(1).and_then(|x| x.split('"').next()).expect("csrf").to_string();
+    move || {
+        client.post(format!("{}/staff/reload", server.base)).header("cookie", cookie).form(&[("csrf", csrf.as_str())])
+    }
+}
+
 #[tokio::test]
 async fn content_reloads_on_sighup_and_from_the_console_and_a_broken_edit_is_refused() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -323,22 +337,14 @@ async fn content_reloads_on_sighup_and_from_the_console_and_a_broken_edit_is_ref
     let admin = login(&client, &server, "admin", "correct horse battery").await.expect("login");
     let (_, users) = page(&client, &server, &admin, "/staff/users").await;
     assert!(users.contains(r#"action="/staff/reload""#), "the admin's button");
-    let csrf =
-        users.split(r#"name="csrf" value=""#).nth(1).and_then(|x| x.split('"').next()).expect("csrf").to_string();
-    let press = || {
-        client
-            .post(format!("{}/staff/reload", server.base))
-            .header("cookie", &admin)
-            .form(&[("csrf", csrf.as_str())])
-            .send()
-    };
-    let refused = press().await.expect("post");
+    let press = reload_button(&client, &server, &admin, &users);
+    let refused = press().send().await.expect("post");
     assert_eq!(refused.status().as_u16(), 400);
     let body = refused.text().await.expect("body");
     assert!(body.contains("没有加载，继续使用现在的内容") && body.contains("main.toml:"), "{body}");
     assert!(greeting(&client, &server).await.contains("（新版）"));
     std::fs::write(&main, edited.replacen("（新版）", "（再版）", 1)).expect("fix");
-    let ok = press().await.expect("post");
+    let ok = press().send().await.expect("post");
     assert_eq!(ok.headers()["location"], "/staff/users?done=reload");
     assert!(greeting(&client, &server).await.contains("（再版）"));
     let (_, audit) = page(&client, &server, &admin, "/staff/audit").await;
@@ -353,16 +359,8 @@ async fn content_reloads_on_sighup_and_from_the_console_and_a_broken_edit_is_ref
     let editor = login(&client, &server, "editor", "correct horse battery").await.expect("login");
     let (_, queue) = page(&client, &server, &editor, "/staff/unanswered").await;
     assert!(queue.contains(r#"action="/staff/reload""#), "the editor's button");
-    let csrf =
-        queue.split(r#"name="csrf" value=""#).nth(1).and_then(|x| x.split('"').next()).expect("csrf").to_string();
-    let press = || {
-        client
-            .post(format!("{}/staff/reload", server.base))
-            .header("cookie", &editor)
-            .form(&[("csrf", csrf.as_str())])
-            .send()
-    };
-    let ok = press().await.expect("post");
+    let press = reload_button(&client, &server, &editor, &queue);
+    let ok = press().send().await.expect("post");
     assert_eq!(ok.status().as_u16(), 200);
     assert!(ok.text().await.expect("body").contains("已重新加载"));
     if laws_dir.is_empty() {
@@ -374,7 +372,7 @@ async fn content_reloads_on_sighup_and_from_the_console_and_a_broken_edit_is_ref
     let at = text.find("第").expect("a citation");
     let end = at + text[at..].find('条').expect("条");
     std::fs::write(&faq, format!("{}第九百九十九{}", &text[..at], &text[end..])).expect("edit");
-    let refused = press().await.expect("post");
+    let refused = press().send().await.expect("post");
     assert_eq!(refused.status().as_u16(), 422);
     let body = refused.text().await.expect("body");
     assert!(body.contains("没有加载") && body.contains("routing.toml:"), "{body}");

@@ -86,21 +86,15 @@ fn read_local(local: &Path, diags: &mut Diagnostics, raw: &mut RawContent) {
     let Some((_, shipped)) = raw.directory.as_mut() else { return };
     // Values keep the shipped file's positions: later checks point there.
     let at = |v: toml::Spanned<String>, like: std::ops::Range<usize>| toml::Spanned::new(like, v.into_inner());
-    let office = |o: super::raw::RawOffice, like: Option<&super::raw::RawOffice>| match like {
-        Some(l) => super::raw::RawOffice {
-            channel: o.channel.map(|c| at(c, l.channel.as_ref().map_or(0..0, |x| x.span()))),
-            name: at(o.name, l.name.span()),
-            address: at(o.address, l.address.span()),
-            phone: at(o.phone, l.phone.span()),
-            hours: at(o.hours, l.hours.span()),
-        },
-        None => super::raw::RawOffice {
-            channel: o.channel.map(|c| at(c, 0..0)),
-            name: at(o.name, 0..0),
-            address: at(o.address, 0..0),
-            phone: at(o.phone, 0..0),
-            hours: at(o.hours, 0..0),
-        },
+    let office = |o: super::raw::RawOffice, like: Option<&super::raw::RawOffice>| {
+        let span = |f: fn(&super::raw::RawOffice) -> std::ops::Range<usize>| like.map_or(0..0, f);
+        super::raw::RawOffice {
+            channel: o.channel.map(|c| at(c, span(|l| l.channel.as_ref().map_or(0..0, |x| x.span())))),
+            name: at(o.name, span(|l| l.name.span())),
+            address: at(o.address, span(|l| l.address.span())),
+            phone: at(o.phone, span(|l| l.phone.span())),
+            hours: at(o.hours, span(|l| l.hours.span())),
+        }
     };
     if let Some(d) = over.deployment {
         shipped.deployment = super::raw::RawDeployment {
@@ -194,21 +188,48 @@ fn toml_message(text: &str, e: &toml::de::Error) -> String {
     m.to_string()
 }
 
-/// A dialog file. When it is not valid TOML or a node has an unknown or
-/// missing field, each `[[node]]` is read on its own: the good ones are
-/// kept, each bad one is reported once, and its id is noted as known so
-/// references to it do not cascade into more errors.
+/// A dialog file, node by node when the whole does not parse (`parse_tables`).
 fn parse_dialog(path: &Path, diags: &mut Diagnostics, raw: &mut RawContent) {
+    if let Some(file) =
+        parse_tables(path, "[[node]]", diags, raw, |whole, part: DialogFile| whole.node.extend(part.node))
+    {
+        raw.dialogs.push(file);
+    }
+}
+
+/// A FAQ file, entry by entry when the whole does not parse (review E1: a
+/// slip in one entry dropped the whole file and every reference to it).
+fn parse_faq(path: &Path, diags: &mut Diagnostics, raw: &mut RawContent) {
+    if let Some(file) = parse_tables(path, "[[faq]]", diags, raw, |whole, part: FaqFile| whole.faq.extend(part.faq)) {
+        raw.faq.push(file);
+    }
+}
+
+/// A file of `marker` tables (`[[node]]`, `[[faq]]`). When it is not valid
+/// TOML or a table has an unknown or missing field, each table is read on
+/// its own: the good ones are kept (`join` adds one to the whole), each bad
+/// one is reported once, and its id is noted as known so references to it
+/// do not cascade into more errors. `None`: nothing could be read.
+fn parse_tables<F: DeserializeOwned + Default>(
+    path: &Path,
+    marker: &str,
+    diags: &mut Diagnostics,
+    raw: &mut RawContent,
+    join: impl Fn(&mut F, F),
+) -> Option<(Source, F)> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
-        Err(e) => return diags.error(path, 1, Kind::Syntax, format!("cannot read file: {e}")),
+        Err(e) => {
+            diags.error(path, 1, Kind::Syntax, format!("cannot read file: {e}"));
+            return None;
+        }
     };
     let source = Source { path: path.to_path_buf(), text };
-    let whole = match toml::from_str::<DialogFile>(&source.text) {
-        Ok(v) => return raw.dialogs.push((source, v)),
+    let whole = match toml::from_str::<F>(&source.text) {
+        Ok(v) => return Some((source, v)),
         Err(e) => e,
     };
-    let starts = table_starts(&source.text, "[[node]]");
+    let starts = table_starts(&source.text, marker);
     let ids = regex::Regex::new(r#"(?m)^\s*id\s*=\s*"([^"\n]*)""#).ok();
     let ids_in = |range: std::ops::Range<usize>, raw: &mut RawContent| {
         let chunk = &source.text[range];
@@ -216,59 +237,23 @@ fn parse_dialog(path: &Path, diags: &mut Diagnostics, raw: &mut RawContent) {
         raw.broken_files.insert(source.path.clone());
     };
     if starts.first().is_none_or(|&first| whole.span().is_some_and(|s| s.start < first)) {
-        // Before the first node, or no nodes to read one by one.
+        // Before the first table, or no tables to read one by one.
         report(&source, &whole, diags);
-        return ids_in(0..source.text.len(), raw);
+        ids_in(0..source.text.len(), raw);
+        return None;
     }
-    let mut file = DialogFile::default();
+    let mut file = F::default();
     for (i, &start) in starts.iter().enumerate() {
         let end = starts.get(i + 1).copied().unwrap_or(source.text.len());
-        match toml::from_str::<DialogFile>(&only(&source.text, start..end)) {
-            Ok(part) => file.node.extend(part.node),
+        match toml::from_str::<F>(&only(&source.text, start..end)) {
+            Ok(part) => join(&mut file, part),
             Err(e) => {
                 report(&source, &e, diags);
                 ids_in(start..end, raw);
             }
         }
     }
-    raw.dialogs.push((source, file));
-}
-
-/// A FAQ file, entry by entry when the whole does not parse (review E1): a
-/// slip in one entry is one error, the file's other entries are still read,
-/// and references to the broken entry's id are not reported again.
-fn parse_faq(path: &Path, diags: &mut Diagnostics, raw: &mut RawContent) {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => return diags.error(path, 1, Kind::Syntax, format!("cannot read file: {e}")),
-    };
-    let source = Source { path: path.to_path_buf(), text };
-    let whole = match toml::from_str::<FaqFile>(&source.text) {
-        Ok(v) => return raw.faq.push((source, v)),
-        Err(e) => e,
-    };
-    let starts = table_starts(&source.text, "[[faq]]");
-    let ids = regex::Regex::new(r#"(?m)^\s*id\s*=\s*"([^"\n]*)""#).ok();
-    let ids_in = |range: std::ops::Range<usize>, raw: &mut RawContent| {
-        let chunk = &source.text[range];
-        raw.broken_ids.extend(ids.iter().flat_map(|re| re.captures_iter(chunk)).map(|c| c[1].to_string()));
-    };
-    if starts.first().is_none_or(|&first| whole.span().is_some_and(|s| s.start < first)) {
-        report(&source, &whole, diags);
-        return ids_in(0..source.text.len(), raw);
-    }
-    let mut file = FaqFile::default();
-    for (i, &start) in starts.iter().enumerate() {
-        let end = starts.get(i + 1).copied().unwrap_or(source.text.len());
-        match toml::from_str::<FaqFile>(&only(&source.text, start..end)) {
-            Ok(part) => file.faq.extend(part.faq),
-            Err(e) => {
-                report(&source, &e, diags);
-                ids_in(start..end, raw);
-            }
-        }
-    }
-    raw.faq.push((source, file));
+    Some((source, file))
 }
 
 /// Byte offsets of the lines that open a `marker` table (`[[node]]`).
