@@ -15,7 +15,15 @@ if [ "$(id -u)" != 0 ]; then
   echo "package test: needs root (dpkg -i); skipped" >&2
   exit 0
 fi
-command -v adduser >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq adduser >/dev/null; }
+# What the package and this script need on a fresh Debian machine.
+missing=""
+for tool in adduser:adduser curl:curl python3:python3 setpriv:util-linux; do
+  command -v "${tool%%:*}" >/dev/null || missing="$missing ${tool#*:}"
+done
+if [ -n "$missing" ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+fi
 command -v cargo-deb >/dev/null || cargo install cargo-deb --locked --version 3.8.0 --quiet
 
 cargo build --release --locked --quiet
