@@ -123,34 +123,14 @@ impl Understand for Plain {
         // 是/否, also as the first words of a longer answer ("没有，上个月被辞退了").
         let first = t.split([',', '，', '。', ' ', '、', ';', '；']).next().unwrap_or(&t);
         if let NodeKind::Ask { input: Input::YesNo { words, .. }, .. } = &node.kind {
-            // The question's own words ("辞职了" to 还在这个单位上班吗): the
-            // longest found decides ("没离职" over "离职").
-            let found = |list: &[String]| {
-                list.iter()
-                    .filter(|w| *w == &t || *w == first || (w.chars().count() >= 2 && t.contains(w.as_str())))
-                    .map(|w| w.chars().count())
-                    .max()
-            };
-            match (found(&words.yes), found(&words.no)) {
-                (Some(y), n) if n.is_none_or(|n| y > n) => return Intent::Yes,
-                (y, Some(n)) if y.is_none_or(|y| n > y) => return Intent::No,
-                _ => {}
+            if !(words.yes.is_empty() && words.no.is_empty()) {
+                return own_yes_no(words, &t);
             }
         }
         if c.yes.contains(&t) || c.yes.iter().any(|w| w == first) {
             return Intent::Yes;
         }
         if c.no.contains(&t) || c.no.iter().any(|w| w == first) {
-            return Intent::No;
-        }
-        // A short answer to a yes/no question that starts by denying ("不在了",
-        // "没了"), unless it says the person does not know.
-        let yes_no = matches!(node.kind, NodeKind::Ask { input: Input::YesNo { .. }, .. });
-        if yes_no
-            && t.chars().count() <= 6
-            && (t.starts_with('不') || t.starts_with('没'))
-            && !["知道", "清楚", "确定", "记得", "懂"].iter().any(|w| t.contains(w))
-        {
             return Intent::No;
         }
         // "我安全了" takes the choice that goes on from a crisis reply.
@@ -185,6 +165,69 @@ impl Understand for Plain {
             }
         }
         Intent::Other
+    }
+}
+
+/// The plain yes and no a question with its own words also takes, as the
+/// whole answer only (the generic lists hold words like 还在 and 不在了,
+/// which mean the opposite at "病人是不是已经去世了").
+const CORE_YES: [&str; 8] = ["是", "是的", "对", "对的", "嗯", "嗯嗯", "是啊", "对啊"];
+const CORE_NO: [&str; 5] = ["否", "不是", "不是的", "没有", "不"];
+
+/// Before a word, these turn it round or make it an intention (没被辞退,
+/// 想辞职); before a yes, these make it a near miss (差点死了).
+const NEGATED_BY: [&str; 8] = ["没有", "还没", "没被", "不是", "没", "不", "未", "别"];
+const INTENDED_BY: [&str; 4] = ["想", "打算", "准备", "申请"];
+const NEARLY: [&str; 3] = ["差点", "险些", "快"];
+/// An answer that asks back or is unsure is not read (the question is asked again).
+const HEDGES: [&str; 10] = ["吗", "？", "?", "是不是", "算不算", "不知道", "不清楚", "好像", "可能", "不确定"];
+
+/// An answer to a yes/no question with its own words (review: a wrong
+/// reading changes the advice — a death read as "alive" hides the 48-hour
+/// autopsy rule). A word written `=还在` counts only as the whole answer,
+/// others also inside a longer one unless negated or intended before it.
+/// Both sides found: the one whose word holds the other's ("没离职" over
+/// "离职") wins, else nothing is read.
+fn own_yes_no(words: &crate::content::YesNoWords, t: &str) -> Intent {
+    if CORE_YES.contains(&t) {
+        return Intent::Yes;
+    }
+    if CORE_NO.contains(&t) {
+        return Intent::No;
+    }
+    if HEDGES.iter().any(|h| t.contains(h)) {
+        return Intent::Other;
+    }
+    let found = |list: &[String], yes: bool| -> Vec<String> {
+        let mut out = Vec::new();
+        for w in list {
+            if let Some(exact) = w.strip_prefix('=') {
+                if exact == t {
+                    out.push(exact.to_string());
+                }
+                continue;
+            }
+            let clean = t.match_indices(w.as_str()).any(|(at, _)| {
+                let before = &t[..at];
+                let turned = NEGATED_BY.iter().chain(&INTENDED_BY).any(|p| before.ends_with(p));
+                let near = yes && NEARLY.iter().any(|p| before.ends_with(p));
+                // A one-character word counts only as the whole answer.
+                (w.chars().count() >= 2 || w == t) && !turned && !near
+            });
+            if clean {
+                out.push(w.clone());
+            }
+        }
+        out
+    };
+    let (yes, no) = (found(&words.yes, true), found(&words.no, false));
+    let holds = |a: &[String], b: &[String]| b.iter().all(|w| a.iter().any(|v| v != w && v.contains(w.as_str())));
+    match (yes.is_empty(), no.is_empty()) {
+        (false, true) => Intent::Yes,
+        (true, false) => Intent::No,
+        (false, false) if holds(&yes, &no) => Intent::Yes,
+        (false, false) if holds(&no, &yes) => Intent::No,
+        _ => Intent::Other,
     }
 }
 
