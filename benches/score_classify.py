@@ -131,23 +131,33 @@ def score_set(args, name, typos, forbidden, first_of, faq_labels, faq_category):
 
 
 def direct(rows, preds, faq_labels, faq_category, first_of):
-    """Direct answers: a FAQ entry shown before anything is asked. Right when
-    it is the labelled entry (or one labelled as equally answering), and its
-    channel right when its kind of matter's first channel is acceptable."""
-    labelled = [r for r in rows if r["id"] in faq_labels]
-    shown = [r for r in labelled if preds[r["id"]].get("direct")]
-    if not labelled:
-        shown_all = sum(1 for r in rows if preds[r["id"]].get("direct"))
-        print(f"        direct: {shown_all} FAQ answers shown directly ({shown_all / max(len(rows), 1):.1%}; no FAQ labels here)")
-        return
-    right = sum(preds[r["id"]]["faq"] in faq_labels[r["id"]] for r in shown)
-    channel = sum(first_of.get(faq_category.get(preds[r["id"]]["faq"])) in r["channels"] for r in shown)
-    offered = [r for r in labelled if preds[r["id"]].get("faq") and not preds[r["id"]].get("direct")]
-    offered_right = sum(preds[r["id"]]["faq"] in faq_labels[r["id"]] for r in offered)
-    answerable = sum(1 for r in labelled if faq_labels[r["id"]])
-    print(f"        direct: {len(shown)} of {len(labelled)} FAQ-labelled shown directly ({len(shown) / len(labelled):.1%}), "
-          f"right entry {right}/{len(shown)}, right channel {channel}/{len(shown)}; offered as a button {len(offered)} "
-          f"(right {offered_right}); rows an entry answers {answerable}")
+    """Direct answers: what the bot says before asking anything — a
+    category's first channel named (`direct_channel`) or a FAQ entry shown
+    (`direct`). A named channel is right when the row accepts it; a FAQ
+    entry when it is the labelled entry (or one labelled as equally
+    answering) — without a FAQ label, when its kind of matter's first
+    channel is acceptable."""
+    ch_rows = [r for r in rows if preds[r["id"]].get("direct_channel")]
+    ch_right = sum(1 for r in ch_rows if preds[r["id"]]["channels"][:1] and preds[r["id"]]["channels"][0] in r["channels"])
+    faq_rows = [r for r in rows if preds[r["id"]].get("direct")]
+
+    def faq_right(r):
+        if r["id"] in faq_labels:
+            return preds[r["id"]]["faq"] in faq_labels[r["id"]]
+        return first_of.get(faq_category.get(preds[r["id"]]["faq"])) in r["channels"]
+
+    f_right = sum(map(faq_right, faq_rows))
+    n, d = len(rows), len(ch_rows) + len(faq_rows)
+    labelled = sum(1 for r in faq_rows if r["id"] in faq_labels)
+    print(f"        direct answers: {d} of {n} ({d / max(n, 1):.1%}), right {ch_right + f_right}/{d} "
+          f"({(ch_right + f_right) / max(d, 1):.1%}) — channel named {ch_right}/{len(ch_rows)}, "
+          f"FAQ shown {f_right}/{len(faq_rows)} ({labelled} with a FAQ label)")
+    labelled_rows = [r for r in rows if r["id"] in faq_labels]
+    if labelled_rows:
+        offered = [r for r in labelled_rows if preds[r["id"]].get("faq") and not preds[r["id"]].get("direct")]
+        offered_right = sum(preds[r["id"]]["faq"] in faq_labels[r["id"]] for r in offered)
+        answerable = sum(1 for r in labelled_rows if faq_labels[r["id"]])
+        print(f"        FAQ as a button: {len(offered)} (right {offered_right}); rows an entry answers {answerable}")
 
 
 def reaches(categories, row, first_of, pred):

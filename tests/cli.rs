@@ -259,7 +259,7 @@ fn chat_shows_node_ids_and_file_lines_for_editors() {
         .stdin
         .take()
         .expect("stdin")
-        .write_all("1\n邻居装修太吵了怎么办\n公司拖欠工资\n退出\n".as_bytes())
+        .write_all("1\n邻居装修太吵了怎么办\n公司拖欠工资\n菜单\n我想投诉一个部门\n退出\n".as_bytes())
         .expect("write");
     let out = String::from_utf8(child.wait_with_output().expect("out").stdout).expect("utf8");
     let main_line = line_of("dialogs/main.toml", "main");
@@ -270,6 +270,12 @@ fn chat_shows_node_ids_and_file_lines_for_editors() {
     let faq_line = line_of("faq/routing.toml", "noise_neighbour");
     assert!(out.contains(&format!("［FAQ noise_neighbour · faq/routing.toml:{faq_line}］")), "{out}");
     assert!(out.contains("［建议分类 · 理解程序给出的选项："), "{out}");
+    // A kind of matter answered directly says what let it through (issue 27).
+    let start = line_of("dialogs/route_work.toml", "labor_start");
+    let direct = format!(
+        "［直接回答“labor” · dialogs/understand/lexicon.toml [direct] · 节点 labor_start · dialogs/route_work.toml:{start}］"
+    );
+    assert!(out.contains(&direct), "{out}");
 }
 
 /// A binary run outside a checkout never serves the source tree it was built

@@ -23,9 +23,14 @@ fn where_written(engine: &Engine, step: &crate::engine::Step, root: &Path) -> St
         return format!("［建议分类 · 理解程序给出的选项：{}］\n", offered.join("、"));
     }
     let node = &step.session.node;
-    match c.find(node).and_then(|ix| c.locs.get(ix)) {
-        Some((file, line)) => format!("［节点 {node} · {}:{line}］\n", rel(file)),
-        None => format!("［节点 {node}］\n"),
+    let at = match c.find(node).and_then(|ix| c.locs.get(ix)) {
+        Some((file, line)) => format!("节点 {node} · {}:{line}", rel(file)),
+        None => format!("节点 {node}"),
+    };
+    match &step.direct {
+        // A direct answer: which threshold let it through, then the node.
+        Some(cat) => format!("［直接回答“{cat}” · {} [direct] · {at}］\n", crate::understand::load::LEXICON),
+        None => format!("［{at}］\n"),
     }
 }
 

@@ -7,7 +7,10 @@
 //! danger reply (`danger`: its kind) the category is `emergency` and
 //! `offered` is what the bot offers to go on with once the person says they
 //! are safe; for one given the check-in ("您现在安全吗？") `danger_check`
-//! names the kind suspected and the rest is the usual classification. `also_faq`: the FAQ entry
+//! names the kind suspected and the rest is the usual classification.
+//! `direct`: a FAQ answer shown before anything is asked; `direct_channel`:
+//! the category's first channel named before anything is asked (a kind of
+//! matter recognised surely enough, `[direct]` of the lexicon). `also_faq`: the FAQ entry
 //! answering a second part of the message (petitioning about the matter),
 //! given before the matter's route. `top` lists the likeliest
 //! categories with their probability (for analysis).
@@ -62,7 +65,7 @@ pub fn row(u: &Understanding, id: Value, question: &str) -> Value {
     let offer = u.chat_offer(question, &c);
     let mut offered = offer.categories;
     let after_no = if offer.confident { offered.split_off(1) } else { offer.more };
-    let mut row = json!({"id": id, "category": c.category, "channels": channels, "confidence": (c.confidence * 1000.0).round() / 1000.0, "faq": faq, "faq_share": (c.faq_share * 1000.0).round() / 1000.0, "faq_rule": c.faq_rule, "faq_sim": (c.faq_sim * 1000.0).round() / 1000.0, "direct": c.direct, "offered": offered, "offered_after_no": after_no});
+    let mut row = json!({"id": id, "category": c.category, "channels": channels, "confidence": (c.confidence * 1000.0).round() / 1000.0, "faq": faq, "faq_share": (c.faq_share * 1000.0).round() / 1000.0, "faq_rule": c.faq_rule, "faq_sim": (c.faq_sim * 1000.0).round() / 1000.0, "direct": c.direct, "direct_channel": offer.direct && !c.direct, "offered": offered, "offered_after_no": after_no});
     if let Some(a) = &danger {
         // Asked "您现在安全吗？" before anything else.
         row["danger_check"] = json!(a.kind.id());

@@ -467,6 +467,8 @@ impl Cx<'_> {
             also_mentioned_label: opt(self, &t.also_mentioned_label, "您还提到：{category}"),
             faq_offer_label: opt(self, &t.faq_offer_label, "问答：{question}"),
             faq_not_this_label: opt(self, &t.faq_not_this_label, "不是这个"),
+            direct: opt(self, &t.direct, "您问的是“{category}”方面的事。这类事一般先找：{channel}。"),
+            direct_not_this_label: opt(self, &t.direct_not_this_label, "不是这类事"),
             date_from_message: opt(
                 self,
                 &t.date_from_message,

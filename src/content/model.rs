@@ -236,6 +236,8 @@ pub struct Texts {
     pub date_from_message: String,
     pub faq_heading: String,
     pub faq_not_this_label: String,
+    pub direct: String,
+    pub direct_not_this_label: String,
     pub faq_offer_label: String,
     pub also_mentioned_label: String,
     pub date_unknown_label: String,

@@ -251,6 +251,14 @@ pub struct CommandTexts {
     /// The button beside a FAQ answer for "that is not my question".
     #[serde(default)]
     pub faq_not_this_label: Option<Spanned<String>>,
+    /// A kind of matter recognised surely enough to answer directly: its
+    /// first channel named before anything is asked (`{category}`,
+    /// `{channel}`).
+    #[serde(default)]
+    pub direct: Option<Spanned<String>>,
+    /// The button beside a direct answer for "that is not my matter".
+    #[serde(default)]
+    pub direct_not_this_label: Option<Spanned<String>>,
     /// The date a first message gave, used for the date question
     /// (`{said}` as typed, `{date}` as read).
     #[serde(default)]

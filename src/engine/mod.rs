@@ -57,6 +57,9 @@ pub struct Step {
     pub session: Session,
     pub replies: Vec<Reply>,
     pub log: LogRecord,
+    /// The kind of matter answered directly, its first channel named
+    /// before anything was asked (for editors: `chat --show-ids`).
+    pub direct: Option<String>,
 }
 
 /// Working state of one step.
@@ -69,6 +72,8 @@ struct Turn<'a> {
     feedback: Option<Feedback>,
     /// The message was understood only well enough to offer choices.
     low_confidence: bool,
+    /// Answered directly as this kind of matter (see [`Step::direct`]).
+    direct: Option<String>,
     /// The reply put the matter to the person to confirm or pick.
     asked: bool,
     /// The FAQ entry shown, if one was.
@@ -135,6 +140,7 @@ impl Engine {
             card_channel: None,
             feedback: None,
             low_confidence: false,
+            direct: None,
             asked: false,
             faq_shown: None,
             danger: None,
@@ -344,7 +350,8 @@ impl<'a> Turn<'a> {
                 self.go(node, &sets);
             }
             Intent::Faq { faq, more } => self.faq(faq, &more),
-            Intent::Suggest { categories, confident, more, faq } => {
+            Intent::Suggest { categories, direct: true, faq, .. } => self.direct(&categories, faq),
+            Intent::Suggest { categories, confident, more, faq, .. } => {
                 self.suggest_as(&categories, if confident { Ask::Confirm } else { Ask::Pick }, None, &more, faq)
             }
             Intent::Also { faq, then } => {
@@ -624,7 +631,7 @@ impl<'a> Turn<'a> {
             label: self.label,
             voice: inbound.voice,
         };
-        Step { session: s, replies: self.replies, log }
+        Step { session: s, replies: self.replies, log, direct: self.direct }
     }
 }
 

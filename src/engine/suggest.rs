@@ -113,6 +113,48 @@ impl Turn<'_> {
 }
 
 impl Turn<'_> {
+    /// A kind of matter recognised surely enough to answer directly: its
+    /// first channel named at once (that channel's basis cited), then its
+    /// own questions and cards, with 不是这类事 (the next likeliest kinds)
+    /// and a FAQ entry that may answer it among the buttons.
+    pub(super) fn direct(&mut self, categories: &[String], faq: Option<usize>) {
+        let Some((c, others)) = categories.split_first() else { return self.not_understood() };
+        let dir = &self.content.directory;
+        let entry = self.content.category_entry.get(c.as_str()).copied();
+        let cat = dir.categories.get(c);
+        let channel = cat.and_then(|x| x.channels.first()).and_then(|id| dir.channels.get(id));
+        let (Some(entry), Some(cat), Some(channel)) = (entry, cat, channel) else {
+            // Content without the channel: ask as usual.
+            return self.suggest_as(categories, Ask::Confirm, None, &[], faq);
+        };
+        let t = &self.content.texts;
+        let said = t.direct.replace("{category}", &cat.name).replace("{channel}", &channel.name);
+        let basis = channel.basis.clone();
+        let label = t.direct_not_this_label.clone();
+        let ids: Vec<_> = others.iter().take(choice::MAX_NOT_THAT).map(|c| ChoiceId::name(c)).collect();
+        let no = if ids.is_empty() { ChoiceId::cmd(Cmd::Menu) } else { ChoiceId::NotThat(ids) };
+        let mut extra = vec![ChoiceOut { id: no, label }];
+        if let Some(f) = faq.and_then(|i| self.content.faq.get(i)) {
+            let label = t.faq_offer_label.replace("{question}", &f.question);
+            extra.push(ChoiceOut { id: ChoiceId::Answer(ChoiceId::name(&f.id)), label });
+        }
+        let first = self.replies.len();
+        self.direct = Some(c.clone());
+        self.go(entry, &[("category".to_string(), c.clone())]);
+        if let Some(r) = self.replies.get_mut(first) {
+            r.text = if r.text.is_empty() { said } else { format!("{said}\n\n{}", r.text) };
+            if !r.cites.contains(&basis) {
+                r.cites.insert(0, basis);
+            }
+        } else {
+            self.replies.push(Reply { cites: vec![basis], ..Reply::plain(said) });
+        }
+        if let Some(last) = self.replies.last_mut() {
+            last.choices.extend(extra);
+            self.s.offered = remember(self.content, &last.choices);
+        }
+    }
+
     /// 您还提到: buttons for the other matters a message raised, after the
     /// ones of the reply just given.
     pub(super) fn also_mentioned(&mut self, others: &[String]) {

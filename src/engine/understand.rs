@@ -39,6 +39,9 @@ pub enum Intent {
     Suggest {
         categories: Vec<String>,
         confident: bool,
+        /// Sure enough to answer directly: the first category's first
+        /// channel is named and its dialog goes on, 不是这类事 beside.
+        direct: bool,
         more: Vec<String>,
         /// A FAQ entry that may answer it, not sure enough to show
         /// directly: offered as a button.

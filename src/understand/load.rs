@@ -18,6 +18,9 @@ pub struct Lexicon {
     pub requires: HashMap<String, Vec<String>>,
     /// A second matter in the message: petitioning about the first.
     pub also: Vec<Also>,
+    /// Kinds of matter answered directly (first channel named before
+    /// anything is asked) from this probability; the others are asked about.
+    pub direct: HashMap<String, f64>,
 }
 
 /// When a message about a matter also speaks of petitioning about it
@@ -54,6 +57,8 @@ struct RawLexicon {
     requires: BTreeMap<Spanned<String>, Vec<String>>,
     #[serde(default)]
     also: Vec<RawAlso>,
+    #[serde(default)]
+    direct: BTreeMap<Spanned<String>, Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -167,6 +172,20 @@ pub fn load(
     for c in lex.requires.keys() {
         check(c, &lex_src, diags);
     }
+    let mut probabilities_ok = true;
+    for (c, p) in &lex.direct {
+        check(c, &lex_src, diags);
+        // Below a confident guess a direct answer would be a coin toss.
+        if !(0.5..=1.0).contains(p.get_ref()) {
+            let msg = format!(
+                "`{}` is answered directly from {}: give a probability from 0.5 to 1",
+                c.get_ref(),
+                p.get_ref()
+            );
+            diags.error(&lex_src.path, lex_src.line(p.span()), Kind::Invalid, msg);
+            probabilities_ok = false;
+        }
+    }
     // More example files, one per theme or per source (e.g. an export of
     // staff annotations), read in name order so training is reproducible.
     let paths = more_example_files(&dir.join("examples"), diags);
@@ -197,6 +216,7 @@ pub fn load(
             .map(|r| Rule { all: r.all, category: r.category.into_inner(), faq: r.faq.map(Spanned::into_inner) })
             .collect(),
         requires: lex.requires.into_iter().map(|(k, v)| (k.into_inner(), v)).collect(),
+        direct: lex.direct.into_iter().map(|(k, v)| (k.into_inner(), v.into_inner())).collect(),
         also: lex
             .also
             .into_iter()
@@ -208,7 +228,7 @@ pub fn load(
             })
             .collect(),
     };
-    (ok && !unreadable).then_some((lexicon, examples))
+    (ok && probabilities_ok && !unreadable).then_some((lexicon, examples))
 }
 
 #[cfg(test)]
@@ -251,6 +271,21 @@ mod tests {
         assert!(e.file.ends_with("examples/more.toml"), "{e:?}");
         assert_eq!(e.line, 3);
         assert!(e.message.contains("labour"));
+    }
+
+    #[test]
+    fn a_direct_answer_needs_a_known_kind_and_a_probability_from_one_half() {
+        let dir = setup(&[]);
+        let lex = dir.path().join(LEXICON);
+        std::fs::write(&lex, "terms = []\n[synonyms]\n[direct]\nlabor = 0.8\n").expect("write");
+        let mut diags = Diagnostics::default();
+        let (l, _) = load(dir.path(), &["labor".to_string()], None, &mut diags).expect("loads");
+        assert_eq!(l.direct.get("labor"), Some(&0.8));
+        std::fs::write(&lex, "terms = []\n[synonyms]\n[direct]\nlabor = 0.3\nlabour = 0.9\n").expect("write");
+        let mut diags = Diagnostics::default();
+        assert!(load(dir.path(), &["labor".to_string()], None, &mut diags).is_none());
+        let lines: Vec<usize> = diags.errors().map(|e| e.line).collect();
+        assert_eq!(lines, [4, 5], "{:?}", diags.errors().collect::<Vec<_>>());
     }
 
     #[test]

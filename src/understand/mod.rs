@@ -56,6 +56,9 @@ pub const MAX_OTHERS: usize = 2;
 pub struct ChatOffer {
     pub categories: Vec<String>,
     pub confident: bool,
+    /// Sure enough to answer directly: the first category's first channel
+    /// is named before anything is asked (`[direct]` of the lexicon).
+    pub direct: bool,
     pub more: Vec<String>,
     pub others: Vec<String>,
 }
@@ -217,7 +220,8 @@ impl Understanding {
             }
         }
         let others = matters.into_iter().filter(|m| categories.first() != Some(m)).take(MAX_OTHERS).collect();
-        ChatOffer { categories, confident, more, others }
+        let direct = confident && categories.first() == Some(&c.category) && self.sure_enough(c);
+        ChatOffer { categories, confident, direct, more, others }
     }
 
     /// The several matters one message raises ("手术做坏了，低保也取消了，
@@ -422,6 +426,13 @@ impl Understanding {
         (matters.filter(|(_, p)| *p >= UNSURE).take(3).map(|(cat, _)| cat.clone()).collect(), false)
     }
 
+    /// Whether `c` is recognised surely enough to be answered directly: its
+    /// kind is listed under `[direct]` and this likely (thresholds chosen by
+    /// cross-validation, `benches/choose_direct.py`).
+    pub fn sure_enough(&self, c: &Classification) -> bool {
+        self.lexicon.direct.get(&c.category).is_some_and(|from| c.confidence >= *from)
+    }
+
     /// When the chat offers buttons (not a guess to confirm): the next
     /// likeliest categories, however unlikely, that 都不是 offers before the
     /// menu (cross-validated over train_real: a right channel after one 不是
@@ -560,10 +571,10 @@ impl Understand for Smart {
                 Intent::Faq { faq, more }
             }
             _ => {
-                let ChatOffer { categories, confident, more, others } = u.chat_offer(text, &c);
+                let ChatOffer { categories, confident, direct, more, others } = u.chat_offer(text, &c);
                 let ask = match (categories.is_empty(), c.faq) {
                     (true, None) => Intent::Lost,
-                    (_, faq) => Intent::Suggest { categories, confident, more, faq },
+                    (_, faq) => Intent::Suggest { categories, confident, direct, more, faq },
                 };
                 if others.is_empty() { ask } else { Intent::Several { first: Box::new(ask), others } }
             }
