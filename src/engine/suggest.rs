@@ -143,7 +143,8 @@ impl Turn<'_> {
         self.go(entry, &[("category".to_string(), c.clone())]);
         if let Some(r) = self.replies.get_mut(first) {
             r.text = if r.text.is_empty() { said } else { format!("{said}\n\n{}", r.text) };
-            if !r.cites.contains(&basis) {
+            // A card that follows cites its own basis, for this channel too.
+            if r.card.is_none() && !r.cites.contains(&basis) {
                 r.cites.insert(0, basis);
             }
         } else {
