@@ -284,3 +284,18 @@ reviewed = "2026-12-07"
         "{errors:#?}"
     );
 }
+
+/// A direct answer (issue 27) says the usual first steps and cites them: a
+/// category with the words but no basis is an error at its line.
+#[test]
+fn a_direct_answer_without_its_basis_is_an_error_at_its_line() {
+    let errors = errors_after_in("config", "directory.toml", |t| {
+        t.replacen("direct_basis = \"《法律援助法》第二十三条\"\n", "", 1)
+    });
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("directory.toml:") && errors[0].contains("needs both `direct` and `direct_basis`"),
+        "{}",
+        errors[0]
+    );
+}

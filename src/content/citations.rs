@@ -42,6 +42,9 @@ pub fn written(raw: &RawContent) -> Vec<Written> {
         for c in d.channels.values() {
             out.extend([&c.basis, &c.how].into_iter().map(|s| at(src, s)));
         }
+        for c in d.categories.values() {
+            out.extend(c.direct.iter().chain(&c.direct_basis).map(|s| at(src, s)));
+        }
         out.extend(d.free_help.iter().map(|s| at(src, s)));
     }
     if let Some((src, d)) = &raw.deadlines {

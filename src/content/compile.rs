@@ -467,7 +467,6 @@ impl Cx<'_> {
             also_mentioned_label: opt(self, &t.also_mentioned_label, "您还提到：{category}"),
             faq_offer_label: opt(self, &t.faq_offer_label, "问答：{question}"),
             faq_not_this_label: opt(self, &t.faq_not_this_label, "不是这个"),
-            direct: opt(self, &t.direct, "您问的是“{category}”方面的事。这类事一般先找：{channel}。"),
             direct_not_this_label: opt(self, &t.direct_not_this_label, "不是这类事"),
             date_from_message: opt(
                 self,
@@ -599,10 +598,20 @@ fn compile_directory(src: &Source, d: &raw::DirectoryFile, diags: &mut Diagnosti
                 diags.error(p, src.line(ch.span()), Kind::UnknownChannel, msg);
             }
         }
+        let direct = match (&c.direct, &c.direct_basis) {
+            (Some(text), Some(basis)) => Some((field(text, "direct answer", diags), field(basis, "its basis", diags))),
+            (None, None) => None,
+            (Some(s), None) | (None, Some(s)) => {
+                let msg = format!("category `{id}`: a direct answer needs both `direct` and `direct_basis`");
+                diags.error(p, src.line(s.span()), Kind::Invalid, msg);
+                None
+            }
+        };
         let cat = Category {
             name: field(&c.name, "category name", diags),
             channels: c.channels.iter().map(|c| c.get_ref().clone()).collect(),
             xinfang_ok: c.xinfang_ok,
+            direct,
         };
         categories.insert(id.clone(), cat);
     }

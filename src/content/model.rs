@@ -236,7 +236,6 @@ pub struct Texts {
     pub date_from_message: String,
     pub faq_heading: String,
     pub faq_not_this_label: String,
-    pub direct: String,
     pub direct_not_this_label: String,
     pub faq_offer_label: String,
     pub also_mentioned_label: String,
@@ -291,6 +290,8 @@ pub struct Category {
     pub name: String,
     pub channels: Vec<String>,
     pub xinfang_ok: bool,
+    /// The direct answer's words and their basis (see `RawCategory::direct`).
+    pub direct: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone)]

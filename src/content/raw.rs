@@ -251,11 +251,6 @@ pub struct CommandTexts {
     /// The button beside a FAQ answer for "that is not my question".
     #[serde(default)]
     pub faq_not_this_label: Option<Spanned<String>>,
-    /// A kind of matter recognised surely enough to answer directly: its
-    /// first channel named before anything is asked (`{category}`,
-    /// `{channel}`).
-    #[serde(default)]
-    pub direct: Option<Spanned<String>>,
     /// The button beside a direct answer for "that is not my matter".
     #[serde(default)]
     pub direct_not_this_label: Option<Spanned<String>>,
@@ -313,6 +308,14 @@ pub struct RawCategory {
     pub name: Spanned<String>,
     pub channels: Vec<Spanned<String>>,
     pub xinfang_ok: bool,
+    /// What the chat says first when it recognises this kind of matter
+    /// surely enough to answer directly (`[direct]` of the lexicon): the
+    /// usual first steps, in one or two sentences.
+    #[serde(default)]
+    pub direct: Option<Spanned<String>>,
+    /// The articles `direct` rests on.
+    #[serde(default)]
+    pub direct_basis: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

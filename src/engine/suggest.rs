@@ -114,22 +114,18 @@ impl Turn<'_> {
 
 impl Turn<'_> {
     /// A kind of matter recognised surely enough to answer directly: its
-    /// first channel named at once (that channel's basis cited), then its
-    /// own questions and cards, with 不是这类事 (the next likeliest kinds)
-    /// and a FAQ entry that may answer it among the buttons.
+    /// usual first steps said at once (the category's `direct`, its basis
+    /// cited), then its own questions and cards, with 不是这类事 (the next
+    /// likeliest kinds) and a FAQ entry that may answer it among the buttons.
     pub(super) fn direct(&mut self, categories: &[String], faq: Option<usize>) {
         let Some((c, others)) = categories.split_first() else { return self.not_understood() };
-        let dir = &self.content.directory;
         let entry = self.content.category_entry.get(c.as_str()).copied();
-        let cat = dir.categories.get(c);
-        let channel = cat.and_then(|x| x.channels.first()).and_then(|id| dir.channels.get(id));
-        let (Some(entry), Some(cat), Some(channel)) = (entry, cat, channel) else {
-            // Content without the channel: ask as usual.
+        let said = self.content.directory.categories.get(c).and_then(|x| x.direct.clone());
+        let (Some(entry), Some((said, basis))) = (entry, said) else {
+            // No words for a direct answer: ask as usual.
             return self.suggest_as(categories, Ask::Confirm, None, &[], faq);
         };
         let t = &self.content.texts;
-        let said = t.direct.replace("{category}", &cat.name).replace("{channel}", &channel.name);
-        let basis = channel.basis.clone();
         let label = t.direct_not_this_label.clone();
         let ids: Vec<_> = others.iter().take(choice::MAX_NOT_THAT).map(|c| ChoiceId::name(c)).collect();
         let no = if ids.is_empty() { ChoiceId::cmd(Cmd::Menu) } else { ChoiceId::NotThat(ids) };
@@ -141,14 +137,12 @@ impl Turn<'_> {
         let first = self.replies.len();
         self.direct = Some(c.clone());
         self.go(entry, &[("category".to_string(), c.clone())]);
-        if let Some(r) = self.replies.get_mut(first) {
-            r.text = if r.text.is_empty() { said } else { format!("{said}\n\n{}", r.text) };
-            // A card that follows cites its own basis, for this channel too.
-            if r.card.is_none() && !r.cites.contains(&basis) {
+        match self.replies.get_mut(first) {
+            Some(r) => {
+                r.text = if r.text.is_empty() { said } else { format!("{said}\n\n{}", r.text) };
                 r.cites.insert(0, basis);
             }
-        } else {
-            self.replies.push(Reply { cites: vec![basis], ..Reply::plain(said) });
+            None => self.replies.push(Reply { cites: vec![basis], ..Reply::plain(said) }),
         }
         if let Some(last) = self.replies.last_mut() {
             last.choices.extend(extra);

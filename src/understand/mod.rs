@@ -517,6 +517,20 @@ pub fn build(
     let cats: Vec<String> = content.directory.categories.keys().cloned().collect();
     let faqs: Vec<String> = content.faq.iter().map(|f| f.id.clone()).collect();
     let (lexicon, examples) = load::load(root, &cats, Some(&faqs), diags)?;
+    let mut silent: Vec<&String> = lexicon
+        .direct
+        .keys()
+        .filter(|c| content.directory.categories.get(*c).is_some_and(|x| x.direct.is_none()))
+        .collect();
+    silent.sort();
+    if !silent.is_empty() {
+        let list: Vec<&str> = silent.iter().map(|c| c.as_str()).collect();
+        let msg = format!(
+            "[direct] lists {} without `direct` words in config/directory.toml: asked about instead",
+            list.join(", ")
+        );
+        diags.warning(&root.join(load::LEXICON), 1, crate::content::diag::Kind::Invalid, msg);
+    }
     match train::load_model(root, &examples, diags) {
         Some(Ok(model)) => {
             let mut classes = model.all.classes();
