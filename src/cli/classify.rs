@@ -115,8 +115,13 @@ pub fn cross_validate(
 ) -> anyhow::Result<()> {
     anyhow::ensure!(k >= 2, "--cv needs at least 2 folds");
     let mut rows = train::read_real(real)?;
+    // The nearest-neighbour vote draws on the repository's questions only
+    // (as `serve` does), never on the external file's.
+    let mut in_repo = std::collections::HashSet::new();
     if data.repo_real {
-        rows.extend(train::repo_rows(root, s.repo_scale)?);
+        let repo = train::repo_rows(root, s.repo_scale)?;
+        in_repo.extend(repo.iter().map(|r| r.id.clone()));
+        rows.extend(repo);
     }
     rows.retain(|r| kept(&r.id, data.percent));
     let asked: Vec<String> = match data.typos {
@@ -142,7 +147,10 @@ pub fn cross_validate(
             0 => None,
             n => Some((n, model(&train::items(&examples, &[], 1.0))?)),
         };
-        let u = Understanding::new(content.clone(), lexicon.clone(), Models { all, long });
+        let mut labelled = examples.items.clone();
+        labelled
+            .extend(rest.iter().filter(|r| in_repo.contains(&r.id)).map(|r| (r.category.clone(), r.question.clone())));
+        let u = Understanding::new(content.clone(), lexicon.clone(), Models { all, long }, &labelled);
         for (i, r) in rows.iter().enumerate().filter(|(i, _)| i % k == fold) {
             lines[i] = row(&u, json!(r.id), &asked[i]);
         }

@@ -134,16 +134,11 @@ impl Turn<'_> {
             let label = t.faq_offer_label.replace("{question}", &f.question);
             extra.push(ChoiceOut { id: ChoiceId::Answer(ChoiceId::name(&f.id)), label });
         }
-        let first = self.replies.len();
+        // Its own message, so its basis is read as the basis of these words
+        // (not of the question that follows).
+        self.replies.push(Reply { cites: vec![basis], ..Reply::plain(said) });
         self.direct = Some(c.clone());
         self.go(entry, &[("category".to_string(), c.clone())]);
-        match self.replies.get_mut(first) {
-            Some(r) => {
-                r.text = if r.text.is_empty() { said } else { format!("{said}\n\n{}", r.text) };
-                r.cites.insert(0, basis);
-            }
-            None => self.replies.push(Reply { cites: vec![basis], ..Reply::plain(said) }),
-        }
         if let Some(last) = self.replies.last_mut() {
             last.choices.extend(extra);
             self.s.offered = remember(self.content, &last.choices);
