@@ -21,7 +21,10 @@ import subprocess
 import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-GRID = [0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97]
+# Not below 0.7: the labelled questions are legal consultations only, so a
+# kind's precision at lower probabilities says little about other writing
+# (问政 posts about wage policy reached labour at 0.62–0.67 on dev).
+GRID = [0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97]
 MIN_ROWS = 10
 PRECISION = 0.95
 WILSON = 0.85
