@@ -13,6 +13,13 @@ use std::collections::HashMap;
 /// How many neighbours vote.
 pub const K: usize = 10;
 
+/// A gram in more than one in this many questions is not looked up (it
+/// adds about the same to every question's similarity, and costs most).
+const COMMON: usize = 8;
+
+/// Below this many questions every gram is looked up.
+const MIN_FOR_COMMON: usize = 1000;
+
 /// One labelled question: its kind of matter and its weighted grams.
 struct Doc {
     class: u16,
@@ -110,13 +117,18 @@ impl Neighbours {
     /// gram with it.
     pub fn vote(&self, text: &str) -> Vec<(String, f64)> {
         let q = weigh(&grams(text), |k| self.idf.get(k).copied().unwrap_or(self.unseen));
-        let mut sim: HashMap<u32, f32> = HashMap::new();
+        let mut sim = vec![0f32; self.docs.len()];
         for (k, w) in &q {
-            for (doc, dw) in self.postings.get(k).map(Vec::as_slice).unwrap_or_default() {
-                *sim.entry(*doc).or_default() += w * dw;
+            // Sounds most questions have (的, 我, 了) separate none of them.
+            let common = |l: &&Vec<(u32, f32)>| self.docs.len() >= MIN_FOR_COMMON && l.len() > self.docs.len() / COMMON;
+            let Some(list) = self.postings.get(k).filter(|l| !common(l)) else { continue };
+            for (doc, dw) in list {
+                if let Some(s) = sim.get_mut(*doc as usize) {
+                    *s += w * dw;
+                }
             }
         }
-        let mut best: Vec<(u32, f32)> = sim.into_iter().filter(|(_, s)| *s > 0.0).collect();
+        let mut best: Vec<(u32, f32)> = (0u32..).zip(sim).filter(|(_, s)| *s > 0.0).collect();
         // Ties broken by document order, so the vote is reproducible.
         best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         best.truncate(K);
