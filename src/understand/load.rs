@@ -21,6 +21,9 @@ pub struct Lexicon {
     /// Kinds of matter answered directly (first channel named before
     /// anything is asked) from this probability; the others are asked about.
     pub direct: HashMap<String, f64>,
+    /// Words telling that what a clause speaks of already happened (its
+    /// lawful period may be running): such a matter is taken first.
+    pub happened: Vec<String>,
 }
 
 /// When a message about a matter also speaks of petitioning about it
@@ -59,6 +62,8 @@ struct RawLexicon {
     also: Vec<RawAlso>,
     #[serde(default)]
     direct: BTreeMap<Spanned<String>, Spanned<f64>>,
+    #[serde(default)]
+    happened: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -217,6 +222,7 @@ pub fn load(
             .collect(),
         requires: lex.requires.into_iter().map(|(k, v)| (k.into_inner(), v)).collect(),
         direct: lex.direct.into_iter().map(|(k, v)| (k.into_inner(), v.into_inner())).collect(),
+        happened: lex.happened,
         also: lex
             .also
             .into_iter()

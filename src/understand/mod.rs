@@ -249,29 +249,40 @@ impl Understanding {
     /// The several matters one message raises ("手术做坏了，低保也取消了，
     /// 村干部还贪污"): its sentences and clauses classified on their own,
     /// each kind of matter recognised confidently in one of them, taken in
-    /// the order their lawful periods run out (shortest first, see
-    /// [`Content::first_period_days`]; without one last, else as written).
+    /// the order their lawful periods run out: first those whose clause
+    /// tells of something that already happened (the lexicon's `happened`
+    /// words: 被辞退了, 收到决定 — its period may be running; 想申请低保 has
+    /// none yet), then the shortest period first (see
+    /// [`Content::first_period_days`]; without one last), else as written.
     /// Empty unless there are at least two; long letters are judged whole.
     pub fn matters(&self, text: &str) -> Vec<String> {
         if text.chars().count() >= LONG_POST {
             return Vec::new();
         }
-        let mut found: Vec<String> = Vec::new();
+        // Each kind once, with whether a clause of it tells of something
+        // that already happened (its period may be running).
+        let mut found: Vec<(String, bool)> = Vec::new();
         let clauses = text.split(['。', '！', '？', '；', '!', '?', ';', '\n', '，', ',']);
         for clause in
             clauses.map(str::trim).filter(|c| c.chars().filter(|c| c.is_alphanumeric()).count() >= MATTER_CHARS / 2)
         {
             let c = self.classify_matter(clause);
             let matter = !matches!(c.category.as_str(), "out_of_scope" | "legal_aid" | "xinfang_procedure");
-            if matter && c.confidence >= CLAUSE_CONFIDENT && !found.contains(&c.category) {
-                found.push(c.category);
+            if !matter || c.confidence < CLAUSE_CONFIDENT {
+                continue;
+            }
+            let happened = self.lexicon.happened.iter().any(|w| clause.contains(w.as_str()));
+            match found.iter_mut().find(|(k, _)| *k == c.category) {
+                Some(f) => f.1 |= happened,
+                None => found.push((c.category, happened)),
             }
         }
         if found.len() < 2 {
             return Vec::new();
         }
-        found.sort_by_key(|c| self.content.first_period_days(c).unwrap_or(u32::MAX));
-        found
+        // Already running first, then the shortest period, then as written.
+        found.sort_by_key(|(c, happened)| (!happened, self.content.first_period_days(c).unwrap_or(u32::MAX)));
+        found.into_iter().map(|(c, _)| c).collect()
     }
 
     /// What a message is about.
