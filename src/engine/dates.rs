@@ -160,13 +160,29 @@ const MAX_SEARCHED_CHARS: usize = 600;
 /// ones still ahead. Only phrases with a date word (年 月 日 号 天 周 星期
 /// 礼拜 旬 春节 过年) count, so 10.8万 or 15号楼 are not dates.
 pub fn find_in(text: &str, today: Date) -> Option<(String, Given)> {
+    let all = find_all(text, today);
+    let first = all.first()?;
+    all.iter().all(|f| f.given == first.given).then(|| (first.phrase.clone(), first.given))
+}
+
+/// A date a message speaks of: as typed, as read, and the rest of its
+/// clause (what happened then: "被辞退了").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub phrase: String,
+    pub given: Given,
+    pub clause: String,
+}
+
+/// Every date a message speaks of, in order (see [`find_in`]).
+pub fn find_all(text: &str, today: Date) -> Vec<Found> {
     const MARKS: [&str; 13] = ["年", "月", "日", "号", "天", "周", "星期", "礼拜", "旬", "春节", "过年", "初", "底"];
     const STARTS: &str = "0123456789０１２３４５６７８９〇零一二三四五六七八九十两今去前上这本半大昨春过";
     let chars: Vec<char> = text.chars().collect();
     if chars.len() > MAX_SEARCHED_CHARS {
-        return None;
+        return Vec::new();
     }
-    let mut found: Option<(String, Given)> = None;
+    let mut found: Vec<Found> = Vec::new();
     let mut i = 0;
     while i < chars.len() {
         // A date starts a phrase: not in the middle of a number or a word like 两年后.
@@ -192,18 +208,40 @@ pub fn find_in(text: &str, today: Date) -> Option<(String, Given)> {
             }
         }
         match hit {
-            Some((j, phrase, g)) => {
-                match &found {
-                    Some((_, seen)) if *seen != g => return None,
-                    Some(_) => {}
-                    None => found = Some((phrase, g)),
-                }
+            Some((j, phrase, given)) => {
+                let stop = |c: &char| "，。；！？,.;!?\n".contains(*c);
+                let from = chars[..i].iter().rposition(stop).map_or(0, |k| k + 1);
+                let to = chars[j..].iter().position(stop).map_or(chars.len(), |k| j + k);
+                let clause = chars[from..i].iter().chain(&chars[j..to]).collect();
+                found.push(Found { phrase, given, clause });
                 i = j;
             }
             None => i += 1,
         }
     }
     found
+}
+
+/// Of several dates a message gave, the one whose clause tells of what a
+/// date question asks about: the only one sharing a pair of Chinese
+/// characters (辞退, 判决, 送达) with the question's text. `None` when no
+/// clause or more than one shares as much.
+pub fn for_question<'a>(found: &'a [Found], question: &str) -> Option<&'a Found> {
+    // Pairs that say nothing about the event.
+    const COMMON: &str = "的了是我你他她们在和与及就都也还又把被给对向从到这那个日期天月年号时候哪什么吗呢请输入例如";
+    let pairs = |t: &str| -> Vec<(char, char)> {
+        let cs: Vec<char> = t.chars().collect();
+        cs.windows(2)
+            .filter(|w| w.iter().all(|c| ('\u{4e00}'..='\u{9fff}').contains(c) && !COMMON.contains(*c)))
+            .map(|w| (w[0], w[1]))
+            .collect()
+    };
+    let asked = pairs(question);
+    let score = |f: &Found| pairs(&f.clause).iter().filter(|p| asked.contains(p)).count();
+    let best = found.iter().map(score).max().filter(|b| *b > 0)?;
+    let mut top = found.iter().filter(|f| score(f) == best);
+    let first = top.next()?;
+    top.next().is_none().then_some(first)
 }
 
 /// 农历 / 阴历 / 正月 / 腊月 / 初五 (after `digits`: 初5).
@@ -730,6 +768,27 @@ mod tests {
         assert_eq!(g.to_slot(), "2026-03-11~2026-03-20");
         assert_eq!(Given::from_slot(&g.to_slot()), Some(g));
         assert_eq!(Given::from_slot("2026-03-20~2026-03-11"), None);
+    }
+
+    #[test]
+    fn of_several_dates_the_one_whose_clause_tells_what_is_asked() {
+        let end = "您和单位的劳动关系是哪天结束的（离职、被辞退的日期）？";
+        let award = "您是哪天收到仲裁裁决书的？";
+        let table: &[(&str, &str, Option<&str>)] = &[
+            ("2025年3月入职，上个月15号被辞退了，工资一直没给", end, Some("上个月15号")),
+            ("上个月15号被辞退了，2025年3月入职的", end, Some("上个月15号")),
+            ("去年6月申请的仲裁，上周三收到的仲裁裁决书", award, Some("上周三")),
+            // Nothing in either clause says what is asked: asked.
+            ("2025年3月入职，上个月15号出了事", end, None),
+            // Both clauses say it: asked.
+            ("上个月15号被辞退，上周三又被辞退", end, None),
+        ];
+        for (text, question, want) in table {
+            let all = find_all(text, TODAY);
+            assert!(all.len() >= 2, "{text}: {all:?}");
+            let got = for_question(&all, question).map(|f| f.phrase.as_str());
+            assert_eq!(got, *want, "{text}");
+        }
     }
 
     #[test]

@@ -329,9 +329,23 @@ impl<'a> Turn<'a> {
                 | Intent::Also { .. }
                 | Intent::Several { .. }
         ) {
-            if let Some((phrase, given)) = dates::today(self.now).and_then(|t| dates::find_in(text, t)) {
-                self.s.slots.insert(SAID_DATE.to_string(), given.to_slot());
-                self.s.slots.insert(SAID_DATE_TEXT.to_string(), phrase);
+            let found = dates::today(self.now).map(|t| dates::find_all(text, t)).unwrap_or_default();
+            match found.as_slice() {
+                [] => {}
+                [first, rest @ ..] if rest.iter().all(|f| f.given == first.given) => {
+                    self.s.slots.insert(SAID_DATE.to_string(), first.given.to_slot());
+                    self.s.slots.insert(SAID_DATE_TEXT.to_string(), first.phrase.clone());
+                }
+                // Several: the date question takes the one whose clause
+                // tells of what it asks (2025年3月入职，上个月15号被辞退了).
+                several => {
+                    let lines: Vec<String> = several
+                        .iter()
+                        .take(MAX_SAID_DATES)
+                        .map(|f| format!("{}\t{}\t{}", f.given.to_slot(), f.phrase, f.clause.replace('\t', " ")))
+                        .collect();
+                    self.s.slots.insert(SAID_DATES.to_string(), lines.join("\n"));
+                }
             }
         }
         match &intent {
@@ -566,9 +580,14 @@ impl<'a> Turn<'a> {
         // The matter's date question, when the first message already said
         // the date: taken from there (once), and said so, with the way back.
         if let NodeKind::Ask { slot, input: Input::Date { next }, .. } = &self.current().kind {
-            let said = self.s.slots.remove(SAID_DATE).and_then(|v| Given::from_slot(&v));
+            let one = self.s.slots.remove(SAID_DATE).and_then(|v| Given::from_slot(&v));
             let phrase = self.s.slots.remove(SAID_DATE_TEXT).unwrap_or_default();
-            if let Some(given) = said.filter(|_| !self.s.slots.contains_key(slot)) {
+            let several = self.s.slots.remove(SAID_DATES).map(|v| said_dates(&v)).unwrap_or_default();
+            let said = match one {
+                Some(g) => Some((g, phrase)),
+                None => dates::for_question(&several, &self.current().text).map(|f| (f.given, f.phrase.clone())),
+            };
+            if let Some((given, phrase)) = said.filter(|_| !self.s.slots.contains_key(slot)) {
                 let note =
                     self.content.texts.date_from_message.replace("{said}", &phrase).replace("{date}", &describe(given));
                 self.replies.push(Reply::plain(note));
@@ -639,6 +658,24 @@ impl<'a> Turn<'a> {
 /// Slots holding the date a question said, until its date question comes.
 const SAID_DATE: &str = "said_date";
 const SAID_DATE_TEXT: &str = "said_date_text";
+/// Several different dates a first message gave: one line each, the date,
+/// the phrase and the rest of its clause, tab-separated.
+const SAID_DATES: &str = "said_dates";
+/// Most dates of one message kept (the session stays small).
+const MAX_SAID_DATES: usize = 4;
+
+/// The dates kept in [`SAID_DATES`] (lines that do not read are skipped).
+fn said_dates(v: &str) -> Vec<dates::Found> {
+    v.lines()
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, '\t');
+            let given = Given::from_slot(parts.next()?)?;
+            let phrase = parts.next()?.to_string();
+            let clause = parts.next().unwrap_or_default().to_string();
+            Some(dates::Found { phrase, given, clause })
+        })
+        .collect()
+}
 
 /// A date read, in words for a reply: 2026-10-15, 2026-10 or 2026-03-11 至 2026-03-20.
 fn describe(g: Given) -> String {
