@@ -98,7 +98,7 @@ fn text_cells(html: &str) -> Vec<String> {
     html.split(r#"<td class="text">"#).skip(1).filter_map(|x| x.split("</td>").next()).map(str::to_string).collect()
 }
 
-const QUESTIONS: [&str; 3] = ["老板拖欠我三个月工资不给怎么办", "单位一直不给我交社保怎么办", "今天天气怎么样"];
+const QUESTIONS: [&str; 3] = ["老板拖欠我三个月工资不给怎么办", "邻居家装修把我家墙弄裂了怎么办", "今天天气怎么样"];
 
 #[tokio::test]
 async fn the_console_shows_citizens_questions_and_nothing_else() {
@@ -174,7 +174,8 @@ async fn the_console_shows_citizens_questions_and_nothing_else() {
     let json: Value =
         serde_json::from_str(&page(&client, &server, &admin, "/staff/dashboard.json").await.1).expect("json");
     // Not understood (review S3): c's 今天天气怎么样 (not recognised) and b's
-    // 社保 question, put to b to confirm and left for the menu.
+    // question about the neighbour's works, put to b to confirm and left for
+    // the menu (a kind answered directly would count as understood).
     assert_eq!(json["unmatched"], 2, "{json}");
 
     // `stats` asks the running server: today only, or the last 30 days with
