@@ -134,6 +134,7 @@ pub fn cross_validate(
     let (content, _) = crate::content::load(root);
     let content = Arc::new(content.ok_or_else(|| anyhow::anyhow!("content has errors: run `xinfang-guide check`"))?);
     let (lexicon, examples) = train::load_examples(root)?;
+    let categories: Vec<String> = content.directory.categories.keys().cloned().collect();
     let mut lines = vec![Value::Null; rows.len()];
     let model = |items: &[crate::understand::model::Item]| {
         Model::from_bytes(&train::train_items(&lexicon, &examples, items)).map_err(anyhow::Error::msg)
@@ -147,9 +148,8 @@ pub fn cross_validate(
             0 => None,
             n => Some((n, model(&train::items(&examples, &[], 1.0))?)),
         };
-        let mut labelled = examples.items.clone();
-        labelled
-            .extend(rest.iter().filter(|r| in_repo.contains(&r.id)).map(|r| (r.category.clone(), r.question.clone())));
+        let repo: Vec<RealRow> = rest.iter().filter(|r| in_repo.contains(&r.id)).cloned().collect();
+        let labelled = train::neighbour_pool(&examples, &repo, &categories);
         let u = Understanding::new(content.clone(), lexicon.clone(), Models { all, long }, &labelled);
         for (i, r) in rows.iter().enumerate().filter(|(i, _)| i % k == fold) {
             lines[i] = row(&u, json!(r.id), &asked[i]);

@@ -223,9 +223,9 @@ pub fn find_all(text: &str, today: Date) -> Vec<Found> {
 }
 
 /// Of several dates a message gave, the one whose clause tells of what a
-/// date question asks about: the only one sharing a pair of Chinese
-/// characters (辞退, 判决, 送达) with the question's text. `None` when no
-/// clause or more than one shares as much.
+/// date question asks about: the one sharing the most pairs of Chinese
+/// characters (辞退, 判决, 送达) with the question's text, uniquely. `None`
+/// when no clause shares any, or clauses of different dates share as much.
 pub fn for_question<'a>(found: &'a [Found], question: &str) -> Option<&'a Found> {
     // Pairs that say nothing about the event.
     const COMMON: &str = "的了是我你他她们在和与及就都也还又把被给对向从到这那个日期天月年号时候哪什么吗呢请输入例如";
@@ -241,8 +241,19 @@ pub fn for_question<'a>(found: &'a [Found], question: &str) -> Option<&'a Found>
     let best = found.iter().map(score).max().filter(|b| *b > 0)?;
     let mut top = found.iter().filter(|f| score(f) == best);
     let first = top.next()?;
-    top.next().is_none().then_some(first)
+    // The same date said twice is no tie.
+    top.all(|f| f.given == first.given).then_some(first)
 }
+
+/// What [`for_question`] needs of a clause, as a session keeps it: its
+/// Chinese characters only (no digits or letters, so no phone or ID
+/// number), at most `CLAUSE_CHARS`.
+pub fn clause_words(clause: &str) -> String {
+    clause.chars().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)).take(CLAUSE_CHARS).collect()
+}
+
+/// Most characters of a clause kept for [`for_question`].
+const CLAUSE_CHARS: usize = 24;
 
 /// 农历 / 阴历 / 正月 / 腊月 / 初五 (after `digits`: 初5).
 fn is_lunar(t: &str) -> bool {
@@ -782,6 +793,8 @@ mod tests {
             ("2025年3月入职，上个月15号出了事", end, None),
             // Both clauses say it: asked.
             ("上个月15号被辞退，上周三又被辞退", end, None),
+            // The same date twice is no tie.
+            ("上个月15号被辞退，2025年3月入职，上个月15号就辞退了", end, Some("上个月15号")),
         ];
         for (text, question, want) in table {
             let all = find_all(text, TODAY);

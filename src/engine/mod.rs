@@ -330,6 +330,12 @@ impl<'a> Turn<'a> {
                 | Intent::Several { .. }
         ) {
             let found = dates::today(self.now).map(|t| dates::find_all(text, t)).unwrap_or_default();
+            if !found.is_empty() {
+                // This message's dates replace any an earlier one gave.
+                for k in [SAID_DATE, SAID_DATE_TEXT, SAID_DATES] {
+                    self.s.slots.remove(k);
+                }
+            }
             match found.as_slice() {
                 [] => {}
                 [first, rest @ ..] if rest.iter().all(|f| f.given == first.given) => {
@@ -342,7 +348,7 @@ impl<'a> Turn<'a> {
                     let lines: Vec<String> = several
                         .iter()
                         .take(MAX_SAID_DATES)
-                        .map(|f| format!("{}\t{}\t{}", f.given.to_slot(), f.phrase, f.clause.replace('\t', " ")))
+                        .map(|f| format!("{}\t{}\t{}", f.given.to_slot(), f.phrase, dates::clause_words(&f.clause)))
                         .collect();
                     self.s.slots.insert(SAID_DATES.to_string(), lines.join("\n"));
                 }
@@ -659,7 +665,8 @@ impl<'a> Turn<'a> {
 const SAID_DATE: &str = "said_date";
 const SAID_DATE_TEXT: &str = "said_date_text";
 /// Several different dates a first message gave: one line each, the date,
-/// the phrase and the rest of its clause, tab-separated.
+/// the phrase and the Chinese characters of the rest of its clause (no
+/// digits or letters: no phone or ID numbers kept; capped), tab-separated.
 const SAID_DATES: &str = "said_dates";
 /// Most dates of one message kept (the session stays small).
 const MAX_SAID_DATES: usize = 4;

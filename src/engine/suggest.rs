@@ -21,8 +21,7 @@ impl Turn<'_> {
             choices.push(ChoiceOut { id: ChoiceId::Faq(ChoiceId::name(&self.content.node(node).id)), label });
         }
         let label = self.content.texts.faq_not_this_label.clone();
-        let ids: Vec<_> = more.iter().take(choice::MAX_NOT_THAT).map(|c| ChoiceId::name(c)).collect();
-        let not_this = if ids.is_empty() { ChoiceId::cmd(Cmd::Menu) } else { ChoiceId::NotThat(ids) };
+        let not_this = not_that(more);
         choices.push(ChoiceOut { id: not_this, label });
         choices.extend(feedback_choices(self.content));
         choices.extend(lost_choices(self.content));
@@ -85,8 +84,7 @@ impl Turn<'_> {
                 let no = if others.is_empty() {
                     menu
                 } else {
-                    let ids = others.iter().take(choice::MAX_NOT_THAT).map(|c| ChoiceId::name(c)).collect();
-                    ChoiceOut { id: ChoiceId::NotThat(ids), label: "不是".to_string() }
+                    ChoiceOut { id: not_that(others), label: "不是".to_string() }
                 };
                 (heading.unwrap_or(&texts.confirm).replace("{category}", &name(c)), vec![yes, no])
             }
@@ -96,8 +94,7 @@ impl Turn<'_> {
                 if more.is_empty() || ask != Ask::Pick {
                     choices.push(menu);
                 } else {
-                    let ids = more.iter().take(choice::MAX_NOT_THAT).map(|c| ChoiceId::name(c)).collect();
-                    choices.push(ChoiceOut { id: ChoiceId::NotThat(ids), label: "都不是".to_string() });
+                    choices.push(ChoiceOut { id: not_that(more), label: "都不是".to_string() });
                 }
                 let default = if ask == Ask::Instead { &texts.other_kinds } else { &texts.suggest };
                 (heading.unwrap_or(default).to_string(), choices)
@@ -127,9 +124,7 @@ impl Turn<'_> {
         };
         let t = &self.content.texts;
         let label = t.direct_not_this_label.clone();
-        let ids: Vec<_> = others.iter().take(choice::MAX_NOT_THAT).map(|c| ChoiceId::name(c)).collect();
-        let no = if ids.is_empty() { ChoiceId::cmd(Cmd::Menu) } else { ChoiceId::NotThat(ids) };
-        let mut extra = vec![ChoiceOut { id: no, label }];
+        let mut extra = vec![ChoiceOut { id: not_that(others), label }];
         if let Some(f) = faq.and_then(|i| self.content.faq.get(i)) {
             let label = t.faq_offer_label.replace("{question}", &f.question);
             extra.push(ChoiceOut { id: ChoiceId::Answer(ChoiceId::name(&f.id)), label });
@@ -167,6 +162,13 @@ impl Turn<'_> {
         last.choices.extend(extra);
         self.s.offered = remember(self.content, &last.choices);
     }
+}
+
+/// 不是 / 都不是 / 不是这个: the next likeliest kinds of matter, or the menu
+/// when there are none.
+fn not_that(kinds: &[String]) -> ChoiceId {
+    let ids: Vec<_> = kinds.iter().take(choice::MAX_NOT_THAT).map(|c| ChoiceId::name(c)).collect();
+    if ids.is_empty() { ChoiceId::cmd(Cmd::Menu) } else { ChoiceId::NotThat(ids) }
 }
 
 /// The label a node gives its own choice (`<node>.<n>`), if it is one.

@@ -20,9 +20,19 @@ const COMMON: usize = 8;
 /// Below this many questions every gram is looked up.
 const MIN_FOR_COMMON: usize = 1000;
 
-/// One labelled question: its kind of matter and its weighted grams.
+/// A labelled question the vote draws on.
+#[derive(Debug, Clone)]
+pub struct Labelled {
+    pub category: String,
+    pub text: String,
+    /// How much its vote counts (the weight it is learned with).
+    pub weight: f32,
+}
+
+/// One indexed question: its kind of matter and how much it counts.
 struct Doc {
-    class: u16,
+    class: usize,
+    weight: f32,
 }
 
 /// The index: each gram's documents with the gram's weight in them
@@ -42,7 +52,7 @@ pub struct Neighbours {
 /// are. 5-fold CV on train_real's rows, first channel without / with
 /// homophone typos: characters and pairs 78.0 / 74.8 %; those and the
 /// pairs' sounds 77.2 / 75.2; sounds only 77.0 / 76.0 (no vote: 76.2 / 75.8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Gram {
     Char(char),
     Pair(char, char),
@@ -73,25 +83,25 @@ fn grams(text: &str) -> HashMap<Gram, u32> {
 }
 
 impl Neighbours {
-    /// The index of labelled questions `(category, text)`.
-    pub fn new<'a>(labelled: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+    /// The index of labelled questions.
+    pub fn new(labelled: &[Labelled]) -> Self {
         let mut classes: Vec<String> = Vec::new();
-        let mut raw: Vec<(u16, HashMap<Gram, u32>)> = Vec::new();
-        for (cat, text) in labelled {
-            let class = match classes.iter().position(|c| c == cat) {
+        let mut raw: Vec<(usize, f32, HashMap<Gram, u32>)> = Vec::new();
+        for l in labelled.iter().filter(|l| l.weight > 0.0) {
+            let class = match classes.iter().position(|c| *c == l.category) {
                 Some(i) => i,
                 None => {
-                    classes.push(cat.to_string());
+                    classes.push(l.category.clone());
                     classes.len() - 1
                 }
             };
-            let g = grams(text);
+            let g = grams(&l.text);
             if !g.is_empty() {
-                raw.push((u16::try_from(class).unwrap_or(u16::MAX), g));
+                raw.push((class, l.weight, g));
             }
         }
         let mut df: HashMap<Gram, u32> = HashMap::new();
-        for (_, g) in &raw {
+        for (_, _, g) in &raw {
             for k in g.keys() {
                 *df.entry(*k).or_default() += 1;
             }
@@ -101,13 +111,13 @@ impl Neighbours {
         let unseen = n.max(1.0).ln();
         let mut postings: HashMap<Gram, Vec<(u32, f32)>> = HashMap::new();
         let mut docs = Vec::with_capacity(raw.len());
-        for (i, (class, g)) in raw.into_iter().enumerate() {
+        for (i, (class, weight, g)) in raw.into_iter().enumerate() {
             let v = weigh(&g, |k| idf.get(k).copied().unwrap_or(unseen));
             let doc = u32::try_from(i).unwrap_or(u32::MAX);
             for (k, w) in v {
                 postings.entry(k).or_default().push((doc, w));
             }
-            docs.push(Doc { class });
+            docs.push(Doc { class, weight });
         }
         Self { classes, docs, postings, idf, unseen }
     }
@@ -129,17 +139,23 @@ impl Neighbours {
             }
         }
         let mut best: Vec<(u32, f32)> = (0u32..).zip(sim).filter(|(_, s)| *s > 0.0).collect();
-        // Ties broken by document order, so the vote is reproducible.
-        best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        best.truncate(K);
-        let total: f32 = best.iter().map(|(_, s)| s).sum();
+        // Ties broken by document order (and the sums above run in gram
+        // order), so the vote is reproducible.
+        let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if best.len() > K {
+            best.select_nth_unstable_by(K - 1, order);
+            best.truncate(K);
+        }
+        best.sort_by(order);
+        let weighted: Vec<(usize, f32)> =
+            best.iter().filter_map(|(doc, s)| self.docs.get(*doc as usize).map(|d| (d.class, s * d.weight))).collect();
+        let total: f32 = weighted.iter().map(|(_, s)| s).sum();
         if total <= 0.0 {
             return Vec::new();
         }
         let mut by_class: Vec<(String, f64)> = Vec::new();
-        for (doc, s) in best {
-            let Some(d) = self.docs.get(doc as usize) else { continue };
-            let Some(name) = self.classes.get(usize::from(d.class)) else { continue };
+        for (class, s) in weighted {
+            let Some(name) = self.classes.get(class) else { continue };
             let share = f64::from(s / total);
             match by_class.iter_mut().find(|(c, _)| c == name) {
                 Some(x) => x.1 += share,
@@ -151,9 +167,11 @@ impl Neighbours {
     }
 }
 
-/// Log-scaled counts times IDF, to unit length.
+/// Log-scaled counts times IDF, to unit length, in gram order (so every
+/// sum over them runs in the same order in every process).
 fn weigh(g: &HashMap<Gram, u32>, idf: impl Fn(&Gram) -> f32) -> Vec<(Gram, f32)> {
     let mut v: Vec<(Gram, f32)> = g.iter().map(|(k, c)| (*k, (1.0 + (*c as f32).ln()) * idf(k))).collect();
+    v.sort_by_key(|x| x.0);
     let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
     if norm > 0.0 {
         for x in &mut v {
@@ -169,11 +187,12 @@ mod tests {
 
     #[test]
     fn the_nearest_questions_vote_by_similarity() {
-        let n = Neighbours::new([
-            ("labor", "老板拖欠工资不给"),
-            ("labor", "公司拖欠三个月工资"),
-            ("consumer", "网购买到假货商家不退款"),
-            ("family", "离婚后孩子抚养费不给"),
+        let l = |category: &str, text: &str| Labelled { category: category.into(), text: text.into(), weight: 1.0 };
+        let n = Neighbours::new(&[
+            l("labor", "老板拖欠工资不给"),
+            l("labor", "公司拖欠三个月工资"),
+            l("consumer", "网购买到假货商家不退款"),
+            l("family", "离婚后孩子抚养费不给"),
         ]);
         let v = n.vote("单位拖欠我工资");
         assert_eq!(v[0].0, "labor", "{v:?}");
@@ -181,6 +200,6 @@ mod tests {
         let total: f64 = v.iter().map(|x| x.1).sum();
         assert!((total - 1.0).abs() < 1e-6, "{v:?}");
         assert!(n.vote("？？？").is_empty());
-        assert!(Neighbours::new([]).vote("拖欠工资").is_empty());
+        assert!(Neighbours::new(&[]).vote("拖欠工资").is_empty());
     }
 }

@@ -22,8 +22,10 @@ pub struct Lexicon {
     /// anything is asked) from this probability; the others are asked about.
     pub direct: HashMap<String, f64>,
     /// Words telling that what a clause speaks of already happened (its
-    /// lawful period may be running): such a matter is taken first.
+    /// lawful period may be running): such a matter is taken first…
     pub happened: Vec<String>,
+    /// …unless the clause also speaks of a wish or a plan (想, 快要).
+    pub not_yet: Vec<String>,
 }
 
 /// When a message about a matter also speaks of petitioning about it
@@ -63,7 +65,9 @@ struct RawLexicon {
     #[serde(default)]
     direct: BTreeMap<Spanned<String>, Spanned<f64>>,
     #[serde(default)]
-    happened: Vec<String>,
+    happened: Vec<Spanned<String>>,
+    #[serde(default)]
+    not_yet: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -178,6 +182,11 @@ pub fn load(
         check(c, &lex_src, diags);
     }
     let mut probabilities_ok = true;
+    // An empty word would be in every clause.
+    for w in lex.happened.iter().chain(&lex.not_yet).filter(|w| w.get_ref().trim().is_empty()) {
+        diags.error(&lex_src.path, lex_src.line(w.span()), Kind::EmptyText, "an empty word matches every clause");
+        probabilities_ok = false;
+    }
     for (c, p) in &lex.direct {
         check(c, &lex_src, diags);
         // Below a confident guess a direct answer would be a coin toss.
@@ -222,7 +231,8 @@ pub fn load(
             .collect(),
         requires: lex.requires.into_iter().map(|(k, v)| (k.into_inner(), v)).collect(),
         direct: lex.direct.into_iter().map(|(k, v)| (k.into_inner(), v.into_inner())).collect(),
-        happened: lex.happened,
+        happened: lex.happened.into_iter().map(Spanned::into_inner).collect(),
+        not_yet: lex.not_yet.into_iter().map(Spanned::into_inner).collect(),
         also: lex
             .also
             .into_iter()

@@ -57,7 +57,7 @@ pub const FAQ_DIRECT_SIM: f64 = 0.45;
 /// Below this overlap (as for `FAQ_DIRECT_SIM`) a FAQ entry is not even
 /// offered as a button, unless a legal-fact rule names it. 5-fold CV over
 /// 2,036 labelled real questions: of 379 buttons offered, 8 were the right
-/// entry; from 0.15, 96 are offered and 5 right (the rest was clutter).
+/// entry; from 0.15, 114 are offered and 6 right (the rest was clutter).
 pub const FAQ_OFFER_SIM: f64 = 0.15;
 /// Most other matters offered as 您还提到 buttons.
 pub const MAX_OTHERS: usize = 2;
@@ -91,7 +91,8 @@ pub struct Understanding {
     /// The labelled questions most like a message, voting (see [`knn`]).
     neighbours: knn::Neighbours,
     /// Each FAQ entry's phrasings as character pairs, and each pair's
-    /// weight (rarer among the phrasings: more), for `FAQ_DIRECT_SIM`.
+    /// weight (rarer among the phrasings: more), for `FAQ_DIRECT_SIM` and
+    /// `FAQ_OFFER_SIM`.
     faq_pairs: Vec<Vec<HashSet<[char; 2]>>>,
     pair_weight: PairWeights,
     lexicon: load::Lexicon,
@@ -166,7 +167,7 @@ impl Understanding {
     /// The understanding with a trained model (from the model file, or
     /// [`Understanding::from_examples`]) and the labelled questions
     /// (category, text) the nearest-neighbour vote draws on.
-    pub fn new(content: Arc<Content>, lexicon: load::Lexicon, models: Models, labelled: &[(String, String)]) -> Self {
+    pub fn new(content: Arc<Content>, lexicon: load::Lexicon, models: Models, labelled: &[knn::Labelled]) -> Self {
         let tokenizer = Tokenizer::new(&lexicon.terms, &lexicon.synonyms);
         let Models { all: Model { vocab, bayes, logreg }, long } = models;
         let mut docs = Vec::new();
@@ -181,7 +182,7 @@ impl Understanding {
             .map(|f| std::iter::once(&f.question).chain(&f.alt).map(|q| char_pairs(q)).collect())
             .collect();
         let pair_weight = PairWeights::new(faq_pairs.iter().flatten());
-        let neighbours = knn::Neighbours::new(labelled.iter().map(|(c, t)| (c.as_str(), t.as_str())));
+        let neighbours = knn::Neighbours::new(labelled);
         Self {
             tokenizer,
             vocab,
@@ -204,7 +205,8 @@ impl Understanding {
         let bytes = train::train_items(&lexicon, examples, &items);
         // Cannot fail: the bytes were written just now by the same code.
         let all = Model::from_bytes(&bytes).unwrap_or_else(|e| unreachable!("{e}"));
-        Self::new(content, lexicon, Models { all, long: None }, &examples.items)
+        let pool = train::neighbour_pool(examples, &[], &[]);
+        Self::new(content, lexicon, Models { all, long: None }, &pool)
     }
 
     pub fn classify(&self, text: &str) -> Classification {
@@ -218,7 +220,9 @@ impl Understanding {
     pub fn matter(&self, rest: &str) -> (Vec<String>, bool) {
         let c = self.classify_matter(rest);
         let (resume, confident) = self.offered(&c);
-        if !confident && rest.chars().filter(|c| c.is_alphanumeric()).count() < MATTER_CHARS {
+        // Sure by probability, not merely the only kind left standing.
+        let sure = c.confidence >= CONFIDENT || self.sure_enough(&c);
+        if !sure && rest.chars().filter(|c| c.is_alphanumeric()).count() < MATTER_CHARS {
             return (Vec::new(), false);
         }
         (resume, confident)
@@ -227,9 +231,11 @@ impl Understanding {
     /// What the chat puts before the person for `text` classified as `c`:
     /// the categories (one to confirm when `confident`, else up to three),
     /// what 都不是 offers, and the other matters the message raises (offered
-    /// as 您还提到 buttons). With several matters the one whose period runs
-    /// out first is asked about first, when the whole message makes it
-    /// plausible at all.
+    /// as 您还提到 buttons). With several matters the first of
+    /// [`Understanding::matters`] (already happened, then the shortest
+    /// period) is asked about first, when the whole message makes it
+    /// plausible at all; `direct` when it is sure enough to be answered
+    /// directly and has the words for it.
     pub fn chat_offer(&self, text: &str, c: &Classification) -> ChatOffer {
         let (mut categories, mut confident) = self.offered(c);
         let mut more = self.instead(c);
@@ -247,7 +253,9 @@ impl Understanding {
             }
         }
         let others = matters.into_iter().filter(|m| categories.first() != Some(m)).take(MAX_OTHERS).collect();
-        let direct = confident && categories.first() == Some(&c.category) && self.sure_enough(c);
+        let has_words = self.content.directory.categories.get(&c.category).is_some_and(|x| x.direct.is_some())
+            && self.content.category_entry.contains_key(c.category.as_str());
+        let direct = confident && categories.first() == Some(&c.category) && has_words && self.sure_enough(c);
         ChatOffer { categories, confident, direct, more, others }
     }
 
@@ -276,7 +284,8 @@ impl Understanding {
             if !matter || c.confidence < CLAUSE_CONFIDENT {
                 continue;
             }
-            let happened = self.lexicon.happened.iter().any(|w| clause.contains(w.as_str()));
+            let has = |words: &[String]| words.iter().any(|w| clause.contains(w.as_str()));
+            let happened = has(&self.lexicon.happened) && !has(&self.lexicon.not_yet);
             match found.iter_mut().find(|(k, _)| *k == c.category) {
                 Some(f) => f.1 |= happened,
                 None => found.push((c.category, happened)),
@@ -295,9 +304,10 @@ impl Understanding {
         let norm = crate::engine::understand::normalize(text);
         let tokens = self.tokenizer.tokens(text);
         let mut top = self.rank(text, &tokens);
-        // Long letters are judged by the models alone: few labelled
-        // questions are that long, and a letter shares many characters
-        // with any of them (measured on dev's 问政 posts: −2.9 points).
+        // Long letters are judged by the models alone (with a model file,
+        // which sets the length): few labelled questions are that long, and
+        // a letter shares many characters with any of them (measured on
+        // dev's 问政 posts: −2.9 points).
         let short = self.long.as_ref().is_none_or(|(n, _)| text.chars().count() < *n);
         if short && !top.is_empty() {
             let votes = self.neighbours.vote(text);
@@ -459,7 +469,7 @@ impl Understanding {
 
     /// The categories a chat offers for this classification, and whether it
     /// is sure enough to ask about the best one first ("…，对吗？", the next
-    /// likeliest following should the person say no; answered directly when
+    /// `INSTEAD` likeliest following should the person say no; answered directly when
     /// [`Understanding::sure_enough`]), or it is the only plausible one; else up to three
     /// plausible ones as buttons (see [`Understanding::instead`] for what
     /// 都不是 offers then). Not a matter at all (greetings, chat): none.
@@ -594,19 +604,14 @@ pub fn build(
     }
     match train::load_model(root, &examples, diags) {
         Some(Ok(model)) => {
-            let mut labelled = examples.items.clone();
-            match train::repo_rows(root, 1.0) {
-                Ok(rows) => labelled.extend(
-                    rows.into_iter()
-                        .filter(|r| r.weight > 0.0 && cats.contains(&r.category))
-                        .map(|r| (r.category, r.question)),
-                ),
+            let labelled = match train::repo_rows(root, 1.0) {
+                Ok(rows) => train::neighbour_pool(&examples, &rows, &cats),
                 Err(e) => {
                     let msg = format!("labelled questions for the nearest-neighbour vote: {e:#}");
                     diags.error(&root.join(train::REPO_REAL_DIR), 1, crate::content::diag::Kind::Invalid, msg);
                     return None;
                 }
-            }
+            };
             let mut classes = model.all.classes();
             classes.extend(model.long.iter().flat_map(|(_, m)| m.classes()));
             let unknown: Vec<String> = classes.into_iter().filter(|c| !cats.contains(c)).collect();
