@@ -172,10 +172,13 @@ async fn a_backup_taken_while_chats_go_on_restores_every_acknowledged_turn() {
     flipped[at] ^= 0x20;
     let bad = dir.path().join("flipped.xgbackup");
     std::fs::write(&bad, &flipped).expect("write");
-    for (f, why) in [(&cut, "cut short"), (&bad, "checksum")] {
+    // A flipped byte is found by the checksum, or earlier when it lands in
+    // a length field (which byte is at a third of the file depends on what
+    // the chats wrote).
+    for (f, why) in [(&cut, &["cut short"][..]), (&bad, &["checksum", "damaged"][..])] {
         let target = dir.path().join(format!("from-{}", f.file_name().and_then(|n| n.to_str()).unwrap_or("x")));
         let (ok, out) = run(bin().arg("restore").arg(f).arg("--data").arg(&target));
-        assert!(!ok && out.contains(why), "{f:?}: {out}");
+        assert!(!ok && why.iter().any(|w| out.contains(w)), "{f:?}: {out}");
         assert!(!target.exists(), "nothing was written for {f:?}");
     }
     let (ok, out) = run(bin().arg("restore").arg(&file).arg("--data").arg(&restored));
