@@ -27,7 +27,7 @@ fn where_written(engine: &Engine, step: &crate::engine::Step, root: &Path) -> St
         Some((file, line)) => format!("节点 {node} · {}:{line}", rel(file)),
         None => format!("节点 {node}"),
     };
-    match &step.direct {
+    match &step.log.direct {
         // A direct answer: which threshold let it through, then the node.
         Some(cat) => format!("［直接回答“{cat}” · {} [direct] · {at}］\n", crate::understand::load::LEXICON),
         None => format!("［{at}］\n"),

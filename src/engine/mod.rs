@@ -57,9 +57,6 @@ pub struct Step {
     pub session: Session,
     pub replies: Vec<Reply>,
     pub log: LogRecord,
-    /// The kind of matter answered directly, its first channel named
-    /// before anything was asked (for editors: `chat --show-ids`).
-    pub direct: Option<String>,
 }
 
 /// Working state of one step.
@@ -72,7 +69,7 @@ struct Turn<'a> {
     feedback: Option<Feedback>,
     /// The message was understood only well enough to offer choices.
     low_confidence: bool,
-    /// Answered directly as this kind of matter (see [`Step::direct`]).
+    /// Answered directly as this kind of matter (see `LogRecord::direct`).
     direct: Option<String>,
     /// The reply put the matter to the person to confirm or pick.
     asked: bool,
@@ -650,13 +647,14 @@ impl<'a> Turn<'a> {
             low_confidence: self.low_confidence,
             asked: self.asked,
             faq: self.faq_shown,
+            direct: self.direct,
             danger: self.danger,
             shown: String::new(),
             role: Some(self.role),
             label: self.label,
             voice: inbound.voice,
         };
-        Step { session: s, replies: self.replies, log, direct: self.direct }
+        Step { session: s, replies: self.replies, log }
     }
 }
 

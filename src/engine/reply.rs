@@ -197,6 +197,11 @@ pub struct LogRecord {
     /// The FAQ entry the reply answered with (its id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub faq: Option<String>,
+    /// The kind of matter answered directly: its first steps said before
+    /// anything was asked (issue 27; `stats` counts how often people went
+    /// on without 不是这类事).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct: Option<String>,
     /// The message spoke of danger: its kind (self_harm, violence, fire,
     /// medical), so staff can follow up.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -214,6 +214,10 @@ pub async fn page(State(app): State<AppState>, headers: HeaderMap, Params(r): Pa
         .append_pair("src", rep.src.as_deref().unwrap_or(""))
         .finish();
     page.share = rep.understood_share.map(|u| format!("（理解率 {:.0}%）", u * 100.0)).unwrap_or_default();
+    if let Some(k) = rep.direct_kept_share {
+        // How the chat measures its direct answers (issue 27).
+        page.share.push_str(&format!("（直接回答 {} 次，未被否定 {:.0}%）", rep.direct_answers, k * 100.0));
+    }
     page.charts = vec![
         ("每日消息（蓝）与人数（橙）", Some(day_chart(&rep))),
         ("问题类别（按人数）", bars("问题类别（按人数）", &rep.top_categories, cat_name)),

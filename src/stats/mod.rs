@@ -89,6 +89,14 @@ pub struct Report {
     /// Typed messages the bot did not understand.
     #[serde(default)]
     pub unmatched: u64,
+    /// Questions answered directly (a kind of matter's first steps said
+    /// before anything was asked), and the share of them the person went on
+    /// from without 不是这类事 / 没帮助 — how the chat measures its direct
+    /// answers (issue 27).
+    #[serde(default)]
+    pub direct_answers: u64,
+    #[serde(default)]
+    pub direct_kept_share: Option<f64>,
     /// Messages per channel and per source tag ("" = none).
     #[serde(default)]
     pub by_channel: Vec<Count>,
@@ -129,6 +137,8 @@ pub struct Fold {
     messages: u64,
     typed: u64,
     understood: u64,
+    direct: u64,
+    direct_kept: u64,
     /// Each person's last question, waiting for what they did next.
     pending: crate::analysis::outcome::Pending<()>,
     by_channel: HashMap<String, u64>,
@@ -150,6 +160,8 @@ impl Fold {
             messages: 0,
             typed: 0,
             understood: 0,
+            direct: 0,
+            direct_kept: 0,
             pending: Default::default(),
             by_channel: HashMap::new(),
             by_source: HashMap::new(),
@@ -164,8 +176,8 @@ impl Fold {
         let Ok(t) = OffsetDateTime::from_unix_timestamp(r.ts) else { return };
         let date = t.to_offset(CHINA).date();
         let who = person(&r.channel, &r.user);
-        if let Some((_, (), outcome)) = self.pending.add(who, r, || ()) {
-            self.understood += u64::from(outcome.is_none());
+        if let Some((q, (), outcome)) = self.pending.add(who, r, || ()) {
+            self.settled(&q, outcome);
         }
         let (seen, day) = self.days.entry(date).or_default();
         seen.insert(who);
@@ -200,9 +212,18 @@ impl Fold {
         }
     }
 
+    /// A question's outcome is known.
+    fn settled(&mut self, q: &LogRecord, outcome: crate::analysis::outcome::Outcome) {
+        self.understood += u64::from(outcome.is_none());
+        if q.direct.is_some() {
+            self.direct += 1;
+            self.direct_kept += u64::from(outcome.is_none());
+        }
+    }
+
     pub fn finish(mut self) -> Report {
-        for (_, (), outcome) in std::mem::take(&mut self.pending).finish() {
-            self.understood += u64::from(outcome.is_none());
+        for (q, (), outcome) in std::mem::take(&mut self.pending).finish() {
+            self.settled(&q, outcome);
         }
         let days = self
             .days
@@ -225,6 +246,8 @@ impl Fold {
             top_categories: top(self.categories.into_iter().map(|(k, v)| (k, v.len() as u64)).collect()),
             understood_share: (self.typed > 0).then(|| self.understood as f64 / self.typed as f64),
             unmatched: self.typed - self.understood,
+            direct_answers: self.direct,
+            direct_kept_share: (self.direct > 0).then(|| self.direct_kept as f64 / self.direct as f64),
             by_channel: top(self.by_channel),
             by_source: top(self.by_source),
         }
@@ -270,6 +293,9 @@ pub fn table(r: &Report, category: impl Fn(&str) -> String) -> String {
     s.push_str(&nums("合计", r.sessions, r.messages, &r.feedback));
     if let Some(u) = r.understood_share {
         let _ = writeln!(s, "文字提问被理解的比例：{:.0}%", u * 100.0);
+    }
+    if let Some(k) = r.direct_kept_share {
+        let _ = writeln!(s, "直接回答 {} 次，对方没有说“不是这类事”或“没帮助”的 {:.0}%", r.direct_answers, k * 100.0);
     }
     if !r.top_categories.is_empty() {
         let _ = writeln!(s, "\n问题类别（按人数）：");
@@ -346,6 +372,7 @@ pub fn query(src: Option<&str>, from: &str, to: &str) -> Result<Query, String> {
 mod tests {
     use super::*;
     use crate::engine::reply::Feedback as Fb;
+    use crate::engine::reply::InputRole;
 
     fn rec(ts: i64, user: &str, src: Option<&str>, kind: &str, input: &str) -> LogRecord {
         LogRecord {
@@ -373,6 +400,40 @@ mod tests {
         assert_eq!(csv_field("\u{202e}gnp.exe 工资\u{2066}"), "\u{fffd}gnp.exe 工资\u{fffd}");
         assert_eq!(csv_field("a\u{200f}b\u{061c}c\u{200e}"), "a\u{fffd}b\u{fffd}c\u{fffd}");
         assert_eq!(csv_field("欠薪 3000 元"), "欠薪 3000 元");
+    }
+
+    /// The chat measures its direct answers (issue 27): how many, and how
+    /// often the person went on without rejecting the kind named.
+    #[test]
+    fn direct_answers_are_counted_with_the_share_not_rejected() {
+        let day = Date::from_calendar_date(2026, time::Month::May, 9).unwrap();
+        let t0 = day.midnight().assume_offset(CHINA).unix_timestamp() + 3600;
+        let question = |ts: i64, user: &str, direct: bool| {
+            let mut r = rec(ts, user, None, "text", "老板欠薪");
+            r.role = Some(InputRole::Question);
+            r.direct = direct.then(|| "labor".to_string());
+            r
+        };
+        let button = |ts: i64, user: &str, label: &str| {
+            let mut r = rec(ts, user, None, "choice", "x");
+            r.role = Some(InputRole::Button);
+            r.label = Some(label.into());
+            r
+        };
+        let logs = vec![
+            question(t0, "a", true),
+            button(t0 + 10, "a", "还没有申请劳动仲裁"),
+            question(t0 + 20, "b", true),
+            button(t0 + 30, "b", "不是这类事"),
+            question(t0 + 40, "c", true),
+            question(t0 + 50, "d", false),
+        ];
+        let r = report(&Query { src: None, from: day, to: day }, &logs);
+        assert_eq!(r.direct_answers, 3);
+        let kept = r.direct_kept_share.expect("a share");
+        assert!((kept - 2.0 / 3.0).abs() < 1e-9, "{kept}");
+        let shown = table(&r, str::to_string);
+        assert!(shown.contains("直接回答 3 次"), "{shown}");
     }
 
     #[test]
