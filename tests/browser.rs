@@ -49,6 +49,16 @@ fn node(script: &str, chromium: &str, envs: &[(&str, &Path)], base: &str) {
     );
 }
 
+/// A data dir holding the planted log of `common::planted` (warnings to
+/// find, a year to report), closed again so a server can open it.
+async fn planted_data_dir() -> tempfile::TempDir {
+    let data = tempfile::tempdir().expect("tempdir");
+    let store: std::sync::Arc<dyn xinfang_guide::store::Store> =
+        xinfang_guide::store::SledStore::open(data.path(), &Default::default()).expect("open");
+    common::planted::write(store, common::planted::planted(xinfang_guide::app::unix_now())).await;
+    data
+}
+
 /// Makes admin `name` (password `PASSWORD`) through the running server.
 fn add_admin(data: &Path, base: &str, name: &str) {
     let mut add = Command::new(env!("CARGO_BIN_EXE_xinfang-guide"))
@@ -131,12 +141,7 @@ async fn a_staff_member_reviews_annotates_and_exports_in_the_console() {
 #[tokio::test]
 async fn staff_see_the_planted_warnings_mark_one_and_read_the_year_report() {
     let Some(chromium) = browser() else { return };
-    let data = tempfile::tempdir().expect("tempdir");
-    {
-        let store: std::sync::Arc<dyn xinfang_guide::store::Store> =
-            xinfang_guide::store::SledStore::open(data.path(), &Default::default()).expect("open");
-        common::planted::write(store, common::planted::planted(xinfang_guide::app::unix_now())).await;
-    }
+    let data = planted_data_dir().await;
     let server = common::spawn(data.path());
     add_admin(data.path(), &server.base, "wang");
     let (user, password) = (Path::new("wang"), Path::new(PASSWORD));
@@ -148,12 +153,7 @@ async fn staff_see_the_planted_warnings_mark_one_and_read_the_year_report() {
 #[tokio::test]
 async fn every_page_passes_axe_without_critical_or_serious_violations() {
     let Some(chromium) = browser() else { return };
-    let data = tempfile::tempdir().expect("tempdir");
-    {
-        let store: std::sync::Arc<dyn xinfang_guide::store::Store> =
-            xinfang_guide::store::SledStore::open(data.path(), &Default::default()).expect("open");
-        common::planted::write(store, common::planted::planted(xinfang_guide::app::unix_now())).await;
-    }
+    let data = planted_data_dir().await;
     let envs = [("XG_KIOSK_IDLE_SECONDS", "6"), ("XG_KIOSK_COUNTDOWN_SECONDS", "5")];
     let server = common::spawn_with(data.path(), &envs, Stdio::inherit());
     add_admin(data.path(), &server.base, "axe");

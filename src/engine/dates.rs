@@ -160,9 +160,13 @@ const MAX_SEARCHED_CHARS: usize = 600;
 /// ones still ahead. Only phrases with a date word (年 月 日 号 天 周 星期
 /// 礼拜 旬 春节 过年) count, so 10.8万 or 15号楼 are not dates.
 pub fn find_in(text: &str, today: Date) -> Option<(String, Given)> {
-    let all = find_all(text, today);
-    let first = all.first()?;
-    all.iter().all(|f| f.given == first.given).then(|| (first.phrase.clone(), first.given))
+    the_one(&find_all(text, today)).map(|f| (f.phrase.clone(), f.given))
+}
+
+/// The date found, when every phrase found says the same date.
+pub fn the_one(found: &[Found]) -> Option<&Found> {
+    let first = found.first()?;
+    found.iter().all(|f| f.given == first.given).then_some(first)
 }
 
 /// A date a message speaks of: as typed, as read, and the rest of its

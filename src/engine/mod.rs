@@ -333,22 +333,18 @@ impl<'a> Turn<'a> {
                     self.s.slots.remove(k);
                 }
             }
-            match found.as_slice() {
-                [] => {}
-                [first, rest @ ..] if rest.iter().all(|f| f.given == first.given) => {
-                    self.s.slots.insert(SAID_DATE.to_string(), first.given.to_slot());
-                    self.s.slots.insert(SAID_DATE_TEXT.to_string(), first.phrase.clone());
-                }
+            if let Some(one) = dates::the_one(&found) {
+                self.s.slots.insert(SAID_DATE.to_string(), one.given.to_slot());
+                self.s.slots.insert(SAID_DATE_TEXT.to_string(), one.phrase.clone());
+            } else if !found.is_empty() {
                 // Several: the date question takes the one whose clause
                 // tells of what it asks (2025年3月入职，上个月15号被辞退了).
-                several => {
-                    let lines: Vec<String> = several
-                        .iter()
-                        .take(MAX_SAID_DATES)
-                        .map(|f| format!("{}\t{}\t{}", f.given.to_slot(), f.phrase, dates::clause_words(&f.clause)))
-                        .collect();
-                    self.s.slots.insert(SAID_DATES.to_string(), lines.join("\n"));
-                }
+                let lines: Vec<String> = found
+                    .iter()
+                    .take(MAX_SAID_DATES)
+                    .map(|f| format!("{}\t{}\t{}", f.given.to_slot(), f.phrase, dates::clause_words(&f.clause)))
+                    .collect();
+                self.s.slots.insert(SAID_DATES.to_string(), lines.join("\n"));
             }
         }
         match &intent {

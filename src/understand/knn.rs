@@ -25,21 +25,14 @@ const MIN_FOR_COMMON: usize = 1000;
 pub struct Labelled {
     pub category: String,
     pub text: String,
-    /// How much its vote counts (the weight it is learned with).
-    pub weight: f32,
-}
-
-/// One indexed question: its kind of matter and how much it counts.
-struct Doc {
-    class: usize,
-    weight: f32,
 }
 
 /// The index: each gram's documents with the gram's weight in them
 /// (documents are unit length, so the sum over shared grams is a cosine).
 pub struct Neighbours {
     classes: Vec<String>,
-    docs: Vec<Doc>,
+    /// Each indexed question's kind of matter (index into `classes`).
+    docs: Vec<usize>,
     postings: HashMap<Gram, Vec<(u32, f32)>>,
     idf: HashMap<Gram, f32>,
     /// IDF of a gram no document has.
@@ -60,13 +53,13 @@ enum Gram {
 }
 
 /// Letters, digits and CJK characters of a text, lower case.
-fn chars(text: &str) -> Vec<char> {
+pub(super) fn letters(text: &str) -> Vec<char> {
     text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
 /// Each gram of a text with its count.
 fn grams(text: &str) -> HashMap<Gram, u32> {
-    let cs = chars(text);
+    let cs = letters(text);
     let mut out: HashMap<Gram, u32> = HashMap::new();
     for c in &cs {
         let g = crate::pinyin::of_char(*c).map_or(Gram::Char(*c), |a| Gram::Sound(a, ""));
@@ -86,8 +79,8 @@ impl Neighbours {
     /// The index of labelled questions.
     pub fn new(labelled: &[Labelled]) -> Self {
         let mut classes: Vec<String> = Vec::new();
-        let mut raw: Vec<(usize, f32, HashMap<Gram, u32>)> = Vec::new();
-        for l in labelled.iter().filter(|l| l.weight > 0.0) {
+        let mut raw: Vec<(usize, HashMap<Gram, u32>)> = Vec::new();
+        for l in labelled {
             let class = match classes.iter().position(|c| *c == l.category) {
                 Some(i) => i,
                 None => {
@@ -97,11 +90,11 @@ impl Neighbours {
             };
             let g = grams(&l.text);
             if !g.is_empty() {
-                raw.push((class, l.weight, g));
+                raw.push((class, g));
             }
         }
         let mut df: HashMap<Gram, u32> = HashMap::new();
-        for (_, _, g) in &raw {
+        for (_, g) in &raw {
             for k in g.keys() {
                 *df.entry(*k).or_default() += 1;
             }
@@ -111,13 +104,13 @@ impl Neighbours {
         let unseen = n.max(1.0).ln();
         let mut postings: HashMap<Gram, Vec<(u32, f32)>> = HashMap::new();
         let mut docs = Vec::with_capacity(raw.len());
-        for (i, (class, weight, g)) in raw.into_iter().enumerate() {
+        for (i, (class, g)) in raw.into_iter().enumerate() {
             let v = weigh(&g, |k| idf.get(k).copied().unwrap_or(unseen));
             let doc = u32::try_from(i).unwrap_or(u32::MAX);
             for (k, w) in v {
                 postings.entry(k).or_default().push((doc, w));
             }
-            docs.push(Doc { class, weight });
+            docs.push(class);
         }
         Self { classes, docs, postings, idf, unseen }
     }
@@ -147,15 +140,13 @@ impl Neighbours {
             best.truncate(K);
         }
         best.sort_by(order);
-        let weighted: Vec<(usize, f32)> =
-            best.iter().filter_map(|(doc, s)| self.docs.get(*doc as usize).map(|d| (d.class, s * d.weight))).collect();
-        let total: f32 = weighted.iter().map(|(_, s)| s).sum();
+        let total: f32 = best.iter().map(|(_, s)| s).sum();
         if total <= 0.0 {
             return Vec::new();
         }
         let mut by_class: Vec<(String, f64)> = Vec::new();
-        for (class, s) in weighted {
-            let Some(name) = self.classes.get(class) else { continue };
+        for (doc, s) in best {
+            let Some(name) = self.docs.get(doc as usize).and_then(|c| self.classes.get(*c)) else { continue };
             let share = f64::from(s / total);
             match by_class.iter_mut().find(|(c, _)| c == name) {
                 Some(x) => x.1 += share,
@@ -187,7 +178,7 @@ mod tests {
 
     #[test]
     fn the_nearest_questions_vote_by_similarity() {
-        let l = |category: &str, text: &str| Labelled { category: category.into(), text: text.into(), weight: 1.0 };
+        let l = |category: &str, text: &str| Labelled { category: category.into(), text: text.into() };
         let n = Neighbours::new(&[
             l("labor", "老板拖欠工资不给"),
             l("labor", "公司拖欠三个月工资"),

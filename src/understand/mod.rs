@@ -125,8 +125,7 @@ pub struct Classification {
 /// The pairs of adjacent letters, digits and CJK characters of a text
 /// (punctuation and spaces dropped, lower case).
 fn char_pairs(text: &str) -> HashSet<[char; 2]> {
-    let cs: Vec<char> = text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
-    cs.windows(2).map(|w| [w[0], w[1]]).collect()
+    knn::letters(text).windows(2).map(|w| [w[0], w[1]]).collect()
 }
 
 /// Inverse document frequency of character pairs over the FAQ phrasings.
@@ -253,9 +252,7 @@ impl Understanding {
             }
         }
         let others = matters.into_iter().filter(|m| categories.first() != Some(m)).take(MAX_OTHERS).collect();
-        let has_words = self.content.directory.categories.get(&c.category).is_some_and(|x| x.direct.is_some())
-            && self.content.category_entry.contains_key(c.category.as_str());
-        let direct = confident && categories.first() == Some(&c.category) && has_words && self.sure_enough(c);
+        let direct = confident && categories.first() == Some(&c.category) && self.sure_enough(c);
         ChatOffer { categories, confident, direct, more, others }
     }
 
@@ -493,9 +490,12 @@ impl Understanding {
 
     /// Whether `c` is recognised surely enough to be answered directly: its
     /// kind is listed under `[direct]` and this likely (thresholds chosen by
-    /// cross-validation, `benches/choose_direct.py`).
+    /// cross-validation, `benches/choose_direct.py`), and has the words for
+    /// it (`direct` in the directory) and an entry.
     pub fn sure_enough(&self, c: &Classification) -> bool {
-        self.lexicon.direct.get(&c.category).is_some_and(|from| c.confidence >= *from)
+        let has_words = self.content.directory.categories.get(&c.category).is_some_and(|x| x.direct.is_some())
+            && self.content.category_entry.contains_key(c.category.as_str());
+        has_words && self.lexicon.direct.get(&c.category).is_some_and(|from| c.confidence >= *from)
     }
 
     /// When the chat offers buttons (not a guess to confirm): the next

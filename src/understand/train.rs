@@ -306,11 +306,10 @@ pub fn sha256(bytes: &[u8]) -> String {
 /// 77.4 → 77.8 %; a neighbour that is that close is evidence however many
 /// of its kind there are.)
 pub fn neighbour_pool(examples: &Examples, rows: &[RealRow], categories: &[String]) -> Vec<super::knn::Labelled> {
-    let ex =
-        examples.items.iter().map(|(c, t)| super::knn::Labelled { category: c.clone(), text: t.clone(), weight: 1.0 });
+    let ex = examples.items.iter().map(|(c, t)| super::knn::Labelled { category: c.clone(), text: t.clone() });
     let real = rows
         .iter()
         .filter(|r| r.weight > 0.0 && categories.contains(&r.category))
-        .map(|r| super::knn::Labelled { category: r.category.clone(), text: r.question.clone(), weight: 1.0 });
+        .map(|r| super::knn::Labelled { category: r.category.clone(), text: r.question.clone() });
     ex.chain(real).collect()
 }
