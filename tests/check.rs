@@ -290,7 +290,7 @@ reviewed = "2026-12-07"
 #[test]
 fn a_direct_answer_without_its_basis_is_an_error_at_its_line() {
     let errors = errors_after_in("config", "directory.toml", |t| {
-        t.replacen("direct_basis = \"《法律援助法》第二十三条\"\n", "", 1)
+        t.replacen("direct_basis = \"《法律援助法》第二条、第二十三条\"\n", "", 1)
     });
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(
