@@ -610,9 +610,11 @@ async fn concurrent_guesses_wait_their_turn(a: Arc<dyn Store>, b: Arc<dyn Store>
     let free = accounts::NAME_FREE as usize;
     assert_eq!(burst(now, None).await, (free, 50 - free), "only the name's free attempts are checked");
     assert_eq!(burst(now, Some(7)).await, (0, 50), "the same second: none checked, the right one neither");
+    // Counted before the next burst: the one attempt it checks may be the
+    // right password, which clears the name's count (seen once in CI).
+    let (f, _) = accounts::name_failures(&*b, "li", now).await.expect("count");
+    assert!(f.count as usize >= free, "every checked attempt was counted: {f:?}");
     assert_eq!(burst(now + 1, Some(7)).await.0, 1, "after the 1 s wait, one is checked");
-    let (f, _) = accounts::name_failures(&*b, "li", now + 1).await.expect("count");
-    assert!(f.count as usize > free, "every checked attempt was counted: {f:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
