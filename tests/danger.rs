@@ -158,6 +158,33 @@ fn what_the_reviews_typed_gets_the_reply_for_its_kind() {
     }
 }
 
+/// Who is liable for a death or a crime, asked in the abstract, gets no
+/// crisis reply (5 of STARD's questions did); the same question about
+/// something happening now still gets the reply for its kind.
+#[test]
+fn a_question_of_liability_is_not_danger_unless_it_is_happening_now() {
+    let r = recognizer();
+    for abstract_question in [
+        "病人在医院里自杀了，医院是否要赔偿家属",
+        "网友约着一起自杀，平台要不要承担赔偿责任",
+        "十五岁的孩子杀人会被判死刑吗",
+        "未成年人犯罪被抓了以后还会被关起来吗",
+        "把人打伤了构成故意伤害吗",
+    ] {
+        assert!(r.assess(abstract_question).is_none(), "{abstract_question}: {:?}", r.assess(abstract_question));
+    }
+    for (now, kind) in [
+        ("女儿刚才割腕了，学校要承担责任吗", Kind::OtherAtRisk),
+        ("我儿子喝了农药正在抢救，医院要承担责任吗", Kind::OtherAtRisk),
+        ("我现在就去跳楼，单位要承担赔偿责任吗", Kind::SelfHarm),
+    ] {
+        let a = r.assess(now).unwrap_or_else(|| panic!("{now}: nothing"));
+        assert_eq!((a.kind, a.level), (kind, Level::Full), "{now}: {a:?}");
+    }
+    let threat = r.assess("他说要杀了我，他要承担什么刑事责任").expect("a threat told now");
+    assert_eq!(threat.kind, Kind::ViolenceNow, "{threat:?}");
+}
+
 /// Danger is read anywhere in a long letter, however long.
 #[test]
 fn danger_is_found_at_the_end_of_a_very_long_letter() {
