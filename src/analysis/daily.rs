@@ -14,10 +14,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 /// The record space of the daily aggregates (key: YYYY-MM-DD).
 pub const SPACE: &str = "daily";
 /// Bumped when the meaning of a field changes (older records are refolded
-/// while their messages are still in the log). 2: `understood` counts a
-/// question only when the person confirmed the bot's reading or went on
-/// without rejecting its answer (`outcome`); 1 counted every recognised one.
-pub const VERSION: u32 = 2;
+/// while their messages are still in the log). 3: direct answers counted
+/// (`direct`, `direct_kept`). 2: `understood` counts a question only when
+/// the person confirmed the bot's reading or went on without rejecting its
+/// answer (`outcome`); 1 counted every recognised one.
+pub const VERSION: u32 = 3;
 /// Unanswered typed questions kept per day (the year's top list is merged
 /// from these, so a question asked rarely on many days can be missed).
 pub const UNANSWERED_PER_DAY: usize = 30;
@@ -55,6 +56,13 @@ pub struct DayAgg {
     /// Typed messages and those understood (see `VERSION` for how).
     pub typed: u64,
     pub understood: u64,
+    /// Questions answered directly (a kind of matter's first steps said, or
+    /// a FAQ entry shown, before anything was asked) and those the person
+    /// went on from without 不是这类事 / 没帮助 (0 in records before version 3).
+    #[serde(default)]
+    pub direct: u64,
+    #[serde(default)]
+    pub direct_kept: u64,
     pub feedback: FeedbackCounts,
     /// Turns that spoke of danger.
     pub danger: u64,
@@ -132,6 +140,10 @@ impl DayFold {
 
     /// A question's outcome is known.
     fn settled(&mut self, q: &LogRecord, outcome: super::outcome::Outcome) {
+        if q.direct.is_some() {
+            self.agg.direct += 1;
+            self.agg.direct_kept += u64::from(outcome.is_none());
+        }
         if outcome.is_none() {
             self.agg.understood += 1;
             return;
@@ -220,5 +232,40 @@ mod tests {
         // typed on instead of picking), 阿巴阿巴 (not recognised).
         assert_eq!((a.typed, a.understood), (5, 3));
         assert_eq!(a.unanswered, [("离婚".to_string(), 1), ("阿巴阿巴".to_string(), 1)]);
+        assert_eq!((a.direct, a.direct_kept), (0, 0));
+    }
+
+    /// The day keeps how many questions were answered directly and how many
+    /// of those the person did not reject (as `stats` counts them).
+    #[test]
+    fn direct_answers_are_kept_with_those_not_rejected() {
+        use crate::engine::reply::InputRole;
+        let d = time::macros::date!(2026 - 05 - 09);
+        let t = crate::analysis::day_start(d);
+        let question = |ts: i64, user: &str, direct: bool| {
+            let mut r = rec(ts, user, Some("labor"), "老板欠薪");
+            r.role = Some(InputRole::Question);
+            r.direct = direct.then(|| "labor".to_string());
+            r
+        };
+        let button = |ts: i64, user: &str, label: &str| {
+            let mut r = rec(ts, user, None, "x");
+            r.input_kind = "choice".into();
+            r.role = Some(InputRole::Button);
+            r.label = Some(label.into());
+            r
+        };
+        let logs = [
+            question(t + 1, "a", true),
+            button(t + 2, "a", "还没有申请劳动仲裁"),
+            question(t + 3, "b", true),
+            button(t + 4, "b", "不是这类事"),
+            question(t + 5, "c", true),
+            question(t + 6, "d", false),
+        ];
+        let a = fold(d, &logs);
+        assert_eq!((a.direct, a.direct_kept), (3, 2));
+        let old: DayAgg = serde_json::from_str(r#"{"date":"2026-05-08","version":2,"people":1,"messages":1,"by_channel":{},"by_source":{},"categories":{},"pointed":{},"typed":1,"understood":1,"feedback":{"helpful":0,"not_helpful":0,"comments":0},"danger":0,"unanswered":[]}"#).expect("a record of version 2 still reads");
+        assert_eq!((old.direct, old.direct_kept), (0, 0));
     }
 }

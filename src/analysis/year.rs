@@ -98,6 +98,13 @@ pub struct YearReport {
     /// older count (every recognised question) come before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirmed_count_from: Option<String>,
+    /// Of the typed questions, those answered directly (first steps or a FAQ
+    /// entry before anything was asked) and those of them the person did
+    /// not reject (不是这类事 / 没帮助).
+    #[serde(default)]
+    pub direct: u64,
+    #[serde(default)]
+    pub direct_kept: u64,
     pub feedback: FeedbackCounts,
     pub danger: u64,
     /// Typed questions not understood, most asked first; junk ("aaaa",
@@ -108,6 +115,11 @@ pub struct YearReport {
 impl YearReport {
     pub fn understood_share(&self) -> Option<f64> {
         (self.typed > 0).then(|| self.understood as f64 / self.typed as f64)
+    }
+
+    /// Direct answers the person did not reject, among all direct answers.
+    pub fn direct_kept_share(&self) -> Option<f64> {
+        (self.direct > 0).then(|| self.direct_kept as f64 / self.direct as f64)
     }
 
     /// 有帮助 among the answers rated 有帮助 or 没帮助.
@@ -152,6 +164,8 @@ pub fn build(year: i32, days: &[DayAgg], names: &Names) -> YearReport {
         pointed: Vec::new(),
         typed: 0,
         understood: 0,
+        direct: 0,
+        direct_kept: 0,
         confirmed_count_from: None,
         feedback: FeedbackCounts::default(),
         danger: 0,
@@ -202,6 +216,8 @@ pub fn build(year: i32, days: &[DayAgg], names: &Names) -> YearReport {
         }
         r.typed += d.typed;
         r.understood += d.understood;
+        r.direct += d.direct;
+        r.direct_kept += d.direct_kept;
         if d.typed > 0 {
             if d.version < 2 {
                 old_count = true;
@@ -314,6 +330,14 @@ pub fn section(r: &YearReport) -> String {
         }
         s.push_str("）。");
     }
+    if let Some(k) = r.direct_kept_share() {
+        let _ = write!(
+            s,
+            "其中直接答复 {} 条（未经追问即告知一般处理途径或常见问题答复），群众没有表示“不是这类事”“没帮助”的占 {}。",
+            r.direct,
+            pct(k)
+        );
+    }
     let f = &r.feedback;
     if f.helpful + f.not_helpful + f.comments > 0 {
         let _ = write!(s, "群众对答复作出评价：“有帮助” {} 次、“没帮助” {} 次", f.helpful, f.not_helpful);
@@ -390,10 +414,12 @@ pub fn markdown(r: &YearReport) -> String {
     let share = |x: Option<f64>| x.map(pct).unwrap_or_else(|| "—".into());
     let _ = write!(
         s,
-        "\n### 理解与评价\n\n| 项目 | 数量 |\n|---|---:|\n| 文字提问 | {} |\n| 其中能识别事项 | {} |\n| 识别比例 | {} |\n| 有帮助 | {} |\n| 没帮助 | {} |\n| 有帮助比例 | {} |\n| 留言意见 | {} |\n| 涉及危险、危机的消息 | {} |\n",
+        "\n### 理解与评价\n\n| 项目 | 数量 |\n|---|---:|\n| 文字提问 | {} |\n| 其中能识别事项 | {} |\n| 识别比例 | {} |\n| 直接答复 | {} |\n| 直接答复未被否定比例 | {} |\n| 有帮助 | {} |\n| 没帮助 | {} |\n| 有帮助比例 | {} |\n| 留言意见 | {} |\n| 涉及危险、危机的消息 | {} |\n",
         r.typed,
         r.understood,
         share(r.understood_share()),
+        r.direct,
+        share(r.direct_kept_share()),
         r.feedback.helpful,
         r.feedback.not_helpful,
         share(r.helpful_share()),
@@ -441,6 +467,8 @@ pub fn csv(r: &YearReport) -> String {
     row("pointed_total", XINFANG, "信访", "", r.pointed_xinfang, None);
     row("typed", "typed", "文字提问", "", r.typed, None);
     row("typed", "understood", "能识别事项", "", r.understood, None);
+    row("typed", "direct", "直接答复", "", r.direct, None);
+    row("typed", "direct_kept", "直接答复未被否定", "", r.direct_kept, None);
     row("feedback", "helpful", "有帮助", "", r.feedback.helpful, None);
     row("feedback", "not_helpful", "没帮助", "", r.feedback.not_helpful, None);
     row("feedback", "comments", "留言意见", "", r.feedback.comments, None);
@@ -494,7 +522,7 @@ mod tests {
     #[test]
     fn the_year_sums_days_by_month_tag_and_channel_pointed_to() {
         use time::macros::date;
-        let days = [
+        let mut days = [
             day(
                 date!(2026 - 05 - 09),
                 &[("a", Some("0509-square"), Some("labor_arbitration")), ("b", Some("0509-square"), None)],
@@ -503,6 +531,7 @@ mod tests {
             day(date!(2026 - 11 - 01), &[("c", None, Some("court_filing")), ("d", None, None)]),
             day(date!(2025 - 12 - 31), &[("z", None, None)]),
         ];
+        (days[0].direct, days[0].direct_kept, days[1].direct, days[1].direct_kept) = (3, 2, 1, 1);
         let names = Names {
             categories: [("labor".to_string(), "劳动争议".to_string())].into(),
             channels: [("labor_arbitration".to_string(), "劳动人事争议仲裁".to_string())].into(),
@@ -524,15 +553,19 @@ mod tests {
             "信访以外的法定途径或受理渠道反映诉求 2 人次",
             "信访渠道反映 1 人次",
             "占 100.0%",
+            "其中直接答复 4 条",
+            "没有表示“不是这类事”“没帮助”的占 75.0%",
         ] {
             assert!(text.contains(want), "{want:?} missing in\n{text}");
         }
         let m = markdown(&r);
         assert!(m.contains("| 5 月 | 3 | 3 |") && m.contains("| 0509-square | 2026-05-09 | 2 | 2 |"), "{m}");
+        assert!(m.contains("| 直接答复 | 4 |\n| 直接答复未被否定比例 | 75.0% |"), "{m}");
         let c = csv(&r);
         assert!(
             c.contains("pointed_total,other,信访以外的途径,,2,\r\n")
-                && c.contains("source_day,0509-square,,2026-05-09,2,2"),
+                && c.contains("source_day,0509-square,,2026-05-09,2,2")
+                && c.contains("typed,direct,直接答复,,4,\r\ntyped,direct_kept,直接答复未被否定,,3,\r\n"),
             "{c}"
         );
     }

@@ -111,6 +111,8 @@ fn body(r: &YearReport) -> String {
         ("文字提问", r.typed.to_string()),
         ("其中能识别事项", r.understood.to_string()),
         ("识别比例", pct(r.understood_share())),
+        ("直接答复", r.direct.to_string()),
+        ("直接答复未被否定比例", pct(r.direct_kept_share())),
         ("有帮助", f.helpful.to_string()),
         ("没帮助", f.not_helpful.to_string()),
         ("有帮助比例", pct(r.helpful_share())),
