@@ -299,3 +299,26 @@ fn a_direct_answer_without_its_basis_is_an_error_at_its_line() {
         errors[0]
     );
 }
+
+/// A kind listed under `[direct]` without `direct` words in the directory is
+/// asked about instead; the warning points at the kind's line in the lexicon.
+#[test]
+fn a_direct_kind_without_words_is_warned_about_at_its_line() {
+    let dir = copied_content();
+    let lexicon = dir.path().join("dialogs/understand/lexicon.toml");
+    let text = std::fs::read_to_string(&lexicon).expect("lexicon");
+    let changed = text.replacen("[direct]\n", "[direct]\ncivil_dispute = 0.9\n", 1);
+    assert_ne!(changed, text, "the edit applies");
+    std::fs::write(&lexicon, &changed).expect("write");
+    let line = changed.lines().position(|l| l.starts_with("civil_dispute = 0.9")).expect("the line") + 1;
+    let (loaded, diags) = xinfang_guide::understand::load_all(dir.path());
+    assert!(loaded.is_some(), "a warning, not an error:\n{diags}");
+    let warned: Vec<String> =
+        diags.items.iter().filter(|d| d.message.contains("[direct] lists")).map(|d| d.to_string()).collect();
+    assert_eq!(warned.len(), 1, "{warned:#?}");
+    assert!(
+        warned[0].contains(&format!("lexicon.toml:{line}: warning")) && warned[0].contains("civil_dispute"),
+        "{}",
+        warned[0]
+    );
+}

@@ -21,6 +21,9 @@ pub struct Lexicon {
     /// Kinds of matter answered directly (first channel named before
     /// anything is asked) from this probability; the others are asked about.
     pub direct: HashMap<String, f64>,
+    /// The lexicon's line of each `[direct]` entry (for what `build` checks
+    /// against the directory).
+    pub direct_lines: HashMap<String, usize>,
     /// Words telling that what a clause speaks of already happened (its
     /// lawful period may be running): such a matter is taken first…
     pub happened: Vec<String>,
@@ -230,6 +233,7 @@ pub fn load(
             .map(|r| Rule { all: r.all, category: r.category.into_inner(), faq: r.faq.map(Spanned::into_inner) })
             .collect(),
         requires: lex.requires.into_iter().map(|(k, v)| (k.into_inner(), v)).collect(),
+        direct_lines: lex.direct.keys().map(|k| (k.get_ref().clone(), lex_src.line(k.span()))).collect(),
         direct: lex.direct.into_iter().map(|(k, v)| (k.into_inner(), v.into_inner())).collect(),
         happened: lex.happened.into_iter().map(Spanned::into_inner).collect(),
         not_yet: lex.not_yet.into_iter().map(Spanned::into_inner).collect(),

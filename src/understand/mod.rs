@@ -588,19 +588,17 @@ pub fn build(
     let cats: Vec<String> = content.directory.categories.keys().cloned().collect();
     let faqs: Vec<String> = content.faq.iter().map(|f| f.id.clone()).collect();
     let (lexicon, examples) = load::load(root, &cats, Some(&faqs), diags)?;
-    let mut silent: Vec<&String> = lexicon
+    let mut silent: Vec<(&String, usize)> = lexicon
         .direct
         .keys()
         .filter(|c| content.directory.categories.get(*c).is_some_and(|x| x.direct.is_none()))
+        .map(|c| (c, lexicon.direct_lines.get(c).copied().unwrap_or(1)))
         .collect();
     silent.sort();
-    if !silent.is_empty() {
-        let list: Vec<&str> = silent.iter().map(|c| c.as_str()).collect();
-        let msg = format!(
-            "[direct] lists {} without `direct` words in config/directory.toml: asked about instead",
-            list.join(", ")
-        );
-        diags.warning(&root.join(load::LEXICON), 1, crate::content::diag::Kind::Invalid, msg);
+    for (c, line) in silent {
+        let msg =
+            format!("[direct] lists {c}, which has no `direct` words in config/directory.toml: asked about instead");
+        diags.warning(&root.join(load::LEXICON), line, crate::content::diag::Kind::Invalid, msg);
     }
     match train::load_model(root, &examples, diags) {
         Some(Ok(model)) => {
