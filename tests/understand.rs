@@ -253,3 +253,20 @@ fn a_legal_matter_and_a_trip_to_beijing_are_both_answered() {
     assert_eq!(faq("我在北京打工，老板欠了三个月工资"), None, "a place is not a trip to petition");
     assert_eq!(faq("我想去北京上访"), None, "petitioning is the matter itself");
 }
+
+/// Homophone typos of the domain's words (an input method's wrong pick of
+/// the same sound) are read back before anything else reads the text;
+/// words people write that sound the same (新房 for 信访) are left alone.
+#[test]
+fn homophone_typos_of_domain_words_are_read_back() {
+    let u = u();
+    let c = u.classify("九月份交的信仿材料，到现在没人理，超时了能投诉谁");
+    assert!(c.respelled.as_deref().is_some_and(|t| t.contains("信访材料")), "{:?}", c.respelled);
+    assert!(c.top.iter().take(3).any(|(k, _)| k == "xinfang_procedure"), "{:?}", c.top);
+    let c = u.classify("公司不给我交社宝，辞职了能要补尝吗");
+    assert_eq!(c.respelled.as_deref(), Some("公司不给我交社保，辞职了能要补偿吗"));
+    for written in ["我买了新房，开发商一直不给办证", "按时登机的旅客", "老板拖欠工资三个月"]
+    {
+        assert_eq!(u.classify(written).respelled, None, "{written}");
+    }
+}

@@ -71,6 +71,10 @@ pub fn row(u: &Understanding, id: Value, question: &str) -> Value {
         row["danger_check"] = json!(a.kind.id());
         row["danger_cue"] = json!(a.cue);
     }
+    if let Some(read) = &c.respelled {
+        // Homophone typos of domain words, read back (信仿 → 信访).
+        row["respelled"] = json!(read);
+    }
     if let Some(i) = c.also {
         row["also_faq"] = json!(u.faq_id(i));
     }

@@ -11,6 +11,7 @@ pub mod load;
 pub mod logreg;
 pub mod merge;
 pub mod model;
+pub mod respell;
 pub mod tokenize;
 pub mod train;
 
@@ -95,6 +96,8 @@ pub struct Understanding {
     /// `FAQ_OFFER_SIM`.
     faq_pairs: Vec<Vec<HashSet<[char; 2]>>>,
     pair_weight: PairWeights,
+    /// Homophone typos of the lexicon's words, read back (see [`respell`]).
+    respell: respell::Respeller,
     lexicon: load::Lexicon,
     content: Arc<Content>,
 }
@@ -120,6 +123,9 @@ pub struct Classification {
     pub direct: bool,
     /// The overlap of the question with the entry's closest phrasing.
     pub faq_sim: f64,
+    /// The text as read, when homophone typos of domain words were read
+    /// back (信仿 → 信访; see [`respell`]).
+    pub respelled: Option<String>,
 }
 
 /// The pairs of adjacent letters, digits and CJK characters of a text
@@ -182,6 +188,18 @@ impl Understanding {
             .collect();
         let pair_weight = PairWeights::new(faq_pairs.iter().flatten());
         let neighbours = knn::Neighbours::new(labelled);
+        let respell = {
+            let l = &lexicon;
+            let words = l.terms.iter().chain(l.requires.values().flatten()).chain(l.synonyms.values());
+            let faq_texts =
+                content.faq.iter().flat_map(|f| std::iter::once(&f.question).chain(&f.alt).chain([&f.answer]));
+            let corpus = labelled.iter().map(|x| &x.text).chain(faq_texts).chain(l.synonyms.keys());
+            respell::Respeller::new(
+                words.map(String::as_str),
+                corpus.map(String::as_str),
+                l.homophones.iter().map(String::as_str),
+            )
+        };
         Self {
             tokenizer,
             vocab,
@@ -192,6 +210,7 @@ impl Understanding {
             neighbours,
             faq_pairs,
             pair_weight,
+            respell,
             lexicon,
             content,
         }
@@ -298,6 +317,9 @@ impl Understanding {
 
     /// What a message is about.
     fn classify_matter(&self, text: &str) -> Classification {
+        let read = self.respell.respell(text);
+        let respelled = matches!(read, std::borrow::Cow::Owned(_)).then(|| read.to_string());
+        let text: &str = &read;
         let norm = crate::engine::understand::normalize(text);
         let tokens = self.tokenizer.tokens(text);
         let mut top = self.rank(text, &tokens);
@@ -355,7 +377,7 @@ impl Understanding {
             // The petitioning part is answered; its buttons would only repeat it.
             top.retain(|(c, _)| c != "xinfang_procedure");
         }
-        Classification { category, confidence, top, faq, also, faq_share: share, faq_rule, direct, faq_sim }
+        Classification { category, confidence, top, faq, also, faq_share: share, faq_rule, direct, faq_sim, respelled }
     }
 
     /// The FAQ entry for petitioning about a matter, when the message speaks
