@@ -170,13 +170,22 @@ fn a_question_of_liability_is_not_danger_unless_it_is_happening_now() {
         "十五岁的孩子杀人会被判死刑吗",
         "未成年人犯罪被抓了以后还会被关起来吗",
         "把人打伤了构成故意伤害吗",
+        "服毒自杀经抢救无效，保险赔不赔",
     ] {
         assert!(r.assess(abstract_question).is_none(), "{abstract_question}: {:?}", r.assess(abstract_question));
     }
     for (now, kind) in [
         ("女儿刚才割腕了，学校要承担责任吗", Kind::OtherAtRisk),
+        ("女儿刚刚在学校割腕了，当时老师在场，学校要承担责任吗", Kind::OtherAtRisk),
         ("我儿子喝了农药正在抢救，医院要承担责任吗", Kind::OtherAtRisk),
+        ("我妈刚才吃了一瓶安眠药，医院要承担责任吗", Kind::OtherAtRisk),
         ("我现在就去跳楼，单位要承担赔偿责任吗", Kind::SelfHarm),
+        // Liability spoken of as a threat, not asked about.
+        ("我今天就死在信访局门口，出了人命你们承担责任", Kind::SelfHarm),
+        ("我今晚就去杀了他，大不了会被判刑", Kind::HarmOthers),
+        ("他拿着刀在门口堵我，我还手会被判刑吗", Kind::ViolenceNow),
+        ("我被抓到一个黑屋子里关起来了", Kind::ViolenceNow),
+        ("我被他们关起来了，这是犯罪吧", Kind::ViolenceNow),
     ] {
         let a = r.assess(now).unwrap_or_else(|| panic!("{now}: nothing"));
         assert_eq!((a.kind, a.level), (kind, Level::Full), "{now}: {a:?}");
