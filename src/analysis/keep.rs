@@ -87,7 +87,7 @@ pub async fn fold_complete_days(store: &dyn Store, now: i64) -> Result<usize, St
     let mut folded = 0;
     while d < today && complete(d, now) {
         let old = have.get(&d.to_string());
-        if old.is_none_or(|(_, a)| a.version != daily::VERSION) {
+        if old.is_none_or(|(_, a)| refold(a, d, first)) {
             fold_and_keep(store, d, old.map(|(raw, _)| raw.as_slice())).await?;
             folded += 1;
         }
@@ -97,18 +97,28 @@ pub async fn fold_complete_days(store: &dyn Store, now: i64) -> Result<usize, St
     Ok(folded)
 }
 
+/// Whether a stored record of `date` is refolded from the log (whose first
+/// record is at `first_ts`): only when it is of an older version and the log
+/// still holds the whole day — retention cuts at a time of day, so the
+/// oldest day in the log may be partly gone, and its record is what is left
+/// of it. A record of a newer version (an instance already upgraded) stays.
+fn refold(old: &DayAgg, date: Date, first_ts: i64) -> bool {
+    old.version < daily::VERSION && first_ts <= day_start(date)
+}
+
 /// Every day of `year` up to `now` with data: stored records where they
 /// exist, complete days folded and stored on demand, today folded fresh.
 pub async fn year_days(store: &dyn Store, year: i32, now: i64) -> Result<Vec<DayAgg>, StoreError> {
     let have = stored(store, &format!("{year:04}-")).await?;
-    let first_log = store.log_range(0, i64::MAX, None, 1).await?.first().and_then(|e| day_of(e.record.ts));
+    let first_ts = store.log_range(0, i64::MAX, None, 1).await?.first().map(|e| e.record.ts);
+    let first_log = first_ts.and_then(day_of);
     let (Ok(mut d), Some(today)) = (Date::from_ordinal_date(year, 1), day_of(now)) else { return Ok(Vec::new()) };
     let mut out = Vec::new();
     while d.year() == year && d <= today {
         let old = have.get(&d.to_string());
         let in_log = first_log.is_some_and(|f| d >= f);
         match old {
-            Some((_, a)) if a.version == daily::VERSION || !in_log => out.push(a.clone()),
+            Some((_, a)) if !first_ts.is_some_and(|t| refold(a, d, t)) => out.push(a.clone()),
             _ if !in_log => {}
             _ if complete(d, now) => out.push(fold_and_keep(store, d, old.map(|(raw, _)| raw.as_slice())).await?),
             _ => out.push(fold_day(store, d).await?),
@@ -161,5 +171,37 @@ mod tests {
         let r = from_store(&store, 2026, now, &Names::default()).await.expect("report");
         assert_eq!((r.people, r.messages, r.days_with_data), (3, 4, 2), "2 people on 03-01, 1 today");
         assert_eq!(r.months[2].people, 3);
+    }
+
+    /// After an upgrade (a new record version), a day whose messages
+    /// retention has partly deleted keeps its record: refolding what is
+    /// left would lose the rest. A day the log holds whole is refolded.
+    #[tokio::test]
+    async fn an_older_record_is_refolded_only_from_a_whole_day() {
+        let store = MemStore::default();
+        let d1 = time::macros::date!(2026 - 03 - 01);
+        let t1 = day_start(d1);
+        for (i, u) in ["a", "b", "c"].iter().enumerate() {
+            put(&store, &rec(t1 + 100 + 3600 * i as i64, u, Some("labor"), "老板欠薪")).await;
+        }
+        put(&store, &rec(t1 + 86_400 + 100, "d", Some("labor"), "老板欠薪")).await;
+        let now = t1 + 3 * 86_400;
+        assert_eq!(fold_complete_days(&store, now).await.expect("fold"), 2);
+        // Both days' records as an older version wrote them.
+        for d in [d1, d1.next_day().expect("a day")] {
+            let (raw, mut a) =
+                stored(&store, &d.to_string()).await.expect("read").remove(&d.to_string()).expect("kept");
+            a.version = daily::VERSION - 1;
+            let older = serde_json::to_vec(&a).expect("json");
+            assert!(store.record_cas(daily::SPACE, &d.to_string(), Some(&raw), Some(&older)).await.expect("cas"));
+        }
+        // Retention has cut 03-01 at 01:30: a and its hour are gone, b and c remain.
+        store.remove_log_before(t1 + 5400).await.expect("purge");
+        assert_eq!(fold_complete_days(&store, now).await.expect("fold"), 1, "03-02 only: the log holds it whole");
+        let r = from_store(&store, 2026, now, &Names::default()).await.expect("report");
+        assert_eq!(r.months[2].people, 4, "03-01 still counts a, b and c");
+        let kept = stored(&store, "2026-03-01").await.expect("read");
+        assert_eq!(kept["2026-03-01"].1.version, daily::VERSION - 1, "the older record is kept");
+        assert_eq!(stored(&store, "2026-03-02").await.expect("read")["2026-03-02"].1.version, daily::VERSION);
     }
 }

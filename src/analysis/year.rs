@@ -105,6 +105,10 @@ pub struct YearReport {
     pub direct: u64,
     #[serde(default)]
     pub direct_kept: u64,
+    /// The first day whose record counts direct answers, when days of
+    /// older records (which do not) come before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct_count_from: Option<String>,
     pub feedback: FeedbackCounts,
     pub danger: u64,
     /// Typed questions not understood, most asked first; junk ("aaaa",
@@ -166,12 +170,14 @@ pub fn build(year: i32, days: &[DayAgg], names: &Names) -> YearReport {
         understood: 0,
         direct: 0,
         direct_kept: 0,
+        direct_count_from: None,
         confirmed_count_from: None,
         feedback: FeedbackCounts::default(),
         danger: 0,
         unanswered: Vec::new(),
     };
     let mut old_count = false;
+    let mut before_direct = false;
     for d in days.iter().filter(|d| d.people > 0) {
         r.first_day.get_or_insert_with(|| d.date.clone());
         r.last_day = Some(d.date.clone());
@@ -223,6 +229,12 @@ pub fn build(year: i32, days: &[DayAgg], names: &Names) -> YearReport {
                 old_count = true;
             } else if old_count && r.confirmed_count_from.is_none() {
                 r.confirmed_count_from = Some(d.date.clone());
+            }
+            // Direct answers are counted from daily::VERSION 3 on.
+            if d.version < 3 {
+                before_direct = true;
+            } else if before_direct && r.direct_count_from.is_none() {
+                r.direct_count_from = Some(d.date.clone());
             }
         }
         r.feedback.helpful += d.feedback.helpful;
@@ -331,9 +343,10 @@ pub fn section(r: &YearReport) -> String {
         s.push_str("）。");
     }
     if let Some(k) = r.direct_kept_share() {
+        let since = r.direct_count_from.as_deref().map(|d| format!("；{d} 起统计")).unwrap_or_default();
         let _ = write!(
             s,
-            "其中直接答复 {} 条（未经追问即告知一般处理途径或常见问题答复），群众没有表示“不是这类事”“没帮助”的占 {}。",
+            "其中直接答复 {} 条（未经追问即告知一般处理途径或常见问题答复{since}），群众没有表示“不是这类事”“没帮助”的占 {}。",
             r.direct,
             pct(k)
         );
@@ -567,6 +580,31 @@ mod tests {
                 && c.contains("source_day,0509-square,,2026-05-09,2,2")
                 && c.contains("typed,direct,直接答复,,4,\r\ntyped,direct_kept,直接答复未被否定,,3,\r\n"),
             "{c}"
+        );
+    }
+
+    /// Days kept before direct answers were counted (record version 2) do
+    /// not pretend to have had none: the report says from which day it counts.
+    #[test]
+    fn direct_answers_are_counted_from_the_first_day_that_records_them() {
+        let mut older = DayAgg { date: "2026-05-09".into(), version: 2, typed: 4, understood: 3, ..DayAgg::default() };
+        older.people = 2;
+        let newer = DayAgg {
+            date: "2026-05-10".into(),
+            version: crate::analysis::daily::VERSION,
+            typed: 5,
+            understood: 4,
+            direct: 2,
+            direct_kept: 1,
+            people: 3,
+            ..DayAgg::default()
+        };
+        let r = build(2026, &[older, newer], &Names::default());
+        assert_eq!((r.direct, r.direct_count_from.as_deref()), (2, Some("2026-05-10")));
+        let text = section(&r);
+        assert!(
+            text.contains("其中直接答复 2 条（未经追问即告知一般处理途径或常见问题答复；2026-05-10 起统计）"),
+            "{text}"
         );
     }
 

@@ -15,6 +15,14 @@ use std::collections::{HashMap, HashSet};
 /// Longest domain word looked for, in characters.
 const MAX_WORD: usize = 6;
 
+/// Characters so common that, typed, they are what was meant: never
+/// replaced (合同未约定 is not 合同违约定, 还在审 not 还再审).
+const NEVER_TYPOS: &[char] = &[
+    '的', '了', '在', '是', '未', '为', '以', '一', '有', '和', '与', '及', '或', '就', '也', '都', '又', '不', '没',
+    '这', '那', '我', '你', '他', '她', '们', '个', '之', '其', '而', '于', '把', '被', '让', '给', '对', '从', '向',
+    '到', '说', '要', '会', '能', '可', '还', '已', '很', '吗', '呢', '吧',
+];
+
 pub struct Respeller {
     /// Domain words as characters, longest first (then as given).
     words: Vec<Vec<char>>,
@@ -77,62 +85,64 @@ impl Respeller {
 
     /// Whether `word`, written at `at` in place of what is there, joins the
     /// characters around it as people write them: where its first or last
-    /// character is a changed one, the pair it makes with a neighbouring
-    /// Chinese character has been seen. (员工自己 sounds like 员工资己 and
-    /// 可以报警 like 可医保警, but 资己 and 可医 are written nowhere.)
-    fn fits(&self, chars: &[char], syllables: &[Option<&str>], at: usize, word: &[char]) -> bool {
+    /// character is a changed one, the pair the new character makes with the
+    /// neighbouring Chinese character has been seen, and the pair the typed
+    /// one makes has not (员工自己 sounds like 员工资己 and 可以报警 like
+    /// 可医保警, but 资己 and 可医 are written nowhere; 公共交通 sounds like
+    /// 公公交通, but 公共 is written). `text` is the text as read so far.
+    fn fits(&self, text: &[char], syllables: &[Option<&str>], at: usize, word: &[char]) -> bool {
         let n = word.len();
-        let left = at.checked_sub(1).filter(|&l| syllables[l].is_some() && chars[at] != word[0]);
+        let left = at.checked_sub(1).filter(|&l| syllables[l].is_some() && text[at] != word[0]);
         let right =
-            Some(at + n).filter(|&r| r < chars.len() && syllables[r].is_some() && chars[at + n - 1] != word[n - 1]);
-        // The new character joins its neighbour as people write; the one
-        // typed does not (公共交通 sounds like 公公交通, but 公共 is written).
-        left.is_none_or(|l| self.seen.contains(&[chars[l], word[0]]) && !self.seen.contains(&[chars[l], chars[at]]))
+            Some(at + n).filter(|&r| r < text.len() && syllables[r].is_some() && text[at + n - 1] != word[n - 1]);
+        left.is_none_or(|l| self.seen.contains(&[text[l], word[0]]) && !self.seen.contains(&[text[l], text[at]]))
             && right.is_none_or(|r| {
-                self.seen.contains(&[word[n - 1], chars[r]]) && !self.seen.contains(&[chars[at + n - 1], chars[r]])
+                self.seen.contains(&[word[n - 1], text[r]]) && !self.seen.contains(&[text[at + n - 1], text[r]])
             })
     }
 
     /// `text` with every span that sounds like a domain word, and has a pair
     /// of characters never seen, written as that word (borrowed when none).
+    /// At each position the longest such word is tried first; a span that is
+    /// a word as written (a domain word or one people write that sounds like
+    /// it: 新房) is passed over whole.
     pub fn respell<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        let chars: Vec<char> = text.chars().collect();
+        let mut chars: Vec<char> = text.chars().collect();
         let syllables: Vec<Option<&'static str>> = chars.iter().map(|&c| sound_of(c)).collect();
-        let mut out: Option<Vec<char>> = None;
+        let mut changed = false;
         let mut i = 0;
         while i < chars.len() {
             let Some(candidates) = syllables[i].and_then(|s| self.by_first.get(s)) else {
                 i += 1;
                 continue;
             };
-            let mut taken = 0;
+            let mut taken = 1;
             for &w in candidates {
-                let n = self.words[w].len();
-                let Some(span) = chars.get(i..i + n) else { continue };
-                let sounds_alike = syllables[i..i + n].iter().zip(&self.sounds[w]).all(|(a, b)| *a == Some(*b));
-                if !sounds_alike {
+                let word = self.words[w].as_slice();
+                let n = word.len();
+                if i + n > chars.len() || syllables[i..i + n].iter().zip(&self.sounds[w]).any(|(a, b)| *a != Some(*b)) {
                     continue;
                 }
-                // Written right (this word or another of the same sound),
-                // or a pair people write: not a typo.
-                let word = self.words[w].as_slice();
-                let typo = span != word
-                    && candidates.iter().all(|&o| span != self.words[o].as_slice())
-                    && !self.homophones.contains(span)
-                    && span.windows(2).any(|p| !self.seen.contains(&[p[0], p[1]]))
+                let span = &chars[i..i + n];
+                let written =
+                    candidates.iter().any(|&o| span == self.words[o].as_slice()) || self.homophones.contains(span);
+                if written {
+                    taken = n;
+                    break;
+                }
+                let typo = span.windows(2).any(|p| !self.seen.contains(&[p[0], p[1]]))
+                    && span.iter().zip(word).all(|(typed, meant)| typed == meant || !NEVER_TYPOS.contains(typed))
                     && self.fits(&chars, &syllables, i, word);
                 if typo {
-                    out.get_or_insert_with(|| chars.clone())[i..i + n].copy_from_slice(&self.words[w]);
+                    chars[i..i + n].copy_from_slice(word);
+                    changed = true;
                     taken = n;
+                    break;
                 }
-                break;
             }
-            i += taken.max(1);
+            i += taken;
         }
-        match out {
-            Some(c) => Cow::Owned(c.into_iter().collect()),
-            None => Cow::Borrowed(text),
-        }
+        if changed { Cow::Owned(chars.into_iter().collect()) } else { Cow::Borrowed(text) }
     }
 }
 
@@ -141,7 +151,7 @@ mod tests {
     use super::*;
 
     fn respeller() -> Respeller {
-        let words = ["信访", "社保", "补偿", "工资", "信访事项", "拖欠", "医保", "公交"];
+        let words = ["信访", "社保", "补偿", "工资", "信访事项", "拖欠", "医保", "公交", "违约"];
         let corpus = [
             "我买了房子还没装修",
             "公司拖欠工资",
@@ -150,6 +160,8 @@ mod tests {
             "能要补偿吗",
             "我的信访事项",
             "公共厕所",
+            "去信访是为了",
+            "合同违约",
         ];
         Respeller::new(words, corpus, ["新房"])
     }
@@ -160,7 +172,12 @@ mod tests {
         for (typed, read) in [
             ("九月份交的信仿材料没人理", "九月份交的信访材料没人理"),
             ("公司不给我交社宝，辞职了能要补尝吗", "公司不给我交社保，辞职了能要补偿吗"),
-            ("我的信访是项超期了", "我的信访事项超期了"),
+            ("我的信访事象", "我的信访事项"),
+            // 是, 未: typed, they are what was meant.
+            ("我的信访是项超期了", "我的信访是项超期了"),
+            // A longer word that does not fit leaves the shorter one to try.
+            ("我去信仿是想讨个说法", "我去信访是想讨个说法"),
+            ("合同未约定报酬", "合同未约定报酬"),
             ("老板拖欠工资", "老板拖欠工资"),
             ("我买了新房", "我买了新房"),
             ("新房漏水", "新房漏水"),
