@@ -270,3 +270,14 @@ fn homophone_typos_of_domain_words_are_read_back() {
         assert_eq!(u.classify(written).respelled, None, "{written}");
     }
 }
+
+/// Several matters are found and ordered the same when a domain word is
+/// misspelt (被辞腿了 is 被辞退了: the labour matter, already running, first).
+#[test]
+fn several_matters_are_ordered_the_same_with_a_typo() {
+    let u = u();
+    let typed = u.matters("我想申请低保，上个月我被公司辞腿了");
+    let spelt = u.matters("我想申请低保，上个月我被公司辞退了");
+    assert_eq!(typed, spelt, "{typed:?} vs {spelt:?}");
+    assert_eq!(typed.first().map(String::as_str), Some("labor"), "{typed:?}");
+}

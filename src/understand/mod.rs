@@ -300,7 +300,9 @@ impl Understanding {
             if !matter || c.confidence < CLAUSE_CONFIDENT {
                 continue;
             }
-            let has = |words: &[String]| words.iter().any(|w| clause.contains(w.as_str()));
+            // The clause as read (typos of domain words read back).
+            let read = c.respelled.as_deref().unwrap_or(clause);
+            let has = |words: &[String]| words.iter().any(|w| read.contains(w.as_str()));
             let happened = has(&self.lexicon.happened) && !has(&self.lexicon.not_yet);
             match found.iter_mut().find(|(k, _)| *k == c.category) {
                 Some(f) => f.1 |= happened,
