@@ -19,6 +19,10 @@ pub const SPACE: &str = "daily";
 /// the person confirmed the bot's reading or went on without rejecting its
 /// answer (`outcome`); 1 counted every recognised one.
 pub const VERSION: u32 = 3;
+/// The version from which `understood` counts confirmed readings only.
+pub const CONFIRMED_SINCE: u32 = 2;
+/// The version from which direct answers are counted.
+pub const DIRECT_SINCE: u32 = 3;
 /// Unanswered typed questions kept per day (the year's top list is merged
 /// from these, so a question asked rarely on many days can be missed).
 pub const UNANSWERED_PER_DAY: usize = 30;

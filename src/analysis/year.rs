@@ -7,7 +7,7 @@
 //! it (Markdown), as CSV, or as JSON. Figures only: the text states counts
 //! and the period the data covers, nothing the data cannot show.
 
-use super::daily::{Counts, DayAgg, FeedbackCounts};
+use super::daily::{self, Counts, DayAgg, FeedbackCounts};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -133,6 +133,16 @@ impl YearReport {
     }
 }
 
+/// The first day with typed questions whose record counts them as record
+/// version `since` does, when days of older records come before it.
+fn counted_from(days: &[&DayAgg], since: u32) -> Option<String> {
+    let mut older = false;
+    days.iter().filter(|d| d.people > 0 && d.typed > 0).find_map(|d| {
+        older |= d.version < since;
+        (older && d.version >= since).then(|| d.date.clone())
+    })
+}
+
 fn named(m: HashMap<String, u64>, names: &BTreeMap<String, String>) -> Vec<Named> {
     let mut v: Vec<Named> = m
         .into_iter()
@@ -176,8 +186,6 @@ pub fn build(year: i32, days: &[DayAgg], names: &Names) -> YearReport {
         danger: 0,
         unanswered: Vec::new(),
     };
-    let mut old_count = false;
-    let mut before_direct = false;
     for d in days.iter().filter(|d| d.people > 0) {
         r.first_day.get_or_insert_with(|| d.date.clone());
         r.last_day = Some(d.date.clone());
@@ -224,19 +232,6 @@ pub fn build(year: i32, days: &[DayAgg], names: &Names) -> YearReport {
         r.understood += d.understood;
         r.direct += d.direct;
         r.direct_kept += d.direct_kept;
-        if d.typed > 0 {
-            if d.version < 2 {
-                old_count = true;
-            } else if old_count && r.confirmed_count_from.is_none() {
-                r.confirmed_count_from = Some(d.date.clone());
-            }
-            // Direct answers are counted from daily::VERSION 3 on.
-            if d.version < 3 {
-                before_direct = true;
-            } else if before_direct && r.direct_count_from.is_none() {
-                r.direct_count_from = Some(d.date.clone());
-            }
-        }
         r.feedback.helpful += d.feedback.helpful;
         r.feedback.not_helpful += d.feedback.not_helpful;
         r.feedback.comments += d.feedback.comments;
@@ -245,6 +240,8 @@ pub fn build(year: i32, days: &[DayAgg], names: &Names) -> YearReport {
             *unanswered.entry(t.clone()).or_default() += n;
         }
     }
+    r.confirmed_count_from = counted_from(&days, daily::CONFIRMED_SINCE);
+    r.direct_count_from = counted_from(&days, daily::DIRECT_SINCE);
     r.months = months;
     r.by_channel = by_channel;
     let mut sources: Vec<Source> = sources.into_values().collect();
@@ -591,7 +588,7 @@ mod tests {
         older.people = 2;
         let newer = DayAgg {
             date: "2026-05-10".into(),
-            version: crate::analysis::daily::VERSION,
+            version: daily::VERSION,
             typed: 5,
             understood: 4,
             direct: 2,
